@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# vfioscope build. `make help` lists the targets.
+#
+# Layout of the output (all below $(O)):
+#   bin/            userspace tools
+#   obj/            userspace objects and dependency files
+#   lib/            libvfioscope.a (user/lib)
+#   bpf/            vmlinux.h, BPF objects and skeletons
+#   k/<series>/     per bench kernel: helper modules, our modules, module tree
+#   tests/          unit test binary
+
+O	?= build
+VFIOSCOPE_CACHE ?= /var/cache/vfioscope
+export VFIOSCOPE_CACHE
+
+KERNELS	?= 6.12 6.1
+KERNEL	?= 6.12
+TESTS	?=
+SCRIPT	?=
+
+CC	?= gcc
+CLANG	?= clang
+BPFTOOL	?= bpftool
+LLVM_STRIP ?= llvm-strip
+ARCH	:= $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+
+V	?= 0
+ifeq ($(V),1)
+Q	=
+msg	=
+else
+Q	= @
+msg	= @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
+	   -Wstrict-prototypes -Wshadow -Wformat=2
+CFLAGS	?= -O2 -g
+USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
+	   -Ibpf -Iuser/lib -I$(O)/bpf
+LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+
+# Bench kernels whose trees `make deps` prepared: modules get built for each.
+KSERIES	:= $(foreach s,6.12 6.1,$(if $(wildcard $(VFIOSCOPE_CACHE)/k/$(s)/.prepared),$(s)))
+BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all help deps user bpf kernel check vmtest test vmshell vmrun demo clean
+
+help:
+	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
+	@echo 'make deps       set up this Debian machine (root): packages, bench kernels'
+	@echo 'make check      unit tests (no root, no VM)'
+	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
+	@echo 'make test       deps + build + check + vmtest (what CI runs)'
+	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
+	@echo 'make vmrun      run SCRIPT=path in the bench guest [KERNEL=6.12]'
+	@echo 'make demo       the live demo on the bench guest'
+
+all: user bpf kernel
+
+deps:
+	$(Q)scripts/deps.sh
+
+# ---------------------------------------------------------------- userspace
+LIB_SRCS := $(wildcard user/lib/*.c)
+LIB_OBJS := $(patsubst user/%.c,$(O)/obj/%.o,$(LIB_SRCS))
+LIB	 := $(O)/lib/libvfioscope.a
+
+# tool name -> its main source; tools that load BPF depend on skeletons
+TOOLS	 := vfio-exercise vfio-ioctlcount
+BINS	 := $(addprefix $(O)/bin/,$(TOOLS))
+
+user: $(BINS)
+
+$(O)/obj/%.o: user/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/bin/vfio-exercise: $(O)/obj/exercise/vfio-exercise.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+$(O)/bin/vfio-ioctlcount: $(O)/obj/ioctlcount.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+# objects that include a skeleton must wait for it
+$(O)/obj/ioctlcount.o: $(O)/bpf/ioctlcount.skel.h
+
+# ---------------------------------------------------------------------- BPF
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS	 := $(BPF_OBJS:.bpf.o=.skel.h)
+CLANG_BPF_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-MMD -MP -Ibpf -I$(O)/bpf $(CLANG_BPF_SYS_INCLUDES)
+
+bpf: $(SKELS)
+
+# Types come from the 6.12 bench kernel's BTF: CO-RE relocates them on
+# every other kernel. Without the bench kernels, fall back to the host's.
+$(O)/bpf/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)src=$(BTF_VMLINUX); [ -e $$src ] || src=/sys/kernel/btf/vmlinux; \
+		$(BPFTOOL) btf dump file $$src format c > $@
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# ------------------------------------------------------------ kernel modules
+# Per bench kernel: the helper modules built from Debian's linux-source
+# (kernel/bench), then the module tree the guest mounts on /lib/modules.
+KMOD_STAMPS := $(foreach s,$(KSERIES),$(O)/k/$(s)/modtree/.stamp)
+
+kernel: $(KMOD_STAMPS)
+
+$(O)/k/%/bench/.stamp: kernel/bench/build.sh $(VFIOSCOPE_CACHE)/k/%/.prepared
+	$(call msg,KBUILD,bench modules for $*)
+	$(Q)kernel/bench/build.sh $(VFIOSCOPE_CACHE)/k/$* $(@D) >/dev/null
+	$(Q)touch $@
+
+$(O)/k/%/modtree/.stamp: $(O)/k/%/bench/.stamp kernel/bench/modtree.sh
+	$(call msg,DEPMOD,module tree for $*)
+	$(Q)kernel/bench/modtree.sh $(VFIOSCOPE_CACHE)/k/$* $(@D) $(O)/k/$*/bench/*.ko
+	$(Q)touch $@
+
+# -------------------------------------------------------------------- tests
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(O)/obj/tests/%.o,$(UNIT_SRCS))
+UNIT_BIN  := $(O)/tests/unit-tests
+
+$(O)/obj/tests/%.o: tests/unit/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(UNIT_BIN): $(UNIT_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) -o $@
+
+# Criterion prints its synthesis; the result file feeds `make test`'s total.
+check: $(UNIT_BIN)
+	$(Q)tests/run-unit.sh $(UNIT_BIN) $(O)/results/check
+
+vmtest: all
+	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --result $(O)/results/vmtest
+
+test:
+	$(Q)rm -rf $(O)/results
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check || true
+	$(Q)$(MAKE) --no-print-directory vmtest || true
+	$(Q)tests/summary.sh $(O)/results/check $(O)/results/vmtest
+
+vmshell: all
+	$(Q)tests/vm/bench/runvm.sh --shell $(KERNEL)
+
+vmrun: all
+	$(Q)[ -n "$(SCRIPT)" ] || { echo 'usage: make vmrun KERNEL=6.12 SCRIPT=path/to/script.sh' >&2; exit 2; }
+	$(Q)tests/vm/bench/runvm.sh $(KERNEL) $(SCRIPT)
+
+demo:
+	$(Q)$(MAKE) --no-print-directory deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/vm/bench/runvm.sh $(KERNEL) tests/vm/demo.sh
+
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# runvm.sh KERNEL SCRIPT   run SCRIPT inside a bench guest, print its output,
+#                          exit with its exit status
+# runvm.sh --shell KERNEL  interactive root shell in the same guest set-up
+#
+# KERNEL is a bench series (6.12, 6.1). The guest boots Debian's kernel under
+# QEMU TCG with the host root read-only over 9p and this repository
+# read-write at the same path (tests/vm/bench/init), then guest.sh binds the
+# bench devices and runs SCRIPT. The status comes back as a VFIOSCOPE-RC line
+# on the console; a guest that panics, hangs or never prints it fails.
+#
+# Env: VFIOSCOPE_CACHE (kernels), VM_TIMEOUT (seconds, default 300),
+#      VM_LOG (file receiving the whole console), VM_QUIET=1 (console to the
+#      log only), VM_MEM (MiB, 3072), any VFIOSCOPE_* variable is passed into
+#      the guest's environment.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
+CACHE=${VFIOSCOPE_CACHE:-/var/cache/vfioscope}
+
+SHELL_MODE=0
+if [ "${1:-}" = --shell ]; then
+	SHELL_MODE=1
+	shift
+fi
+KERNEL=${1:?usage: runvm.sh KERNEL SCRIPT | runvm.sh --shell KERNEL}
+SCRIPT=${2:-}
+[ $SHELL_MODE = 1 ] || [ -n "$SCRIPT" ] || { echo "runvm: no script given" >&2; exit 2; }
+
+KDIR=$CACHE/k/$KERNEL
+[ -f "$KDIR/.prepared" ] || { echo "runvm: bench kernel $KERNEL is not prepared: run 'make deps' (as root)" >&2; exit 2; }
+KVER=$(cat "$KDIR/kver")
+MODTREE=$REPO/build/k/$KERNEL/modtree/lib/modules
+[ -f "$MODTREE/$KVER/modules.dep" ] || { echo "runvm: no module tree for $KERNEL: run 'make'" >&2; exit 2; }
+case "$REPO" in *[[:space:]]*) echo "runvm: the repository path must not contain spaces" >&2; exit 2;; esac
+"$HERE/mkinitrd.sh" "$KDIR" >/dev/null
+[ -w /dev/kvm ] && [ "${VM_KVM:-0}" = 1 ] && ACCEL=kvm || ACCEL=tcg
+
+# Each run gets a directory inside the repository: the script, the
+# environment handed to the guest and whatever the guest writes back.
+mkdir -p "$REPO/build/vm"
+RUNDIR=$(mktemp -d "$REPO/build/vm/run-$KERNEL-XXXXXX")
+trap 'rm -rf "$RUNDIR"' EXIT
+if [ -n "$SCRIPT" ]; then
+	[ -f "$SCRIPT" ] || { echo "runvm: no such script: $SCRIPT" >&2; exit 2; }
+	cp "$SCRIPT" "$RUNDIR/script.sh"
+	echo "VFIOSCOPE_SCRIPT_NAME=$(basename "$SCRIPT")" >> "$RUNDIR/env"
+fi
+env | grep '^VFIOSCOPE_' | grep -v '^VFIOSCOPE_CACHE=' | sed 's/^/export /' >> "$RUNDIR/env" || true
+echo "export VFIOSCOPE_KERNEL=$KERNEL" >> "$RUNDIR/env"
+
+APPEND="console=ttyS0 quiet panic=-1 intel_iommu=on"
+APPEND+=" vfioscope.repo=$REPO vfioscope.modtree=$MODTREE"
+[ $SHELL_MODE = 1 ] || APPEND+=" vfioscope.run=$RUNDIR"
+
+QEMU=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel "$ACCEL" -cpu max
+	-m "${VM_MEM:-3072}" -smp 2 -nodefaults -display none -no-reboot
+	-kernel "$KDIR/vmlinuz" -initrd "$KDIR/initrd.gz" -append "$APPEND"
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+	-virtfs "local,path=$REPO,mount_tag=repo,security_model=none,multidevs=remap"
+	# the bench devices: vIOMMU, edu (plain vfio-pci and the variant
+	# driver), an NVMe controller with SR-IOV behind an ACS root port
+	-device intel-iommu,intremap=on
+	-device edu
+	-device pcie-root-port,id=rp1,chassis=1,slot=1
+	-device nvme-subsys,id=nvmesubsys0,nqn=vfioscope-bench
+	-device "nvme,serial=vfioscope0,bus=rp1,subsys=nvmesubsys0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=4"
+)
+[ -z "${VM_QEMU_EXTRA:-}" ] || read -r -a extra <<< "$VM_QEMU_EXTRA" && QEMU+=("${extra[@]}")
+
+if [ $SHELL_MODE = 1 ]; then
+	echo "runvm: booting $KVER; exit the shell (or Ctrl-A x) to power off"
+	exec "${QEMU[@]}" -serial mon:stdio
+fi
+
+LOG=${VM_LOG:-$RUNDIR/console.log}
+set +e
+if [ "${VM_QUIET:-0}" = 1 ]; then
+	timeout -k 5 "${VM_TIMEOUT:-300}" "${QEMU[@]}" -serial stdio </dev/null >"$LOG" 2>&1
+else
+	timeout -k 5 "${VM_TIMEOUT:-300}" "${QEMU[@]}" -serial stdio </dev/null 2>&1 | tee "$LOG"
+fi
+qrc=${PIPESTATUS[0]}
+set -e
+rc=$(sed -n 's/^VFIOSCOPE-RC=\([0-9]*\).*/\1/p' "$LOG" | tail -n1 | tr -d '\r')
+if [ -z "$rc" ]; then
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		why="timed out after ${VM_TIMEOUT:-300}s"
+	else
+		why="QEMU exited with $qrc before the script finished"
+	fi
+	echo "runvm: guest $KVER: $why; console tail:" >&2
+	tail -n 40 "$LOG" | sed 's/^/  | /' >&2
+	exit 125
+fi
+exit "$rc"

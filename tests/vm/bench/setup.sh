@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Bench device set-up, run in every guest before the scenario or the shell:
+# load the VFIO/mdev/vDPA modules, bind edu and the NVMe VFs to vfio-pci,
+# export a VDUSE block device through qemu-storage-daemon and create
+# vdpa_sim block and net devices. Results go to /run/vfioscope/bench.env
+# (shell syntax, sourced by guest.sh). Any failure is fatal and says what.
+set -euo pipefail
+die() { echo "setup: $*" >&2; exit 1; }
+ENV=/run/vfioscope/bench.env
+mkdir -p /run/vfioscope
+: > "$ENV"
+put() { echo "$1=$2" >> "$ENV"; }
+
+# 1. modules: modprobe resolves our out-of-tree builds (vdpa_sim on both
+# kernels, the whole vDPA stack on 6.1) from the prepared module tree.
+MODULES="vfio vfio_iommu_type1 vfio-pci mdev vdpa virtio_vdpa vhost_vdpa vduse
+	vdpa_sim vdpa_sim_blk vdpa_sim_net virtio_blk virtio_net nvme
+	${VFIOSCOPE_EXTRA_MODULES:-}"
+for m in $MODULES; do
+	modprobe "$m" || die "modprobe $m failed"
+done
+
+grep -qw bpf /sys/kernel/security/lsm || echo "setup: note: BPF LSM is not active" >&2
+
+bind_vfio() {	# BDF
+	local d=/sys/bus/pci/devices/$1
+	if [ -e "$d/driver" ]; then
+		echo "$1" > "$d/driver/unbind"
+	fi
+	echo vfio-pci > "$d/driver_override"
+	echo "$1" > /sys/bus/pci/drivers_probe
+	[ "$(basename "$(readlink "$d/driver")")" = vfio-pci ] || die "$1 did not bind to vfio-pci"
+}
+
+find_pci() {	# VENDOR DEVICE -> first BDF
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		if [ "$(cat "$d/vendor")" = "$1" ] && [ "$(cat "$d/device")" = "$2" ]; then
+			basename "$d"
+			return
+		fi
+	done
+}
+
+# 2. edu (1234:11e8) on vfio-pci behind the emulated VT-d
+EDU=$(find_pci 0x1234 0x11e8)
+[ -n "$EDU" ] || die "no edu device"
+bind_vfio "$EDU"
+put EDU_BDF "$EDU"
+put EDU_GROUP "$(basename "$(readlink /sys/bus/pci/devices/$EDU/iommu_group)")"
+
+# 3. NVMe PF (1b36:0010) with two SR-IOV VFs on vfio-pci
+PF=$(find_pci 0x1b36 0x0010)
+[ -n "$PF" ] || die "no NVMe controller"
+P=/sys/bus/pci/devices/$PF
+[ -e "$P/sriov_totalvfs" ] || die "NVMe $PF has no SR-IOV capability"
+echo 0 > "$P/sriov_drivers_autoprobe"
+echo 2 > "$P/sriov_numvfs" || die "enabling 2 VFs on $PF failed"
+VFS=
+for v in "$P"/virtfn*; do
+	vf=$(basename "$(readlink "$v")")
+	bind_vfio "$vf"
+	VFS="$VFS $vf"
+done
+VFS=${VFS# }
+[ "$(echo $VFS | wc -w)" = 2 ] || die "expected 2 NVMe VFs, got '$VFS'"
+put NVME_PF "$PF"
+put NVME_VFS "\"$VFS\""
+
+# 4. VDUSE block device from qemu-storage-daemon, on virtio_vdpa
+# A new vDPA device binds to whichever vDPA bus driver registered first:
+# bind it explicitly so the result does not depend on module load order.
+vdpa_blockdev() {	# NAME -> /dev/vdX
+	local b
+	b=$(bench-vdpa-bind "$1" virtio) || return 1
+	[ -b "/dev/$b" ] || return 1
+	echo "/dev/$b"
+}
+truncate -s 64M /run/vfioscope/vduse0.img
+qemu-storage-daemon --daemonize --pidfile /run/vfioscope/qsd.pid \
+	--blockdev driver=file,node-name=file0,filename=/run/vfioscope/vduse0.img \
+	--export type=vduse-blk,id=exp0,node-name=file0,name=vduse0,writable=on,num-queues=1 ||
+	die "qemu-storage-daemon failed to export vduse0"
+vdpa dev add name vduse0 mgmtdev vduse || die "vdpa dev add vduse0 failed"
+VDUSE_BLK=$(vdpa_blockdev vduse0) || die "vduse0 did not become a virtio block device"
+put VDUSE_DEV vduse0
+put VDUSE_BLK "$VDUSE_BLK"
+
+# 5. vdpa_sim block and net devices
+vdpa dev add name simblk0 mgmtdev vdpasim_blk || die "vdpa dev add simblk0 failed"
+SIMBLK=$(vdpa_blockdev simblk0) || die "simblk0 did not become a virtio block device"
+put SIMBLK_DEV simblk0
+put SIMBLK_BLK "$SIMBLK"
+vdpa dev add name simnet0 mgmtdev vdpasim_net mac 02:00:00:5e:00:01 || die "vdpa dev add simnet0 failed"
+SIMNET=$(bench-vdpa-bind simnet0 virtio) || die "simnet0 did not become a virtio net device"
+put SIMNET_DEV simnet0
+put SIMNET_IF "$SIMNET"
