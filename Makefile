@@ -38,7 +38,7 @@ WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
 	   -Wstrict-prototypes -Wshadow -Wformat=2
 CFLAGS	?= -O2 -g
 USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
-	   -Ibpf -Iuser/lib -I$(O)/bpf
+	   -Ibpf -Iuser/lib -Ikernel/include -I$(O)/bpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
@@ -47,9 +47,10 @@ KSERIES	:= $(foreach s,6.12 6.1,$(if $(wildcard $(VFIOSCOPE_CACHE)/k/$(s)/.prepa
 BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 
 .DEFAULT_GOAL := all
+.SECONDEXPANSION:
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all help deps user bpf kernel check vmtest test vmshell vmrun demo clean
+.PHONY: FORCE all help deps user bpf kernel check vmtest test vmshell vmrun demo clean
 
 help:
 	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
@@ -87,7 +88,8 @@ $(LIB): $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/bin/vfio-exercise: $(O)/obj/exercise/vfio-exercise.o $(LIB)
+EXERCISE_OBJS := $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/exercise/*.c))
+$(O)/bin/vfio-exercise: $(EXERCISE_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@
@@ -130,19 +132,43 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 
 # ------------------------------------------------------------ kernel modules
 # Per bench kernel: the helper modules built from Debian's linux-source
-# (kernel/bench), then the module tree the guest mounts on /lib/modules.
+# (kernel/bench), our own modules (every kernel/<name>/ with a Kbuild file,
+# built in a copy under $(O)/k/<series>/mods/<name> with tracepoints/ on the
+# include path), then the module tree the guest mounts on /lib/modules.
+KMODS	    := $(patsubst kernel/%/Kbuild,%,$(wildcard kernel/*/Kbuild))
 KMOD_STAMPS := $(foreach s,$(KSERIES),$(O)/k/$(s)/modtree/.stamp)
+TP_HEADERS  := $(shell find tracepoints -name '*.h' 2>/dev/null)
+KMAKE_FLAGS := VFIOSCOPE_TP=$(abspath tracepoints) VFIOSCOPE_KINC=$(abspath kernel/include) W=1
 
 kernel: $(KMOD_STAMPS)
+
+# rewritten only when the set of modules changes, so a removed module
+# leaves the tree too
+$(O)/k/kmods.list: FORCE
+	$(Q)mkdir -p $(@D); echo '$(KMODS)' | cmp -s - $@ || echo '$(KMODS)' > $@
+FORCE:
 
 $(O)/k/%/bench/.stamp: kernel/bench/build.sh $(VFIOSCOPE_CACHE)/k/%/.prepared
 	$(call msg,KBUILD,bench modules for $*)
 	$(Q)kernel/bench/build.sh $(VFIOSCOPE_CACHE)/k/$* $(@D) >/dev/null
 	$(Q)touch $@
 
-$(O)/k/%/modtree/.stamp: $(O)/k/%/bench/.stamp kernel/bench/modtree.sh
+define kmod_rule
+$(O)/k/$(1)/mods/$(2)/.stamp: $(wildcard kernel/$(2)/*) $(TP_HEADERS) $(VFIOSCOPE_CACHE)/k/$(1)/.prepared
+	$$(call msg,KBUILD,$(2) for $(1))
+	$(Q)mkdir -p $$(@D) && cp -a kernel/$(2)/. $$(@D)/
+	$(Q)$(MAKE) -s -C $(VFIOSCOPE_CACHE)/k/$(1)/build M=$(abspath $(O)/k/$(1)/mods/$(2)) $(KMAKE_FLAGS) modules
+	$(Q)touch $$@
+endef
+$(foreach s,$(KSERIES),$(foreach m,$(KMODS),$(eval $(call kmod_rule,$(s),$(m)))))
+
+# The guest's module tree; flock: helpers may build while a tree is in use.
+$(O)/k/%/modtree/.stamp: $(O)/k/%/bench/.stamp kernel/bench/modtree.sh $(O)/k/kmods.list \
+		$$(foreach m,$$(KMODS),$(O)/k/$$*/mods/$$(m)/.stamp)
 	$(call msg,DEPMOD,module tree for $*)
-	$(Q)kernel/bench/modtree.sh $(VFIOSCOPE_CACHE)/k/$* $(@D) $(O)/k/$*/bench/*.ko
+	$(Q)flock /run/lock/vfioscope-modtree.lock kernel/bench/modtree.sh \
+		$(VFIOSCOPE_CACHE)/k/$* $(@D) $(O)/k/$*/bench/*.ko \
+		$(foreach m,$(KMODS),$(O)/k/$*/mods/$(m)/*.ko)
 	$(Q)touch $@
 
 # -------------------------------------------------------------------- tests

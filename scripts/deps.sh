@@ -125,13 +125,16 @@ prepare_kernel() {
 	# point it at the relocated copy.
 	sed -i "s|^include /usr/src/|include $root/usr/src/|" "$hdrdir/Makefile"
 
-	# Only the subsystems the bench rebuilds, from the matching source.
+	# Only what the bench rebuilds or reads, from the matching source: the
+	# subsystems, their headers, the samples, checkpatch.
 	log "kernel $series: extracting vfio/vdpa/vhost/virtio sources"
 	mkdir -p "$kdir/src"
 	tar -xf "$root/usr/src/linux-source-"*.tar.xz -C "$kdir/src" --strip-components=1 \
 		--wildcards '*/drivers/vfio' '*/drivers/vdpa' '*/drivers/vhost' \
 		'*/drivers/virtio' '*/include/trace/events' '*/scripts/extract-vmlinux' \
-		'*/samples/vfio-mdev'
+		'*/samples/vfio-mdev' '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' '*/include/linux/vfio*.h' \
+		'*/include/linux/mdev.h' '*/include/linux/vdpa.h' '*/include/uapi/linux/vfio.h'
 	rm -f "$root/usr/src/linux-source-"*.tar.xz
 
 	# Module BTF needs a BTF-carrying vmlinux and resolve_btfids in the

@@ -61,10 +61,12 @@ QEMU=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel "$ACCEL" -cpu 
 	-kernel "$KDIR/vmlinuz" -initrd "$KDIR/initrd.gz" -append "$APPEND"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$REPO,mount_tag=repo,security_model=none,multidevs=remap"
-	# the bench devices: vIOMMU, edu (plain vfio-pci and the variant
-	# driver), an NVMe controller with SR-IOV behind an ACS root port
+	# the bench devices: vIOMMU, two edu devices (a migration needs a
+	# source and a destination), an NVMe controller with SR-IOV behind an
+	# ACS root port
 	-device intel-iommu,intremap=on
-	-device edu
+	-device edu,addr=03.0
+	-device edu,addr=04.0
 	-device pcie-root-port,id=rp1,chassis=1,slot=1
 	-device nvme-subsys,id=nvmesubsys0,nqn=vfioscope-bench
 	-device "nvme,serial=vfioscope0,bus=rp1,subsys=nvmesubsys0,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=4"
@@ -72,9 +74,17 @@ QEMU=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel "$ACCEL" -cpu 
 [ -z "${VM_QEMU_EXTRA:-}" ] || read -r -a extra <<< "$VM_QEMU_EXTRA" && QEMU+=("${extra[@]}")
 
 if [ $SHELL_MODE = 1 ]; then
+	exec 9>/run/lock/vfioscope-vm.lock
+	flock -n 9 || echo "runvm: waiting for the guest that runs now to finish"
+	flock 9
 	echo "runvm: booting $KVER; exit the shell (or Ctrl-A x) to power off"
-	exec "${QEMU[@]}" -serial mon:stdio
+	"${QEMU[@]}" -serial mon:stdio
+	exit
 fi
+
+# One TCG guest at a time on this machine (2 cores): runs queue up here.
+exec 9>/run/lock/vfioscope-vm.lock
+flock 9
 
 LOG=${VM_LOG:-$RUNDIR/console.log}
 set +e

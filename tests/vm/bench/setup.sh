@@ -44,12 +44,19 @@ find_pci() {	# VENDOR DEVICE -> first BDF
 	done
 }
 
-# 2. edu (1234:11e8) on vfio-pci behind the emulated VT-d
-EDU=$(find_pci 0x1234 0x11e8)
-[ -n "$EDU" ] || die "no edu device"
-bind_vfio "$EDU"
-put EDU_BDF "$EDU"
-put EDU_GROUP "$(basename "$(readlink /sys/bus/pci/devices/$EDU/iommu_group)")"
+# 2. both edu devices (1234:11e8) on vfio-pci behind the emulated VT-d
+EDUS=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x1234:0x11e8 ] || continue
+	bind_vfio "$(basename "$d")"
+	EDUS="$EDUS $(basename "$d")"
+done
+set -- $EDUS
+[ $# = 2 ] || die "expected 2 edu devices, found $#"
+put EDU_BDF "$1"
+put EDU_GROUP "$(basename "$(readlink /sys/bus/pci/devices/$1/iommu_group)")"
+put EDU2_BDF "$2"
+put EDU2_GROUP "$(basename "$(readlink /sys/bus/pci/devices/$2/iommu_group)")"
 
 # 3. NVMe PF (1b36:0010) with two SR-IOV VFs on vfio-pci
 PF=$(find_pci 0x1b36 0x0010)
