@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * mdacc: the register and job-descriptor interface of the reference
+ * mediated accelerator (kernel/mdacc), shared by the driver and by the VMM
+ * side (user/exercise). A VMM sees each mdev instance as a PCI device:
+ *
+ *   - region VFIO_PCI_CONFIG_REGION_INDEX: 256 bytes of emulated config
+ *     space (vendor MDACC_PCI_VENDOR, device MDACC_PCI_DEVICE, BAR0 32-bit
+ *     memory, MDACC_BAR0_SIZE);
+ *   - region VFIO_PCI_BAR0_REGION_INDEX: the register file below, read and
+ *     written with pread/pwrite on the device fd (no mmap: every access
+ *     traps, which is what a driver developer wants to trace); 4- and 8-byte
+ *     accesses, little endian;
+ *   - other PCI regions have size 0;
+ *   - IRQ index VFIO_PCI_INTX_IRQ_INDEX (1 vector) and VFIO_PCI_MSI_IRQ_INDEX
+ *     (1 vector), eventfd triggers via VFIO_DEVICE_SET_IRQS.
+ *
+ * The VMM puts a ring of MDACC_JOB_SIZE-byte job descriptors in its own
+ * memory (mapped for DMA), programs QBASE/QSIZE, enables the queue and the
+ * device, and writes TAIL (the doorbell). The device processes jobs from
+ * HEAD to TAIL in order, moves data with DMA into the VMM's memory, writes
+ * each descriptor's status, advances HEAD and, for jobs with
+ * MDACC_JOB_F_IRQ, raises the queue's bit in IRQ_STATUS and signals the
+ * interrupt. The instance's QoS limits (sysfs qos_job_rate, qos_dma_bw)
+ * delay jobs, never drop them.
+ */
+#ifndef MDACC_REGS_H
+#define MDACC_REGS_H
+
+#include <linux/types.h>
+
+#define MDACC_PCI_VENDOR	0x1234
+#define MDACC_PCI_DEVICE	0x4d41
+#define MDACC_BAR0_SIZE		0x1000
+
+#define MDACC_ID_VALUE		0x4d444143	/* "MDAC" */
+#define MDACC_VERSION_VALUE	1
+
+/* device registers */
+#define MDACC_REG_ID		0x000	/* RO */
+#define MDACC_REG_VERSION	0x004	/* RO */
+#define MDACC_REG_NQUEUES	0x008	/* RO: queues of this instance's type */
+#define MDACC_REG_CTRL		0x00c	/* RW */
+#define  MDACC_CTRL_ENABLE	0x1	/* process jobs */
+#define  MDACC_CTRL_RESET	0x2	/* write 1: reset queues + counters */
+#define MDACC_REG_STATUS	0x010	/* RO */
+#define  MDACC_STATUS_BUSY	0x1
+#define  MDACC_STATUS_ERROR	0x2	/* a job failed; cleared by RESET */
+#define MDACC_REG_IRQ_STATUS	0x014	/* RW1C: bit q = queue q completed */
+#define MDACC_REG_JOBS_DONE	0x020	/* RO 64-bit */
+#define MDACC_REG_BYTES_DONE	0x028	/* RO 64-bit */
+#define MDACC_REG_JOBS_FAILED	0x030	/* RO 64-bit */
+
+/* queue q's registers at MDACC_QREG(q) + offset */
+#define MDACC_MAX_QUEUES	4
+#define MDACC_QREG(q)		(0x100 + (q) * 0x40)
+#define MDACC_Q_BASE		0x00	/* RW 64-bit: ring IOVA, 4 KiB aligned */
+#define MDACC_Q_SIZE		0x08	/* RW: entries, power of two, 1..128 */
+#define MDACC_Q_CTRL		0x0c	/* RW */
+#define  MDACC_QCTRL_ENABLE	0x1
+#define MDACC_Q_TAIL		0x10	/* RW: producer index (doorbell) */
+#define MDACC_Q_HEAD		0x14	/* RO: next job the device takes */
+#define MDACC_Q_JOBS		0x18	/* RO: jobs completed on this queue */
+
+/* job descriptors */
+#define MDACC_JOB_SIZE		32
+#define MDACC_RING_MAX		128	/* entries: the ring fits in one page */
+#define MDACC_JOB_MAX_LEN	65536
+
+enum mdacc_op {
+	MDACC_OP_COPY = 1,	/* dst[i] = src[i] */
+	MDACC_OP_XOR = 2,	/* dst[i] = src[i] ^ arg */
+	MDACC_OP_FILL = 3,	/* dst[i] = arg (src unused) */
+};
+
+#define MDACC_JOB_F_IRQ		0x1	/* interrupt on completion */
+
+#define MDACC_JOB_PENDING	0
+#define MDACC_JOB_DONE		1
+#define MDACC_JOB_FAILED	0x80000000u	/* | positive errno */
+
+struct mdacc_job {
+	__u32 op;		/* enum mdacc_op in bits 0-7, arg in bits 8-15 */
+	__u32 flags;		/* MDACC_JOB_F_* */
+	__u64 src;		/* IOVA */
+	__u64 dst;		/* IOVA */
+	__u32 len;		/* bytes, 1..MDACC_JOB_MAX_LEN */
+	__u32 status;		/* written by the device */
+};
+
+#endif /* MDACC_REGS_H */

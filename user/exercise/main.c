@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfio-exercise: drive VFIO devices through the uAPI the way a VMM does and
+ * print exactly what was done, one fact per line ("pid", "ioctl <pid> <kind>
+ * <name> <count>", "dma_map_bytes", ...): the ground truth vfioscope's
+ * integration tests compare against, and a tool for driver developers.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cmds.h"
+
+static const struct vx_cmd cmds[] = {
+	{ "info", cmd_info, "info DEVICE\n\tdescribe DEVICE (PCI BDF or mdev UUID): flags, regions, IRQs" },
+	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"
+	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, unmap" },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: vfio-exercise COMMAND [ARGS]\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(out, "  %s\n", cmds[i].usage);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "vfio-exercise: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-exercise migrate: VFIO migration v2 of a source device to a
+ * destination device, driver-agnostic (cmd_migrate.c), with a per-device
+ * workload that gives the source state worth migrating and checks that the
+ * destination continues exactly where the source stopped.
+ */
+#ifndef VX_MIGRATE_H
+#define VX_MIGRATE_H
+
+#include "vx.h"
+
+struct vx_mig_workload {
+	const char *name;		/* --workload NAME */
+	/*
+	 * Both devices are open (each in its own container). Map the memory
+	 * the device uses at the same IOVAs in both containers (a migrated
+	 * VM keeps its guest-physical layout), prepare the device. Returns
+	 * the workload's context.
+	 */
+	void *(*setup)(struct vx_dev *src, struct vx_dev *dst, unsigned long seed);
+	/* source RUNNING: create device state (e.g. queue and start jobs) */
+	void (*load)(void *ctx, struct vx_dev *src);
+	/*
+	 * destination RUNNING after the migration: drive the device on, check
+	 * the state and results are exactly what the source would have
+	 * produced; print "wl_<fact> <value>" lines; 0 if all verified.
+	 */
+	int (*verify)(void *ctx, struct vx_dev *dst);
+	void (*teardown)(void *ctx, struct vx_dev *src, struct vx_dev *dst);
+};
+
+/* each device's workload, defined next to its other commands */
+extern const struct vx_mig_workload vx_wl_mdacc;
+extern const struct vx_mig_workload vx_wl_edu;
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vfio-exercise core: open VFIO devices like a VMM, issue ioctls through
+ * vx_ioctl() so every command is counted, and report what was done. Each
+ * command (cmd_*.c) builds on this; main.c dispatches.
+ */
+#ifndef VX_H
+#define VX_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include <linux/vfio.h>
+#include "vfio_ioctl.h"
+
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ioctl() on a VFIO file of @kind, counted; returns the result or -errno */
+long vx_ioctl(enum vfs_fd_kind kind, int fd, unsigned long cmd, void *arg);
+
+#define VX_CHECK(what, expr) do {					\
+	long __r = (expr);						\
+	if (__r < 0)							\
+		die("%s: %s", what, strerror((int)-__r));		\
+} while (0)
+
+struct vx_dev {
+	const char *name;		/* PCI BDF or mdev UUID */
+	int container, group, device;
+	struct vfio_device_info info;
+};
+
+/*
+ * Open @name (a PCI BDF or an mdev UUID) through its IOMMU group in a new
+ * type1v2 container. Dies with a clear message on failure.
+ */
+void vx_open(struct vx_dev *d, const char *name);
+void vx_close(struct vx_dev *d);
+
+/* region info of @index; returns 0 or -errno (absent regions: -EINVAL) */
+int vx_region_info(struct vx_dev *d, __u32 index, struct vfio_region_info *ri);
+/* GET_REGION_INFO / GET_IRQ_INFO for every index; with @out, one line each */
+void vx_walk(struct vx_dev *d, FILE *out);
+
+/* DMA mapping in @d's container, accounted in the summary */
+void vx_map(struct vx_dev *d, void *vaddr, __u64 iova, __u64 size);
+void vx_unmap(struct vx_dev *d, __u64 iova, __u64 size);
+
+/* counters every summary prints */
+struct vx_stats {
+	unsigned long long dma_map_bytes, dma_unmap_bytes;
+};
+extern struct vx_stats vx_stats;
+
+/* "pid", one "ioctl" line per command issued, the DMA byte counts */
+void vx_print_summary(FILE *out);
+
+/* monotonic and realtime clocks in ns, for arc timestamps */
+__u64 vx_now_ns(void);
+__u64 vx_realtime_ns(void);
+
+#endif
