@@ -60,6 +60,21 @@ for k in $KERNELS; do
 	done
 done
 
+# The harness checks itself once per run, on the first kernel.
+first=${KERNELS%% *}
+if [ -n "$first" ] && { [ -z "$PATTERN" ] || echo 00-harness | grep -Eq -- "$PATTERN"; }; then
+	t0=$(date +%s)
+	if "$HERE/harness-selftest.sh" "$first" > "$LOGS/$first-00-harness.log" 2>&1; then
+		pass=$((pass + 1))
+		printf 'PASS  %-5s %-28s %6ss\n' "$first" 00-harness "$(( $(date +%s) - t0 ))"
+	else
+		failn=$((failn + 1))
+		failed+=("$first/00-harness")
+		printf 'FAIL  %-5s %-28s %6ss\n' "$first" 00-harness "$(( $(date +%s) - t0 ))"
+		sed 's/^/  | /' "$LOGS/$first-00-harness.log"
+	fi
+fi
+
 total=$((pass + failn + skip))
 echo "vmtest: $total scenario runs in $(( $(date +%s) - start ))s"
 for x in "${skipped[@]}"; do echo "vmtest: unsupported: $x"; done
