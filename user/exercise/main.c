@@ -11,6 +11,9 @@
 
 static const struct vx_cmd cmds[] = {
 	{ "info", cmd_info, "info DEVICE\n\tdescribe DEVICE (PCI BDF or mdev UUID): flags, regions, IRQs" },
+	{ "migrate", cmd_migrate, "migrate SRC DST [--workload NAME] [--precopy|--force-precopy] [--p2p]\n"
+	  "\t[--seed N] [--delay-stop-copy MS] [--delay-resume MS]\n"
+	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc" },
 	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"
 	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, unmap" },
 };

@@ -30,7 +30,18 @@ struct vx_mig_workload {
 	void (*teardown)(void *ctx, struct vx_dev *src, struct vx_dev *dst);
 };
 
-/* each device's workload, defined next to its other commands */
+/*
+ * Each device's workload is defined next to its other commands and
+ * registers itself with VX_WORKLOAD(name_of_the_struct): the linker gathers
+ * the pointers in section "vx_workloads", so no central table names them.
+ */
+#define VX_WORKLOAD(wl)							\
+	static const struct vx_mig_workload *const __vx_workload_##wl	\
+	__attribute__((used, section("vx_workloads"))) = &(wl)
+
+extern const struct vx_mig_workload *const __start_vx_workloads[];
+extern const struct vx_mig_workload *const __stop_vx_workloads[];
+
 extern const struct vx_mig_workload vx_wl_mdacc;
 extern const struct vx_mig_workload vx_wl_edu;
 

@@ -13,6 +13,26 @@
 #include <linux/vfio.h>
 #include "vfio_ioctl.h"
 
+/*
+ * uAPI newer than the build host's <linux/vfio.h> (Debian 12 ships 6.1's):
+ * values from the 6.12 uAPI, where they are stable ABI.
+ */
+#ifndef VFIO_MIGRATION_PRE_COPY
+#define VFIO_MIGRATION_PRE_COPY		(1 << 2)
+#endif
+#define VX_STATE_PRE_COPY		6	/* VFIO_DEVICE_STATE_PRE_COPY */
+#define VX_STATE_PRE_COPY_P2P		7	/* VFIO_DEVICE_STATE_PRE_COPY_P2P */
+#define VX_STATE_NR			8
+#ifndef VFIO_MIG_GET_PRECOPY_INFO
+struct vfio_precopy_info {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 initial_bytes;
+	__aligned_u64 dirty_bytes;
+};
+#define VFIO_MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
+#endif
+
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
