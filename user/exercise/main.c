@@ -11,6 +11,8 @@
 
 static const struct vx_cmd cmds[] = {
 	{ "info", cmd_info, "info DEVICE\n\tdescribe DEVICE (PCI BDF or mdev UUID): flags, regions, IRQs" },
+	{ "check", cmd_check, "check DEVICE\n"
+	  "\tconformance walk of DEVICE's driver: regions, bad arguments, IRQs, reset, migration FSM" },
 	{ "migrate", cmd_migrate, "migrate SRC DST [--workload NAME] [--precopy|--force-precopy] [--p2p]\n"
 	  "\t[--seed N] [--delay-stop-copy MS] [--delay-resume MS]\n"
 	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc" },
