@@ -162,6 +162,10 @@ $(O)/k/$(1)/mods/$(2)/.stamp: $(wildcard kernel/$(2)/*) $(TP_HEADERS) $(VFIOSCOP
 endef
 $(foreach s,$(KSERIES),$(foreach m,$(KMODS),$(eval $(call kmod_rule,$(s),$(m)))))
 
+# drivers link against the tracepoints vfioscope_trace exports: build it first
+$(foreach s,$(KSERIES),$(foreach m,$(filter-out vfioscope_trace,$(KMODS)),\
+	$(eval $(O)/k/$(s)/mods/$(m)/.stamp: $(O)/k/$(s)/mods/vfioscope_trace/.stamp)))
+
 # The guest's module tree; flock: helpers may build while a tree is in use.
 $(O)/k/%/modtree/.stamp: $(O)/k/%/bench/.stamp kernel/bench/modtree.sh $(O)/k/kmods.list \
 		$$(foreach m,$$(KMODS),$(O)/k/$$*/mods/$$(m)/.stamp)

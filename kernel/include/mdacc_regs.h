@@ -23,6 +23,16 @@
  * MDACC_JOB_F_IRQ, raises the queue's bit in IRQ_STATUS and signals the
  * interrupt. The instance's QoS limits (sysfs qos_job_rate, qos_dma_bw)
  * delay jobs, never drop them.
+ *
+ * Queue rules: QBASE and QSIZE are written while the queue is disabled;
+ * enabling it with a bad QBASE/QSIZE or a ring that is not mapped for DMA
+ * fails (the queue stays disabled, STATUS_ERROR is set). HEAD and TAIL are
+ * ring indices, 0..QSIZE-1: HEAD == TAIL means empty, so a ring of QSIZE
+ * entries holds at most QSIZE-1 jobs; a TAIL write >= QSIZE is ignored and
+ * sets STATUS_ERROR. Disabling a queue resets HEAD and TAIL to 0. Q_JOBS
+ * counts the queue's finished jobs, failed ones included. The device does
+ * DMA only while CTRL_ENABLE and bus mastering (PCI_COMMAND_MASTER in the
+ * config space) are set. Descriptors are little endian, like registers.
  */
 #ifndef MDACC_REGS_H
 #define MDACC_REGS_H
@@ -55,12 +65,12 @@
 #define MDACC_MAX_QUEUES	4
 #define MDACC_QREG(q)		(0x100 + (q) * 0x40)
 #define MDACC_Q_BASE		0x00	/* RW 64-bit: ring IOVA, 4 KiB aligned */
-#define MDACC_Q_SIZE		0x08	/* RW: entries, power of two, 1..128 */
+#define MDACC_Q_SIZE		0x08	/* RW: entries, power of two, 2..128 */
 #define MDACC_Q_CTRL		0x0c	/* RW */
 #define  MDACC_QCTRL_ENABLE	0x1
 #define MDACC_Q_TAIL		0x10	/* RW: producer index (doorbell) */
 #define MDACC_Q_HEAD		0x14	/* RO: next job the device takes */
-#define MDACC_Q_JOBS		0x18	/* RO: jobs completed on this queue */
+#define MDACC_Q_JOBS		0x18	/* RO: jobs finished on this queue */
 
 /* job descriptors */
 #define MDACC_JOB_SIZE		32

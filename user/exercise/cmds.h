@@ -12,6 +12,7 @@ struct vx_cmd {
 int cmd_info(int argc, char **argv);
 int cmd_edu_dma(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_mdacc_jobs(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct vx_cmd cmds[] = {
 	{ "migrate", cmd_migrate, "migrate SRC DST [--workload NAME] [--precopy|--force-precopy] [--p2p]\n"
 	  "\t[--seed N] [--delay-stop-copy MS] [--delay-resume MS]\n"
 	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc" },
+	{ "mdacc-jobs", cmd_mdacc_jobs, "mdacc-jobs UUID -n N [-r RATE_PER_S] [-s SEED] [--irq]\n\tsubmit N seeded COPY/XOR/FILL jobs to an mdacc mdev, wait, verify every byte" },
 	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"
 	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, unmap" },
 };

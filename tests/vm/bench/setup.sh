@@ -16,11 +16,12 @@ put() { echo "$1=$2" >> "$ENV"; }
 # 1. modules: modprobe resolves our out-of-tree builds (vdpa_sim on both
 # kernels, the whole vDPA stack on 6.1) from the prepared module tree.
 MODULES="vfio vfio_iommu_type1 vfio-pci mdev vdpa virtio_vdpa vhost_vdpa vduse
-	vdpa_sim vdpa_sim_blk vdpa_sim_net virtio_blk virtio_net nvme
+	vdpa_sim vdpa_sim_blk vdpa_sim_net virtio_blk virtio_net nvme vfioscope_trace mdacc
 	${VFIOSCOPE_EXTRA_MODULES:-}"
 for m in $MODULES; do
 	modprobe "$m" || die "modprobe $m failed"
 done
+put MDACC_PARENT /sys/class/mdacc/mdacc0
 
 grep -qw bpf /sys/kernel/security/lsm || echo "setup: note: BPF LSM is not active" >&2
 
