@@ -41,6 +41,7 @@ USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 	   -Ibpf -Iuser/lib -Ikernel/include -I$(O)/bpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
+LDLIBS	:= $(LIBBPF_LIBS) -ljson-c
 
 # Bench kernels whose trees `make deps` prepared: modules get built for each.
 KSERIES	:= $(foreach s,6.12 6.1,$(if $(wildcard $(VFIOSCOPE_CACHE)/k/$(s)/.prepared),$(s)))
@@ -73,7 +74,7 @@ LIB_OBJS := $(patsubst user/%.c,$(O)/obj/%.o,$(LIB_SRCS))
 LIB	 := $(O)/lib/libvfioscope.a
 
 # tool name -> its main source; tools that load BPF depend on skeletons
-TOOLS	 := vfio-exercise vfio-ioctlcount
+TOOLS	 := vfio-exercise vfio-ioctlcount vfiostat vfiosnoop
 BINS	 := $(addprefix $(O)/bin/,$(TOOLS))
 
 user: $(BINS)
@@ -89,18 +90,18 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 EXERCISE_OBJS := $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/exercise/*.c))
-$(O)/bin/vfio-exercise: $(EXERCISE_OBJS) $(LIB)
+# tool -> its objects; every tool links the library, libbpf and json-c
+$(O)/bin/vfio-exercise: $(EXERCISE_OBJS)
+$(O)/bin/vfio-ioctlcount: $(O)/obj/ioctlcount.o
+$(O)/bin/vfiostat: $(O)/obj/vfiostat.o
+$(O)/bin/vfiosnoop: $(O)/obj/vfiosnoop.o
+$(BINS): $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
-$(O)/bin/vfio-ioctlcount: $(O)/obj/ioctlcount.o $(LIB)
-	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
-
-# objects that include a skeleton must wait for it
-$(O)/obj/ioctlcount.o: $(O)/bpf/ioctlcount.skel.h
+# objects that include a skeleton must wait for it (the library glue
+# includes every collector's): see after the BPF section, where SKELS is set
 
 # ---------------------------------------------------------------------- BPF
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -112,6 +113,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-MMD -MP -Ibpf -I$(O)/bpf $(CLANG_BPF_SYS_INCLUDES)
 
 bpf: $(SKELS)
+
+$(O)/obj/ioctlcount.o: $(O)/bpf/ioctlcount.skel.h
+$(LIB_OBJS): $(SKELS)
 
 # Types come from the 6.12 bench kernel's BTF: CO-RE relocates them on
 # every other kernel. Without the bench kernels, fall back to the host's.
@@ -188,7 +192,7 @@ $(O)/obj/tests/%.o: tests/unit/%.c
 $(UNIT_BIN): $(UNIT_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) -o $@
 
 # Criterion prints its synthesis; the result file feeds `make test`'s total.
 check: $(UNIT_BIN)

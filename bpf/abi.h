@@ -2,11 +2,19 @@
 /*
  * The one ABI between vfioscope's BPF programs and userspace. Included by
  * BPF C (after vmlinux.h) and by userspace C (after <linux/types.h>), so it
- * uses only __u* types, fixed-width fields and explicit padding; every
+ * uses only fixed-width __u and __s types and explicit padding; every
  * struct's size is asserted so a layout change cannot slip through.
+ *
+ * Objects (devices, groups, containers, vDPA devices) are keyed by their
+ * kernel address: stable while the object lives, never shown to users
+ * (userspace maps them to names through the *_info maps).
+ * A VM is the process that issues the VFIO calls: keyed by tgid, with its
+ * cgroup id recorded when first seen.
  */
 #ifndef VFIOSCOPE_ABI_H
 #define VFIOSCOPE_ABI_H
+
+#define VFS_ABI_VERSION		1
 
 /* What kind of VFIO file an ioctl went to. */
 enum vfs_fd_kind {
@@ -16,17 +24,297 @@ enum vfs_fd_kind {
 	VFS_FD_KIND_MAX = 4,
 };
 
-/* ioctlcount: map key of the per-process, per-file-kind, per-command count */
+/* log2 latency histogram: slot i counts latencies in [2^i, 2^(i+1)) ns */
+#define VFS_HIST_SLOTS		32
+#define VFS_NAME_LEN		48
+#define VFS_COMM_LEN		16
+
+#define VFS_ABI_ASSERT(type, size) \
+	_Static_assert(sizeof(type) == (size), "ABI size of " #type)
+
+/* ------------------------------------------------------------------ maps */
+
+/* ioctlcount (bench proof): per process, file kind and command */
 struct vfs_ioctl_key {
 	__u32 tgid;
 	__u32 cmd;
 	__u32 kind;		/* enum vfs_fd_kind */
 	__u32 pad;
 };
-
-#define VFS_ABI_ASSERT(type, size) \
-	_Static_assert(sizeof(type) == (size), "ABI size of " #type)
-
 VFS_ABI_ASSERT(struct vfs_ioctl_key, 16);
+
+/* ioctl_stats: per VM, VFIO object and command (per-CPU values) */
+struct vfs_cmd_key {
+	__u64 obj;		/* vfio_device / vfio_group / container address */
+	__u32 tgid;
+	__u32 cmd;
+	__u32 kind;		/* enum vfs_fd_kind */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_cmd_key, 24);
+
+struct vfs_cmd_val {
+	__u64 count;
+	__u64 errors;		/* calls that returned < 0 */
+	__u64 lat_sum_ns;
+	__u64 lat_max_ns;
+	__u32 hist[VFS_HIST_SLOTS];
+};
+VFS_ABI_ASSERT(struct vfs_cmd_val, 160);
+
+/* ioctl_errno: how often each errno came back (errors are rare: shared) */
+struct vfs_errno_key {
+	__u64 obj;
+	__u32 tgid;
+	__u32 cmd;
+	__u32 err;		/* positive errno */
+	__u32 kind;
+};
+VFS_ABI_ASSERT(struct vfs_errno_key, 24);
+
+/* obj_info: what an object is, who owns it */
+struct vfs_obj_info {
+	char name[VFS_NAME_LEN];	/* device name, "group <n>", "container" */
+	__u64 cgroup_id;		/* owner's cgroup */
+	__u64 first_ns;			/* first seen */
+	__u32 owner_tgid;		/* last process that used it */
+	__u32 kind;			/* enum vfs_fd_kind */
+	__u32 group_id;			/* IOMMU group (devices, groups) */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_obj_info, 80);
+
+/* vm_stats: per VM (per-CPU values) */
+struct vfs_vm_val {
+	__u64 dma_map_ops;
+	__u64 dma_map_bytes;
+	__u64 dma_map_errors;
+	__u64 dma_unmap_ops;
+	__u64 dma_unmap_bytes;
+	__u64 dma_unmap_errors;
+	__s64 pinned_pages;	/* type1 charges (locked_vm deltas) */
+	__u64 ext_pin_pages;	/* vfio_pin_pages() for emulated-IOMMU devices */
+	__u64 ext_unpin_pages;
+	__u64 irq_set_calls;
+};
+VFS_ABI_ASSERT(struct vfs_vm_val, 80);
+
+struct vfs_vm_info {
+	__u64 cgroup_id;
+	__u64 first_ns;
+	char comm[VFS_COMM_LEN];
+	/*
+	 * mm->locked_vm (pages) after the VM's last DMA map/unmap: type1
+	 * charges pinned pages there, so it is right even for a collector
+	 * attached after the VM started (it includes mlock()ed memory).
+	 */
+	__u64 locked_pages;
+	__u64 locked_ns;	/* when it was read */
+};
+VFS_ABI_ASSERT(struct vfs_vm_info, 48);
+
+/* region_stats: trapped region accesses per device and region index */
+struct vfs_region_key {
+	__u64 obj;		/* vfio_device */
+	__u32 index;		/* region index (vfio-pci offset layout) */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_region_key, 16);
+
+struct vfs_region_val {
+	__u64 reads;
+	__u64 writes;
+	__u64 read_bytes;
+	__u64 write_bytes;
+	__u64 mmaps;
+	__u64 errors;
+};
+VFS_ABI_ASSERT(struct vfs_region_val, 48);
+
+/* irq_stats: per device and IRQ index */
+struct vfs_irq_key {
+	__u64 obj;
+	__u32 index;
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_irq_key, 16);
+
+struct vfs_irq_val {
+	__u64 set_calls;	/* VFIO_DEVICE_SET_IRQS on this index */
+	__u64 vectors;		/* count of the last SET_IRQS */
+	__u64 flags;		/* flags of the last SET_IRQS */
+	__u64 signals;		/* interrupts delivered (where observable) */
+};
+VFS_ABI_ASSERT(struct vfs_irq_val, 32);
+
+/* drops: every loss, counted where it happens (per-CPU array) */
+enum vfs_drop {
+	VFS_DROP_RINGBUF = 0,		/* ring buffer full: event lost */
+	VFS_DROP_MAP_IOCTL,		/* ioctl_stats full */
+	VFS_DROP_MAP_ERRNO,
+	VFS_DROP_MAP_OBJ,
+	VFS_DROP_MAP_VM,
+	VFS_DROP_MAP_REGION,
+	VFS_DROP_MAP_IRQ,
+	VFS_DROP_MAP_INFLIGHT,		/* too many concurrent calls tracked */
+	VFS_DROP_MAP_MIG,
+	VFS_DROP_MAP_VDPA,
+	VFS_DROP_MAX = 16,
+};
+
+/* control: knobs userspace sets on the shared (pinned) programs */
+struct vfs_control {
+	__u32 stream;		/* bit per enum vfs_event_type: stream these */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_control, 8);
+
+/* ---------------------------------------------------------------- events */
+
+enum vfs_event_type {
+	VFS_EV_IOCTL = 1,	/* every VFIO ioctl (only when streamed) */
+	VFS_EV_MIG_ARC,		/* a migration FSM arc */
+	VFS_EV_MIG_DATA,	/* bytes on a migration data fd (tracepoint tier) */
+	VFS_EV_MDEV,		/* mdev create/remove */
+	VFS_EV_REGION,		/* region read/write/mmap (only when streamed) */
+	VFS_EV_VDPA,		/* vDPA device add/del/status */
+	VFS_EV_TYPE_MAX,
+};
+
+#define VFS_STREAM(type)	(1u << (type))
+/* always delivered: rare lifecycle events */
+#define VFS_STREAM_DEFAULT	(VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) | \
+				 VFS_STREAM(VFS_EV_MDEV) | VFS_STREAM(VFS_EV_VDPA))
+
+struct vfs_event_hdr {
+	__u16 type;		/* enum vfs_event_type */
+	__u16 version;		/* VFS_ABI_VERSION */
+	__u32 size;		/* of the whole event */
+	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+	__u64 cgroup_id;
+	__u32 tgid;
+	__u32 tid;
+	char comm[VFS_COMM_LEN];
+};
+VFS_ABI_ASSERT(struct vfs_event_hdr, 48);
+
+struct vfs_ev_ioctl {
+	struct vfs_event_hdr hdr;
+	__u64 obj;
+	__u64 lat_ns;
+	__u64 arg;		/* the ioctl's argument (a user address, as is) */
+	__s64 ret;
+	__u32 cmd;
+	__u32 kind;
+	/* decoded where cheap: MAP/UNMAP iova+size, SET_IRQS index/count */
+	__u64 a0, a1;
+};
+VFS_ABI_ASSERT(struct vfs_ev_ioctl, 104);
+
+/* how an event's data was obtained */
+enum vfs_tier {
+	VFS_TIER_NONE = 0,
+	VFS_TIER_TRACEPOINT = 1,	/* our tracepoints (tp_btf) */
+	VFS_TIER_FENTRY = 2,		/* fentry/fexit on stock functions */
+	VFS_TIER_KPROBE = 3,		/* kprobes, no BTF */
+};
+
+struct vfs_ev_mig_arc {
+	struct vfs_event_hdr hdr;
+	__u64 obj;		/* vfio_device */
+	__u64 start_ns;
+	__u64 end_ns;
+	__u32 from;		/* enum vfio_device_mig_state */
+	__u32 to;
+	__s32 ret;		/* 0 or -errno */
+	__u32 tier;		/* enum vfs_tier */
+	char dev[VFS_NAME_LEN];
+};
+VFS_ABI_ASSERT(struct vfs_ev_mig_arc, 136);
+
+struct vfs_ev_mig_data {
+	struct vfs_event_hdr hdr;
+	__u64 obj;
+	__u64 bytes;		/* asked for (the read/write count) */
+	__s64 ret;		/* bytes moved, or -errno */
+	__u32 write;		/* 0: read (saving), 1: write (resuming) */
+	__u32 pad;
+	char dev[VFS_NAME_LEN];
+};
+VFS_ABI_ASSERT(struct vfs_ev_mig_data, 128);
+
+enum vfs_mdev_op { VFS_MDEV_CREATE = 1, VFS_MDEV_REMOVE = 2 };
+
+struct vfs_ev_mdev {
+	struct vfs_event_hdr hdr;
+	__u32 op;		/* enum vfs_mdev_op */
+	__s32 ret;
+	__u8 uuid[16];
+	char parent[VFS_NAME_LEN];
+	char type[VFS_NAME_LEN];
+};
+VFS_ABI_ASSERT(struct vfs_ev_mdev, 168);
+
+struct vfs_ev_region {
+	struct vfs_event_hdr hdr;
+	__u64 obj;
+	__u64 offset;		/* within the region */
+	__u64 size;
+	__s64 ret;
+	__u32 index;
+	__u32 op;		/* 0 read, 1 write, 2 mmap */
+};
+VFS_ABI_ASSERT(struct vfs_ev_region, 88);
+
+enum vfs_vdpa_op { VFS_VDPA_ADD = 1, VFS_VDPA_DEL = 2, VFS_VDPA_STATUS = 3 };
+
+struct vfs_ev_vdpa {
+	struct vfs_event_hdr hdr;
+	__u64 obj;		/* vdpa_device */
+	__u32 op;		/* enum vfs_vdpa_op */
+	__u32 status;		/* new status for VFS_VDPA_STATUS */
+	__u32 old_status;
+	__s32 ret;
+	char name[VFS_NAME_LEN];
+};
+VFS_ABI_ASSERT(struct vfs_ev_vdpa, 120);
+
+/* ------------------------------------------------------------------ vDPA */
+
+enum vfs_vdpa_path {
+	VFS_VDPA_PATH_VIRTIO = 1,	/* bound to virtio_vdpa (kernel virtio) */
+	VFS_VDPA_PATH_VHOST = 2,	/* bound to vhost_vdpa (a VMM) */
+};
+
+/* vdpa_vq_stats: per vDPA device and virtqueue (per-CPU values) */
+struct vfs_vq_key {
+	__u64 obj;		/* vdpa_device */
+	__u32 qid;
+	__u32 path;		/* enum vfs_vdpa_path */
+};
+VFS_ABI_ASSERT(struct vfs_vq_key, 16);
+
+struct vfs_vq_val {
+	__u64 kicks;		/* driver -> device notifications */
+	__u64 calls;		/* device -> driver interrupts/callbacks */
+};
+VFS_ABI_ASSERT(struct vfs_vq_val, 16);
+
+/* vfs_vdpa_info.flags: lifecycle seen while loaded */
+enum vfs_vdpa_flag {
+	VFS_VDPA_F_ADDED = 1,		/* registered */
+	VFS_VDPA_F_REMOVED = 2,		/* unregistered (counts kept until reuse) */
+};
+
+/* vdpa_info: name, owner and status of each vDPA device seen */
+struct vfs_vdpa_info {
+	char name[VFS_NAME_LEN];
+	__u64 cgroup_id;	/* owner (vhost-vdpa opener); 0 for in-kernel */
+	__u32 owner_tgid;
+	__u32 status;		/* last virtio status set */
+	__u32 path;
+	__u32 flags;		/* enum vfs_vdpa_flag bits */
+};
+VFS_ABI_ASSERT(struct vfs_vdpa_info, 72);
 
 #endif /* VFIOSCOPE_ABI_H */

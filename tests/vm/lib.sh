@@ -14,11 +14,15 @@ expect_eq() {
 	note "$1 = $2"
 }
 
-# wait_for_line FILE PATTERN [TIMEOUT_S]: until a line of FILE matches
+# wait_for_line FILE PATTERN [TIMEOUT_S [PID]]: until a line of FILE
+# matches; fails at once if process PID (the one writing FILE) has exited
 wait_for_line() {
 	local i
 	for i in $(seq 1 $((${3:-30} * 10))); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
+		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
+			fail "process $4 exited before '$2' appeared in $1: $(tail -n 5 "$1")"
+		fi
 		sleep 0.1
 	done
 	fail "timed out waiting for '$2' in $1"

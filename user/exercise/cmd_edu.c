@@ -79,17 +79,16 @@ int cmd_edu_dma(int argc, char **argv)
 
 	/* a device does no DMA before the driver enables bus mastering */
 	VX_CHECK("config region info", vx_region_info(&d, VFIO_PCI_CONFIG_REGION_INDEX, &cfg));
-	if (pread(d.device, &command, 2, cfg.offset + PCI_COMMAND) != 2)
+	if (vx_region_read(&d, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, &command, 2) != 2)
 		die("read PCI_COMMAND: %s", strerror(errno));
 	command |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
-	if (pwrite(d.device, &command, 2, cfg.offset + PCI_COMMAND) != 2)
+	if (vx_region_write(&d, VFIO_PCI_CONFIG_REGION_INDEX, PCI_COMMAND, &command, 2) != 2)
 		die("write PCI_COMMAND: %s", strerror(errno));
 
 	VX_CHECK("BAR0 region info", vx_region_info(&d, VFIO_PCI_BAR0_REGION_INDEX, &bar0));
 	if (!(bar0.flags & VFIO_REGION_INFO_FLAG_MMAP))
 		die("BAR0 of %s cannot be mmapped", d.name);
-	bar = mmap(NULL, bar0.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   d.device, bar0.offset);
+	bar = vx_region_mmap(&d, VFIO_PCI_BAR0_REGION_INDEX, bar0.size, PROT_READ | PROT_WRITE);
 	if (bar == MAP_FAILED)
 		die("mmap BAR0: %s", strerror(errno));
 	if ((*(volatile __u32 *)(bar + EDU_IDENT) & 0xff) != 0xed)

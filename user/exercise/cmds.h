@@ -14,5 +14,7 @@ int cmd_edu_dma(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_mdacc_jobs(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_dma(int argc, char **argv);
+int cmd_vhost_kick(int argc, char **argv);
 
 #endif

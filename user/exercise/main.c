@@ -17,6 +17,9 @@ static const struct vx_cmd cmds[] = {
 	  "\t[--seed N] [--delay-stop-copy MS] [--delay-resume MS]\n"
 	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc" },
 	{ "mdacc-jobs", cmd_mdacc_jobs, "mdacc-jobs UUID -n N [-r RATE_PER_S] [-s SEED] [--irq]\n\tsubmit N seeded COPY/XOR/FILL jobs to an mdacc mdev, wait, verify every byte" },
+	{ "vhost-kick", cmd_vhost_kick, "vhost-kick NODE [-n KICKS] [-q QID]\n\town vhost-vdpa NODE like a VMM, give queue QID an eventfd kick, have a child signal it KICKS times" },
+	{ "dma", cmd_dma, "dma DEVICE [-n COUNT] [--size BYTES] [--hold SECONDS]\n"
+	  "\tmap COUNT buffers for DMA (type1 pins them), hold, unmap" },
 	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"
 	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, unmap" },
 };

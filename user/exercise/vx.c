@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -12,6 +13,13 @@
 
 #define NR_SLOTS 32
 static unsigned long issued[VFS_FD_KIND_MAX][NR_SLOTS];
+/* failed ioctls per kind, command and errno */
+#define NR_ERRNO 256
+static unsigned long failed[VFS_FD_KIND_MAX][NR_SLOTS][NR_ERRNO];
+/* region accesses per index */
+static struct {
+	unsigned long reads, writes, read_bytes, write_bytes, mmaps, errors;
+} regions[VX_MAX_REGIONS];
 struct vx_stats vx_stats;
 
 void die(const char *fmt, ...)
@@ -46,7 +54,12 @@ long vx_ioctl(enum vfs_fd_kind kind, int fd, unsigned long cmd, void *arg)
 	if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < NR_SLOTS)
 		issued[kind][nr]++;
 	r = ioctl(fd, cmd, arg);
-	return r < 0 ? -errno : r;
+	if (r >= 0)
+		return r;
+	r = -errno;
+	if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < NR_SLOTS && -r < NR_ERRNO)
+		failed[kind][nr][-r]++;
+	return r;
 }
 
 /* the IOMMU group of a PCI device or an mdev, from sysfs */
@@ -122,10 +135,62 @@ void vx_close(struct vx_dev *d)
 
 int vx_region_info(struct vx_dev *d, __u32 index, struct vfio_region_info *ri)
 {
+	int r;
+
 	memset(ri, 0, sizeof(*ri));
 	ri->argsz = sizeof(*ri);
 	ri->index = index;
-	return vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_GET_REGION_INFO, ri);
+	r = vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_GET_REGION_INFO, ri);
+	if (!r && index < VX_MAX_REGIONS) {
+		d->region_off[index] = ri->offset;
+		d->region_size[index] = ri->size;
+	}
+	return r;
+}
+
+static void region_account(__u32 index, ssize_t r, int write)
+{
+	if (index >= VX_MAX_REGIONS)
+		return;
+	if (r < 0)
+		regions[index].errors++;
+	else if (write) {
+		regions[index].writes++;
+		regions[index].write_bytes += r;
+	} else {
+		regions[index].reads++;
+		regions[index].read_bytes += r;
+	}
+}
+
+ssize_t vx_region_read(struct vx_dev *d, __u32 index, __u64 off, void *buf, size_t len)
+{
+	ssize_t r = pread(d->device, buf, len, d->region_off[index % VX_MAX_REGIONS] + off);
+
+	region_account(index, r, 0);
+	return r;
+}
+
+ssize_t vx_region_write(struct vx_dev *d, __u32 index, __u64 off, const void *buf, size_t len)
+{
+	ssize_t r = pwrite(d->device, buf, len, d->region_off[index % VX_MAX_REGIONS] + off);
+
+	region_account(index, r, 1);
+	return r;
+}
+
+void *vx_region_mmap(struct vx_dev *d, __u32 index, size_t len, int prot)
+{
+	void *p = mmap(NULL, len, prot, MAP_SHARED, d->device,
+		       d->region_off[index % VX_MAX_REGIONS]);
+
+	if (index < VX_MAX_REGIONS) {
+		if (p == MAP_FAILED)
+			regions[index].errors++;
+		else
+			regions[index].mmaps++;
+	}
+	return p;
 }
 
 void vx_walk(struct vx_dev *d, FILE *out)
@@ -200,6 +265,24 @@ void vx_print_summary(FILE *out)
 				fprintf(out, "ioctl %d %s 0x%x %lu\n", getpid(),
 					vfio_fd_kind_name(k), cmd, issued[k][nr]);
 		}
+	for (k = 1; k < VFS_FD_KIND_MAX; k++)
+		for (nr = 0; nr < NR_SLOTS; nr++) {
+			const char *name = vfio_ioctl_name(k, _IO(VFIO_TYPE, VFIO_BASE + nr));
+			int e;
+
+			for (e = 1; e < NR_ERRNO; e++)
+				if (failed[k][nr][e])
+					fprintf(out, "ioctl_errno %d %s %s %d %lu\n", getpid(),
+						vfio_fd_kind_name(k), name ? name : "?", e,
+						failed[k][nr][e]);
+		}
+	for (nr = 0; nr < VX_MAX_REGIONS; nr++)
+		if (regions[nr].reads || regions[nr].writes || regions[nr].mmaps ||
+		    regions[nr].errors)
+			fprintf(out, "region %u reads %lu writes %lu read_bytes %lu "
+				"write_bytes %lu mmaps %lu errors %lu\n", nr, regions[nr].reads,
+				regions[nr].writes, regions[nr].read_bytes, regions[nr].write_bytes,
+				regions[nr].mmaps, regions[nr].errors);
 	fprintf(out, "dma_map_bytes %llu\n", vx_stats.dma_map_bytes);
 	fprintf(out, "dma_unmap_bytes %llu\n", vx_stats.dma_unmap_bytes);
 }

@@ -45,10 +45,15 @@ long vx_ioctl(enum vfs_fd_kind kind, int fd, unsigned long cmd, void *arg);
 		die("%s: %s", what, strerror((int)-__r));		\
 } while (0)
 
+#define VX_MAX_REGIONS	16
+
 struct vx_dev {
 	const char *name;		/* PCI BDF or mdev UUID */
 	int container, group, device;
 	struct vfio_device_info info;
+	/* offsets of the regions asked about, for vx_region_read/write */
+	__u64 region_off[VX_MAX_REGIONS];
+	__u64 region_size[VX_MAX_REGIONS];
 };
 
 /*
@@ -62,6 +67,15 @@ void vx_close(struct vx_dev *d);
 int vx_region_info(struct vx_dev *d, __u32 index, struct vfio_region_info *ri);
 /* GET_REGION_INFO / GET_IRQ_INFO for every index; with @out, one line each */
 void vx_walk(struct vx_dev *d, FILE *out);
+
+/*
+ * Region accesses through the device fd, counted per region index (the
+ * region must have been looked up with vx_region_info first). They return
+ * what pread/pwrite/mmap return.
+ */
+ssize_t vx_region_read(struct vx_dev *d, __u32 index, __u64 off, void *buf, size_t len);
+ssize_t vx_region_write(struct vx_dev *d, __u32 index, __u64 off, const void *buf, size_t len);
+void *vx_region_mmap(struct vx_dev *d, __u32 index, size_t len, int prot);
 
 /* DMA mapping in @d's container, accounted in the summary */
 void vx_map(struct vx_dev *d, void *vaddr, __u64 iova, __u64 size);

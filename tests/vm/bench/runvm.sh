@@ -43,7 +43,8 @@ case "$REPO" in *[[:space:]]*) echo "runvm: the repository path must not contain
 # environment handed to the guest and whatever the guest writes back.
 mkdir -p "$REPO/build/vm"
 RUNDIR=$(mktemp -d "$REPO/build/vm/run-$KERNEL-XXXXXX")
-trap 'rm -rf "$RUNDIR"' EXIT
+# a failed run keeps its directory (the script's files) for a look
+trap 'if [ "${rc:-1}" = 0 ]; then rm -rf "$RUNDIR"; else echo "runvm: kept $RUNDIR" >&2; fi' EXIT
 if [ -n "$SCRIPT" ]; then
 	[ -f "$SCRIPT" ] || { echo "runvm: no such script: $SCRIPT" >&2; exit 2; }
 	cp "$SCRIPT" "$RUNDIR/script.sh"

@@ -7,7 +7,7 @@ OUT=$VFIOSCOPE_OUT
 
 vfio-ioctlcount > "$OUT/bpf.txt" 2> "$OUT/bpf.err" &
 counter=$!
-wait_for_line "$OUT/bpf.err" attached 60
+wait_for_line "$OUT/bpf.err" attached 60 $counter
 vfio-exercise edu-dma "$EDU_BDF" -n 8 -s 42 > "$OUT/client.txt" ||
 	fail "vfio-exercise edu-dma failed"
 kill -INT $counter

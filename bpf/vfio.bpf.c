@@ -1,0 +1,911 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO collectors: ioctls per VM/object/command with errno and latency
+ * histograms, type1 DMA map/unmap and pinned memory, vfio_pin_pages for
+ * emulated-IOMMU (mdev) devices, trapped region accesses and mmaps,
+ * SET_IRQS, interrupt delivery, mdev create/remove and migration arcs.
+ *
+ * One handler body per class; thin entry points per tier. Userspace
+ * (user/lib/coll_vfio.c) keeps exactly one tier's entry points per class
+ * (bpf_program__set_autoload) before load:
+ *   fentry/fexit on the stock file_operations and helpers (module BTF),
+ *   tp_btf on vfioscope's tracepoints where a driver or a patched kernel
+ *   fires them,
+ *   kprobes on the ioctl entry points when there is no BTF (counts per
+ *   process and command only: without BTF nothing else can be read safely).
+ * Every probe is per operation, never per page.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "common.bpf.h"
+
+/* ----------------------------------------------------------- kernel types */
+/*
+ * VFIO's types live in modules, not in vmlinux.h: minimal local flavours,
+ * relocated by CO-RE against the module BTF of the running kernel.
+ */
+struct vfio_device___vfs {
+	struct device *dev;
+	struct vfio_group___vfs *group;
+} __attribute__((preserve_access_index));
+
+/* since v6.5 (cdev support), a device file's private_data is this */
+struct vfio_device_file___vfs {
+	struct vfio_device___vfs *device;
+} __attribute__((preserve_access_index));
+
+struct vfio_group___vfs {
+	struct iommu_group *iommu_group;
+} __attribute__((preserve_access_index));
+
+struct mdev_parent___vfs {
+	struct device *dev;
+} __attribute__((preserve_access_index));
+
+struct mdev_type___vfs {
+	const char *sysfs_name;
+	struct mdev_parent___vfs *parent;
+} __attribute__((preserve_access_index));
+
+struct mdev_device___vfs {
+	struct device dev;
+	guid_t uuid;
+	struct mdev_type___vfs *type;
+} __attribute__((preserve_access_index));
+
+/* uAPI constants (include/uapi/linux/vfio.h: stable ABI) */
+#define VFIO_CMD(n)			((';' << 8) | (100 + (n)))
+#define VFIO_SET_IOMMU			VFIO_CMD(2)
+#define VFIO_DEVICE_SET_IRQS		VFIO_CMD(10)
+#define VFIO_IOMMU_MAP_DMA		VFIO_CMD(13)
+#define VFIO_IOMMU_UNMAP_DMA		VFIO_CMD(14)
+#define VFIO_DEVICE_FEATURE		VFIO_CMD(17)
+#define VFIO_DEVICE_FEATURE_MASK	0xffff
+#define VFIO_DEVICE_FEATURE_SET		(1 << 17)
+#define VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE 2
+/* vfio-pci's region offset layout: index in bits 40 and up */
+#define VFIO_PCI_OFFSET_SHIFT		40
+#define PAGE_SHIFT_			12
+
+/* user structures read at ioctl entry (observability only, never policy) */
+struct dma_map_uapi {
+	__u32 argsz, flags;
+	__u64 vaddr, iova, size;
+};
+
+struct dma_unmap_uapi {
+	__u32 argsz, flags;
+	__u64 iova, size;
+};
+
+struct irq_set_uapi {
+	__u32 argsz, flags, index, start, count;
+};
+
+/* ------------------------------------------------------------------- maps */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vfs_cmd_key);
+	__type(value, struct vfs_cmd_val);
+} ioctl_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vfs_errno_key);
+	__type(value, __u64);
+} ioctl_errno SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct vfs_obj_info);
+} obj_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct vfs_vm_val);
+} vm_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct vfs_vm_info);
+} vm_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vfs_region_key);
+	__type(value, struct vfs_region_val);
+} region_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vfs_irq_key);
+	__type(value, struct vfs_irq_val);
+} irq_stats SEC(".maps");
+
+/* interrupts delivered, per Linux IRQ number (userspace names them) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} irq_signals SEC(".maps");
+
+/* a call in progress on a thread: entry state its exit needs */
+struct inflight {
+	__u64 start_ns;
+	__u64 obj;
+	__u64 arg;
+	__u64 a0, a1;		/* decoded arguments */
+	__s64 locked_vm;	/* mm->locked_vm at entry (pages) */
+	__u32 cmd;
+	__u32 kind;
+	struct vfs_ev_mdev mdev;	/* mdev remove: names read before the free */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);		/* tid */
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* scratch for building an inflight entry (too big for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} scratch SEC(".maps");
+
+/* the migration arc a device is in, until the next arc or the ioctl's end */
+struct mig_pending {
+	__u64 start_ns;
+	__u32 from, to;
+	__u32 tid;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);		/* vfio_device */
+	__type(value, struct mig_pending);
+} mig_pending SEC(".maps");
+
+static const struct vfs_cmd_val zero_cmd;
+static const struct vfs_vm_val zero_vm;
+static const struct vfs_region_val zero_region;
+static const struct vfs_irq_val zero_irq;
+
+/* --------------------------------------------------------------- identity */
+static __always_inline struct vfio_device___vfs *device_of_file(struct file *f)
+{
+	void *pd = BPF_CORE_READ(f, private_data);
+
+	if (bpf_core_type_exists(struct vfio_device_file___vfs))
+		return BPF_CORE_READ((struct vfio_device_file___vfs *)pd, device);
+	return pd;
+}
+
+static __always_inline __u32 group_id(struct vfio_group___vfs *g)
+{
+	return g ? BPF_CORE_READ(g, iommu_group, id) : 0;
+}
+
+static __always_inline void note_vm(__u32 tgid)
+{
+	struct vfs_vm_info vi = {};
+
+	if (bpf_map_lookup_elem(&vm_info, &tgid))
+		return;
+	vi.cgroup_id = bpf_get_current_cgroup_id();
+	vi.first_ns = bpf_ktime_get_ns();
+	bpf_get_current_comm(vi.comm, sizeof(vi.comm));
+	if (bpf_map_update_elem(&vm_info, &tgid, &vi, BPF_NOEXIST) == -7 /* E2BIG */)
+		vfs_drop(VFS_DROP_MAP_VM);
+}
+
+/*
+ * Record what @obj is and who uses it. Called on the slow path only (first
+ * sight of a (VM, object, command) key), so the common ioctl costs nothing.
+ */
+static __always_inline void note_obj(__u64 obj, __u32 kind, __u32 tgid, void *ptr)
+{
+	struct vfs_obj_info *cur, oi = {};
+
+	cur = bpf_map_lookup_elem(&obj_info, &obj);
+	if (cur) {
+		if (cur->owner_tgid != tgid) {
+			cur->owner_tgid = tgid;
+			cur->cgroup_id = bpf_get_current_cgroup_id();
+		}
+		return;
+	}
+	oi.kind = kind;
+	oi.owner_tgid = tgid;
+	oi.cgroup_id = bpf_get_current_cgroup_id();
+	oi.first_ns = bpf_ktime_get_ns();
+	if (kind == VFS_FD_DEVICE) {
+		struct vfio_device___vfs *d = ptr;
+
+		vfs_kstr(oi.name, sizeof(oi.name), BPF_CORE_READ(d, dev, kobj.name));
+		oi.group_id = group_id(BPF_CORE_READ(d, group));
+	} else if (kind == VFS_FD_GROUP) {
+		oi.group_id = group_id(ptr);
+		__builtin_memcpy(oi.name, "group", 6);
+	} else {
+		__builtin_memcpy(oi.name, "container", 10);
+	}
+	if (bpf_map_update_elem(&obj_info, &obj, &oi, BPF_NOEXIST) == -7)
+		vfs_drop(VFS_DROP_MAP_OBJ);
+}
+
+/* ------------------------------------------------------------ ioctl class */
+static __always_inline struct inflight *scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+static __always_inline int ioctl_enter(void *obj, __u32 kind, unsigned int cmd,
+				       unsigned long arg, const bool btf)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = scratch_get();
+
+	if (!in)
+		return 0;
+	in->start_ns = bpf_ktime_get_ns();
+	in->obj = (__u64)obj;
+	in->arg = arg;
+	in->cmd = cmd;
+	in->kind = kind;
+	in->a0 = in->a1 = 0;
+	in->locked_vm = 0;
+
+	if (!btf) {
+		/* counts only */
+	} else if (kind == VFS_FD_CONTAINER && cmd == VFIO_IOMMU_MAP_DMA) {
+		struct dma_map_uapi m = {};
+		struct task_struct *t = (void *)bpf_get_current_task();
+
+		bpf_probe_read_user(&m, sizeof(m), (void *)arg);
+		in->a0 = m.iova;
+		in->a1 = m.size;
+		in->locked_vm = BPF_CORE_READ(t, mm, locked_vm);
+	} else if (kind == VFS_FD_CONTAINER && cmd == VFIO_IOMMU_UNMAP_DMA) {
+		struct dma_unmap_uapi u = {};
+		struct task_struct *t = (void *)bpf_get_current_task();
+
+		bpf_probe_read_user(&u, sizeof(u), (void *)arg);
+		in->a0 = u.iova;
+		in->a1 = u.size;
+		in->locked_vm = BPF_CORE_READ(t, mm, locked_vm);
+	} else if (kind == VFS_FD_DEVICE && cmd == VFIO_DEVICE_SET_IRQS) {
+		struct irq_set_uapi s = {};
+
+		bpf_probe_read_user(&s, sizeof(s), (void *)arg);
+		in->a0 = s.index;
+		in->a1 = ((__u64)s.count << 32) | s.flags;
+	}
+	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
+		vfs_drop(VFS_DROP_MAP_INFLIGHT);
+	return 0;
+}
+
+static __always_inline void vm_add(__u32 tgid, __u32 field, __u64 v)
+{
+	struct vfs_vm_val *vm = vfs_lookup_or_init(&vm_stats, &tgid, &zero_vm,
+						   VFS_DROP_MAP_VM);
+
+	if (!vm)
+		return;
+	switch (field) {
+	case 0: vm->dma_map_ops++; vm->dma_map_bytes += v; break;
+	case 1: vm->dma_map_errors++; break;
+	case 2: vm->dma_unmap_ops++; vm->dma_unmap_bytes += v; break;
+	case 3: vm->dma_unmap_errors++; break;
+	case 4: vm->pinned_pages += (__s64)v; break;
+	case 5: vm->ext_pin_pages += v; break;
+	case 6: vm->ext_unpin_pages += v; break;
+	case 7: vm->irq_set_calls++; break;
+	}
+}
+
+/* the end of an arc left pending at the end of the ioctl that drove it */
+static __always_inline void mig_close(__u64 obj, __u64 now, __s32 ret, __u32 tid);
+
+/*
+ * @btf: false on the kprobe tier, where no kernel structure may be read:
+ * every CO-RE access sits behind it so that path carries no relocation.
+ */
+static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const bool btf)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), lat;
+	__u32 tid = (__u32)id, tgid = id >> 32, slot;
+	struct vfs_cmd_key key = {};
+	struct vfs_cmd_val *val;
+	struct inflight *in;
+
+	in = bpf_map_lookup_elem(&inflight, &tid);
+	if (!in || in->obj != (__u64)ptr)
+		return 0;	/* entered before we attached */
+	lat = now - in->start_ns;
+	key.obj = in->obj;
+	key.tgid = tgid;
+	key.cmd = in->cmd;
+	key.kind = kind;
+
+	val = bpf_map_lookup_elem(&ioctl_stats, &key);
+	if (!val) {
+		/* first sight of this key: identity work happens here only */
+		note_vm(tgid);
+		if (btf)
+			note_obj(in->obj, kind, tgid, ptr);
+		val = vfs_lookup_or_init(&ioctl_stats, &key, &zero_cmd, VFS_DROP_MAP_IOCTL);
+	}
+	if (val) {
+		val->count++;
+		val->lat_sum_ns += lat;
+		if (lat > val->lat_max_ns)
+			val->lat_max_ns = lat;
+		slot = vfs_log2_slot(lat);
+		if (slot < VFS_HIST_SLOTS)
+			val->hist[slot]++;
+		if (ret < 0)
+			val->errors++;
+	}
+	if (ret < 0) {
+		struct vfs_errno_key ek = {
+			.obj = in->obj, .tgid = tgid, .cmd = in->cmd,
+			.err = (__u32)-ret, .kind = kind,
+		};
+		__u64 one = 1, *n = bpf_map_lookup_elem(&ioctl_errno, &ek);
+
+		if (n)
+			__sync_fetch_and_add(n, 1);
+		else if (bpf_map_update_elem(&ioctl_errno, &ek, &one, BPF_NOEXIST) == -7)
+			vfs_drop(VFS_DROP_MAP_ERRNO);
+	}
+
+	if (!btf) {
+		/* counts only */
+	} else if (kind == VFS_FD_CONTAINER &&
+	    (in->cmd == VFIO_IOMMU_MAP_DMA || in->cmd == VFIO_IOMMU_UNMAP_DMA)) {
+		struct task_struct *t = (void *)bpf_get_current_task();
+		__u64 locked = BPF_CORE_READ(t, mm, locked_vm);
+		__s64 delta = (__s64)locked - in->locked_vm;
+		struct vfs_vm_info *vi = bpf_map_lookup_elem(&vm_info, &tgid);
+
+		if (vi) {
+			vi->locked_pages = locked;
+			vi->locked_ns = now;
+		}
+
+		if (in->cmd == VFIO_IOMMU_MAP_DMA) {
+			vm_add(tgid, ret < 0 ? 1 : 0, in->a1);
+		} else if (ret < 0) {
+			vm_add(tgid, 3, 0);
+		} else {
+			/* type1 writes the size it unmapped back to the caller */
+			struct dma_unmap_uapi u = {};
+
+			bpf_probe_read_user(&u, sizeof(u), (void *)in->arg);
+			in->a1 = u.size;
+			vm_add(tgid, 2, u.size);
+		}
+		if (delta)
+			vm_add(tgid, 4, delta);
+	} else if (kind == VFS_FD_DEVICE && in->cmd == VFIO_DEVICE_SET_IRQS && ret >= 0) {
+		struct vfs_irq_key ik = { .obj = in->obj, .index = (__u32)in->a0 };
+		struct vfs_irq_val *iv = vfs_lookup_or_init(&irq_stats, &ik, &zero_irq,
+							    VFS_DROP_MAP_IRQ);
+
+		if (iv) {
+			__sync_fetch_and_add(&iv->set_calls, 1);
+			iv->vectors = in->a1 >> 32;
+			iv->flags = (__u32)in->a1;
+		}
+		vm_add(tgid, 7, 0);
+	} else if (kind == VFS_FD_DEVICE && in->cmd == VFIO_DEVICE_FEATURE) {
+		mig_close(in->obj, now, ret < 0 ? (__s32)ret : 0, tid);
+	}
+
+	if (vfs_streamed(VFS_EV_IOCTL)) {
+		struct vfs_ev_ioctl *e = vfs_event_reserve(sizeof(*e), VFS_EV_IOCTL);
+
+		if (e) {
+			e->obj = in->obj;
+			e->lat_ns = lat;
+			e->arg = in->arg;
+			e->ret = ret;
+			e->cmd = in->cmd;
+			e->kind = kind;
+			e->a0 = in->a0;
+			e->a1 = in->a1;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+SEC("fentry/vfio_fops_unl_ioctl")
+int BPF_PROG(container_ioctl_enter, struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return ioctl_enter(BPF_CORE_READ(f, private_data), VFS_FD_CONTAINER, cmd, arg, true);
+}
+
+SEC("fexit/vfio_fops_unl_ioctl")
+int BPF_PROG(container_ioctl_exit, struct file *f, unsigned int cmd, unsigned long arg, long ret)
+{
+	return ioctl_exit(BPF_CORE_READ(f, private_data), VFS_FD_CONTAINER, ret, true);
+}
+
+SEC("fentry/vfio_group_fops_unl_ioctl")
+int BPF_PROG(group_ioctl_enter, struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return ioctl_enter(BPF_CORE_READ(f, private_data), VFS_FD_GROUP, cmd, arg, true);
+}
+
+SEC("fexit/vfio_group_fops_unl_ioctl")
+int BPF_PROG(group_ioctl_exit, struct file *f, unsigned int cmd, unsigned long arg, long ret)
+{
+	return ioctl_exit(BPF_CORE_READ(f, private_data), VFS_FD_GROUP, ret, true);
+}
+
+SEC("fentry/vfio_device_fops_unl_ioctl")
+int BPF_PROG(device_ioctl_enter, struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return ioctl_enter(device_of_file(f), VFS_FD_DEVICE, cmd, arg, true);
+}
+
+SEC("fexit/vfio_device_fops_unl_ioctl")
+int BPF_PROG(device_ioctl_exit, struct file *f, unsigned int cmd, unsigned long arg, long ret)
+{
+	return ioctl_exit(device_of_file(f), VFS_FD_DEVICE, ret, true);
+}
+
+/*
+ * Kprobe tier (no BTF): the same entry points, but nothing behind the file
+ * pointer can be read safely, so the object is the file itself and only the
+ * ioctl class is served.
+ */
+SEC("kprobe/vfio_device_fops_unl_ioctl")
+int BPF_KPROBE(device_ioctl_kp_enter, struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return ioctl_enter(f, VFS_FD_DEVICE, cmd, arg, false);
+}
+
+static __always_inline int kp_exit(__u32 kind, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+
+	return in && in->kind == kind ? ioctl_exit((void *)in->obj, kind, ret, false) : 0;
+}
+
+SEC("kretprobe/vfio_device_fops_unl_ioctl")
+int BPF_KRETPROBE(device_ioctl_kp_exit, long ret)
+{
+	return kp_exit(VFS_FD_DEVICE, ret);
+}
+
+SEC("kprobe/vfio_group_fops_unl_ioctl")
+int BPF_KPROBE(group_ioctl_kp_enter, struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return ioctl_enter(f, VFS_FD_GROUP, cmd, arg, false);
+}
+
+SEC("kretprobe/vfio_group_fops_unl_ioctl")
+int BPF_KRETPROBE(group_ioctl_kp_exit, long ret)
+{
+	return kp_exit(VFS_FD_GROUP, ret);
+}
+
+SEC("kprobe/vfio_fops_unl_ioctl")
+int BPF_KPROBE(container_ioctl_kp_enter, struct file *f, unsigned int cmd, unsigned long arg)
+{
+	return ioctl_enter(f, VFS_FD_CONTAINER, cmd, arg, false);
+}
+
+SEC("kretprobe/vfio_fops_unl_ioctl")
+int BPF_KRETPROBE(container_ioctl_kp_exit, long ret)
+{
+	return kp_exit(VFS_FD_CONTAINER, ret);
+}
+
+/* ------------------------------------------------------------ region class */
+static __always_inline void region_count(__u64 obj, __u64 pos, __u64 size, long ret,
+					 __u32 op)
+{
+	struct vfs_region_key k = { .obj = obj, .index = pos >> VFIO_PCI_OFFSET_SHIFT };
+	struct vfs_region_val *v;
+
+	v = vfs_lookup_or_init(&region_stats, &k, &zero_region, VFS_DROP_MAP_REGION);
+	if (v) {
+		if (ret < 0)
+			v->errors++;
+		else if (op == 0) {
+			v->reads++;
+			v->read_bytes += ret;
+		} else if (op == 1) {
+			v->writes++;
+			v->write_bytes += ret;
+		} else {
+			v->mmaps++;
+		}
+	}
+	if (vfs_streamed(VFS_EV_REGION)) {
+		struct vfs_ev_region *e = vfs_event_reserve(sizeof(*e), VFS_EV_REGION);
+
+		if (e) {
+			e->obj = obj;
+			e->index = k.index;
+			e->offset = pos & ((1ull << VFIO_PCI_OFFSET_SHIFT) - 1);
+			e->size = size;
+			e->ret = ret;
+			e->op = op;
+			bpf_ringbuf_submit(e, 0);
+		}
+	}
+}
+
+static __always_inline int rw_enter(struct file *f, loff_t *ppos, size_t count)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = scratch_get();
+	loff_t pos = 0;
+
+	if (!in)
+		return 0;
+	bpf_probe_read_kernel(&pos, sizeof(pos), ppos);
+	in->obj = (__u64)device_of_file(f);
+	in->a0 = pos;
+	in->a1 = count;
+	in->cmd = 0;
+	in->kind = VFS_FD_DEVICE;
+	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
+		vfs_drop(VFS_DROP_MAP_INFLIGHT);
+	return 0;
+}
+
+static __always_inline int rw_exit(long ret, __u32 op)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!in)
+		return 0;
+	region_count(in->obj, in->a0, in->a1, ret, op);
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+SEC("fentry/vfio_device_fops_read")
+int BPF_PROG(region_read_enter, struct file *f, char *buf, size_t count, loff_t *ppos)
+{
+	return rw_enter(f, ppos, count);
+}
+
+SEC("fexit/vfio_device_fops_read")
+int BPF_PROG(region_read_exit, struct file *f, char *buf, size_t count, loff_t *ppos,
+	     ssize_t ret)
+{
+	return rw_exit(ret, 0);
+}
+
+SEC("fentry/vfio_device_fops_write")
+int BPF_PROG(region_write_enter, struct file *f, const char *buf, size_t count, loff_t *ppos)
+{
+	return rw_enter(f, ppos, count);
+}
+
+SEC("fexit/vfio_device_fops_write")
+int BPF_PROG(region_write_exit, struct file *f, const char *buf, size_t count, loff_t *ppos,
+	     ssize_t ret)
+{
+	return rw_exit(ret, 1);
+}
+
+SEC("fexit/vfio_device_fops_mmap")
+int BPF_PROG(region_mmap, struct file *f, struct vm_area_struct *vma, int ret)
+{
+	__u64 pos = BPF_CORE_READ(vma, vm_pgoff) << PAGE_SHIFT_;
+	__u64 size = BPF_CORE_READ(vma, vm_end) - BPF_CORE_READ(vma, vm_start);
+
+	region_count((__u64)device_of_file(f), pos, size, ret, 2);
+	return 0;
+}
+
+/* --------------------------------------------------------------- pin class */
+static __always_inline __u32 owner_of(__u64 obj)
+{
+	struct vfs_obj_info *oi = bpf_map_lookup_elem(&obj_info, &obj);
+
+	/* drivers pin from their own threads: charge the device's owner */
+	return oi ? oi->owner_tgid : (__u32)(bpf_get_current_pid_tgid() >> 32);
+}
+
+SEC("fexit/vfio_pin_pages")
+int BPF_PROG(pin_pages, struct vfio_device___vfs *dev, dma_addr_t iova, int npage,
+	     int prot, struct page **pages, int ret)
+{
+	if (ret > 0)
+		vm_add(owner_of((__u64)dev), 5, ret);
+	return 0;
+}
+
+SEC("fentry/vfio_unpin_pages")
+int BPF_PROG(unpin_pages, struct vfio_device___vfs *dev, dma_addr_t iova, int npage)
+{
+	if (npage > 0)
+		vm_add(owner_of((__u64)dev), 6, npage);
+	return 0;
+}
+
+SEC("tp_btf/vfio_pin_pages")
+int BPF_PROG(tp_pin_pages, struct vfio_device___vfs *dev, u64 iova, int npage, int ret)
+{
+	if (ret > 0)
+		vm_add(owner_of((__u64)dev), 5, ret);
+	return 0;
+}
+
+SEC("tp_btf/vfio_unpin_pages")
+int BPF_PROG(tp_unpin_pages, struct vfio_device___vfs *dev, u64 iova, int npage)
+{
+	if (npage > 0)
+		vm_add(owner_of((__u64)dev), 6, npage);
+	return 0;
+}
+
+/* ------------------------------------------------------- interrupt class */
+static __always_inline int irq_signal(int irq)
+{
+	__u32 k = irq;
+	__u64 zero = 0, *n = vfs_lookup_or_init(&irq_signals, &k, &zero, VFS_DROP_MAP_IRQ);
+
+	if (n)
+		*n += 1;
+	return 0;
+}
+
+SEC("fentry/vfio_msihandler")
+int BPF_PROG(msi_handler, int irq, void *arg)
+{
+	return irq_signal(irq);
+}
+
+SEC("fentry/vfio_intx_handler")
+int BPF_PROG(intx_handler, int irq, void *dev_id)
+{
+	return irq_signal(irq);
+}
+
+/* -------------------------------------------------------------- mdev class */
+static __always_inline void mdev_names(struct vfs_ev_mdev *e, struct mdev_type___vfs *type)
+{
+	vfs_kstr(e->parent, sizeof(e->parent), BPF_CORE_READ(type, parent, dev, kobj.name));
+	vfs_kstr(e->type, sizeof(e->type), BPF_CORE_READ(type, sysfs_name));
+}
+
+SEC("fexit/mdev_device_create")
+int BPF_PROG(mdev_create, struct mdev_type___vfs *type, const guid_t *uuid, int ret)
+{
+	struct vfs_ev_mdev *e = vfs_event_reserve(sizeof(*e), VFS_EV_MDEV);
+
+	if (!e)
+		return 0;
+	e->op = VFS_MDEV_CREATE;
+	e->ret = ret;
+	bpf_probe_read_kernel(e->uuid, sizeof(e->uuid), uuid);
+	mdev_names(e, type);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("fentry/mdev_device_remove")
+int BPF_PROG(mdev_remove_enter, struct mdev_device___vfs *mdev)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = scratch_get();
+
+	if (!in)
+		return 0;
+	in->obj = (__u64)mdev;
+	bpf_probe_read_kernel(in->mdev.uuid, sizeof(in->mdev.uuid), &mdev->uuid);
+	mdev_names(&in->mdev, BPF_CORE_READ(mdev, type));
+	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
+		vfs_drop(VFS_DROP_MAP_INFLIGHT);
+	return 0;
+}
+
+SEC("fexit/mdev_device_remove")
+int BPF_PROG(mdev_remove_exit, struct mdev_device___vfs *mdev, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	struct vfs_ev_mdev *e;
+
+	if (!in || in->obj != (__u64)mdev)
+		return 0;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_MDEV);
+	if (e) {
+		e->op = VFS_MDEV_REMOVE;
+		e->ret = ret;
+		__builtin_memcpy(e->uuid, in->mdev.uuid, sizeof(e->uuid));
+		__builtin_memcpy(e->parent, in->mdev.parent, sizeof(e->parent));
+		__builtin_memcpy(e->type, in->mdev.type, sizeof(e->type));
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+SEC("tp_btf/mdev_create")
+int BPF_PROG(tp_mdev_create, struct device *parent, const char *type, const guid_t *uuid,
+	     int ret)
+{
+	struct vfs_ev_mdev *e;
+
+	if (!parent)
+		return 0;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_MDEV);
+	if (!e)
+		return 0;
+	e->op = VFS_MDEV_CREATE;
+	e->ret = ret;
+	bpf_probe_read_kernel(e->uuid, sizeof(e->uuid), uuid);
+	vfs_kstr(e->parent, sizeof(e->parent), BPF_CORE_READ(parent, kobj.name));
+	vfs_kstr(e->type, sizeof(e->type), type);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/mdev_remove")
+int BPF_PROG(tp_mdev_remove, struct device *parent, const char *type, const guid_t *uuid,
+	     int ret)
+{
+	struct vfs_ev_mdev *e;
+
+	if (!parent)
+		return 0;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_MDEV);
+	if (!e)
+		return 0;
+	e->op = VFS_MDEV_REMOVE;
+	e->ret = ret;
+	bpf_probe_read_kernel(e->uuid, sizeof(e->uuid), uuid);
+	vfs_kstr(e->parent, sizeof(e->parent), BPF_CORE_READ(parent, kobj.name));
+	vfs_kstr(e->type, sizeof(e->type), type);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* --------------------------------------------------------- migration class */
+static __always_inline void mig_emit(__u64 obj, __u32 from, __u32 to, __u64 start,
+				     __u64 end, __s32 ret, __u32 tier)
+{
+	struct vfs_ev_mig_arc *e = vfs_event_reserve(sizeof(*e), VFS_EV_MIG_ARC);
+	struct vfio_device___vfs *d = (void *)obj;
+
+	if (!e)
+		return;
+	e->obj = obj;
+	e->from = from;
+	e->to = to;
+	e->start_ns = start;
+	e->end_ns = end;
+	e->ret = ret;
+	e->tier = tier;
+	vfs_kstr(e->dev, sizeof(e->dev), BPF_CORE_READ(d, dev, kobj.name));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void mig_close(__u64 obj, __u64 now, __s32 ret, __u32 tid)
+{
+	struct mig_pending *p = bpf_map_lookup_elem(&mig_pending, &obj);
+
+	if (!p || p->tid != tid)
+		return;
+	mig_emit(obj, p->from, p->to, p->start_ns, now, ret, VFS_TIER_FENTRY);
+	bpf_map_delete_elem(&mig_pending, &obj);
+}
+
+/*
+ * Fentry tier: a migration driver asks vfio_mig_get_next_state() for each
+ * arc right before it performs it. The arc ends when the driver asks for
+ * the next one, or when the VFIO_DEVICE_FEATURE ioctl that drove it
+ * returns (with that ioctl's result: the last arc is the one that failed).
+ */
+SEC("fexit/vfio_mig_get_next_state")
+int mig_next_state(unsigned long long *ctx)
+{
+	__u64 obj = 0, cur = 0, new_state = 0, next = 0, ret = 0;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mig_pending p = { .start_ns = now, .tid = tid };
+
+	/*
+	 * The 4th argument is an enum pointer, which the verifier does not
+	 * let a tracing program read from its context: bpf_get_func_arg()
+	 * fetches the raw arguments instead (Linux 5.17).
+	 */
+	bpf_get_func_arg(ctx, 0, &obj);
+	bpf_get_func_arg(ctx, 1, &cur);
+	bpf_get_func_arg(ctx, 2, &new_state);
+	bpf_get_func_arg(ctx, 3, &next);
+	bpf_get_func_ret(ctx, &ret);
+	mig_close(obj, now, 0, tid);
+	if ((int)ret) {
+		/* the requested transition is impossible: an arc refused */
+		mig_emit(obj, cur, new_state, now, now, (int)ret, VFS_TIER_FENTRY);
+		return 0;
+	}
+	p.from = cur;
+	bpf_probe_read_kernel(&p.to, sizeof(p.to), (void *)next);
+	if (bpf_map_update_elem(&mig_pending, &obj, &p, BPF_ANY))
+		vfs_drop(VFS_DROP_MAP_MIG);
+	return 0;
+}
+
+/* tracepoint tier: the driver reports each arc with its own duration */
+SEC("tp_btf/vfio_mig_set_state")
+int BPF_PROG(tp_mig_set_state, struct vfio_device___vfs *dev, u32 from, u32 to, int ret,
+	     u64 duration_ns)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!dev)	/* trusted-or-NULL: check before mig_emit reads it */
+		return 0;
+	mig_emit((__u64)dev, from, to, now - duration_ns, now, ret, VFS_TIER_TRACEPOINT);
+	return 0;
+}
+
+SEC("tp_btf/vfio_mig_data")
+int BPF_PROG(tp_mig_data, struct vfio_device___vfs *dev, bool write, u64 bytes, long ret)
+{
+	struct vfs_ev_mig_data *e;
+
+	/* tracepoint arguments are trusted-or-NULL: check before any offset */
+	if (!dev)
+		return 0;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_MIG_DATA);
+	if (!e)
+		return 0;
+	e->obj = (__u64)dev;
+	e->bytes = bytes;
+	e->ret = ret;
+	e->write = write;
+	vfs_kstr(e->dev, sizeof(e->dev), BPF_CORE_READ(dev, dev, kobj.name));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/vfio_irq_signal")
+int BPF_PROG(tp_irq_signal, struct vfio_device___vfs *dev, u32 index, u32 vector)
+{
+	struct vfs_irq_key ik = { .obj = (__u64)dev, .index = index };
+	struct vfs_irq_val *iv = vfs_lookup_or_init(&irq_stats, &ik, &zero_irq,
+						    VFS_DROP_MAP_IRQ);
+
+	if (iv)
+		__sync_fetch_and_add(&iv->signals, 1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "event_fmt.h"
+#include "map_iter.h"
+
+#define CMD(n) ((';' << 8) | (100 + (n)))
+
+static const char *namer(void *user, __u64 obj)
+{
+	return obj == 0x1234 ? "0000:00:03.0" : NULL;
+}
+
+static void hdr(struct vfs_event_hdr *h, __u16 type, __u32 size)
+{
+	memset(h, 0, size);
+	h->type = type;
+	h->version = VFS_ABI_VERSION;
+	h->size = size;
+	h->tgid = 42;
+	memcpy(h->comm, "qemu-system-x86", 15);
+}
+
+Test(event_fmt, ioctl_line_decodes_map_dma)
+{
+	struct vfs_ev_ioctl e;
+	char line[256];
+
+	hdr(&e.hdr, VFS_EV_IOCTL, sizeof(e));
+	e.obj = 0x99;
+	e.kind = VFS_FD_CONTAINER;
+	e.cmd = CMD(13);
+	e.a0 = 0x100000;
+	e.a1 = 0x200000;
+	e.lat_ns = 1500;
+	cr_assert_gt(vfs_event_text(&e.hdr, sizeof(e), namer, NULL, line, sizeof(line)), 0);
+	cr_expect_str_eq(line, "ioctl obj-99 VFIO_IOMMU_MAP_DMA iova=0x100000 size=0x200000 = 0 1500ns");
+}
+
+Test(event_fmt, errno_names_and_device_names)
+{
+	struct vfs_ev_ioctl e;
+	char line[256];
+
+	hdr(&e.hdr, VFS_EV_IOCTL, sizeof(e));
+	e.obj = 0x1234;
+	e.kind = VFS_FD_DEVICE;
+	e.cmd = CMD(8);
+	e.ret = -EINVAL;
+	cr_assert_gt(vfs_event_text(&e.hdr, sizeof(e), namer, NULL, line, sizeof(line)), 0);
+	cr_expect_str_eq(line, "ioctl 0000:00:03.0 VFIO_DEVICE_GET_REGION_INFO = -EINVAL 0ns");
+}
+
+Test(event_fmt, mig_arc_line)
+{
+	struct vfs_ev_mig_arc e;
+	char line[256];
+
+	hdr(&e.hdr, VFS_EV_MIG_ARC, sizeof(e));
+	strcpy(e.dev, "0000:00:04.0");
+	e.from = 2;	/* RUNNING */
+	e.to = 1;	/* STOP */
+	e.start_ns = 1000;
+	e.end_ns = 151000;
+	e.ret = -EIO;
+	cr_assert_gt(vfs_event_text(&e.hdr, sizeof(e), NULL, NULL, line, sizeof(line)), 0);
+	cr_expect_str_eq(line, "mig_arc 0000:00:04.0 RUNNING->STOP = -EIO 150000ns");
+}
+
+Test(event_fmt, rejects_truncated_and_unknown_events)
+{
+	struct vfs_ev_mig_arc e;
+	char line[256];
+
+	hdr(&e.hdr, VFS_EV_MIG_ARC, sizeof(e));
+	cr_expect_eq(vfs_event_text(&e.hdr, sizeof(e.hdr) + 8, NULL, NULL, line, sizeof(line)), -1);
+	e.hdr.size = 8;
+	cr_expect_eq(vfs_event_text(&e.hdr, sizeof(e), NULL, NULL, line, sizeof(line)), -1);
+	hdr(&e.hdr, 77, sizeof(e));
+	cr_expect_eq(vfs_event_text(&e.hdr, sizeof(e), NULL, NULL, line, sizeof(line)), -1);
+	cr_expect_null(vfs_event_json(&e.hdr, sizeof(e), NULL, NULL));
+}
+
+/* names from the kernel go into JSON escaped, and unterminated ones end */
+Test(event_fmt, json_escapes_and_bounds_names)
+{
+	struct vfs_ev_mdev e;
+	struct json_object *o, *v;
+	const char *s;
+
+	hdr(&e.hdr, VFS_EV_MDEV, sizeof(e));
+	e.op = VFS_MDEV_CREATE;
+	memset(e.parent, 'p', sizeof(e.parent));	/* no terminator */
+	strcpy(e.type, "ty\"pe\\\n");
+	memcpy(e.hdr.comm, "0123456789abcdef", 16);	/* no terminator */
+	o = vfs_event_json(&e.hdr, sizeof(e), NULL, NULL);
+	cr_assert_not_null(o);
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	cr_expect(strstr(s, "\"type\":\"ty\\\"pe\\\\\\n\""), "%s", s);
+	cr_assert(json_object_object_get_ex(o, "parent", &v));
+	cr_expect_eq(strlen(json_object_get_string(v)), VFS_NAME_LEN);
+	cr_assert(json_object_object_get_ex(o, "comm", &v));
+	cr_expect_str_eq(json_object_get_string(v), "0123456789abcdef");
+	/* the output parses back */
+	cr_expect_not_null(json_tokener_parse(s));
+	json_object_put(o);
+}
+
+Test(event_fmt, uuid_canonical_form)
+{
+	const __u8 u[16] = { 0x83, 0xb8, 0xf4, 0xf2, 0x50, 0x9f, 0x38, 0x2f,
+			     0x3c, 0x1e, 0xe6, 0xbf, 0xe0, 0xfa, 0x10, 0x01 };
+	char out[37];
+
+	vfs_uuid_str(u, out);
+	cr_expect_str_eq(out, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
+}
+
+Test(map_iter, cmd_val_fold_sums_maxes_and_histograms)
+{
+	struct vfs_cmd_val acc = { 0 }, a = { 0 }, b = { 0 };
+
+	a.count = 3; a.errors = 1; a.lat_sum_ns = 300; a.lat_max_ns = 200; a.hist[7] = 3;
+	b.count = 2; b.lat_sum_ns = 1000; b.lat_max_ns = 900; b.hist[7] = 1; b.hist[9] = 1;
+	b.hist[VFS_HIST_SLOTS - 1] = 0xffffffffu;
+	vfs_cmd_val_fold(&acc, &a);
+	vfs_cmd_val_fold(&acc, &b);
+	cr_expect_eq(acc.count, 5);
+	cr_expect_eq(acc.errors, 1);
+	cr_expect_eq(acc.lat_sum_ns, 1300);
+	cr_expect_eq(acc.lat_max_ns, 900);
+	cr_expect_eq(acc.hist[7], 4);
+	cr_expect_eq(acc.hist[9], 1);
+	/* a full slot does not carry into its neighbour */
+	cr_expect_eq(acc.hist[VFS_HIST_SLOTS - 1], 0xffffffffu);
+	cr_expect_eq(acc.hist[VFS_HIST_SLOTS - 2], 0);
+}
+
+Test(abi, event_layouts)
+{
+	cr_expect_eq(sizeof(struct vfs_event_hdr), 48);
+	cr_expect_eq(offsetof(struct vfs_ev_ioctl, obj), 48);
+	cr_expect_eq(offsetof(struct vfs_ev_mig_arc, dev), 88);
+	cr_expect_eq(sizeof(struct vfs_cmd_val), 160);
+	cr_expect_eq(offsetof(struct vfs_cmd_val, hist), 32);
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+int vfs_parse_tier_force(const char *arg, enum vfs_tier force[VFS_CLASS_MAX],
+			 char *err, size_t errlen)
+{
+	static const enum vfs_tier tiers[] = {
+		VFS_TIER_TRACEPOINT, VFS_TIER_FENTRY, VFS_TIER_KPROBE,
+	};
+	const char *eq = strchr(arg, '=');
+	size_t i, n;
+	int c;
+
+	if (!eq) {
+		snprintf(err, errlen, "--tier wants CLASS=TIER, got '%s'", arg);
+		return -1;
+	}
+	n = eq - arg;
+	for (c = 0; c < VFS_CLASS_MAX; c++)
+		if (strlen(vfs_class_name(c)) == n && !strncmp(arg, vfs_class_name(c), n))
+			break;
+	if (c == VFS_CLASS_MAX) {
+		snprintf(err, errlen, "--tier: unknown class '%.*s' (see --features)", (int)n, arg);
+		return -1;
+	}
+	for (i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++)
+		if (!strcmp(eq + 1, vfs_tier_name(tiers[i]))) {
+			force[c] = tiers[i];
+			return 0;
+		}
+	snprintf(err, errlen, "--tier: unknown tier '%s' (tracepoint, fentry, kprobe)", eq + 1);
+	return -1;
+}
+
+int vfs_parse_u64(const char *what, const char *arg, __u64 min, __u64 max, int sizes,
+		  __u64 *out, char *err, size_t errlen)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (!arg || !isdigit((unsigned char)arg[0])) {
+		snprintf(err, errlen, "%s: '%s' is not a number", what, arg ? arg : "");
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (sizes && *end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'M': shift = 20; break;
+		case 'G': shift = 30; break;
+		default: shift = -1;
+		}
+		if (shift >= 0 && !end[1])
+			end++;
+	}
+	if (errno || *end || shift < 0) {
+		snprintf(err, errlen, "%s: '%s' is not a number%s", what, arg,
+			 sizes ? " (suffixes: k, M, G)" : "");
+		return -1;
+	}
+	if (shift && v > (~0ull >> shift)) {
+		snprintf(err, errlen, "%s: '%s' is too large", what, arg);
+		return -1;
+	}
+	v <<= shift;
+	if (v < min || v > max) {
+		snprintf(err, errlen, "%s: %llu is out of range [%llu, %llu]", what, v,
+			 (unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}

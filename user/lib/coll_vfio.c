@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Glue for bpf/vfio.bpf.c: which program serves which class on which tier,
+ * the tier choice per class on this kernel (and why), and the dump.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collector.h"
+#include "map_iter.h"
+#include "vfio_ioctl.h"
+#include "vfio.skel.h"
+
+/*
+ * Every program of the object: its class, its tier and what it attaches
+ * to. A program is loaded only when its class's chosen tier is its tier
+ * (or it is an "extra" that adds what no other tier can see) and its
+ * target exists here.
+ */
+struct prog_spec {
+	const char *prog;
+	enum vfs_class cls;
+	enum vfs_tier tier;
+	const char *module;	/* where the target lives (fentry/kprobe) */
+	const char *target;	/* function or tracepoint */
+	bool extra;
+};
+
+#define PROG(p, c, t, m, f) { .prog = p, .cls = c, .tier = t, .module = m, .target = f }
+#define EXTRA(p, c, t, m, f) { .prog = p, .cls = c, .tier = t, .module = m, .target = f, .extra = true }
+
+static const struct prog_spec specs[] = {
+	PROG("container_ioctl_enter", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_fops_unl_ioctl"),
+	PROG("container_ioctl_exit", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_fops_unl_ioctl"),
+	PROG("group_ioctl_enter", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_group_fops_unl_ioctl"),
+	PROG("group_ioctl_exit", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_group_fops_unl_ioctl"),
+	PROG("device_ioctl_enter", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_device_fops_unl_ioctl"),
+	PROG("device_ioctl_exit", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_device_fops_unl_ioctl"),
+	PROG("container_ioctl_kp_enter", VFS_CLASS_IOCTL, VFS_TIER_KPROBE, "vfio", "vfio_fops_unl_ioctl"),
+	PROG("container_ioctl_kp_exit", VFS_CLASS_IOCTL, VFS_TIER_KPROBE, "vfio", "vfio_fops_unl_ioctl"),
+	PROG("group_ioctl_kp_enter", VFS_CLASS_IOCTL, VFS_TIER_KPROBE, "vfio", "vfio_group_fops_unl_ioctl"),
+	PROG("group_ioctl_kp_exit", VFS_CLASS_IOCTL, VFS_TIER_KPROBE, "vfio", "vfio_group_fops_unl_ioctl"),
+	PROG("device_ioctl_kp_enter", VFS_CLASS_IOCTL, VFS_TIER_KPROBE, "vfio", "vfio_device_fops_unl_ioctl"),
+	PROG("device_ioctl_kp_exit", VFS_CLASS_IOCTL, VFS_TIER_KPROBE, "vfio", "vfio_device_fops_unl_ioctl"),
+	PROG("region_read_enter", VFS_CLASS_REGION, VFS_TIER_FENTRY, "vfio", "vfio_device_fops_read"),
+	PROG("region_read_exit", VFS_CLASS_REGION, VFS_TIER_FENTRY, "vfio", "vfio_device_fops_read"),
+	PROG("region_write_enter", VFS_CLASS_REGION, VFS_TIER_FENTRY, "vfio", "vfio_device_fops_write"),
+	PROG("region_write_exit", VFS_CLASS_REGION, VFS_TIER_FENTRY, "vfio", "vfio_device_fops_write"),
+	PROG("region_mmap", VFS_CLASS_REGION, VFS_TIER_FENTRY, "vfio", "vfio_device_fops_mmap"),
+	PROG("pin_pages", VFS_CLASS_PIN, VFS_TIER_FENTRY, "vfio", "vfio_pin_pages"),
+	PROG("unpin_pages", VFS_CLASS_PIN, VFS_TIER_FENTRY, "vfio", "vfio_unpin_pages"),
+	PROG("tp_pin_pages", VFS_CLASS_PIN, VFS_TIER_TRACEPOINT, NULL, "vfio_pin_pages"),
+	PROG("tp_unpin_pages", VFS_CLASS_PIN, VFS_TIER_TRACEPOINT, NULL, "vfio_unpin_pages"),
+	PROG("msi_handler", VFS_CLASS_IRQ_SIGNAL, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_msihandler"),
+	PROG("intx_handler", VFS_CLASS_IRQ_SIGNAL, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_intx_handler"),
+	EXTRA("tp_irq_signal", VFS_CLASS_IRQ_SIGNAL, VFS_TIER_TRACEPOINT, NULL, "vfio_irq_signal"),
+	PROG("mdev_create", VFS_CLASS_MDEV, VFS_TIER_FENTRY, "mdev", "mdev_device_create"),
+	PROG("mdev_remove_enter", VFS_CLASS_MDEV, VFS_TIER_FENTRY, "mdev", "mdev_device_remove"),
+	PROG("mdev_remove_exit", VFS_CLASS_MDEV, VFS_TIER_FENTRY, "mdev", "mdev_device_remove"),
+	PROG("tp_mdev_create", VFS_CLASS_MDEV, VFS_TIER_TRACEPOINT, NULL, "mdev_create"),
+	PROG("tp_mdev_remove", VFS_CLASS_MDEV, VFS_TIER_TRACEPOINT, NULL, "mdev_remove"),
+	PROG("mig_next_state", VFS_CLASS_MIG_ARC, VFS_TIER_FENTRY, "vfio", "vfio_mig_get_next_state"),
+	PROG("tp_mig_set_state", VFS_CLASS_MIG_ARC, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_set_state"),
+	EXTRA("tp_mig_data", VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_data"),
+};
+#define NR_SPECS (sizeof(specs) / sizeof(specs[0]))
+
+struct vfio_ctx {
+	struct vfio_bpf *skel;
+};
+
+/* a fentry target: the kernel has BTF and the module has the function */
+static bool fentry_ok(const char *module, const char *func)
+{
+	return vfs_module_loaded(module) && vfs_btf_has_func(module, func);
+}
+
+/*
+ * Choose a class that has a tracepoint tier: the tracepoint wins when the
+ * subsystem itself defines it (a patched kernel: every driver fires it);
+ * a tracepoint only some drivers fire (vfioscope_trace, for drivers that
+ * opt in) would miss the others, so fentry keeps the class then.
+ */
+static void choose_tp_or_fentry(struct vfs_collector *c, enum vfs_class cls, const char *tp,
+				const char *core, const char *module, const char *func,
+				const char *what)
+{
+	char owner[64] = "";
+	bool have_tp = vfs_tracepoint_owner(tp, owner, sizeof(owner));
+
+	if (have_tp && !strcmp(owner, core))
+		vfs_collector_choose(c, cls, VFS_TIER_TRACEPOINT,
+				     "tracepoint %s:%s, defined by %s itself", core, tp, core);
+	else if (fentry_ok(module, func) && have_tp)
+		vfs_collector_choose(c, cls, VFS_TIER_FENTRY,
+				     "%s at %s; tracepoint %s comes from %s, which only "
+				     "opted-in drivers fire", what, func, tp, owner);
+	else if (fentry_ok(module, func))
+		vfs_collector_choose(c, cls, VFS_TIER_FENTRY, "%s at %s (%s BTF)", what, func,
+				     module);
+	else if (have_tp)
+		vfs_collector_choose(c, cls, VFS_TIER_TRACEPOINT,
+				     "only tracepoint %s (from %s) is available", tp, owner);
+	else if (!vfs_module_loaded(module))
+		vfs_collector_choose(c, cls, VFS_TIER_NONE, "module %s is not loaded", module);
+	else
+		vfs_collector_choose(c, cls, VFS_TIER_NONE, "%s has no BTF for %s", module, func);
+}
+
+static void choose_tiers(struct vfs_collector *c)
+{
+	char owner[64];
+	enum vfs_tier io;
+	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+
+	if (!vfs_module_loaded("vfio"))
+		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_NONE,
+					  "vfio is not loaded (modprobe vfio-pci)");
+	else if (btf && fentry_ok("vfio", "vfio_device_fops_unl_ioctl"))
+		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_FENTRY,
+					  "fentry/fexit on the container, group and device "
+					  "unlocked_ioctl (vfio BTF)");
+	else if (vfs_kprobe_ok("vfio", "vfio_device_fops_unl_ioctl"))
+		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_KPROBE,
+					  "no BTF for vfio: kprobes count ioctls per process "
+					  "and command only");
+	else
+		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_NONE,
+					  "no BTF and no kprobe target for vfio's ioctls");
+
+	if (io == VFS_TIER_NONE)
+		vfs_collector_choose(c, VFS_CLASS_DMA, VFS_TIER_NONE, "%s",
+				     vfs_collector_tier(c, VFS_CLASS_IOCTL)->reason);
+	else if (io != VFS_TIER_FENTRY)
+		vfs_collector_choose(c, VFS_CLASS_DMA, VFS_TIER_NONE,
+				     "needs the fentry ioctl tier (BTF)");
+	else if (!vfs_module_loaded("vfio_iommu_type1"))
+		vfs_collector_choose(c, VFS_CLASS_DMA, VFS_TIER_NONE,
+				     "vfio_iommu_type1 is not loaded");
+	else
+		vfs_collector_choose(c, VFS_CLASS_DMA, VFS_TIER_FENTRY,
+				     "at the container ioctl (type1's map/unmap code is "
+				     "inlined); pinned pages from mm->locked_vm around each call");
+	vfs_collector_choose(c, VFS_CLASS_IRQ_SET, io == VFS_TIER_FENTRY ? VFS_TIER_FENTRY :
+			     VFS_TIER_NONE, "%s", io == VFS_TIER_FENTRY ?
+			     "VFIO_DEVICE_SET_IRQS at the device ioctl" : io == VFS_TIER_NONE ?
+			     vfs_collector_tier(c, VFS_CLASS_IOCTL)->reason :
+			     "needs the fentry ioctl tier (BTF)");
+
+	choose_tp_or_fentry(c, VFS_CLASS_PIN, "vfio_pin_pages", "vfio", "vfio", "vfio_pin_pages",
+			    "pins of emulated-IOMMU (mdev) devices");
+	if (fentry_ok("vfio", "vfio_device_fops_read"))
+		vfs_collector_choose(c, VFS_CLASS_REGION, VFS_TIER_FENTRY,
+				     "vfio_device_fops_read/write/mmap; region index from the "
+				     "vfio-pci offset layout");
+	else
+		vfs_collector_choose(c, VFS_CLASS_REGION, VFS_TIER_NONE, "needs vfio BTF");
+
+	if (fentry_ok("vfio_pci_core", "vfio_msihandler"))
+		vfs_collector_choose(c, VFS_CLASS_IRQ_SIGNAL, VFS_TIER_FENTRY,
+				     "vfio-pci's INTx/MSI handlers, per Linux IRQ%s",
+				     vfs_tracepoint_owner("vfio_irq_signal", owner, sizeof(owner)) ?
+				     "; plus drivers firing vfio:vfio_irq_signal, per device" : "");
+	else if (vfs_tracepoint_owner("vfio_irq_signal", owner, sizeof(owner)))
+		vfs_collector_choose(c, VFS_CLASS_IRQ_SIGNAL, VFS_TIER_TRACEPOINT,
+				     "drivers firing vfio:vfio_irq_signal (from %s)", owner);
+	else
+		vfs_collector_choose(c, VFS_CLASS_IRQ_SIGNAL, VFS_TIER_NONE,
+				     "vfio_pci_core is not loaded and no driver fires "
+				     "vfio:vfio_irq_signal");
+
+	choose_tp_or_fentry(c, VFS_CLASS_MDEV, "mdev_create", "mdev", "mdev", "mdev_device_create",
+			    "mdev create/remove");
+	choose_tp_or_fentry(c, VFS_CLASS_MIG_ARC, "vfio_mig_set_state", "vfio", "vfio",
+			    "vfio_mig_get_next_state",
+			    "arcs from the FSM step every migration driver takes");
+	if (vfs_tracepoint_owner("vfio_mig_data", owner, sizeof(owner)))
+		vfs_collector_choose(c, VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT,
+				     "tracepoint vfio:vfio_mig_data from %s", owner);
+	else
+		vfs_collector_choose(c, VFS_CLASS_MIG_DATA, VFS_TIER_NONE,
+				     "stock kernels have no hook on the migration data fd: "
+				     "needs vfioscope's tracepoints (driver or patch series)");
+}
+
+/* the target a program needs is present on this kernel */
+static bool target_present(const struct prog_spec *s)
+{
+	char owner[64];
+
+	switch (s->tier) {
+	case VFS_TIER_TRACEPOINT:
+		return vfs_tracepoint_owner(s->target, owner, sizeof(owner));
+	case VFS_TIER_FENTRY:
+		return fentry_ok(s->module, s->target);
+	case VFS_TIER_KPROBE:
+		return vfs_kprobe_ok(s->module, s->target);
+	default:
+		return false;
+	}
+}
+
+static int vfio_open(struct vfs_collector *c, void **pctx)
+{
+	const struct vfs_collector_opts *o = vfs_collector_opts(c);
+	struct vfio_ctx *ctx;
+	struct bpf_program *p;
+	size_t i;
+	int err;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->skel = vfio_bpf__open();
+	if (!ctx->skel) {
+		err = -errno;
+		free(ctx);
+		return err;
+	}
+	choose_tiers(c);
+	bpf_object__for_each_program(p, ctx->skel->obj) {
+		const char *name = bpf_program__name(p);
+		bool load = false;
+
+		for (i = 0; i < NR_SPECS; i++) {
+			const struct prog_spec *s = &specs[i];
+			enum vfs_tier t = vfs_collector_tier(c, s->cls)->tier;
+
+			if (strcmp(s->prog, name))
+				continue;
+			load = (t == s->tier || (s->extra && t != VFS_TIER_NONE)) &&
+			       target_present(s);
+			break;
+		}
+		bpf_program__set_autoload(p, load);
+	}
+	if (o->map_entries) {
+		bpf_map__set_max_entries(ctx->skel->maps.ioctl_stats, o->map_entries);
+		bpf_map__set_max_entries(ctx->skel->maps.ioctl_errno, o->map_entries);
+		bpf_map__set_max_entries(ctx->skel->maps.obj_info, o->map_entries);
+		bpf_map__set_max_entries(ctx->skel->maps.vm_stats, o->map_entries);
+		bpf_map__set_max_entries(ctx->skel->maps.vm_info, o->map_entries);
+		bpf_map__set_max_entries(ctx->skel->maps.region_stats, o->map_entries);
+		bpf_map__set_max_entries(ctx->skel->maps.irq_stats, o->map_entries);
+	}
+	err = vfs_collector_share_maps(c, ctx->skel->obj);
+	if (err) {
+		vfio_bpf__destroy(ctx->skel);
+		free(ctx);
+		return err;
+	}
+	*pctx = ctx;
+	return 0;
+}
+
+static int vfio_load(struct vfs_collector *c, void *pctx)
+{
+	struct vfio_ctx *ctx = pctx;
+	int err;
+
+	err = vfio_bpf__load(ctx->skel);
+	if (err)
+		return err;
+	return vfio_bpf__attach(ctx->skel);
+}
+
+static int vfio_map_fd(void *pctx, const char *map)
+{
+	struct vfio_ctx *ctx = pctx;
+	struct bpf_map *m = bpf_object__find_map_by_name(ctx->skel->obj, map);
+
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+static void vfio_destroy(void *pctx)
+{
+	struct vfio_ctx *ctx = pctx;
+
+	vfio_bpf__destroy(ctx->skel);
+	free(ctx);
+}
+
+/* ------------------------------------------------------------------- dump */
+struct obj_names {
+	size_t n;
+	__u64 *keys;
+	struct vfs_obj_info *vals;
+};
+
+static const char *obj_name(const struct obj_names *on, __u64 obj, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < on->n; i++)
+		if (on->keys[i] == obj) {
+			if (on->vals[i].kind == VFS_FD_GROUP)
+				snprintf(buf, len, "group-%u", on->vals[i].group_id);
+			else
+				snprintf(buf, len, "%s", on->vals[i].name[0] ?
+					 on->vals[i].name : "?");
+			return buf;
+		}
+	snprintf(buf, len, "obj-%llx", (unsigned long long)obj);
+	return buf;
+}
+
+static const char *cmd_name(__u32 kind, __u32 cmd, char *buf, size_t len)
+{
+	const char *n = vfio_ioctl_name(kind, cmd);
+
+	if (n)
+		return n;
+	snprintf(buf, len, "0x%x", cmd);
+	return buf;
+}
+
+/* per (tgid, kind, cmd): the exerciser's own summary format */
+struct agg {
+	__u32 tgid, kind, cmd;
+	__u64 count;
+};
+
+static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
+{
+	struct vfio_ctx *ctx = pctx;
+	struct vfs_map_snapshot objs, cmds, vms, errs, regions, irqs, sig, infos;
+	struct obj_names on;
+	struct agg *ag = NULL;
+	size_t i, j, nag = 0;
+	char b1[64], b2[64];
+
+	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.obj_info), &objs);
+	on.n = objs.n;
+	on.keys = objs.keys;
+	on.vals = objs.vals;
+	for (i = 0; i < objs.n; i++) {
+		struct vfs_obj_info *oi = &on.vals[i];
+
+		fprintf(out, "obj %s kind %s group %u owner %u\n",
+			obj_name(&on, on.keys[i], b1, sizeof(b1)), vfio_fd_kind_name(oi->kind),
+			oi->group_id, oi->owner_tgid);
+	}
+
+	vfs_map_snapshot_fold(bpf_map__fd(ctx->skel->maps.ioctl_stats), &cmds, vfs_cmd_val_fold);
+	for (i = 0; i < cmds.n; i++) {
+		struct vfs_cmd_key *k = &((struct vfs_cmd_key *)cmds.keys)[i];
+		struct vfs_cmd_val *v = &((struct vfs_cmd_val *)cmds.vals)[i];
+
+		fprintf(out, "ioctl_obj %u %s %s %s count %llu errors %llu lat_sum_ns %llu\n",
+			k->tgid, obj_name(&on, k->obj, b1, sizeof(b1)),
+			vfio_fd_kind_name(k->kind), cmd_name(k->kind, k->cmd, b2, sizeof(b2)),
+			(unsigned long long)v->count, (unsigned long long)v->errors,
+			(unsigned long long)v->lat_sum_ns);
+		for (j = 0; j < nag; j++)
+			if (ag[j].tgid == k->tgid && ag[j].kind == k->kind && ag[j].cmd == k->cmd)
+				break;
+		if (j == nag) {
+			struct agg *n = realloc(ag, (nag + 1) * sizeof(*ag));
+
+			if (!n)
+				break;
+			ag = n;
+			ag[nag++] = (struct agg){ k->tgid, k->kind, k->cmd, 0 };
+		}
+		ag[j].count += v->count;
+	}
+	for (j = 0; j < nag; j++)
+		fprintf(out, "ioctl %u %s %s %llu\n", ag[j].tgid, vfio_fd_kind_name(ag[j].kind),
+			cmd_name(ag[j].kind, ag[j].cmd, b2, sizeof(b2)),
+			(unsigned long long)ag[j].count);
+	free(ag);
+
+	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.ioctl_errno), &errs);
+	for (i = 0; i < errs.n; i++) {
+		struct vfs_errno_key *k = &((struct vfs_errno_key *)errs.keys)[i];
+
+		fprintf(out, "errno %u %s %s %s %u %llu\n", k->tgid,
+			obj_name(&on, k->obj, b1, sizeof(b1)), vfio_fd_kind_name(k->kind),
+			cmd_name(k->kind, k->cmd, b2, sizeof(b2)), k->err,
+			(unsigned long long)((__u64 *)errs.vals)[i]);
+	}
+
+	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.vm_stats), &vms);
+	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.vm_info), &infos);
+	for (i = 0; i < infos.n; i++) {
+		struct vfs_vm_info *vi = &((struct vfs_vm_info *)infos.vals)[i];
+
+		fprintf(out, "vm_info %u comm %.*s cgroup %llu locked_pages %llu\n",
+			((__u32 *)infos.keys)[i], (int)strnlen(vi->comm, sizeof(vi->comm)),
+			vi->comm, (unsigned long long)vi->cgroup_id,
+			(unsigned long long)vi->locked_pages);
+	}
+	for (i = 0; i < vms.n; i++) {
+		struct vfs_vm_val *v = &((struct vfs_vm_val *)vms.vals)[i];
+
+		fprintf(out, "vm %u dma_map_ops %llu dma_map_bytes %llu dma_map_errors %llu "
+			"dma_unmap_ops %llu dma_unmap_bytes %llu dma_unmap_errors %llu "
+			"pinned_pages %lld ext_pin_pages %llu ext_unpin_pages %llu "
+			"irq_set_calls %llu\n", ((__u32 *)vms.keys)[i],
+			(unsigned long long)v->dma_map_ops, (unsigned long long)v->dma_map_bytes,
+			(unsigned long long)v->dma_map_errors, (unsigned long long)v->dma_unmap_ops,
+			(unsigned long long)v->dma_unmap_bytes,
+			(unsigned long long)v->dma_unmap_errors, (long long)v->pinned_pages,
+			(unsigned long long)v->ext_pin_pages, (unsigned long long)v->ext_unpin_pages,
+			(unsigned long long)v->irq_set_calls);
+	}
+
+	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.region_stats), &regions);
+	for (i = 0; i < regions.n; i++) {
+		struct vfs_region_key *k = &((struct vfs_region_key *)regions.keys)[i];
+		struct vfs_region_val *v = &((struct vfs_region_val *)regions.vals)[i];
+
+		fprintf(out, "region %s %u reads %llu writes %llu read_bytes %llu "
+			"write_bytes %llu mmaps %llu errors %llu\n",
+			obj_name(&on, k->obj, b1, sizeof(b1)), k->index,
+			(unsigned long long)v->reads, (unsigned long long)v->writes,
+			(unsigned long long)v->read_bytes, (unsigned long long)v->write_bytes,
+			(unsigned long long)v->mmaps, (unsigned long long)v->errors);
+	}
+
+	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.irq_stats), &irqs);
+	for (i = 0; i < irqs.n; i++) {
+		struct vfs_irq_key *k = &((struct vfs_irq_key *)irqs.keys)[i];
+		struct vfs_irq_val *v = &((struct vfs_irq_val *)irqs.vals)[i];
+
+		fprintf(out, "irq %s %u set_calls %llu vectors %llu signals %llu\n",
+			obj_name(&on, k->obj, b1, sizeof(b1)), k->index,
+			(unsigned long long)v->set_calls, (unsigned long long)v->vectors,
+			(unsigned long long)v->signals);
+	}
+
+	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.irq_signals), &sig);
+	for (i = 0; i < sig.n; i++) {
+		__u32 irq = ((__u32 *)sig.keys)[i];
+
+		fprintf(out, "irq_signal %u %s %llu\n", irq,
+			vfs_irq_action_name(irq, b1, sizeof(b1)),
+			(unsigned long long)((__u64 *)sig.vals)[i]);
+	}
+
+	vfs_map_snapshot_free(&objs);
+	vfs_map_snapshot_free(&cmds);
+	vfs_map_snapshot_free(&errs);
+	vfs_map_snapshot_free(&vms);
+	vfs_map_snapshot_free(&infos);
+	vfs_map_snapshot_free(&regions);
+	vfs_map_snapshot_free(&irqs);
+	vfs_map_snapshot_free(&sig);
+}
+
+const struct vfs_family vfs_family_vfio = {
+	.name = "vfio",
+	.open = vfio_open,
+	.load = vfio_load,
+	.map_fd = vfio_map_fd,
+	.dump = vfio_dump,
+	.destroy = vfio_destroy,
+};

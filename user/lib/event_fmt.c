@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "event_fmt.h"
+#include "vfio_ioctl.h"
+
+static const char *const mig_states[] = {
+	"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P",
+	"PRE_COPY", "PRE_COPY_P2P",
+};
+
+const char *vfs_mig_state_name(__u32 state)
+{
+	return state < sizeof(mig_states) / sizeof(mig_states[0]) ? mig_states[state] : "?";
+}
+
+const char *vfs_event_type_name(__u16 type)
+{
+	switch (type) {
+	case VFS_EV_IOCTL: return "ioctl";
+	case VFS_EV_MIG_ARC: return "mig_arc";
+	case VFS_EV_MIG_DATA: return "mig_data";
+	case VFS_EV_MDEV: return "mdev";
+	case VFS_EV_REGION: return "region";
+	case VFS_EV_VDPA: return "vdpa";
+	default: return "?";
+	}
+}
+
+void vfs_uuid_str(const __u8 u[16], char out[37])
+{
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5], u[6],
+		 u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+/* the minimum size of each known event type */
+static size_t event_size(__u16 type)
+{
+	switch (type) {
+	case VFS_EV_IOCTL: return sizeof(struct vfs_ev_ioctl);
+	case VFS_EV_MIG_ARC: return sizeof(struct vfs_ev_mig_arc);
+	case VFS_EV_MIG_DATA: return sizeof(struct vfs_ev_mig_data);
+	case VFS_EV_MDEV: return sizeof(struct vfs_ev_mdev);
+	case VFS_EV_REGION: return sizeof(struct vfs_ev_region);
+	case VFS_EV_VDPA: return sizeof(struct vfs_ev_vdpa);
+	default: return 0;
+	}
+}
+
+static const char *errstr(long ret, char *buf, size_t len)
+{
+	if (ret >= 0)
+		snprintf(buf, len, "%ld", ret);
+	else
+		snprintf(buf, len, "-%s", strerrorname_np((int)-ret) ?: "?");
+	return buf;
+}
+
+static const char *name_of(vfs_obj_namer namer, void *user, __u64 obj, char *buf, size_t len)
+{
+	const char *n = namer ? namer(user, obj) : NULL;
+
+	if (n)
+		return n;
+	snprintf(buf, len, "obj-%llx", (unsigned long long)obj);
+	return buf;
+}
+
+static const char *cmd_str(__u32 kind, __u32 cmd, char *buf, size_t len)
+{
+	const char *n = vfio_ioctl_name(kind, cmd);
+
+	if (n)
+		return n;
+	snprintf(buf, len, "ioctl-0x%x", cmd);
+	return buf;
+}
+
+static const char *const region_ops[] = { "read", "write", "mmap" };
+static const char *const vdpa_ops[] = { "?", "add", "del", "status" };
+
+int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer namer,
+		   void *user, char *buf, size_t len)
+{
+	char a[64], b[64], r[48];
+	size_t need = event_size(ev->type);
+
+	if (!need || size < need || ev->size < need)
+		return -1;
+	switch (ev->type) {
+	case VFS_EV_IOCTL: {
+		const struct vfs_ev_ioctl *e = (const void *)ev;
+		const char *cmd = cmd_str(e->kind, e->cmd, b, sizeof(b));
+		char args[96] = "";
+
+		if (!strcmp(cmd, "VFIO_IOMMU_MAP_DMA") || !strcmp(cmd, "VFIO_IOMMU_UNMAP_DMA"))
+			snprintf(args, sizeof(args), " iova=0x%llx size=0x%llx",
+				 (unsigned long long)e->a0, (unsigned long long)e->a1);
+		else if (!strcmp(cmd, "VFIO_DEVICE_SET_IRQS"))
+			snprintf(args, sizeof(args), " index=%llu count=%llu flags=0x%llx",
+				 (unsigned long long)e->a0, (unsigned long long)(e->a1 >> 32),
+				 (unsigned long long)(e->a1 & 0xffffffff));
+		return snprintf(buf, len, "ioctl %s %s%s = %s %lluns",
+				name_of(namer, user, e->obj, a, sizeof(a)), cmd, args,
+				errstr(e->ret, r, sizeof(r)), (unsigned long long)e->lat_ns);
+	}
+	case VFS_EV_MIG_ARC: {
+		const struct vfs_ev_mig_arc *e = (const void *)ev;
+
+		return snprintf(buf, len, "mig_arc %s %s->%s = %s %lluns", e->dev,
+				vfs_mig_state_name(e->from), vfs_mig_state_name(e->to),
+				errstr(e->ret, r, sizeof(r)),
+				(unsigned long long)(e->end_ns - e->start_ns));
+	}
+	case VFS_EV_MIG_DATA: {
+		const struct vfs_ev_mig_data *e = (const void *)ev;
+
+		return snprintf(buf, len, "mig_data %s %s of %llu bytes = %s", e->dev,
+				e->write ? "write" : "read", (unsigned long long)e->bytes,
+				errstr(e->ret, r, sizeof(r)));
+	}
+	case VFS_EV_MDEV: {
+		const struct vfs_ev_mdev *e = (const void *)ev;
+		char uuid[37];
+
+		vfs_uuid_str(e->uuid, uuid);
+		return snprintf(buf, len, "mdev_%s %s parent=%s type=%s = %s",
+				e->op == VFS_MDEV_CREATE ? "create" : "remove", uuid, e->parent,
+				e->type, errstr(e->ret, r, sizeof(r)));
+	}
+	case VFS_EV_REGION: {
+		const struct vfs_ev_region *e = (const void *)ev;
+
+		return snprintf(buf, len, "region_%s %s index=%u offset=0x%llx size=%llu = %s",
+				e->op < 3 ? region_ops[e->op] : "?",
+				name_of(namer, user, e->obj, a, sizeof(a)), e->index,
+				(unsigned long long)e->offset, (unsigned long long)e->size,
+				errstr(e->ret, r, sizeof(r)));
+	}
+	case VFS_EV_VDPA: {
+		const struct vfs_ev_vdpa *e = (const void *)ev;
+
+		return snprintf(buf, len, "vdpa_%s %s status=0x%x old=0x%x = %s",
+				e->op < 4 ? vdpa_ops[e->op] : "?", e->name, e->status,
+				e->old_status, errstr(e->ret, r, sizeof(r)));
+	}
+	}
+	return -1;
+}
+
+static void put_ret(struct json_object *o, long ret)
+{
+	json_object_object_add(o, "ret", json_object_new_int64(ret));
+	if (ret < 0)
+		json_object_object_add(o, "errno", json_object_new_string(
+			strerrorname_np((int)-ret) ?: "?"));
+}
+
+struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
+				   vfs_obj_namer namer, void *user)
+{
+	size_t need = event_size(ev->type);
+	struct json_object *o;
+	char a[64], b[64];
+
+	if (!need || size < need || ev->size < need)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "event", json_object_new_string(vfs_event_type_name(ev->type)));
+	json_object_object_add(o, "ts_ns", json_object_new_uint64(ev->ts_ns));
+	json_object_object_add(o, "pid", json_object_new_int(ev->tgid));
+	json_object_object_add(o, "tid", json_object_new_int(ev->tid));
+	json_object_object_add(o, "comm", json_object_new_string_len(ev->comm,
+				strnlen(ev->comm, sizeof(ev->comm))));
+	json_object_object_add(o, "cgroup_id", json_object_new_uint64(ev->cgroup_id));
+	switch (ev->type) {
+	case VFS_EV_IOCTL: {
+		const struct vfs_ev_ioctl *e = (const void *)ev;
+
+		json_object_object_add(o, "device", json_object_new_string(
+			name_of(namer, user, e->obj, a, sizeof(a))));
+		json_object_object_add(o, "kind", json_object_new_string(
+			vfio_fd_kind_name(e->kind)));
+		json_object_object_add(o, "cmd", json_object_new_string(
+			cmd_str(e->kind, e->cmd, b, sizeof(b))));
+		json_object_object_add(o, "lat_ns", json_object_new_uint64(e->lat_ns));
+		json_object_object_add(o, "a0", json_object_new_uint64(e->a0));
+		json_object_object_add(o, "a1", json_object_new_uint64(e->a1));
+		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_MIG_ARC: {
+		const struct vfs_ev_mig_arc *e = (const void *)ev;
+
+		json_object_object_add(o, "device", json_object_new_string_len(e->dev,
+					strnlen(e->dev, sizeof(e->dev))));
+		json_object_object_add(o, "from", json_object_new_string(vfs_mig_state_name(e->from)));
+		json_object_object_add(o, "to", json_object_new_string(vfs_mig_state_name(e->to)));
+		json_object_object_add(o, "start_ns", json_object_new_uint64(e->start_ns));
+		json_object_object_add(o, "end_ns", json_object_new_uint64(e->end_ns));
+		json_object_object_add(o, "tier", json_object_new_int(e->tier));
+		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_MIG_DATA: {
+		const struct vfs_ev_mig_data *e = (const void *)ev;
+
+		json_object_object_add(o, "device", json_object_new_string_len(e->dev,
+					strnlen(e->dev, sizeof(e->dev))));
+		json_object_object_add(o, "dir", json_object_new_string(e->write ? "write" : "read"));
+		json_object_object_add(o, "bytes", json_object_new_uint64(e->bytes));
+		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_MDEV: {
+		const struct vfs_ev_mdev *e = (const void *)ev;
+		char uuid[37];
+
+		vfs_uuid_str(e->uuid, uuid);
+		json_object_object_add(o, "op", json_object_new_string(
+			e->op == VFS_MDEV_CREATE ? "create" : "remove"));
+		json_object_object_add(o, "uuid", json_object_new_string(uuid));
+		json_object_object_add(o, "parent", json_object_new_string_len(e->parent,
+					strnlen(e->parent, sizeof(e->parent))));
+		json_object_object_add(o, "type", json_object_new_string_len(e->type,
+					strnlen(e->type, sizeof(e->type))));
+		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_REGION: {
+		const struct vfs_ev_region *e = (const void *)ev;
+
+		json_object_object_add(o, "device", json_object_new_string(
+			name_of(namer, user, e->obj, a, sizeof(a))));
+		json_object_object_add(o, "op", json_object_new_string(
+			e->op < 3 ? region_ops[e->op] : "?"));
+		json_object_object_add(o, "index", json_object_new_int(e->index));
+		json_object_object_add(o, "offset", json_object_new_uint64(e->offset));
+		json_object_object_add(o, "size", json_object_new_uint64(e->size));
+		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_VDPA: {
+		const struct vfs_ev_vdpa *e = (const void *)ev;
+
+		json_object_object_add(o, "op", json_object_new_string(
+			e->op < 4 ? vdpa_ops[e->op] : "?"));
+		json_object_object_add(o, "device", json_object_new_string_len(e->name,
+					strnlen(e->name, sizeof(e->name))));
+		json_object_object_add(o, "status", json_object_new_int(e->status));
+		json_object_object_add(o, "old_status", json_object_new_int(e->old_status));
+		put_ret(o, e->ret);
+		break;
+	}
+	}
+	return o;
+}

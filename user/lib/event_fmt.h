@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Events from the ring buffer as text lines and JSON objects. */
+#ifndef VFIOSCOPE_EVENT_FMT_H
+#define VFIOSCOPE_EVENT_FMT_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "abi.h"
+
+struct json_object;
+
+/* name of an object address (from obj_info), or NULL if unknown */
+typedef const char *(*vfs_obj_namer)(void *user, __u64 obj);
+
+const char *vfs_mig_state_name(__u32 state);
+const char *vfs_event_type_name(__u16 type);
+
+/*
+ * One line of text for @ev (no time, no process: the caller prints those):
+ * "<event> <device> <decoded args> = <ret> [<latency>]". Returns the length
+ * written, or -1 for an event this version does not know (size or type).
+ */
+int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer namer,
+		   void *user, char *buf, size_t len);
+
+/* the same as a JSON object (caller puts it); NULL for an unknown event */
+struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
+				   vfs_obj_namer namer, void *user);
+
+/* 16 bytes as the canonical 8-4-4-4-12 UUID */
+void vfs_uuid_str(const __u8 uuid[16], char out[37]);
+
+#endif

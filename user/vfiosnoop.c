@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiosnoop: every VFIO event as it happens, one line each, for driver
+ * developers (opensnoop/execsnoop habits): time, process, device, event,
+ * decoded arguments, result and latency. Losses are shown the moment they
+ * happen and summed on exit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <json-c/json.h>
+#include "cli.h"
+#include "collector.h"
+#include "event_fmt.h"
+
+static volatile sig_atomic_t exiting;
+
+static struct env {
+	__u32 pid;
+	const char *device;
+	__u32 classes;		/* VFS_STREAM() bits */
+	bool errors_only;
+	bool json;
+	__u64 start_ns;
+	struct vfs_collector *c;
+	int obj_fd;
+	unsigned long printed;
+} env;
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+/* device names by object address, from the collectors' obj_info map */
+static struct {
+	__u64 obj;
+	char name[VFS_NAME_LEN];
+} names[256];
+static unsigned int nnames;
+
+static const char *namer(void *user, __u64 obj)
+{
+	struct vfs_obj_info oi;
+	unsigned int i;
+
+	for (i = 0; i < nnames; i++)
+		if (names[i].obj == obj)
+			return names[i].name;
+	if (env.obj_fd < 0 || bpf_map_lookup_elem(env.obj_fd, &obj, &oi))
+		return NULL;
+	i = nnames < 256 ? nnames++ : obj % 256;	/* full: replace one */
+	names[i].obj = obj;
+	if (oi.kind == VFS_FD_GROUP)
+		snprintf(names[i].name, sizeof(names[i].name), "group-%u", oi.group_id);
+	else
+		snprintf(names[i].name, sizeof(names[i].name), "%.*s",
+			 (int)strnlen(oi.name, sizeof(oi.name)), oi.name);
+	return names[i].name;
+}
+
+static __s64 event_ret(const struct vfs_event_hdr *ev)
+{
+	switch (ev->type) {
+	case VFS_EV_IOCTL: return ((const struct vfs_ev_ioctl *)ev)->ret;
+	case VFS_EV_MIG_ARC: return ((const struct vfs_ev_mig_arc *)ev)->ret;
+	case VFS_EV_MIG_DATA: return ((const struct vfs_ev_mig_data *)ev)->ret;
+	case VFS_EV_MDEV: return ((const struct vfs_ev_mdev *)ev)->ret;
+	case VFS_EV_REGION: return ((const struct vfs_ev_region *)ev)->ret;
+	case VFS_EV_VDPA: return ((const struct vfs_ev_vdpa *)ev)->ret;
+	}
+	return 0;
+}
+
+static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
+{
+	char line[512];
+	double t;
+
+	if (!(env.classes & VFS_STREAM(ev->type)))
+		return 0;
+	if (env.pid && ev->tgid != env.pid)
+		return 0;
+	if (env.errors_only && event_ret(ev) >= 0)
+		return 0;
+	if (vfs_event_text(ev, size, namer, NULL, line, sizeof(line)) < 0)
+		return 0;
+	if (env.device && !strstr(line, env.device))
+		return 0;
+	env.printed++;
+	if (env.json) {
+		struct json_object *o = vfs_event_json(ev, size, namer, NULL);
+
+		if (o) {
+			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_put(o);
+		}
+		return 0;
+	}
+	t = (double)(ev->ts_ns - env.start_ns) / 1e9;
+	printf("%-10.6f %-7u %-15.*s %s\n", t, ev->tgid,
+	       (int)strnlen(ev->comm, sizeof(ev->comm)), ev->comm, line);
+	return 0;
+}
+
+static void report_losses(__u64 *last, bool final)
+{
+	__u64 d[VFS_DROP_MAX];
+	int i;
+
+	if (vfs_collector_drops(env.c, d))
+		return;
+	for (i = 0; i < VFS_DROP_MAX; i++) {
+		if (d[i] == last[i] && !(final && d[i]))
+			continue;
+		if (env.json && !final)
+			printf("{\"event\":\"lost\",\"reason\":\"%s\",\"count\":%llu}\n",
+			       vfs_drop_name(i), (unsigned long long)(d[i] - last[i]));
+		else if (!final)
+			fprintf(stderr, "vfiosnoop: LOST %llu (%s)%s\n",
+				(unsigned long long)(d[i] - last[i]), vfs_drop_name(i),
+				i == VFS_DROP_RINGBUF ? ": the ring buffer was full, raise "
+				"--ringbuf or filter" : "");
+		else
+			fprintf(stderr, "vfiosnoop: lost in all: %llu (%s)\n",
+				(unsigned long long)d[i], vfs_drop_name(i));
+		last[i] = d[i];
+	}
+}
+
+static int parse_classes(const char *arg, __u32 *out)
+{
+	static const struct { const char *name; __u32 bits; } map[] = {
+		{ "ioctl", VFS_STREAM(VFS_EV_IOCTL) },
+		{ "region", VFS_STREAM(VFS_EV_REGION) },
+		{ "migration", VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) },
+		{ "mdev", VFS_STREAM(VFS_EV_MDEV) },
+		{ "vdpa", VFS_STREAM(VFS_EV_VDPA) },
+	};
+	char *s = strdup(arg), *tok, *save;
+	size_t i;
+
+	*out = 0;
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+			if (!strcmp(tok, map[i].name))
+				break;
+		if (i == sizeof(map) / sizeof(map[0])) {
+			fprintf(stderr, "vfiosnoop: unknown class '%s' "
+				"(ioctl, region, migration, mdev, vdpa)\n", tok);
+			free(s);
+			return -1;
+		}
+		*out |= map[i].bits;
+	}
+	free(s);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vfiosnoop [-p PID] [-D DEVICE] [-c CLASSES] [-x] [-j] [-d SECONDS]\n"
+		"                 [--features] [--tier CLASS=TIER] [--ringbuf BYTES] [-v]\n"
+		"Trace VFIO, mdev, migration and vDPA events as they happen.\n\n"
+		"  -p PID        only this process (a VM)\n"
+		"  -D DEVICE     only events whose device name contains DEVICE\n"
+		"  -c CLASSES    comma list of ioctl,region,migration,mdev,vdpa (default all)\n"
+		"  -x            only failed calls\n"
+		"  -j            one JSON object per line\n"
+		"  -d SECONDS    stop after SECONDS\n"
+		"  --features    which tier serves each event class here, and why\n\n"
+		"examples:\n"
+		"  vfiosnoop -x                 # every VFIO call that failed, with errno\n"
+		"  vfiosnoop -D 0000:00:03.0    # one device\n"
+		"  vfiosnoop -c migration -j    # migration arcs as NDJSON\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "features", no_argument, NULL, 'F' },
+		{ "tier", required_argument, NULL, 'T' },
+		{ "ringbuf", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vfs_collector_opts o = { 0 };
+	__u64 v, secs = 0, last[VFS_DROP_MAX] = { 0 };
+	int opt, err, features = 0;
+	char msg[256] = "";
+	struct timespec ts;
+	time_t until = 0;
+
+	env.classes = ~0u;
+	env.obj_fd = -1;
+	while ((opt = getopt_long(argc, argv, "p:D:c:xjd:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'p':
+			if (vfs_parse_u64("-p", optarg, 1, 4194304, 0, &v, msg, sizeof(msg)))
+				goto bad;
+			env.pid = v;
+			break;
+		case 'D':
+			env.device = optarg;
+			break;
+		case 'c':
+			if (parse_classes(optarg, &env.classes))
+				return 2;
+			break;
+		case 'x':
+			env.errors_only = true;
+			break;
+		case 'j':
+			env.json = true;
+			break;
+		case 'd':
+			if (vfs_parse_u64("-d", optarg, 1, 86400, 0, &secs, msg, sizeof(msg)))
+				goto bad;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'F':
+			features = 1;
+			break;
+		case 'T':
+			if (vfs_parse_tier_force(optarg, o.force, msg, sizeof(msg)))
+				goto bad;
+			break;
+		case 'R':
+			if (vfs_parse_u64("--ringbuf", optarg, 4096, 1ull << 30, 1, &v, msg, sizeof(msg)))
+				goto bad;
+			o.ringbuf_bytes = v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	err = vfs_collector_open(&env.c, &o, msg, sizeof(msg));
+	if (err) {
+		fprintf(stderr, "vfiosnoop: %s\n", msg);
+		return 1;
+	}
+	if (features) {
+		vfs_collector_print_features(env.c, stdout);
+		vfs_collector_close(env.c);
+		return 0;
+	}
+	env.obj_fd = vfs_collector_map_fd(env.c, "obj_info");
+	vfs_collector_stream(env.c, env.classes);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	env.start_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (secs)
+		until = time(NULL) + secs;
+	if (!env.json)
+		printf("%-10s %-7s %-15s %s\n", "TIME(s)", "PID", "COMM", "EVENT");
+	fflush(stdout);
+	fprintf(stderr, "vfiosnoop: attached\n");
+	while (!exiting && (!until || time(NULL) < until)) {
+		err = vfs_collector_poll(env.c, 100, on_event, NULL);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "vfiosnoop: reading events: %s\n", strerror(-err));
+			break;
+		}
+		report_losses(last, false);
+		fflush(stdout);
+	}
+	vfs_collector_poll(env.c, 0, on_event, NULL);
+	report_losses(last, true);
+	fprintf(stderr, "vfiosnoop: %lu events shown\n", env.printed);
+	vfs_collector_close(env.c);
+	return 0;
+bad:
+	fprintf(stderr, "vfiosnoop: %s\n", msg);
+	return 2;
+}
