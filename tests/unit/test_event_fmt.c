@@ -108,13 +108,14 @@ Test(event_fmt, json_escapes_and_bounds_names)
 	json_object_put(o);
 }
 
-Test(event_fmt, uuid_canonical_form)
+/* guid_parse("83b8f4f2-509f-382f-3c1e-e6bfe0fa1001") stores these bytes */
+Test(event_fmt, guid_text_as_sysfs_shows_it)
 {
-	const __u8 u[16] = { 0x83, 0xb8, 0xf4, 0xf2, 0x50, 0x9f, 0x38, 0x2f,
+	const __u8 u[16] = { 0xf2, 0xf4, 0xb8, 0x83, 0x9f, 0x50, 0x2f, 0x38,
 			     0x3c, 0x1e, 0xe6, 0xbf, 0xe0, 0xfa, 0x10, 0x01 };
 	char out[37];
 
-	vfs_uuid_str(u, out);
+	vfs_guid_str(u, out);
 	cr_expect_str_eq(out, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001");
 }
 

@@ -29,11 +29,12 @@ const char *vfs_event_type_name(__u16 type)
 	}
 }
 
-void vfs_uuid_str(const __u8 u[16], char out[37])
+void vfs_guid_str(const __u8 u[16], char out[37])
 {
+	/* the first three fields are little endian, as the kernel's %pUl */
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4], u[5], u[6],
-		 u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+		 "%02x%02x%02x%02x%02x%02x", u[3], u[2], u[1], u[0], u[5], u[4], u[7],
+		 u[6], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
 /* the minimum size of each known event type */
@@ -126,7 +127,7 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 		const struct vfs_ev_mdev *e = (const void *)ev;
 		char uuid[37];
 
-		vfs_uuid_str(e->uuid, uuid);
+		vfs_guid_str(e->uuid, uuid);
 		return snprintf(buf, len, "mdev_%s %s parent=%s type=%s = %s",
 				e->op == VFS_MDEV_CREATE ? "create" : "remove", uuid, e->parent,
 				e->type, errstr(e->ret, r, sizeof(r)));
@@ -219,7 +220,7 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 		const struct vfs_ev_mdev *e = (const void *)ev;
 		char uuid[37];
 
-		vfs_uuid_str(e->uuid, uuid);
+		vfs_guid_str(e->uuid, uuid);
 		json_object_object_add(o, "op", json_object_new_string(
 			e->op == VFS_MDEV_CREATE ? "create" : "remove"));
 		json_object_object_add(o, "uuid", json_object_new_string(uuid));

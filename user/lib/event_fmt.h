@@ -27,7 +27,10 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 				   vfs_obj_namer namer, void *user);
 
-/* 16 bytes as the canonical 8-4-4-4-12 UUID */
-void vfs_uuid_str(const __u8 uuid[16], char out[37]);
+/*
+ * A kernel guid_t (mdev UUIDs) as the text sysfs takes and prints: its
+ * first three fields are stored little endian.
+ */
+void vfs_guid_str(const __u8 guid[16], char out[37]);
 
 #endif
