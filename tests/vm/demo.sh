@@ -48,7 +48,7 @@ wait $snoop $stat
 section "vfiosnoop: migration and mdev events, failed calls (of $(($(wc -l < $D/snoop.txt) - 1)) events)"
 grep -E 'mig_|mdev_| = -' $D/snoop.txt | sed 's/^/  /'
 section "vfiostat: per VM"
-awk '$1 == "vm_info" { c[$2] = $4 }
+awk '$1 == "vm_info" { c[$2] = $10 }
      $1 == "vm" { for (i = 3; i < NF; i += 2) f[$i] = $(i + 1)
 		  printf "  pid %-6s %-9s DMA mapped %s bytes, pages pinned by the driver %s, IRQ setups %s\n",
 			 $2, c[$2], f["dma_map_bytes"], f["ext_pin_pages"], f["irq_set_calls"] }' $D/stat.txt

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collector.h"
+#include "identity.h"
 #include "map_iter.h"
 #include "vfio_ioctl.h"
 #include "vfio.skel.h"
@@ -388,11 +389,16 @@ static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
 	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.vm_info), &infos);
 	for (i = 0; i < infos.n; i++) {
 		struct vfs_vm_info *vi = &((struct vfs_vm_info *)infos.vals)[i];
+		__u32 pid = ((__u32 *)infos.keys)[i];
+		char comm[VFS_COMM_LEN + 1], name[128];
+		enum vfs_name_source src;
 
-		fprintf(out, "vm_info %u comm %.*s cgroup %llu locked_pages %llu\n",
-			((__u32 *)infos.keys)[i], (int)strnlen(vi->comm, sizeof(vi->comm)),
-			vi->comm, (unsigned long long)vi->cgroup_id,
-			(unsigned long long)vi->locked_pages);
+		snprintf(comm, sizeof(comm), "%.*s", (int)strnlen(vi->comm, sizeof(vi->comm)),
+			 vi->comm);
+		src = vfs_vm_name(pid, comm, name, sizeof(name));
+		fprintf(out, "vm_info %u comm %s cgroup %llu locked_pages %llu name %s source %s\n",
+			pid, comm, (unsigned long long)vi->cgroup_id,
+			(unsigned long long)vi->locked_pages, name, vfs_name_source_str(src));
 	}
 	for (i = 0; i < vms.n; i++) {
 		struct vfs_vm_val *v = &((struct vfs_vm_val *)vms.vals)[i];

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <criterion/criterion.h>
+#include "identity.h"
+
+/* a /proc/PID/cmdline image from a string with '|' for the NULs */
+static size_t cmdline(const char *s, char *out)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < n; i++)
+		out[i] = s[i] == '|' ? '\0' : s[i];
+	out[n] = '\0';
+	return n + 1;
+}
+
+Test(identity, qemu_guest_option)
+{
+	char buf[512], name[64];
+	size_t n;
+
+	n = cmdline("/usr/bin/qemu-system-x86_64|-machine|q35|-name|guest=web-1,debug-threads=on|-m|4096", buf);
+	cr_assert_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "web-1");
+	/* libvirt puts guest= after other options sometimes */
+	n = cmdline("qemu|-name|debug-threads=on,guest=db", buf);
+	cr_assert_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "db");
+}
+
+Test(identity, qemu_bare_name_and_escaped_commas)
+{
+	char buf[512], name[64];
+	size_t n;
+
+	n = cmdline("qemu|--name|legacy", buf);
+	cr_assert_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "legacy");
+	n = cmdline("qemu|-name|guest=a,,b,process=x", buf);
+	cr_assert_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "a,b");
+	n = cmdline("qemu|-name|legacy,process=q", buf);
+	cr_assert_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "legacy");
+}
+
+Test(identity, qemu_without_name)
+{
+	char buf[512], name[64];
+	size_t n;
+
+	n = cmdline("qemu|-m|1024", buf);
+	cr_expect_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), -1);
+	n = cmdline("qemu|-name", buf);	/* truncated */
+	cr_expect_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), -1);
+	n = cmdline("qemu|-name|process=only", buf);
+	cr_expect_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), -1);
+	cr_expect_eq(vfs_qemu_vm_name(buf, 0, name, sizeof(name)), -1);
+}
+
+Test(identity, qemu_name_is_bounded)
+{
+	char buf[512], name[8];
+	size_t n;
+
+	n = cmdline("qemu|-name|guest=averyveryverylongname", buf);
+	cr_assert_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "averyve");
+}
+
+Test(identity, libvirt_scopes)
+{
+	char name[64];
+
+	cr_assert_eq(vfs_libvirt_vm_name("0::/machine.slice/machine-qemu\\x2d3\\x2dweb\\x2d1.scope/libvirt/vcpu0\n",
+					 name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "web-1");
+	cr_assert_eq(vfs_libvirt_vm_name("/machine.slice/machine-qemu\\x2d12\\x2dvm.scope", name,
+					 sizeof(name)), 0);
+	cr_expect_str_eq(name, "vm");
+	cr_expect_eq(vfs_libvirt_vm_name("0::/user.slice/session-2.scope", name, sizeof(name)), -1);
+	cr_expect_eq(vfs_libvirt_vm_name("/machine.slice/machine-qemu\\x2dx\\x2dvm.scope", name,
+					 sizeof(name)), -1);
+	cr_expect_eq(vfs_libvirt_vm_name("/machine.slice/machine-qemu\\x2d3.scope", name,
+					 sizeof(name)), -1);
+	cr_expect_eq(vfs_libvirt_vm_name("/machine.slice/machine-qemu\\x2d3\\x2dvm", name,
+					 sizeof(name)), -1);
+}

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "identity.h"
+
+/* copy an option value up to an unescaped ',' (QEMU writes ',' as ",,") */
+static void qemu_value(const char *v, const char *end, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (v < end && *v && n + 1 < outlen) {
+		if (*v == ',') {
+			if (v + 1 < end && v[1] == ',') {
+				out[n++] = ',';
+				v += 2;
+				continue;
+			}
+			break;
+		}
+		out[n++] = *v++;
+	}
+	out[n] = '\0';
+}
+
+int vfs_qemu_vm_name(const char *cmdline, size_t len, char *out, size_t outlen)
+{
+	const char *p = cmdline, *end = cmdline + len, *arg, *aend;
+
+	while (p < end) {
+		arg = p;
+		aend = memchr(p, '\0', end - p);
+		if (!aend)
+			aend = end;
+		p = aend + 1;
+		if (strcmp(arg, "-name") && strcmp(arg, "--name"))
+			continue;
+		if (p >= end)
+			return -1;
+		aend = memchr(p, '\0', end - p);
+		if (!aend)
+			aend = end;
+		/* "guest=NAME,...", anywhere among the options, or a bare NAME first */
+		for (arg = p; arg < aend; ) {
+			if (!strncmp(arg, "guest=", 6)) {
+				qemu_value(arg + 6, aend, out, outlen);
+				return out[0] ? 0 : -1;
+			}
+			while (arg < aend && *arg != ',')
+				arg++;
+			while (arg < aend && *arg == ',' && arg + 1 < aend && arg[1] == ',')
+				arg += 2;
+			if (arg < aend)
+				arg++;
+		}
+		/* legacy form: the first item has no key */
+		arg = memchr(p, ',', aend - p);
+		if (!memchr(p, '=', (arg ? arg : aend) - p)) {
+			qemu_value(p, aend, out, outlen);
+			return out[0] ? 0 : -1;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+/* undo systemd's unit-name escaping (\xNN) */
+static void unescape(const char *s, const char *end, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (s < end && n + 1 < outlen) {
+		if (s + 3 < end && s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
+		    isxdigit((unsigned char)s[3])) {
+			char hex[3] = { s[2], s[3], 0 };
+
+			out[n++] = (char)strtol(hex, NULL, 16);
+			s += 4;
+		} else {
+			out[n++] = *s++;
+		}
+	}
+	out[n] = '\0';
+}
+
+int vfs_libvirt_vm_name(const char *path, char *out, size_t outlen)
+{
+	static const char prefix[] = "machine-qemu";
+	const char *s = strstr(path, prefix), *e;
+	char unit[256], *name;
+
+	if (!s)
+		return -1;
+	e = strstr(s, ".scope");
+	if (!e)
+		return -1;
+	unescape(s + sizeof(prefix) - 1, e, unit, sizeof(unit));
+	/* "-<id>-<name>" */
+	if (unit[0] != '-' || !isdigit((unsigned char)unit[1]))
+		return -1;
+	name = unit + 1;
+	while (isdigit((unsigned char)*name))
+		name++;
+	if (*name != '-' || !name[1])
+		return -1;
+	snprintf(out, outlen, "%s", name + 1);
+	return 0;
+}
+
+enum vfs_name_source vfs_vm_name(pid_t pid, const char *comm, char *out, size_t outlen)
+{
+	char path[64], buf[8192];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		if (!vfs_qemu_vm_name(buf, n, out, outlen))
+			return VFS_NAME_QEMU;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		while (fgets(buf, sizeof(buf), f))
+			if (!vfs_libvirt_vm_name(buf, out, outlen)) {
+				fclose(f);
+				return VFS_NAME_LIBVIRT;
+			}
+		fclose(f);
+	}
+	snprintf(out, outlen, "%s", comm);
+	return VFS_NAME_COMM;
+}
+
+const char *vfs_name_source_str(enum vfs_name_source s)
+{
+	switch (s) {
+	case VFS_NAME_QEMU: return "qemu";
+	case VFS_NAME_LIBVIRT: return "libvirt";
+	default: return "comm";
+	}
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Who a VM is: its name, from what the host knows about the process. */
+#ifndef VFIOSCOPE_IDENTITY_H
+#define VFIOSCOPE_IDENTITY_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * The guest name from a QEMU command line (/proc/PID/cmdline: arguments
+ * separated by NULs): "-name guest=NAME,..." or "-name NAME" (also
+ * "--name"), with QEMU's ",," escape for a comma. 0 on success, -1 if
+ * there is no -name.
+ */
+int vfs_qemu_vm_name(const char *cmdline, size_t len, char *out, size_t outlen);
+
+/*
+ * The domain name from a libvirt machine scope in a cgroup path, e.g.
+ * "/machine.slice/machine-qemu\x2d3\x2dweb\x2d1.scope/libvirt" -> "web-1"
+ * (systemd escapes '-' as \x2d). 0 on success, -1 if there is none.
+ */
+int vfs_libvirt_vm_name(const char *cgroup_path, char *out, size_t outlen);
+
+enum vfs_name_source { VFS_NAME_QEMU, VFS_NAME_LIBVIRT, VFS_NAME_COMM };
+
+/*
+ * A VM's display name: QEMU's -name, else the libvirt scope of its cgroup,
+ * else @comm. Reads /proc/PID/{cmdline,cgroup} (once per VM: callers
+ * cache). Returns where the name came from.
+ */
+enum vfs_name_source vfs_vm_name(pid_t pid, const char *comm, char *out, size_t outlen);
+const char *vfs_name_source_str(enum vfs_name_source s);
+
+#endif
