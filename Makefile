@@ -41,7 +41,7 @@ USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 	   -Ibpf -Iuser/lib -Ikernel/include -I$(O)/bpf
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
-LDLIBS	:= $(LIBBPF_LIBS) -ljson-c
+LDLIBS	:= $(LIBBPF_LIBS) -ljson-c -lncursesw
 
 # Bench kernels whose trees `make deps` prepared: modules get built for each.
 KSERIES	:= $(foreach s,6.12 6.1,$(if $(wildcard $(VFIOSCOPE_CACHE)/k/$(s)/.prepared),$(s)))
@@ -74,7 +74,8 @@ LIB_OBJS := $(patsubst user/%.c,$(O)/obj/%.o,$(LIB_SRCS))
 LIB	 := $(O)/lib/libvfioscope.a
 
 # tool name -> its main source; tools that load BPF depend on skeletons
-TOOLS	 := vfio-exercise vfio-ioctlcount vfiostat vfiosnoop
+TOOLS	 := vfio-exercise vfio-ioctlcount vfiostat vfiosnoop \
+	    $(if $(wildcard user/vfiomig.c),vfiomig) $(if $(wildcard user/top/*.c),vfiotop)
 BINS	 := $(addprefix $(O)/bin/,$(TOOLS))
 
 user: $(BINS)
@@ -95,6 +96,8 @@ $(O)/bin/vfio-exercise: $(EXERCISE_OBJS)
 $(O)/bin/vfio-ioctlcount: $(O)/obj/ioctlcount.o
 $(O)/bin/vfiostat: $(O)/obj/vfiostat.o
 $(O)/bin/vfiosnoop: $(O)/obj/vfiosnoop.o
+$(O)/bin/vfiomig: $(O)/obj/vfiomig.o
+$(O)/bin/vfiotop: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/top/*.c))
 $(BINS): $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
