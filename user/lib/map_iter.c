@@ -7,6 +7,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "map_buf.h"
 #include "map_iter.h"
 
 void vfs_cmd_val_fold(void *acc, const void *cpu_val)
@@ -24,88 +25,22 @@ void vfs_cmd_val_fold(void *acc, const void *cpu_val)
 		a->hist[i] += v->hist[i];
 }
 
-static bool percpu(__u32 type)
-{
-	return type == BPF_MAP_TYPE_PERCPU_HASH || type == BPF_MAP_TYPE_PERCPU_ARRAY ||
-	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
-}
-
+/* a one-off snapshot is a reusable buffer read once and handed over */
 int vfs_map_snapshot_fold(int fd, struct vfs_map_snapshot *s, vfs_fold_fn fold)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), stride;
-	int ncpu = 1, cpu, err = 0;
-	void *key = NULL, *next = NULL, *raw = NULL, *prev = NULL;
-	size_t cap = 0;
+	struct vfs_map_buf b = { 0 };
+	int err = vfs_map_buf_read(fd, &b, fold);
 
 	memset(s, 0, sizeof(*s));
-	if (fd < 0)
-		return fd;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	s->key_size = info.key_size;
-	s->value_size = info.value_size;
-	stride = info.value_size;
-	if (percpu(info.type)) {
-		ncpu = libbpf_num_possible_cpus();
-		if (ncpu <= 0)
-			return ncpu;
-		stride = (info.value_size + 7) & ~7u;
+	if (!err) {
+		s->n = b.n;
+		s->key_size = b.key_size;
+		s->value_size = b.value_size;
+		s->keys = b.keys;
+		s->vals = b.vals;
+		b.keys = b.vals = NULL;
 	}
-	key = malloc(info.key_size);
-	next = malloc(info.key_size);
-	raw = malloc((size_t)stride * ncpu);
-	if (!key || !next || !raw) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		char *acc;
-
-		memcpy(key, next, info.key_size);
-		prev = key;
-		if (bpf_map_lookup_elem(fd, key, raw))
-			continue;	/* deleted meanwhile */
-		if (s->n == cap) {
-			void *k, *v;
-
-			cap = cap ? cap * 2 : 64;
-			k = realloc(s->keys, cap * info.key_size);
-			v = realloc(s->vals, cap * info.value_size);
-			if (!k || !v) {
-				s->keys = k ? k : s->keys;
-				s->vals = v ? v : s->vals;
-				err = -ENOMEM;
-				goto out;
-			}
-			s->keys = k;
-			s->vals = v;
-		}
-		memcpy((char *)s->keys + s->n * info.key_size, key, info.key_size);
-		acc = (char *)s->vals + s->n * info.value_size;
-		memset(acc, 0, info.value_size);
-		for (cpu = 0; cpu < ncpu; cpu++) {
-			const char *cv = (char *)raw + (size_t)cpu * stride;
-
-			if (!percpu(info.type))
-				memcpy(acc, cv, info.value_size);
-			else if (fold)
-				fold(acc, cv);
-			else {
-				__u32 w;
-
-				for (w = 0; w + 8 <= info.value_size; w += 8)
-					*(__u64 *)(acc + w) += *(const __u64 *)(cv + w);
-			}
-		}
-		s->n++;
-	}
-out:
-	free(key);
-	free(next);
-	free(raw);
-	if (err)
-		vfs_map_snapshot_free(s);
+	vfs_map_buf_free(&b);
 	return err;
 }
 

@@ -15,6 +15,10 @@ struct vfs_map_snapshot {
 };
 
 /*
+ * One-off snapshots (dumps). A reader that reads periodically keeps a
+ * struct vfs_map_buf (map_buf.h) instead, which reuses its buffers; this
+ * is that, read once.
+ *
  * Fold one CPU's value into the accumulator. NULL: the value is an array
  * of 64-bit counters and each is summed.
  */

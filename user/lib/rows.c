@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "rows.h"
+#include "stats.h"
+
+#define VM(f) offsetof(struct vfs_vm_row, f)
+#define DEV(f) offsetof(struct vfs_dev_row, f)
+
+/* key, title, desc, width, type, left, sort_desc, offset */
+const struct vfs_field vfs_vm_fields[] = {
+	{ "pid", "PID", "process id of the VM", 7, VFS_FT_U64, false, false, VM(pid) },
+	{ "name", "VM", "QEMU -name, libvirt domain or process name", 16, VFS_FT_STR, true, false, VM(name) },
+	{ "devices", "DEVS", "VFIO devices owned", 4, VFS_FT_U64, false, true, VM(devices) },
+	{ "ioctls", "IOCTLS", "VFIO ioctls since attach", 9, VFS_FT_U64, false, true, VM(ioctls) },
+	{ "ioctl_rate", "IOCTL/s", "VFIO ioctls per second", 8, VFS_FT_RATE, false, true, VM(ioctl_rate) },
+	{ "errors", "ERRS", "failed VFIO ioctls since attach", 6, VFS_FT_U64, false, true, VM(errors) },
+	{ "error_rate", "ERR/s", "failed VFIO ioctls per second", 6, VFS_FT_RATE, false, true, VM(error_rate) },
+	{ "dma_maps", "MAPS", "DMA map calls since attach", 7, VFS_FT_U64, false, true, VM(dma_maps) },
+	{ "dma_map_rate", "MAP/s", "DMA map calls per second", 6, VFS_FT_RATE, false, true, VM(dma_map_rate) },
+	{ "dma_map_bytes", "MAPBYTES", "bytes DMA-mapped since attach", 9, VFS_FT_BYTES, false, true, VM(dma_map_bytes) },
+	{ "dma_unmap_bytes", "UNMAPBYTES", "bytes DMA-unmapped since attach", 10, VFS_FT_BYTES, false, true, VM(dma_unmap_bytes) },
+	{ "mapped_bytes", "MAPPED", "bytes mapped now (mapped - unmapped)", 9, VFS_FT_BYTES, false, true, VM(mapped_bytes) },
+	{ "pinned_bytes", "PINNED", "pinned memory (mm->locked_vm) after the last map/unmap", 9, VFS_FT_BYTES, false, true, VM(pinned_bytes) },
+	{ "irq_setups", "IRQSET", "VFIO_DEVICE_SET_IRQS calls", 6, VFS_FT_U64, false, true, VM(irq_setups) },
+	{ "kicks", "KICKS", "vDPA kicks on devices it owns", 9, VFS_FT_U64, false, true, VM(kicks) },
+	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, VM(kick_rate) },
+};
+const size_t vfs_vm_nfields = sizeof(vfs_vm_fields) / sizeof(vfs_vm_fields[0]);
+
+const struct vfs_field vfs_dev_fields[] = {
+	{ "device", "DEVICE", "device name (PCI address, mdev UUID, vDPA name)", 16, VFS_FT_STR, true, false, DEV(name) },
+	{ "kind", "KIND", "vfio, vdpa-vhost or vdpa-virtio", 11, VFS_FT_STR, true, false, DEV(kind) },
+	{ "iommu_group", "GROUP", "IOMMU group", 5, VFS_FT_ID, false, false, DEV(group) },
+	{ "owner", "OWNER", "the VM that uses it", 16, VFS_FT_STR, true, false, DEV(owner) },
+	{ "owner_pid", "OPID", "process id of the owner", 7, VFS_FT_ID, false, false, DEV(owner_pid) },
+	{ "ioctls", "IOCTLS", "VFIO ioctls on it since attach", 9, VFS_FT_U64, false, true, DEV(ioctls) },
+	{ "ioctl_rate", "IOCTL/s", "VFIO ioctls per second", 8, VFS_FT_RATE, false, true, DEV(ioctl_rate) },
+	{ "errors", "ERRS", "failed VFIO ioctls since attach", 6, VFS_FT_U64, false, true, DEV(errors) },
+	{ "p50_ns", "P50", "median ioctl latency since attach (log2 slot upper bound)", 7, VFS_FT_NS, false, true, DEV(p50_ns) },
+	{ "p99_ns", "P99", "99th percentile ioctl latency since attach (log2 slot upper bound)", 7, VFS_FT_NS, false, true, DEV(p99_ns) },
+	{ "region_accesses", "REGION", "trapped region reads, writes and mmaps", 9, VFS_FT_U64, false, true, DEV(region_accesses) },
+	{ "region_rate", "REGION/s", "trapped region accesses per second", 8, VFS_FT_RATE, false, true, DEV(region_rate) },
+	{ "kicks", "KICKS", "vDPA kicks", 9, VFS_FT_U64, false, true, DEV(kicks) },
+	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, DEV(kick_rate) },
+};
+const size_t vfs_dev_nfields = sizeof(vfs_dev_fields) / sizeof(vfs_dev_fields[0]);
+
+int vfs_field_find(const struct vfs_field *f, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(f[i].key, key))
+			return (int)i;
+	return -1;
+}
+
+static const void *at(const struct vfs_field *f, const void *row)
+{
+	return (const char *)row + f->off;
+}
+
+static __u64 u64_of(const struct vfs_field *f, const void *row)
+{
+	return *(const __u64 *)at(f, row);
+}
+
+/* three decimals (without libm): exact enough for a rate, and short */
+static double round_rate(double d)
+{
+	if (d > 1e15 || d < -1e15)
+		return d;
+	return (double)(long long)(d * 1000 + (d >= 0 ? 0.5 : -0.5)) / 1000;
+}
+
+const char *vfs_field_text(const struct vfs_field *f, const void *row, char *buf, size_t len)
+{
+	__s64 id;
+	__u64 v;
+
+	switch (f->type) {
+	case VFS_FT_STR:
+		snprintf(buf, len, "%s", (const char *)at(f, row));
+		break;
+	case VFS_FT_U64:
+		snprintf(buf, len, "%llu", (unsigned long long)u64_of(f, row));
+		break;
+	case VFS_FT_ID:
+		id = *(const __s64 *)at(f, row);
+		if (id < 0)
+			snprintf(buf, len, "-");
+		else
+			snprintf(buf, len, "%lld", (long long)id);
+		break;
+	case VFS_FT_RATE:
+		vfs_fmt_rate(*(const double *)at(f, row), buf, len);
+		break;
+	case VFS_FT_BYTES:
+		vfs_fmt_bytes(*(const __u64 *)at(f, row), buf, len);
+		break;
+	case VFS_FT_NS:
+		v = *(const __u64 *)at(f, row);
+		if (!v)
+			snprintf(buf, len, "-");
+		else
+			vfs_fmt_ns(v, buf, len);
+		break;
+	}
+	return buf;
+}
+
+void vfs_field_json(const struct vfs_field *f, const void *row, struct json_object *obj)
+{
+	struct json_object *v = NULL;
+	__u64 u;
+	double d;
+
+	switch (f->type) {
+	case VFS_FT_STR:
+		v = json_object_new_string((const char *)at(f, row));
+		break;
+	case VFS_FT_U64:
+	case VFS_FT_BYTES:
+		v = json_object_new_uint64(u64_of(f, row));
+		break;
+	case VFS_FT_NS:
+		u = *(const __u64 *)at(f, row);
+		v = u ? json_object_new_uint64(u) : NULL;
+		break;
+	case VFS_FT_ID:
+		v = *(const __s64 *)at(f, row) < 0 ? NULL :
+			json_object_new_int64(*(const __s64 *)at(f, row));
+		break;
+	case VFS_FT_RATE:
+		d = *(const double *)at(f, row);
+		v = isnan(d) ? NULL : json_object_new_double(round_rate(d));
+		break;
+	}
+	json_object_object_add(obj, f->key, v);
+}
+
+int vfs_field_cmp(const struct vfs_field *f, const void *a, const void *b)
+{
+	int r;
+
+	switch (f->type) {
+	case VFS_FT_STR:
+		r = strcmp((const char *)at(f, a), (const char *)at(f, b));
+		return VFS_SPACESHIP(r, 0);
+	case VFS_FT_ID:
+		return vfs_cmp_s64(*(const __s64 *)at(f, a), *(const __s64 *)at(f, b));
+	case VFS_FT_RATE:
+		return vfs_cmp_rate(*(const double *)at(f, a), *(const double *)at(f, b));
+	default:
+		return vfs_cmp_u64(u64_of(f, a), u64_of(f, b));
+	}
+}
+
+struct sort_ctx {
+	const struct vfs_field *f, *tie;
+	bool desc;
+};
+
+static int cmp_rows(const void *pa, const void *pb, void *pctx)
+{
+	const struct sort_ctx *s = pctx;
+	const void *a = *(void *const *)pa, *b = *(void *const *)pb;
+	int r = vfs_field_cmp(s->f, a, b);
+
+	if (s->desc)
+		r = -r;
+	if (!r && s->tie)
+		r = vfs_field_cmp(s->tie, a, b);
+	return r;
+}
+
+void vfs_rows_sort(void **rows, size_t n, const struct vfs_field *f, bool desc,
+		   const struct vfs_field *tie)
+{
+	struct sort_ctx s = { f, tie, desc };
+
+	qsort_r(rows, n, sizeof(*rows), cmp_rows, &s);
+}

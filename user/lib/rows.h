@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The rows vfiotop shows and the one field table per view that drives
+ * them (every numeric field is a __u64, __s64 or double): column title and width, text formatting, sort order and JSON key
+ * (the daemon's metric names can come from the same table). Pure: no
+ * curses, no BPF; tested in tests/unit/test_top.c.
+ */
+#ifndef VFIOSCOPE_ROWS_H
+#define VFIOSCOPE_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <json-c/json.h>
+#include "abi.h"
+
+#define VFS_VM_NAME_LEN	64
+
+/* a rate not known yet (first frame, new row) is NaN: "-" and JSON null */
+
+/* one VM: a process that issued VFIO calls (key: pid) */
+struct vfs_vm_row {
+	__u64 pid;
+	char name[VFS_VM_NAME_LEN];	/* QEMU -name, libvirt domain or comm */
+	char comm[VFS_COMM_LEN + 1];
+	__u64 devices;			/* VFIO devices it owns */
+	__u64 ioctls, errors, dma_maps;
+	double ioctl_rate, error_rate, dma_map_rate;
+	__u64 dma_map_bytes, dma_unmap_bytes;
+	__u64 mapped_bytes;		/* mapped - unmapped */
+	__u64 pinned_bytes;		/* mm->locked_vm after the last map/unmap */
+	__u64 irq_setups;		/* VFIO_DEVICE_SET_IRQS calls */
+	__u64 kicks;			/* vDPA kicks on devices it owns */
+	double kick_rate;
+	/* model bookkeeping, not shown */
+	__u64 first_ns;			/* vm_info.first_ns: a reused pid is a new VM */
+	struct { __u64 ioctls, errors, dma_maps, kicks; } prev;
+	bool has_prev, seen;
+};
+
+/* one device: a VFIO device or a vDPA device (key: kernel address) */
+struct vfs_dev_row {
+	__u64 obj;
+	char name[VFS_NAME_LEN + 1];
+	char kind[16];			/* "vfio", "vdpa-vhost", "vdpa-virtio" */
+	__s64 group;			/* IOMMU group, -1: none */
+	char owner[VFS_VM_NAME_LEN];	/* owner VM's name, "-": none */
+	__s64 owner_pid;		/* -1: none */
+	__u64 ioctls, errors;
+	double ioctl_rate;
+	__u64 p50_ns, p99_ns;		/* ioctl latency, log2 upper bound; 0: none */
+	__u64 region_accesses;		/* trapped reads + writes + mmaps */
+	double region_rate;
+	__u64 kicks;
+	double kick_rate;
+	/* model bookkeeping */
+	__u32 hist[VFS_HIST_SLOTS];	/* ioctl latency, summed over commands */
+	struct { __u64 ioctls, region_accesses, kicks; } prev;
+	bool has_prev, seen;
+};
+
+enum vfs_field_type {
+	VFS_FT_STR,	/* char array */
+	VFS_FT_U64,	/* counter */
+	VFS_FT_ID,	/* __s64, negative: none ("-", null) */
+	VFS_FT_RATE,	/* double per second, NaN: unknown ("-", null) */
+	VFS_FT_BYTES,	/* __u64 bytes: human units in text, exact in JSON */
+	VFS_FT_NS,	/* __u64 ns, 0: none: human units in text, exact in JSON */
+};
+
+struct vfs_field {
+	const char *key;	/* JSON key and sort key (-s) */
+	const char *title;	/* column title */
+	const char *desc;	/* help text */
+	unsigned int width;	/* column width, >= strlen(title) */
+	enum vfs_field_type type;
+	bool left;		/* left-aligned (names) */
+	bool sort_desc;		/* biggest first by default */
+	size_t off;		/* offset in the row struct */
+};
+
+extern const struct vfs_field vfs_vm_fields[];
+extern const size_t vfs_vm_nfields;
+extern const struct vfs_field vfs_dev_fields[];
+extern const size_t vfs_dev_nfields;
+
+/* index of the field with @key, or -1 */
+int vfs_field_find(const struct vfs_field *f, size_t n, const char *key);
+
+/* the value as column text (not padded). Returns @buf. */
+const char *vfs_field_text(const struct vfs_field *f, const void *row, char *buf, size_t len);
+/* add the value to @obj under f->key */
+void vfs_field_json(const struct vfs_field *f, const void *row, struct json_object *obj);
+/* three-way comparison of two rows on @f, ascending */
+int vfs_field_cmp(const struct vfs_field *f, const void *a, const void *b);
+
+/*
+ * Sort @rows (pointers to rows) on @f; @desc: biggest first. Ties are
+ * broken by @tie (the row's id field), ascending, so the order is stable
+ * from frame to frame.
+ */
+void vfs_rows_sort(void **rows, size_t n, const struct vfs_field *f, bool desc,
+		   const struct vfs_field *tie);
+
+#endif
