@@ -100,7 +100,7 @@ struct side {
 };
 
 static struct {
-	__u64 downtime_start;
+	__u64 downtime_start, downtime_end;
 	int failed;
 } mig;
 
@@ -173,6 +173,9 @@ static int arc(struct side *s, __u32 to)
 		return (int)r;
 	}
 	s->state = to;
+	/* the blackout ends when the destination's arc into RUNNING returns */
+	if (!strcmp(s->name, "dst") && to == VFIO_DEVICE_STATE_RUNNING)
+		mig.downtime_end = t1;
 	if (req.st.data_fd >= 0) {
 		if (s->data_fd >= 0)
 			close(s->data_fd);
@@ -383,7 +386,7 @@ int cmd_migrate(int argc, char **argv)
 	if (p2p)
 		TRY(arc(&dst, VFIO_DEVICE_STATE_RUNNING_P2P));
 	TRY(arc(&dst, VFIO_DEVICE_STATE_RUNNING));
-	printf("downtime_ns %llu\n", (unsigned long long)(vx_now_ns() - mig.downtime_start));
+	printf("downtime_ns %llu\n", (unsigned long long)(mig.downtime_end - mig.downtime_start));
 	printf("realtime_offset_ns %lld\n", (long long)(vx_realtime_ns() - vx_now_ns()));
 
 	rc = wl->verify(ctx, &dst.dev) ? 4 : 0;

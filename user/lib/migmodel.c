@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Migration sessions from FSM arcs and data events: see migmodel.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "event_fmt.h"
+#include "migmodel.h"
+
+struct vfs_migmodel {
+	struct vfs_mm_session **sessions;	/* every session, in creation order */
+	size_t nsessions, sessions_cap;
+	struct vfs_mm_migration **migs;		/* in creation order */
+	size_t nmigs, migs_cap;
+	__u64 unattributed;
+};
+
+static int grow(void **p, size_t *cap, size_t n, size_t elem)
+{
+	void *q;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 8;
+	q = realloc(*p, c * elem);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+bool vfs_mm_running(__u32 state)
+{
+	return state == VFS_MIG_RUNNING || state == VFS_MIG_PRE_COPY;
+}
+
+static bool saving(__u32 state)
+{
+	return state == VFS_MIG_STOP_COPY || state == VFS_MIG_PRE_COPY ||
+	       state == VFS_MIG_PRE_COPY_P2P;
+}
+
+const char *vfs_mm_status_name(enum vfs_mm_status s)
+{
+	switch (s) {
+	case VFS_MM_OPEN: return "open";
+	case VFS_MM_DONE: return "ok";
+	case VFS_MM_FAILED: return "failed";
+	case VFS_MM_CANCELLED: return "cancelled";
+	case VFS_MM_INCOMPLETE: return "incomplete";
+	}
+	return "?";
+}
+
+const char *vfs_mm_role_name(enum vfs_mm_role r)
+{
+	switch (r) {
+	case VFS_MM_SOURCE: return "src";
+	case VFS_MM_DEST: return "dst";
+	default: return "unknown";
+	}
+}
+
+int vfs_mm_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; i <= VFS_MIG_PRE_COPY_P2P; i++)
+		if (!strcmp(name, vfs_mig_state_name(i)))
+			return i;
+	return -1;
+}
+
+/* ------------------------------------------------------------ input */
+
+static void copy_str(char *dst, size_t dlen, const char *src, size_t slen)
+{
+	size_t n = strnlen(src, slen);
+
+	if (n >= dlen)
+		n = dlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+int vfs_mm_event_from_raw(const struct vfs_event_hdr *ev, size_t size, struct vfs_mm_event *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (size < sizeof(*ev))
+		return -1;
+	if (ev->type == VFS_EV_MIG_ARC) {
+		const struct vfs_ev_mig_arc *e = (const void *)ev;
+
+		if (size < sizeof(*e))
+			return -1;
+		out->kind = VFS_MM_ARC;
+		out->from = e->from;
+		out->to = e->to;
+		out->start_ns = e->start_ns;
+		out->end_ns = e->end_ns;
+		out->ret = e->ret;
+		copy_str(out->dev, sizeof(out->dev), e->dev, sizeof(e->dev));
+	} else if (ev->type == VFS_EV_MIG_DATA) {
+		const struct vfs_ev_mig_data *e = (const void *)ev;
+
+		if (size < sizeof(*e))
+			return -1;
+		out->kind = VFS_MM_DATA;
+		out->write = e->write;
+		out->bytes = e->bytes;
+		out->ret = e->ret;
+		copy_str(out->dev, sizeof(out->dev), e->dev, sizeof(e->dev));
+	} else {
+		return 0;
+	}
+	out->ts_ns = ev->ts_ns;
+	out->pid = ev->tgid;
+	copy_str(out->comm, sizeof(out->comm), ev->comm, sizeof(ev->comm));
+	return 1;
+}
+
+static int get_field(struct json_object *o, const char *key, json_type type,
+		     struct json_object **v, char *err, size_t errlen)
+{
+	if (!json_object_object_get_ex(o, key, v) || !json_object_is_type(*v, type)) {
+		snprintf(err, errlen, "the \"%s\" field is missing or not a%s %s", key,
+			 type == json_type_int ? "n" : "",
+			 type == json_type_int ? "integer" : "string");
+		return -1;
+	}
+	return 0;
+}
+
+#define GET(key, type, var) do { \
+	if (get_field(o, key, type, &var, err, errlen)) \
+		return -1; \
+} while (0)
+
+int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
+			   char *err, size_t errlen)
+{
+	struct json_object *v;
+	const char *ev;
+	int st;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(err, errlen, "not a JSON object");
+		return -1;
+	}
+	if (!json_object_object_get_ex(o, "event", &v) || !json_object_is_type(v, json_type_string))
+		return 0;	/* e.g. {"event":"lost"...} has one; anything else: skip */
+	ev = json_object_get_string(v);
+	if (!strcmp(ev, "mig_arc"))
+		out->kind = VFS_MM_ARC;
+	else if (!strcmp(ev, "mig_data"))
+		out->kind = VFS_MM_DATA;
+	else
+		return 0;
+	GET("ts_ns", json_type_int, v);
+	out->ts_ns = json_object_get_uint64(v);
+	GET("pid", json_type_int, v);
+	out->pid = (__u32)json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "comm", &v) && json_object_is_type(v, json_type_string))
+		copy_str(out->comm, sizeof(out->comm), json_object_get_string(v), VFS_COMM_LEN);
+	GET("device", json_type_string, v);
+	copy_str(out->dev, sizeof(out->dev), json_object_get_string(v), VFS_NAME_LEN);
+	GET("ret", json_type_int, v);
+	out->ret = json_object_get_int64(v);
+	if (out->kind == VFS_MM_ARC) {
+		GET("from", json_type_string, v);
+		st = vfs_mm_state_parse(json_object_get_string(v));
+		if (st < 0) {
+			snprintf(err, errlen, "unknown migration state \"%s\" in \"from\"",
+				 json_object_get_string(v));
+			return -1;
+		}
+		out->from = st;
+		GET("to", json_type_string, v);
+		st = vfs_mm_state_parse(json_object_get_string(v));
+		if (st < 0) {
+			snprintf(err, errlen, "unknown migration state \"%s\" in \"to\"",
+				 json_object_get_string(v));
+			return -1;
+		}
+		out->to = st;
+		GET("start_ns", json_type_int, v);
+		out->start_ns = json_object_get_uint64(v);
+		GET("end_ns", json_type_int, v);
+		out->end_ns = json_object_get_uint64(v);
+		if (out->end_ns < out->start_ns) {
+			snprintf(err, errlen, "an arc ends (end_ns) before it starts (start_ns)");
+			return -1;
+		}
+	} else {
+		GET("dir", json_type_string, v);
+		if (!strcmp(json_object_get_string(v), "write"))
+			out->write = true;
+		else if (strcmp(json_object_get_string(v), "read")) {
+			snprintf(err, errlen, "\"dir\" is \"%s\", not \"read\" or \"write\"",
+				 json_object_get_string(v));
+			return -1;
+		}
+		GET("bytes", json_type_int, v);
+		out->bytes = json_object_get_uint64(v);
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------ model */
+
+struct vfs_migmodel *vfs_migmodel_new(void)
+{
+	return calloc(1, sizeof(struct vfs_migmodel));
+}
+
+void vfs_migmodel_free(struct vfs_migmodel *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->nsessions; i++) {
+		free(m->sessions[i]->arcs);
+		free(m->sessions[i]->points);
+		free(m->sessions[i]);
+	}
+	for (i = 0; i < m->nmigs; i++) {
+		free(m->migs[i]->pairs);
+		free(m->migs[i]);
+	}
+	free(m->sessions);
+	free(m->migs);
+	free(m);
+}
+
+__u64 vfs_migmodel_unattributed(const struct vfs_migmodel *m)
+{
+	return m->unattributed;
+}
+
+static struct vfs_mm_session *open_session(struct vfs_migmodel *m, const char *dev)
+{
+	size_t i;
+
+	/* newest first: a device has at most one open session */
+	for (i = m->nsessions; i-- > 0;)
+		if (!m->sessions[i]->closed && !strcmp(m->sessions[i]->dev, dev))
+			return m->sessions[i];
+	return NULL;
+}
+
+static bool pair_terminal(const struct vfs_mm_pair *p)
+{
+	if (!p->src)
+		return p->dst->status != VFS_MM_OPEN;
+	switch (p->src->status) {
+	case VFS_MM_OPEN:
+		return false;
+	case VFS_MM_DONE:
+		return p->dst && p->dst->status != VFS_MM_OPEN;
+	default:
+		return true;
+	}
+}
+
+static bool mig_complete(const struct vfs_mm_migration *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->npairs; i++)
+		if (!pair_terminal(&g->pairs[i]))
+			return false;
+	return g->npairs > 0;
+}
+
+/* the pid's migration still collecting devices, or a new one */
+static struct vfs_mm_migration *pid_migration(struct vfs_migmodel *m, __u32 pid, const char *comm)
+{
+	struct vfs_mm_migration *g;
+	size_t i;
+
+	for (i = m->nmigs; i-- > 0;) {
+		g = m->migs[i];
+		if (g->pid == pid && !g->emitted && !mig_complete(g))
+			return g;
+	}
+	if (grow((void **)&m->migs, &m->migs_cap, m->nmigs, sizeof(*m->migs)))
+		return NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->pid = pid;
+	snprintf(g->comm, sizeof(g->comm), "%s", comm);
+	g->dominant = -1;
+	m->migs[m->nmigs++] = g;
+	return g;
+}
+
+static int add_pair(struct vfs_migmodel *m, struct vfs_mm_session *src, struct vfs_mm_session *dst)
+{
+	struct vfs_mm_session *s = src ? src : dst;
+	struct vfs_mm_migration *g = pid_migration(m, s->pid, s->comm);
+
+	if (!g || grow((void **)&g->pairs, &g->pairs_cap, g->npairs, sizeof(*g->pairs)))
+		return -ENOMEM;
+	memset(&g->pairs[g->npairs], 0, sizeof(g->pairs[0]));
+	g->pairs[g->npairs].src = src;
+	g->pairs[g->npairs].dst = dst;
+	g->npairs++;
+	s->mig = g;
+	return 0;
+}
+
+/* a destination that reached RESUMING: its source, or a migration of its own */
+static int pair_dest(struct vfs_migmodel *m, struct vfs_mm_session *d)
+{
+	struct vfs_mm_session *s, *found = NULL;
+	struct vfs_mm_migration *g;
+	size_t i, pass;
+
+	for (pass = 0; pass < 2 && !found; pass++) {
+		for (i = 0; i < m->nsessions; i++) {
+			s = m->sessions[i];
+			if (s->role != VFS_MM_SOURCE || s->status != VFS_MM_DONE || s->peer ||
+			    !s->mig || s->mig->emitted || s->stop_copy_end_ns > d->resuming_ns)
+				continue;
+			if (pass == 0 && s->pid != d->pid)
+				continue;
+			found = s;
+			break;
+		}
+	}
+	if (!found)
+		return add_pair(m, NULL, d);
+	g = found->mig;
+	for (i = 0; i < g->npairs; i++)
+		if (g->pairs[i].src == found)
+			g->pairs[i].dst = d;
+	found->peer = d;
+	d->peer = found;
+	d->mig = g;
+	return 0;
+}
+
+static void close_session(struct vfs_mm_session *s, enum vfs_mm_status st)
+{
+	s->status = st;
+	s->closed = true;
+}
+
+static int feed_arc(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
+{
+	struct vfs_mm_session *s = open_session(m, ev->dev);
+	enum vfs_mm_role before;
+	struct vfs_mm_arc *a;
+	int err = 0;
+
+	if (!s) {
+		if (grow((void **)&m->sessions, &m->sessions_cap, m->nsessions,
+			 sizeof(*m->sessions)))
+			return -ENOMEM;
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->dev, sizeof(s->dev), "%s", ev->dev);
+		snprintf(s->comm, sizeof(s->comm), "%s", ev->comm);
+		s->pid = ev->pid;
+		m->sessions[m->nsessions++] = s;
+	}
+	if (grow((void **)&s->arcs, &s->arcs_cap, s->narcs, sizeof(*s->arcs)))
+		return -ENOMEM;
+	a = &s->arcs[s->narcs++];
+	a->from = ev->from;
+	a->to = ev->to;
+	a->start_ns = ev->start_ns;
+	a->end_ns = ev->end_ns;
+	a->ret = ev->ret;
+
+	before = s->role;
+	if (s->role == VFS_MM_UNKNOWN) {
+		if (saving(ev->to))
+			s->role = VFS_MM_SOURCE;
+		else if (ev->to == VFS_MIG_RESUMING)
+			s->role = VFS_MM_DEST;
+	}
+	if (!s->stop_ns && vfs_mm_running(ev->from) && !vfs_mm_running(ev->to))
+		s->stop_ns = ev->start_ns;
+	if (before == VFS_MM_UNKNOWN && s->role == VFS_MM_SOURCE)
+		err = add_pair(m, s, NULL);
+
+	if (ev->ret < 0 || ev->to == VFS_MIG_ERROR) {
+		s->err = ev->ret < 0 ? (int)-ev->ret : EIO;
+		close_session(s, VFS_MM_FAILED);
+		/* a failure is never dropped: not yet in a migration, it makes one */
+		if (!s->mig && !err)
+			err = s->role == VFS_MM_DEST ? add_pair(m, NULL, s) : add_pair(m, s, NULL);
+		return err;
+	}
+	if (s->role == VFS_MM_DEST && ev->to == VFS_MIG_RESUMING && !s->resuming_ns) {
+		s->resuming_ns = ev->start_ns;
+		if (!err)
+			err = pair_dest(m, s);
+	}
+	if (s->role == VFS_MM_SOURCE && ev->from == VFS_MIG_STOP_COPY && ev->to == VFS_MIG_STOP) {
+		s->stop_copy_end_ns = ev->end_ns;
+		close_session(s, VFS_MM_DONE);
+	} else if (ev->to == VFS_MIG_RUNNING) {
+		if (s->role == VFS_MM_DEST) {
+			s->running_ns = ev->end_ns;
+			close_session(s, VFS_MM_DONE);
+		} else if (s->role == VFS_MM_SOURCE) {
+			close_session(s, VFS_MM_CANCELLED);
+		} else {
+			close_session(s, VFS_MM_DONE);	/* no migration: dropped */
+		}
+	}
+	return err;
+}
+
+static int feed_data(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
+{
+	struct vfs_mm_session *s = open_session(m, ev->dev);
+	__u64 *total;
+
+	if (!s) {
+		m->unattributed++;
+		return 0;
+	}
+	s->data_events++;
+	if (ev->ret < 0) {
+		s->data_errors++;
+		return 0;
+	}
+	total = ev->write ? &s->bytes_written : &s->bytes_read;
+	*total += (__u64)ev->ret;
+	if (grow((void **)&s->points, &s->points_cap, s->npoints, sizeof(*s->points)))
+		return -ENOMEM;
+	s->points[s->npoints].ts_ns = ev->ts_ns;
+	s->points[s->npoints].total = *total;
+	s->npoints++;
+	return 0;
+}
+
+int vfs_migmodel_feed(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
+{
+	switch (ev->kind) {
+	case VFS_MM_ARC: return feed_arc(m, ev);
+	case VFS_MM_DATA: return feed_data(m, ev);
+	}
+	return 0;
+}
+
+static void span(const struct vfs_mm_session *s, __u64 *t0, __u64 *t1)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->narcs; i++) {
+		if (!*t0 || s->arcs[i].start_ns < *t0)
+			*t0 = s->arcs[i].start_ns;
+		if (s->arcs[i].end_ns > *t1)
+			*t1 = s->arcs[i].end_ns;
+	}
+}
+
+static void note_status(struct vfs_mm_migration *g, const struct vfs_mm_session *s)
+{
+	if (!s)
+		return;
+	if (s->status == VFS_MM_FAILED && g->status != VFS_MM_FAILED) {
+		g->status = VFS_MM_FAILED;
+		g->err = s->err;
+		g->err_dev = s->dev;
+	} else if (s->status == VFS_MM_CANCELLED && g->status == VFS_MM_DONE) {
+		g->status = VFS_MM_CANCELLED;
+	} else if (s->status == VFS_MM_INCOMPLETE && g->status == VFS_MM_DONE) {
+		g->status = VFS_MM_INCOMPLETE;
+	}
+}
+
+static void finish(struct vfs_mm_migration *g, bool flushed)
+{
+	__u64 best = 0;
+	size_t i;
+
+	g->status = VFS_MM_DONE;
+	g->has_downtime = g->npairs > 0;
+	for (i = 0; i < g->npairs; i++) {
+		struct vfs_mm_pair *p = &g->pairs[i];
+		struct vfs_mm_session *s = p->src, *d = p->dst;
+
+		if (flushed) {
+			if (s && s->status == VFS_MM_OPEN)
+				close_session(s, VFS_MM_INCOMPLETE);
+			if (d && d->status == VFS_MM_OPEN)
+				close_session(d, VFS_MM_INCOMPLETE);
+			if (s && s->status == VFS_MM_DONE && !d)
+				g->status = g->status == VFS_MM_DONE ? VFS_MM_INCOMPLETE : g->status;
+		}
+		note_status(g, s);
+		note_status(g, d);
+		span(s, &g->t0_ns, &g->t1_ns);
+		span(d, &g->t0_ns, &g->t1_ns);
+		if (s && s->stop_ns && s->stop_copy_end_ns)
+			p->stop_copy_ns = s->stop_copy_end_ns - s->stop_ns;
+		if (d && d->resuming_ns && d->running_ns)
+			p->resume_ns = d->running_ns - d->resuming_ns;
+		if (s && d && s->stop_ns && s->stop_copy_end_ns && d->resuming_ns && d->running_ns &&
+		    s->status == VFS_MM_DONE && d->status == VFS_MM_DONE) {
+			p->has_downtime = true;
+			p->transfer_ns = d->resuming_ns - s->stop_copy_end_ns;
+			p->downtime_ns = d->running_ns - s->stop_ns;
+			if (g->dominant < 0 || p->downtime_ns > best) {
+				best = p->downtime_ns;
+				g->dominant = (int)i;
+			}
+		} else {
+			g->has_downtime = false;
+		}
+		if (s && s->stop_ns && (!g->stop_ns || s->stop_ns < g->stop_ns))
+			g->stop_ns = s->stop_ns;
+		if (d && d->running_ns > g->running_ns)
+			g->running_ns = d->running_ns;
+	}
+	if (g->has_downtime)
+		g->downtime_ns = g->running_ns - g->stop_ns;
+	g->emitted = true;
+}
+
+const struct vfs_mm_migration *vfs_migmodel_next(struct vfs_migmodel *m, bool flush)
+{
+	size_t i;
+
+	for (i = 0; i < m->nmigs; i++) {
+		struct vfs_mm_migration *g = m->migs[i];
+
+		if (g->emitted || !g->npairs)
+			continue;
+		if (mig_complete(g)) {
+			finish(g, false);
+			return g;
+		}
+	}
+	if (!flush)
+		return NULL;
+	for (i = 0; i < m->nmigs; i++) {
+		struct vfs_mm_migration *g = m->migs[i];
+
+		if (!g->emitted && g->npairs) {
+			finish(g, true);
+			return g;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Migration sessions from VFIO migration FSM arcs and migration data
+ * events (pure: no libbpf, no I/O). Used by vfiomig, live and on replay.
+ *
+ * Per device, a segment opens at the first arc seen while none is open
+ * (normally the one leaving RUNNING) and is classified by the arcs asked
+ * for: an arc into STOP_COPY / PRE_COPY / PRE_COPY_P2P makes it a source
+ * session, an arc into RESUMING a destination session. It closes when a
+ * source's STOP_COPY -> STOP ends (done), when a destination's arc into
+ * RUNNING ends (done), when an arc fails (failed, with its errno) or when a
+ * source goes back to RUNNING before finishing (cancelled). A segment that
+ * never became either (e.g. RUNNING -> STOP -> RUNNING) is not a migration
+ * and is dropped, unless one of its arcs failed: failures are always kept.
+ *
+ * Pairing: a destination session, when it asks for RESUMING, takes the
+ * oldest finished, unpaired source session of the same process whose
+ * STOP_COPY -> STOP ended before; failing that, of any process. A
+ * migration groups a process's source sessions (a VM's devices) with
+ * their destinations; it is complete when every source failed, was
+ * cancelled, or its destination is done or failed.
+ *
+ * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns), as the events carry.
+ * "Running" states are RUNNING and PRE_COPY (the VM runs), as in
+ * vfio-exercise: downtime starts when a source arc leaves them.
+ */
+#ifndef VFIOSCOPE_MIGMODEL_H
+#define VFIOSCOPE_MIGMODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "abi.h"
+
+struct json_object;
+
+/* enum vfio_device_mig_state, as the uAPI numbers them */
+enum vfs_mig_state {
+	VFS_MIG_ERROR = 0,
+	VFS_MIG_STOP = 1,
+	VFS_MIG_RUNNING = 2,
+	VFS_MIG_STOP_COPY = 3,
+	VFS_MIG_RESUMING = 4,
+	VFS_MIG_RUNNING_P2P = 5,
+	VFS_MIG_PRE_COPY = 6,
+	VFS_MIG_PRE_COPY_P2P = 7,
+};
+
+enum vfs_mm_kind { VFS_MM_ARC = 1, VFS_MM_DATA = 2 };
+
+/* one input event, whatever its source (ring buffer or NDJSON) */
+struct vfs_mm_event {
+	enum vfs_mm_kind kind;
+	__u64 ts_ns;		/* when it was emitted */
+	__u32 pid;
+	char comm[VFS_COMM_LEN + 1];
+	char dev[VFS_NAME_LEN + 1];
+	/* arc */
+	__u32 from, to;
+	__u64 start_ns, end_ns;
+	/* both: arc 0/-errno, data bytes moved or -errno */
+	__s64 ret;
+	/* data */
+	bool write;		/* false: read (saving), true: write (resuming) */
+	__u64 bytes;		/* asked for */
+};
+
+/*
+ * From a ring-buffer event: 1 converted, 0 not a migration event, -1 too
+ * short for its type.
+ */
+int vfs_mm_event_from_raw(const struct vfs_event_hdr *ev, size_t size, struct vfs_mm_event *out);
+/*
+ * From one object of `vfiosnoop -j -c migration` (the keys vfs_event_json
+ * writes): 1 converted, 0 another event (skipped), -1 malformed with a
+ * sentence in @err.
+ */
+int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
+			   char *err, size_t errlen);
+/* "STOP_COPY" -> 3; -1 if unknown */
+int vfs_mm_state_parse(const char *name);
+
+enum vfs_mm_role { VFS_MM_UNKNOWN = 0, VFS_MM_SOURCE, VFS_MM_DEST };
+enum vfs_mm_status {
+	VFS_MM_OPEN = 0,	/* still going */
+	VFS_MM_DONE,		/* finished its part */
+	VFS_MM_FAILED,		/* an arc failed: err */
+	VFS_MM_CANCELLED,	/* a source went back to running */
+	VFS_MM_INCOMPLETE,	/* the input ended first (flush) */
+};
+
+struct vfs_mm_arc {
+	__u32 from, to;
+	__u64 start_ns, end_ns;
+	__s64 ret;
+};
+
+struct vfs_mm_point {		/* cumulative bytes after one data event */
+	__u64 ts_ns;
+	__u64 total;
+};
+
+struct vfs_mm_session {
+	char dev[VFS_NAME_LEN + 1];
+	__u32 pid;
+	char comm[VFS_COMM_LEN + 1];
+	enum vfs_mm_role role;
+	enum vfs_mm_status status;
+	int err;		/* positive errno of the failing arc */
+	struct vfs_mm_arc *arcs;
+	size_t narcs, arcs_cap;
+	__u64 bytes_read, bytes_written;	/* moved (ret > 0) */
+	__u64 data_events, data_errors;
+	struct vfs_mm_point *points;
+	size_t npoints, points_cap;
+	/* key instants, 0 = not reached */
+	__u64 stop_ns;		/* source: start of the first arc out of running */
+	__u64 stop_copy_end_ns;	/* source: end of STOP_COPY -> STOP */
+	__u64 resuming_ns;	/* destination: start of STOP -> RESUMING */
+	__u64 running_ns;	/* destination: end of the arc into RUNNING */
+	struct vfs_mm_session *peer;
+	struct vfs_mm_migration *mig;
+	bool closed;
+};
+
+/* one source device (or lone destination) and its figures */
+struct vfs_mm_pair {
+	struct vfs_mm_session *src;	/* NULL: destination only */
+	struct vfs_mm_session *dst;	/* NULL: not (yet) resumed here */
+	bool has_downtime;		/* both ends known */
+	__u64 downtime_ns;		/* src stop -> dst running */
+	__u64 stop_copy_ns;		/* src stop -> STOP_COPY->STOP end */
+	__u64 transfer_ns;		/* that end -> dst RESUMING start */
+	__u64 resume_ns;		/* that start -> dst running */
+};
+
+struct vfs_mm_migration {
+	__u32 pid;
+	char comm[VFS_COMM_LEN + 1];
+	struct vfs_mm_pair *pairs;
+	size_t npairs, pairs_cap;
+	/* filled by completion */
+	enum vfs_mm_status status;	/* DONE, FAILED, CANCELLED, INCOMPLETE */
+	int err;			/* first failure's errno */
+	const char *err_dev;		/* and its device */
+	__u64 t0_ns;			/* earliest arc start of any member */
+	__u64 t1_ns;			/* latest arc end */
+	bool has_downtime;
+	__u64 stop_ns, running_ns;	/* first device stopped, last running */
+	__u64 downtime_ns;
+	int dominant;			/* pair index with the longest downtime, -1 */
+	bool emitted;
+};
+
+struct vfs_migmodel;
+
+struct vfs_migmodel *vfs_migmodel_new(void);
+void vfs_migmodel_free(struct vfs_migmodel *m);
+/* feed one event, in emission order. Returns 0 or -ENOMEM. */
+int vfs_migmodel_feed(struct vfs_migmodel *m, const struct vfs_mm_event *ev);
+/*
+ * The next complete migration, in order of completion, or NULL. With
+ * @flush, migrations still open are closed (status INCOMPLETE unless one
+ * failed) and returned too. The model keeps ownership.
+ */
+const struct vfs_mm_migration *vfs_migmodel_next(struct vfs_migmodel *m, bool flush);
+/* data events for no known session (counted, not lost silently) */
+__u64 vfs_migmodel_unattributed(const struct vfs_migmodel *m);
+
+const char *vfs_mm_status_name(enum vfs_mm_status s);
+const char *vfs_mm_role_name(enum vfs_mm_role r);
+/* whether the VM runs in @state (RUNNING, PRE_COPY) */
+bool vfs_mm_running(__u32 state);
+
+#endif

@@ -1,0 +1,917 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vfiomig: where the blackout time of a VFIO live migration went, from the
+ * kernel's side. Per completed migration: each device's FSM arcs with their
+ * kernel time and errno, the bytes moved, and the downtime (source leaves
+ * RUNNING/PRE_COPY -> destination RUNNING) split into source stop-copy,
+ * transfer gap and destination resume. Live (the collectors) or from a file
+ * written by `vfiosnoop -j -c migration` (--replay). Exports a Chrome
+ * trace-event file (ui.perfetto.dev) and an SVG timeline.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <json-c/json.h>
+#include "cli.h"
+#include "collector.h"
+#include "event_fmt.h"
+#include "migmodel.h"
+
+static volatile sig_atomic_t exiting;
+
+static struct env {
+	bool json;
+	__u32 pid;
+	const char *replay;
+	const char *trace_out;
+	const char *svg;
+	struct vfs_migmodel *m;
+	const struct vfs_mm_migration **done;	/* emitted, for the files */
+	size_t ndone, done_cap;
+	int failed_io;
+} env;
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+}
+
+static const char *errname(int err)
+{
+	return strerrorname_np(err) ?: "?";
+}
+
+static double ms(__s64 ns)
+{
+	return (double)ns / 1e6;
+}
+
+static const char *pair_status(const struct vfs_mm_pair *p)
+{
+	const struct vfs_mm_session *s[2] = { p->src, p->dst };
+	enum vfs_mm_status st = VFS_MM_DONE;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!s[i])
+			continue;
+		if (s[i]->status == VFS_MM_FAILED)
+			return "failed";
+		if (s[i]->status != VFS_MM_DONE)
+			st = s[i]->status;
+	}
+	if (p->src && p->src->status == VFS_MM_DONE && !p->dst)
+		st = VFS_MM_INCOMPLETE;
+	return vfs_mm_status_name(st);
+}
+
+/* the first failure of a pair, if any */
+static const struct vfs_mm_session *pair_failure(const struct vfs_mm_pair *p)
+{
+	if (p->src && p->src->status == VFS_MM_FAILED)
+		return p->src;
+	if (p->dst && p->dst->status == VFS_MM_FAILED)
+		return p->dst;
+	return NULL;
+}
+
+static const char *side_name(const struct vfs_mm_session *s, bool is_src)
+{
+	if (s->role == VFS_MM_UNKNOWN)
+		return "dev";
+	return is_src ? "src" : "dst";
+}
+
+/* ------------------------------------------------------------- JSON */
+
+static struct json_object *u64_or_null(bool have, __u64 v)
+{
+	return have ? json_object_new_uint64(v) : NULL;
+}
+
+static void add_arcs(struct json_object *arr, const struct vfs_mm_session *s, bool is_src,
+		     __u64 t0)
+{
+	size_t i;
+
+	for (i = 0; s && i < s->narcs; i++) {
+		const struct vfs_mm_arc *a = &s->arcs[i];
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "side", json_object_new_string(side_name(s, is_src)));
+		json_object_object_add(o, "device", json_object_new_string(s->dev));
+		json_object_object_add(o, "from", json_object_new_string(vfs_mig_state_name(a->from)));
+		json_object_object_add(o, "to", json_object_new_string(vfs_mig_state_name(a->to)));
+		json_object_object_add(o, "start_ns", json_object_new_uint64(a->start_ns));
+		json_object_object_add(o, "end_ns", json_object_new_uint64(a->end_ns));
+		json_object_object_add(o, "dur_ns", json_object_new_uint64(a->end_ns - a->start_ns));
+		json_object_object_add(o, "offset_ms", json_object_new_double(
+			ms((__s64)(a->start_ns - t0))));
+		json_object_object_add(o, "ret", json_object_new_int64(a->ret));
+		json_object_object_add(o, "errno", a->ret < 0 ?
+			json_object_new_string(errname((int)-a->ret)) : NULL);
+		json_object_array_add(arr, o);
+	}
+}
+
+static struct json_object *migration_json(const struct vfs_mm_migration *g)
+{
+	struct json_object *o = json_object_new_object(), *devs = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "pid", json_object_new_int64(g->pid));
+	json_object_object_add(o, "comm", json_object_new_string(g->comm));
+	json_object_object_add(o, "status", json_object_new_string(vfs_mm_status_name(g->status)));
+	json_object_object_add(o, "errno", g->err ? json_object_new_string(errname(g->err)) : NULL);
+	json_object_object_add(o, "failed_device", g->err_dev ?
+			       json_object_new_string(g->err_dev) : NULL);
+	json_object_object_add(o, "start_ns", json_object_new_uint64(g->t0_ns));
+	json_object_object_add(o, "end_ns", json_object_new_uint64(g->t1_ns));
+	json_object_object_add(o, "stop_ns", u64_or_null(g->stop_ns, g->stop_ns));
+	json_object_object_add(o, "running_ns", u64_or_null(g->running_ns, g->running_ns));
+	json_object_object_add(o, "downtime_ns", u64_or_null(g->has_downtime, g->downtime_ns));
+	json_object_object_add(o, "dominant_device", g->dominant >= 0 ? json_object_new_string(
+		g->pairs[g->dominant].src->dev) : NULL);
+	for (i = 0; i < g->npairs; i++) {
+		const struct vfs_mm_pair *p = &g->pairs[i];
+		const struct vfs_mm_session *f = pair_failure(p);
+		struct json_object *d = json_object_new_object(), *arcs = json_object_new_array();
+
+		json_object_object_add(d, "source", p->src ? json_object_new_string(p->src->dev) : NULL);
+		json_object_object_add(d, "destination", p->dst ?
+				       json_object_new_string(p->dst->dev) : NULL);
+		json_object_object_add(d, "status", json_object_new_string(pair_status(p)));
+		json_object_object_add(d, "errno", f ? json_object_new_string(errname(f->err)) : NULL);
+		json_object_object_add(d, "downtime_ns", u64_or_null(p->has_downtime, p->downtime_ns));
+		json_object_object_add(d, "stop_copy_ns", u64_or_null(p->stop_copy_ns, p->stop_copy_ns));
+		json_object_object_add(d, "transfer_gap_ns",
+				       u64_or_null(p->has_downtime, p->transfer_ns));
+		json_object_object_add(d, "resume_ns", u64_or_null(p->resume_ns, p->resume_ns));
+		json_object_object_add(d, "bytes_read", json_object_new_uint64(
+			(p->src ? p->src->bytes_read : 0) + (p->dst ? p->dst->bytes_read : 0)));
+		json_object_object_add(d, "bytes_written", json_object_new_uint64(
+			(p->src ? p->src->bytes_written : 0) + (p->dst ? p->dst->bytes_written : 0)));
+		json_object_object_add(d, "data_errors", json_object_new_uint64(
+			(p->src ? p->src->data_errors : 0) + (p->dst ? p->dst->data_errors : 0)));
+		add_arcs(arcs, p->src, true, g->t0_ns);
+		add_arcs(arcs, p->dst, false, g->t0_ns);
+		json_object_object_add(d, "arcs", arcs);
+		json_object_array_add(devs, d);
+	}
+	json_object_object_add(o, "devices", devs);
+	return o;
+}
+
+/* ------------------------------------------------------------- text */
+
+struct arc_ref {
+	const struct vfs_mm_session *s;
+	const struct vfs_mm_arc *a;
+	bool is_src;
+};
+
+static int by_start(const void *x, const void *y)
+{
+	const struct arc_ref *a = x, *b = y;
+
+	if (a->a->start_ns != b->a->start_ns)
+		return a->a->start_ns < b->a->start_ns ? -1 : 1;
+	return a->a < b->a ? -1 : a->a > b->a;
+}
+
+/* both sides' arcs, in time order, offsets from the first arc */
+static void print_arcs(const struct vfs_mm_pair *p, __u64 t0)
+{
+	size_t n = (p->src ? p->src->narcs : 0) + (p->dst ? p->dst->narcs : 0), k = 0, i;
+	struct arc_ref *r = calloc(n ? n : 1, sizeof(*r));
+
+	if (!r)
+		return;
+	for (i = 0; p->src && i < p->src->narcs; i++)
+		r[k++] = (struct arc_ref){ p->src, &p->src->arcs[i], true };
+	for (i = 0; p->dst && i < p->dst->narcs; i++)
+		r[k++] = (struct arc_ref){ p->dst, &p->dst->arcs[i], false };
+	qsort(r, n, sizeof(*r), by_start);
+	for (i = 0; i < n; i++) {
+		const struct vfs_mm_arc *a = r[i].a;
+
+		printf("    %+11.3f ms %9.3f ms  %s %-36s %-12s -> %-12s %s%s\n",
+		       ms((__s64)(a->start_ns - t0)), ms((__s64)(a->end_ns - a->start_ns)),
+		       side_name(r[i].s, r[i].is_src), r[i].s->dev, vfs_mig_state_name(a->from),
+		       vfs_mig_state_name(a->to), a->ret < 0 ? "= -" : "ok",
+		       a->ret < 0 ? errname((int)-a->ret) : "");
+	}
+	free(r);
+}
+
+static void print_text(const struct vfs_mm_migration *g)
+{
+	size_t i;
+
+	printf("migration of pid %u (%s): %s", g->pid, g->comm, vfs_mm_status_name(g->status));
+	if (g->status == VFS_MM_FAILED)
+		printf(": %s (%s) on %s", errname(g->err), strerror(g->err), g->err_dev);
+	if (g->has_downtime)
+		printf(", downtime %.3f ms", ms(g->downtime_ns));
+	printf(", %zu device%s", g->npairs, g->npairs == 1 ? "" : "s");
+	if (g->dominant >= 0 && g->npairs > 1)
+		printf(", dominated by %s", g->pairs[g->dominant].src->dev);
+	printf("\n");
+	for (i = 0; i < g->npairs; i++) {
+		const struct vfs_mm_pair *p = &g->pairs[i];
+
+		printf("  %s -> %s: %s", p->src ? p->src->dev : "(no source seen)",
+		       p->dst ? p->dst->dev : "(no destination)", pair_status(p));
+		if (p->has_downtime)
+			printf(", downtime %.3f ms = source stop-copy %.3f + transfer gap %.3f + "
+			       "destination resume %.3f", ms(p->downtime_ns), ms(p->stop_copy_ns),
+			       ms(p->transfer_ns), ms(p->resume_ns));
+		printf("\n    bytes read %llu, written %llu\n",
+		       (unsigned long long)((p->src ? p->src->bytes_read : 0) +
+					    (p->dst ? p->dst->bytes_read : 0)),
+		       (unsigned long long)((p->src ? p->src->bytes_written : 0) +
+					    (p->dst ? p->dst->bytes_written : 0)));
+		print_arcs(p, g->t0_ns);
+	}
+}
+
+/* ------------------------------------------------------ trace events */
+
+static void trace_meta(struct json_object *ev, const char *what, __u32 pid, int tid,
+		       const char *name)
+{
+	struct json_object *o = json_object_new_object(), *args = json_object_new_object();
+
+	json_object_object_add(o, "ph", json_object_new_string("M"));
+	json_object_object_add(o, "name", json_object_new_string(what));
+	json_object_object_add(o, "pid", json_object_new_int64(pid));
+	json_object_object_add(o, "tid", json_object_new_int(tid));
+	json_object_object_add(args, "name", json_object_new_string(name));
+	json_object_object_add(o, "args", args);
+	json_object_array_add(ev, o);
+}
+
+static struct json_object *trace_slice(struct json_object *ev, const char *name, const char *cat,
+				       __u32 pid, int tid, __u64 t0, __u64 t1)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ph", json_object_new_string("X"));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "cat", json_object_new_string(cat));
+	json_object_object_add(o, "pid", json_object_new_int64(pid));
+	json_object_object_add(o, "tid", json_object_new_int(tid));
+	json_object_object_add(o, "ts", json_object_new_double((double)t0 / 1e3));
+	json_object_object_add(o, "dur", json_object_new_double((double)(t1 - t0) / 1e3));
+	json_object_array_add(ev, o);
+	return o;
+}
+
+static void trace_session(struct json_object *ev, const struct vfs_mm_session *s, bool is_src,
+			  __u32 pid, int *tid)
+{
+	char name[160];
+	size_t i;
+
+	if (!s)
+		return;
+	++*tid;
+	snprintf(name, sizeof(name), "%s %s", side_name(s, is_src), s->dev);
+	trace_meta(ev, "thread_name", pid, *tid, name);
+	for (i = 0; i < s->narcs; i++) {
+		const struct vfs_mm_arc *a = &s->arcs[i];
+		struct json_object *o, *args = json_object_new_object();
+		char arc[64];
+
+		snprintf(arc, sizeof(arc), "%s -> %s%s", vfs_mig_state_name(a->from),
+			 vfs_mig_state_name(a->to), a->ret < 0 ? " FAILED" : "");
+		o = trace_slice(ev, arc, "arc", pid, *tid, a->start_ns, a->end_ns);
+		json_object_object_add(args, "device", json_object_new_string(s->dev));
+		json_object_object_add(args, "ret", json_object_new_int64(a->ret));
+		if (a->ret < 0)
+			json_object_object_add(args, "errno",
+					       json_object_new_string(errname((int)-a->ret)));
+		json_object_object_add(o, "args", args);
+	}
+	for (i = 0; i < s->npoints; i++) {
+		struct json_object *o = json_object_new_object(), *args = json_object_new_object();
+
+		snprintf(name, sizeof(name), "bytes %s %s", side_name(s, is_src), s->dev);
+		json_object_object_add(o, "ph", json_object_new_string("C"));
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "pid", json_object_new_int64(pid));
+		json_object_object_add(o, "tid", json_object_new_int(*tid));
+		json_object_object_add(o, "ts", json_object_new_double((double)s->points[i].ts_ns / 1e3));
+		json_object_object_add(args, is_src ? "read" : "written",
+				       json_object_new_uint64(s->points[i].total));
+		json_object_object_add(o, "args", args);
+		json_object_array_add(ev, o);
+	}
+}
+
+static int write_trace(const char *path)
+{
+	struct json_object *doc = json_object_new_object(), *ev = json_object_new_array();
+	char name[160];
+	size_t i, j;
+	int tid = 0, err = 0;
+
+	for (i = 0; i < env.ndone; i++) {
+		const struct vfs_mm_migration *g = env.done[i];
+
+		snprintf(name, sizeof(name), "VM pid %u (%s)", g->pid, g->comm);
+		trace_meta(ev, "process_name", g->pid, 0, name);
+		if (g->has_downtime) {
+			++tid;
+			trace_meta(ev, "thread_name", g->pid, tid, "downtime");
+			trace_slice(ev, "downtime", "downtime", g->pid, tid, g->stop_ns, g->running_ns);
+		}
+		for (j = 0; j < g->npairs; j++) {
+			const struct vfs_mm_pair *p = &g->pairs[j];
+
+			if (p->has_downtime) {
+				++tid;
+				snprintf(name, sizeof(name), "downtime %s", p->src->dev);
+				trace_meta(ev, "thread_name", g->pid, tid, name);
+				trace_slice(ev, "source stop-copy", "downtime", g->pid, tid,
+					    p->src->stop_ns, p->src->stop_copy_end_ns);
+				trace_slice(ev, "transfer gap", "downtime", g->pid, tid,
+					    p->src->stop_copy_end_ns, p->dst->resuming_ns);
+				trace_slice(ev, "destination resume", "downtime", g->pid, tid,
+					    p->dst->resuming_ns, p->dst->running_ns);
+			}
+			trace_session(ev, p->src, true, g->pid, &tid);
+			trace_session(ev, p->dst, false, g->pid, &tid);
+		}
+	}
+	json_object_object_add(doc, "traceEvents", ev);
+	json_object_object_add(doc, "displayTimeUnit", json_object_new_string("ms"));
+	if (json_object_to_file_ext(path, doc, JSON_C_TO_STRING_PLAIN)) {
+		fprintf(stderr, "vfiomig: cannot write the trace file %s: %s\n", path,
+			json_util_get_last_err());
+		err = -1;
+	}
+	json_object_put(doc);
+	return err;
+}
+
+/* -------------------------------------------------------------- SVG */
+
+static void xml_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&apos;", f); break;
+		default:
+			/* control characters are not allowed in XML 1.0 */
+			fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
+		}
+	}
+}
+
+#define SVG_W		1100.0
+#define SVG_LEFT	330.0
+#define SVG_RIGHT	30.0
+#define LANE_H		34.0
+
+static const char *state_colour(__u32 st)
+{
+	switch (st) {
+	case VFS_MIG_RUNNING: return "#b7e4b0";
+	case VFS_MIG_PRE_COPY: case VFS_MIG_PRE_COPY_P2P: return "#fde3a7";
+	case VFS_MIG_STOP_COPY: return "#f9b26b";
+	case VFS_MIG_RESUMING: return "#9ecae1";
+	case VFS_MIG_RUNNING_P2P: return "#d9f0a3";
+	case VFS_MIG_STOP: return "#d0d0d0";
+	default: return "#f4a6a6";
+	}
+}
+
+static const char *arc_colour(const struct vfs_mm_arc *a)
+{
+	if (a->ret < 0)
+		return "#d62728";
+	switch (a->to) {
+	case VFS_MIG_STOP_COPY: case VFS_MIG_PRE_COPY: case VFS_MIG_PRE_COPY_P2P:
+		return "#e6550d";	/* into saving */
+	case VFS_MIG_RESUMING:
+		return "#3182bd";	/* into resuming */
+	case VFS_MIG_RUNNING: case VFS_MIG_RUNNING_P2P:
+		return "#31a354";	/* back to running */
+	default:
+		return "#636363";	/* into STOP */
+	}
+}
+
+struct scale {
+	__u64 t0, t1;
+	double px_per_ns;
+};
+
+static double sx(const struct scale *sc, __u64 t)
+{
+	if (t < sc->t0)
+		t = sc->t0;
+	return SVG_LEFT + (double)(t - sc->t0) * sc->px_per_ns;
+}
+
+static void svg_lane(FILE *f, const struct scale *sc, const struct vfs_mm_session *s,
+		     bool is_src, double y)
+{
+	char label[160];
+	size_t i;
+
+	snprintf(label, sizeof(label), "%s %s", side_name(s, is_src), s->dev);
+	fprintf(f, "<text x=\"8\" y=\"%.1f\" class=\"lane\">", y + LANE_H / 2 + 4);
+	xml_text(f, label);
+	fprintf(f, "</text>\n");
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eeeeee\"/>\n",
+		SVG_LEFT, y + LANE_H, SVG_W - SVG_RIGHT, y + LANE_H);
+	/* the state the device sits in between arcs */
+	for (i = 0; i < s->narcs; i++) {
+		const struct vfs_mm_arc *a = &s->arcs[i];
+		__u64 end = i + 1 < s->narcs ? s->arcs[i + 1].start_ns : sc->t1;
+		double x0, x1;
+
+		if (a->ret < 0)
+			continue;
+		x0 = sx(sc, a->end_ns);
+		x1 = sx(sc, end);
+		if (x1 - x0 < 0.5)
+			continue;
+		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\">"
+			"<title>", x0, y + 9, x1 - x0, LANE_H - 18, state_colour(a->to));
+		fprintf(f, "%s for %.3f ms", vfs_mig_state_name(a->to), ms(end - a->end_ns));
+		fprintf(f, "</title></rect>\n");
+		if (x1 - x0 > 8.0 * strlen(vfs_mig_state_name(a->to)))
+			fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"state\">%s</text>\n",
+				(x0 + x1) / 2, y + LANE_H / 2 + 4, vfs_mig_state_name(a->to));
+	}
+	/* the arcs themselves: at least 2 px so they show */
+	for (i = 0; i < s->narcs; i++) {
+		const struct vfs_mm_arc *a = &s->arcs[i];
+		double x0 = sx(sc, a->start_ns), w = sx(sc, a->end_ns) - x0;
+
+		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"%s>"
+			"<title>%s -&gt; %s: %.3f ms", x0, y + 3, w < 2 ? 2 : w, LANE_H - 6,
+			arc_colour(a), a->ret < 0 ? " stroke=\"#000000\"" : "",
+			vfs_mig_state_name(a->from), vfs_mig_state_name(a->to),
+			ms(a->end_ns - a->start_ns));
+		if (a->ret < 0)
+			fprintf(f, ", failed: %s", errname((int)-a->ret));
+		fprintf(f, "</title></rect>\n");
+		if (a->ret < 0)
+			fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"fail\">%s -&gt; %s failed: "
+				"%s</text>\n", x0 + 4, y + 2, vfs_mig_state_name(a->from),
+				vfs_mig_state_name(a->to), errname((int)-a->ret));
+	}
+}
+
+static double nice_step(double span_ms)
+{
+	double raw = span_ms / 8, p = 1e-6, m;
+
+	if (!(raw > 0))
+		return 1;
+	while (p * 10 <= raw)	/* no libm: the largest power of ten <= raw */
+		p *= 10;
+	m = raw / p;
+	return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+}
+
+static double svg_migration(FILE *f, const struct vfs_mm_migration *g, double y)
+{
+	struct scale sc = { .t0 = g->t0_ns, .t1 = g->t1_ns };
+	double span, step, t, lanes_y, h;
+	char title[256];
+	size_t i, nl = 0;
+
+	for (i = 0; i < g->npairs; i++)
+		nl += !!g->pairs[i].src + !!g->pairs[i].dst;
+	/* a little room after the last arc */
+	span = (double)(sc.t1 - sc.t0);
+	if (span <= 0)
+		span = 1e6;
+	sc.t1 = sc.t0 + (__u64)(span * 1.03);
+	sc.px_per_ns = (SVG_W - SVG_LEFT - SVG_RIGHT) / (double)(sc.t1 - sc.t0);
+
+	snprintf(title, sizeof(title), "pid %u (%s): %s", g->pid, g->comm,
+		 vfs_mm_status_name(g->status));
+	fprintf(f, "<text x=\"8\" y=\"%.1f\" class=\"title\">", y + 18);
+	xml_text(f, title);
+	if (g->status == VFS_MM_FAILED) {
+		fprintf(f, " (%s on ", errname(g->err));
+		xml_text(f, g->err_dev);
+		fprintf(f, ")");
+	}
+	if (g->has_downtime)
+		fprintf(f, ", downtime %.3f ms", ms(g->downtime_ns));
+	if (g->dominant >= 0 && g->npairs > 1) {
+		fprintf(f, ", dominated by ");
+		xml_text(f, g->pairs[g->dominant].src->dev);
+	}
+	fprintf(f, "</text>\n");
+	lanes_y = y + 30;
+	h = nl * LANE_H;
+
+	/* the downtime window, under everything */
+	if (g->stop_ns) {
+		__u64 end = g->has_downtime ? g->running_ns : sc.t1;
+		double x0 = sx(&sc, g->stop_ns), x1 = sx(&sc, end);
+
+		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
+			"fill=\"#ff0000\" fill-opacity=\"0.10\" stroke=\"#cc0000\" "
+			"stroke-dasharray=\"4 3\"/>\n", x0, lanes_y - 2, x1 - x0, h + 4);
+		fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"down\">%s%.3f ms</text>\n",
+			(x0 + x1) / 2, lanes_y + h + 14,
+			g->has_downtime ? "downtime " : "stopped, not resumed: ", ms(end - g->stop_ns));
+	}
+	y = lanes_y;
+	for (i = 0; i < g->npairs; i++) {
+		if (g->pairs[i].src) {
+			svg_lane(f, &sc, g->pairs[i].src, true, y);
+			y += LANE_H;
+		}
+		if (g->pairs[i].dst) {
+			svg_lane(f, &sc, g->pairs[i].dst, false, y);
+			y += LANE_H;
+		}
+	}
+	/* time axis in ms from the first arc */
+	y += 20;
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000000\"/>\n",
+		SVG_LEFT, y, SVG_W - SVG_RIGHT, y);
+	step = nice_step(ms(sc.t1 - sc.t0));
+	for (t = 0; t <= ms(sc.t1 - sc.t0) + 1e-9; t += step) {
+		double x = SVG_LEFT + t * 1e6 * sc.px_per_ns;
+
+		fprintf(f, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#000000\"/>"
+			"<text x=\"%.2f\" y=\"%.1f\" class=\"tick\">%g</text>\n",
+			x, y, x, y + 5, x, y + 17, t);
+	}
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"lane\">ms</text>\n", SVG_LEFT - 28, y + 17);
+	return y + 40;
+}
+
+static int write_svg(const char *path)
+{
+	static const struct { const char *colour, *what; } legend[] = {
+		{ "#e6550d", "arc into a saving state" }, { "#3182bd", "arc into RESUMING" },
+		{ "#31a354", "arc into RUNNING(_P2P)" }, { "#636363", "arc into STOP" },
+		{ "#d62728", "failed arc" },
+	};
+	double h = 40, y;
+	size_t i, j;
+	FILE *f;
+
+	for (i = 0; i < env.ndone; i++) {
+		h += 30 + 20 + 40;
+		for (j = 0; j < env.done[i]->npairs; j++)
+			h += LANE_H * (!!env.done[i]->pairs[j].src + !!env.done[i]->pairs[j].dst);
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "vfiomig: cannot write the SVG file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+		"viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\">\n"
+		"<style>.title{font-size:15px;font-weight:bold}.lane{font-size:12px}"
+		".state{font-size:10px;text-anchor:middle}.tick{font-size:10px;text-anchor:middle}"
+		".down{font-size:12px;fill:#cc0000;text-anchor:middle}"
+		".fail{font-size:11px;fill:#d62728}.legend{font-size:11px}</style>\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
+		SVG_W, h, SVG_W, h);
+	y = 10;
+	for (i = 0; i < env.ndone; i++)
+		y = svg_migration(f, env.done[i], y);
+	if (!env.ndone)
+		fprintf(f, "<text x=\"8\" y=\"24\" class=\"title\">no migration seen</text>\n");
+	for (i = 0; i < sizeof(legend) / sizeof(legend[0]); i++) {
+		double x = 8 + i * 215.0;
+
+		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">%s</text>\n",
+			x, y, legend[i].colour, x + 16, y + 10, legend[i].what);
+	}
+	fprintf(f, "</svg>\n");
+	if (fclose(f)) {
+		fprintf(stderr, "vfiomig: writing %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ driver */
+
+static void emit(const struct vfs_mm_migration *g)
+{
+	if (env.pid && g->pid != env.pid)
+		return;
+	if (env.json) {
+		struct json_object *o = migration_json(g);
+
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		print_text(g);
+	}
+	fflush(stdout);
+	if (env.ndone == env.done_cap) {
+		size_t cap = env.done_cap ? env.done_cap * 2 : 8;
+		const struct vfs_mm_migration **p = realloc(env.done, cap * sizeof(*p));
+
+		if (!p) {
+			fprintf(stderr, "vfiomig: out of memory\n");
+			exit(1);
+		}
+		env.done = p;
+		env.done_cap = cap;
+	}
+	env.done[env.ndone++] = g;
+	/* rewritten whole each time: the files are always complete documents */
+	if (env.trace_out && write_trace(env.trace_out))
+		env.failed_io = 1;
+	if (env.svg && write_svg(env.svg))
+		env.failed_io = 1;
+}
+
+static void drain(bool flush)
+{
+	const struct vfs_mm_migration *g;
+
+	while ((g = vfs_migmodel_next(env.m, flush)))
+		emit(g);
+}
+
+static __u64 event_time(const struct vfs_mm_event *e)
+{
+	return e->kind == VFS_MM_ARC ? e->end_ns : e->ts_ns;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct vfs_mm_event *x = a, *y = b;
+	__u64 tx = event_time(x), ty = event_time(y);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return x < y ? -1 : x > y;	/* stable: file order */
+}
+
+static int replay(const char *path)
+{
+	struct vfs_mm_event *evs = NULL;
+	size_t n = 0, cap = 0, len = 0, i;
+	unsigned long lineno = 0;
+	char *line = NULL, err[192];
+	FILE *f;
+	int rc = 0;
+
+	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	if (!f) {
+		fprintf(stderr, "vfiomig: cannot open the replay file %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (getline(&line, &len, f) > 0) {
+		struct json_object *o;
+		enum json_tokener_error jerr;
+		char *p = line;
+		int r;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\n' || !*p)
+			continue;
+		o = json_tokener_parse_verbose(p, &jerr);
+		if (!o) {
+			fprintf(stderr, "vfiomig: %s:%lu: not JSON (%s); the replay file is one "
+				"JSON object per line, as `vfiosnoop -j -c migration` writes\n",
+				path, lineno, json_tokener_error_desc(jerr));
+			rc = 1;
+			goto out;
+		}
+		if (n == cap) {
+			struct vfs_mm_event *q;
+
+			cap = cap ? cap * 2 : 256;
+			q = realloc(evs, cap * sizeof(*evs));
+			if (!q) {
+				json_object_put(o);
+				fprintf(stderr, "vfiomig: out of memory reading %s\n", path);
+				rc = 1;
+				goto out;
+			}
+			evs = q;
+		}
+		r = vfs_mm_event_from_json(o, &evs[n], err, sizeof(err));
+		json_object_put(o);
+		if (r < 0) {
+			fprintf(stderr, "vfiomig: %s:%lu: %s\n", path, lineno, err);
+			rc = 1;
+			goto out;
+		}
+		n += r;
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "vfiomig: reading %s: %s\n", path, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	/* the ring buffer is per-CPU ordered only: put events in time order */
+	qsort(evs, n, sizeof(*evs), by_time);
+	for (i = 0; i < n; i++) {
+		if (vfs_migmodel_feed(env.m, &evs[i])) {
+			fprintf(stderr, "vfiomig: out of memory\n");
+			rc = 1;
+			goto out;
+		}
+		drain(false);
+	}
+	drain(true);
+	if (!env.ndone)
+		fprintf(stderr, "vfiomig: no migration in %s (%zu migration events)\n", path, n);
+out:
+	free(line);
+	free(evs);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
+{
+	struct vfs_mm_event e;
+
+	if (vfs_mm_event_from_raw(ev, size, &e) != 1)
+		return 0;
+	if (vfs_migmodel_feed(env.m, &e)) {
+		fprintf(stderr, "vfiomig: out of memory\n");
+		exiting = 1;
+		return 0;
+	}
+	drain(false);
+	return 0;
+}
+
+static int live(const struct vfs_collector_opts *o, __u64 secs)
+{
+	struct vfs_collector *c;
+	char msg[256] = "";
+	__u64 drops[VFS_DROP_MAX] = { 0 };
+	time_t until = secs ? time(NULL) + (time_t)secs : 0;
+	int err;
+
+	err = vfs_collector_open(&c, o, msg, sizeof(msg));
+	if (err) {
+		fprintf(stderr, "vfiomig: %s\n", msg);
+		return 1;
+	}
+	if (vfs_collector_tier(c, VFS_CLASS_MIG_ARC)->tier == VFS_TIER_NONE) {
+		fprintf(stderr, "vfiomig: migration arcs cannot be observed on this kernel: %s\n",
+			vfs_collector_tier(c, VFS_CLASS_MIG_ARC)->reason);
+		vfs_collector_close(c);
+		return 1;
+	}
+	vfs_collector_stream(c, VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fprintf(stderr, "vfiomig: attached, waiting for migrations\n");
+	while (!exiting && (!until || time(NULL) < until)) {
+		err = vfs_collector_poll(c, 100, on_event, NULL);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "vfiomig: reading events: %s\n", strerror(-err));
+			break;
+		}
+	}
+	vfs_collector_poll(c, 0, on_event, NULL);
+	drain(true);
+	if (!vfs_collector_drops(c, drops) && drops[VFS_DROP_RINGBUF])
+		fprintf(stderr, "vfiomig: %llu events were lost (ring buffer full): timelines "
+			"may be incomplete\n", (unsigned long long)drops[VFS_DROP_RINGBUF]);
+	vfs_collector_close(c);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vfiomig [-j] [-p PID] [-d SECONDS] [--replay FILE] [--trace-out FILE]\n"
+		"               [--svg FILE] [--tier CLASS=TIER] [-v]\n"
+		"Where the downtime of each VFIO live migration went, per device and arc.\n\n"
+		"  --replay FILE     read events written by `vfiosnoop -j -c migration`\n"
+		"                    (\"-\": standard input) instead of tracing live\n"
+		"  -j                one JSON document per migration\n"
+		"  -p PID            only migrations of this process (VM)\n"
+		"  -d SECONDS        live: stop after SECONDS\n"
+		"  --trace-out FILE  Chrome trace-event JSON (open in ui.perfetto.dev)\n"
+		"  --svg FILE        SVG timeline\n\n"
+		"examples:\n"
+		"  vfiomig                                  # summaries as migrations complete\n"
+		"  vfiosnoop -j -c migration > rec.json; vfiomig --replay rec.json --svg mig.svg\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "replay", required_argument, NULL, 'r' },
+		{ "trace-out", required_argument, NULL, 't' },
+		{ "svg", required_argument, NULL, 's' },
+		{ "tier", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vfs_collector_opts o = { 0 };
+	char msg[256] = "";
+	__u64 v, secs = 0;
+	int opt, rc;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":jp:d:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			env.json = true;
+			break;
+		case 'p':
+			if (vfs_parse_u64("-p", optarg, 1, 4194304, 0, &v, msg, sizeof(msg)))
+				goto bad;
+			env.pid = v;
+			break;
+		case 'd':
+			if (vfs_parse_u64("-d", optarg, 1, 86400, 0, &secs, msg, sizeof(msg)))
+				goto bad;
+			break;
+		case 'r':
+			env.replay = optarg;
+			break;
+		case 't':
+			env.trace_out = optarg;
+			break;
+		case 's':
+			env.svg = optarg;
+			break;
+		case 'T':
+			if (vfs_parse_tier_force(optarg, o.force, msg, sizeof(msg)))
+				goto bad;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			snprintf(msg, sizeof(msg), "%s needs a value (see --help)", argv[optind - 1]);
+			goto bad;
+		default:
+			snprintf(msg, sizeof(msg), "unknown option %s (see --help)", argv[optind - 1]);
+			goto bad;
+		}
+	}
+	if (optind != argc) {
+		snprintf(msg, sizeof(msg), "unexpected argument '%s': vfiomig takes options only "
+			 "(a recording is read with --replay FILE)", argv[optind]);
+		goto bad;
+	}
+	if (env.replay && secs) {
+		snprintf(msg, sizeof(msg), "-d limits live tracing; it has no meaning with --replay");
+		goto bad;
+	}
+	if (env.trace_out && env.svg && !strcmp(env.trace_out, env.svg)) {
+		snprintf(msg, sizeof(msg), "--trace-out and --svg name the same file '%s'", env.svg);
+		goto bad;
+	}
+	env.m = vfs_migmodel_new();
+	if (!env.m) {
+		fprintf(stderr, "vfiomig: out of memory\n");
+		return 1;
+	}
+	rc = env.replay ? replay(env.replay) : live(&o, secs);
+	/* files exist (valid, maybe empty) even when no migration was seen */
+	if (!rc && !env.ndone) {
+		if (env.trace_out && write_trace(env.trace_out))
+			env.failed_io = 1;
+		if (env.svg && write_svg(env.svg))
+			env.failed_io = 1;
+	}
+	if (vfs_migmodel_unattributed(env.m))
+		fprintf(stderr, "vfiomig: %llu migration data events belonged to no session "
+			"(their device had no migration arc open)\n",
+			(unsigned long long)vfs_migmodel_unattributed(env.m));
+	vfs_migmodel_free(env.m);
+	free(env.done);
+	return rc ? rc : env.failed_io;
+bad:
+	fprintf(stderr, "vfiomig: %s\n", msg);
+	return 2;
+}
