@@ -25,6 +25,13 @@ put MDACC_PARENT /sys/class/mdacc/mdacc0
 
 grep -qw bpf /sys/kernel/security/lsm || echo "setup: note: BPF LSM is not active" >&2
 
+# Enabling any tracefs event turns on comm recording, which hooks
+# sched_switch and so live-patches __schedule while the other vCPU runs it.
+# Under multi-threaded TCG that vCPU can still execute the transient int3
+# after the patch completed: "Oops: int3" in __schedule (seen once in CI).
+# Scenarios read comms from their own tools, not from trace lines.
+echo 0 > /sys/kernel/tracing/options/record-cmd
+
 bind_vfio() {	# BDF
 	local d=/sys/bus/pci/devices/$1
 	if [ -e "$d/driver" ]; then
