@@ -27,9 +27,10 @@ grep -qw bpf /sys/kernel/security/lsm || echo "setup: note: BPF LSM is not activ
 
 # Enabling any tracefs event turns on comm recording, which hooks
 # sched_switch and so live-patches __schedule while the other vCPU runs it.
-# Under multi-threaded TCG that vCPU can still execute the transient int3
-# after the patch completed: "Oops: int3" in __schedule (seen once in CI).
-# Scenarios read comms from their own tools, not from trace lines.
+# Under QEMU 7.2's multi-threaded TCG that vCPU can still execute the
+# transient int3 after the patch completed (emulator-race.sh): fewer patches
+# of the hottest function, fewer chances. Scenarios read comms from their
+# own tools, not from trace lines.
 echo 0 > /sys/kernel/tracing/options/record-cmd
 
 bind_vfio() {	# BDF
