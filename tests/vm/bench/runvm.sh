@@ -80,7 +80,8 @@ if [ $SHELL_MODE = 1 ]; then
 	flock 9
 	echo "runvm: booting $KVER; exit the shell (or Ctrl-A x) to power off"
 	"${QEMU[@]}" -serial mon:stdio
-	exit
+	rc=$?
+	exit $rc
 fi
 
 # One TCG guest at a time on this machine (2 cores): runs queue up here.
