@@ -756,18 +756,17 @@ int BPF_PROG(mdev_remove_exit, struct mdev_device___vfs *mdev, int ret)
 	return 0;
 }
 
-SEC("tp_btf/mdev_create")
-int BPF_PROG(tp_mdev_create, struct device *parent, const char *type, const guid_t *uuid,
-	     int ret)
+static __always_inline int tp_mdev_event(__u32 op, struct device *parent, const char *type,
+					 const guid_t *uuid, int ret)
 {
 	struct vfs_ev_mdev *e;
 
-	if (!parent)
+	if (!parent)	/* trusted-or-NULL: check before any offset */
 		return 0;
 	e = vfs_event_reserve(sizeof(*e), VFS_EV_MDEV);
 	if (!e)
 		return 0;
-	e->op = VFS_MDEV_CREATE;
+	e->op = op;
 	e->ret = ret;
 	bpf_probe_read_kernel(e->uuid, sizeof(e->uuid), uuid);
 	vfs_kstr(e->parent, sizeof(e->parent), BPF_CORE_READ(parent, kobj.name));
@@ -776,24 +775,18 @@ int BPF_PROG(tp_mdev_create, struct device *parent, const char *type, const guid
 	return 0;
 }
 
+SEC("tp_btf/mdev_create")
+int BPF_PROG(tp_mdev_create, struct device *parent, const char *type, const guid_t *uuid,
+	     int ret)
+{
+	return tp_mdev_event(VFS_MDEV_CREATE, parent, type, uuid, ret);
+}
+
 SEC("tp_btf/mdev_remove")
 int BPF_PROG(tp_mdev_remove, struct device *parent, const char *type, const guid_t *uuid,
 	     int ret)
 {
-	struct vfs_ev_mdev *e;
-
-	if (!parent)
-		return 0;
-	e = vfs_event_reserve(sizeof(*e), VFS_EV_MDEV);
-	if (!e)
-		return 0;
-	e->op = VFS_MDEV_REMOVE;
-	e->ret = ret;
-	bpf_probe_read_kernel(e->uuid, sizeof(e->uuid), uuid);
-	vfs_kstr(e->parent, sizeof(e->parent), BPF_CORE_READ(parent, kobj.name));
-	vfs_kstr(e->type, sizeof(e->type), type);
-	bpf_ringbuf_submit(e, 0);
-	return 0;
+	return tp_mdev_event(VFS_MDEV_REMOVE, parent, type, uuid, ret);
 }
 
 /* --------------------------------------------------------- migration class */

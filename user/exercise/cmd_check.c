@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <linux/pci_regs.h>
 #include "cmds.h"
+#include "event_fmt.h"
 #include "vx.h"
 
 static int n_ok, n_fail;
@@ -251,75 +252,30 @@ static void check_irq(struct vx_dev *d, __u32 index)
 }
 
 /* ------------------------------------------------------------ migration */
-static long set_state(struct vx_dev *d, __u32 state, int *fd)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state st;
-	} req = {
-		.f.argsz = sizeof(req),
-		.f.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		.st.device_state = state,
-		.st.data_fd = -1,
-	};
-	long r = vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_FEATURE, &req);
-
-	if (fd)
-		*fd = req.st.data_fd;
-	else if (!r && req.st.data_fd >= 0)
-		close(req.st.data_fd);
-	return r;
-}
-
-static long get_state(struct vx_dev *d, __u32 *state)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state st;
-	} req = {
-		.f.argsz = sizeof(req),
-		.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-	};
-	long r = vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_FEATURE, &req);
-
-	*state = req.st.device_state;
-	return r;
-}
-
-static const char *sname(__u32 s)
-{
-	static const char *const n[VX_STATE_NR] = {
-		"ERROR", "STOP", "RUNNING", "STOP_COPY", "RESUMING", "RUNNING_P2P",
-		"PRE_COPY", "PRE_COPY_P2P",
-	};
-
-	return s < VX_STATE_NR ? n[s] : "?";
-}
-
 /* an arc that must succeed; returns 0 when it did */
 static int arc_ok(struct vx_dev *d, __u32 from, __u32 to, int *fd)
 {
-	long r = set_state(d, to, fd);
+	long r = vx_mig_set_state(d, to, fd);
 
 	if (r) {
-		bad("arc %s -> %s failed: %s", sname(from), sname(to), strerror((int)-r));
+		bad("arc %s -> %s failed: %s", vfs_mig_state_name(from), vfs_mig_state_name(to), strerror((int)-r));
 		return -1;
 	}
-	ok("arc %s -> %s", sname(from), sname(to));
+	ok("arc %s -> %s", vfs_mig_state_name(from), vfs_mig_state_name(to));
 	return 0;
 }
 
 static void arc_refused(struct vx_dev *d, __u32 from, __u32 to, const char *why)
 {
-	long r = set_state(d, to, NULL);
+	long r = vx_mig_set_state(d, to, NULL);
 	__u32 now;
 
-	expect(r == -EINVAL, "arc %s -> %s refused with EINVAL (%s) (got %s)", sname(from),
-	       sname(to), why, r ? strerror((int)-r) : "success");
-	if (!r || (!get_state(d, &now) && now != from)) {
+	expect(r == -EINVAL, "arc %s -> %s refused with EINVAL (%s) (got %s)", vfs_mig_state_name(from),
+	       vfs_mig_state_name(to), why, r ? strerror((int)-r) : "success");
+	if (!r || (!vx_mig_get_state(d, &now) && now != from)) {
 		/* back to where the walk expects the device */
 		vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_RESET, NULL);
-		set_state(d, from, NULL);
+		vx_mig_set_state(d, from, NULL);
 	}
 }
 
@@ -379,9 +335,9 @@ static void check_migration(struct vx_dev *d)
 		bad("migration flags lack the mandatory VFIO_MIGRATION_STOP_COPY");
 		return;
 	}
-	r = get_state(d, &st);
+	r = vx_mig_get_state(d, &st);
 	expect(!r && st == VFIO_DEVICE_STATE_RUNNING, "a newly opened device is RUNNING (%s)",
-	       r ? strerror((int)-r) : sname(st));
+	       r ? strerror((int)-r) : vfs_mig_state_name(st));
 
 	if (arc_ok(d, VFIO_DEVICE_STATE_RUNNING, VFIO_DEVICE_STATE_STOP, NULL) ||
 	    arc_ok(d, VFIO_DEVICE_STATE_STOP, VFIO_DEVICE_STATE_RUNNING, NULL) ||
@@ -413,14 +369,14 @@ static void check_migration(struct vx_dev *d)
 		memset(junk, 0xa5, sizeof(junk));
 		w = write(fd, junk, sizeof(junk));
 		close(fd);
-		r = w < 0 ? -errno : set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+		r = w < 0 ? -errno : vx_mig_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
 		expect(r < 0, "RESUMING rejects a corrupt state stream (%s)",
 		       r < 0 ? strerror((int)-r) : "accepted");
 		if (r < 0)
 			vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_RESET, NULL);
-		get_state(d, &st);
+		vx_mig_get_state(d, &st);
 		if (st != VFIO_DEVICE_STATE_STOP)
-			set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
+			vx_mig_set_state(d, VFIO_DEVICE_STATE_STOP, NULL);
 	}
 
 	if (!(req.m.flags & VFIO_MIGRATION_PRE_COPY))
@@ -449,8 +405,8 @@ static void check_migration(struct vx_dev *d)
 	return;
 reset:
 	free(saved);
-	get_state(d, &st);
-	printf("note migration walk stopped in state %s; resetting\n", sname(st));
+	vx_mig_get_state(d, &st);
+	printf("note migration walk stopped in state %s; resetting\n", vfs_mig_state_name(st));
 	vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_RESET, NULL);
 }
 

@@ -30,23 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "cmds.h"
+#include "event_fmt.h"
 #include "migrate.h"
 
-static const char *const state_names[VX_STATE_NR] = {
-	[VFIO_DEVICE_STATE_ERROR] = "ERROR",
-	[VFIO_DEVICE_STATE_STOP] = "STOP",
-	[VFIO_DEVICE_STATE_RUNNING] = "RUNNING",
-	[VFIO_DEVICE_STATE_STOP_COPY] = "STOP_COPY",
-	[VFIO_DEVICE_STATE_RESUMING] = "RESUMING",
-	[VFIO_DEVICE_STATE_RUNNING_P2P] = "RUNNING_P2P",
-	[VX_STATE_PRE_COPY] = "PRE_COPY",
-	[VX_STATE_PRE_COPY_P2P] = "PRE_COPY_P2P",
-};
-
-static const char *state_name(__u32 s)
-{
-	return s < VX_STATE_NR ? state_names[s] : "?";
-}
+/* state names: the library's, shared with vfiosnoop and vfiomig */
+#define state_name vfs_mig_state_name
 
 /* the workloads a migration can carry; "none" moves bare device state */
 static void *none_setup(struct vx_dev *src, struct vx_dev *dst, unsigned long seed)
@@ -144,23 +132,15 @@ static int running(__u32 state)
  */
 static int arc(struct side *s, __u32 to)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state st;
-	} req = {
-		.f.argsz = sizeof(req),
-		.f.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		.st.device_state = to,
-		.st.data_fd = -1,
-	};
 	__u32 from = s->state;
+	int fd;
 	__u64 t0, t1;
 	long r;
 
 	if (!strcmp(s->name, "src") && running(from) && !running(to) && !mig.downtime_start)
 		mig.downtime_start = vx_now_ns();
 	t0 = vx_now_ns();
-	r = vx_ioctl(VFS_FD_DEVICE, s->dev.device, VFIO_DEVICE_FEATURE, &req);
+	r = vx_mig_set_state(&s->dev, to, &fd);
 	t1 = vx_now_ns();
 	printf("arc %s %s %s %llu %llu %d\n", s->name, state_name(from), state_name(to),
 	       (unsigned long long)t0, (unsigned long long)t1, r < 0 ? (int)-r : 0);
@@ -176,10 +156,10 @@ static int arc(struct side *s, __u32 to)
 	/* the blackout ends when the destination's arc into RUNNING returns */
 	if (!strcmp(s->name, "dst") && to == VFIO_DEVICE_STATE_RUNNING)
 		mig.downtime_end = t1;
-	if (req.st.data_fd >= 0) {
+	if (fd >= 0) {
 		if (s->data_fd >= 0)
 			close(s->data_fd);
-		s->data_fd = req.st.data_fd;
+		s->data_fd = fd;
 	}
 	return 0;
 }
@@ -187,17 +167,11 @@ static int arc(struct side *s, __u32 to)
 /* the device state after a failed arc, and a reset out of ERROR */
 static void recover(struct side *s)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state st;
-	} req = {
-		.f.argsz = sizeof(req),
-		.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-	};
+	__u32 st;
 
-	if (vx_ioctl(VFS_FD_DEVICE, s->dev.device, VFIO_DEVICE_FEATURE, &req) == 0) {
-		printf("state_after_failure %s %s\n", s->name, state_name(req.st.device_state));
-		if (req.st.device_state == VFIO_DEVICE_STATE_ERROR &&
+	if (vx_mig_get_state(&s->dev, &st) == 0) {
+		printf("state_after_failure %s %s\n", s->name, state_name(st));
+		if (st == VFIO_DEVICE_STATE_ERROR &&
 		    vx_ioctl(VFS_FD_DEVICE, s->dev.device, VFIO_DEVICE_RESET, NULL) == 0)
 			printf("reset %s ok\n", s->name);
 	}

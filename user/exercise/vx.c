@@ -245,6 +245,40 @@ void vx_unmap(struct vx_dev *d, __u64 iova, __u64 size)
 	vx_stats.dma_unmap_bytes += u.size;
 }
 
+struct mig_state_req {
+	struct vfio_device_feature f;
+	struct vfio_device_feature_mig_state st;
+};
+
+long vx_mig_set_state(struct vx_dev *d, __u32 state, int *fd)
+{
+	struct mig_state_req req = {
+		.f.argsz = sizeof(req),
+		.f.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+		.st.device_state = state,
+		.st.data_fd = -1,
+	};
+	long r = vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_FEATURE, &req);
+
+	if (fd)
+		*fd = r ? -1 : req.st.data_fd;
+	else if (!r && req.st.data_fd >= 0)
+		close(req.st.data_fd);
+	return r;
+}
+
+long vx_mig_get_state(struct vx_dev *d, __u32 *state)
+{
+	struct mig_state_req req = {
+		.f.argsz = sizeof(req),
+		.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+	};
+	long r = vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_FEATURE, &req);
+
+	*state = req.st.device_state;
+	return r;
+}
+
 void vx_print_summary(FILE *out)
 {
 	unsigned int nr;

@@ -81,6 +81,14 @@ void *vx_region_mmap(struct vx_dev *d, __u32 index, size_t len, int prot);
 void vx_map(struct vx_dev *d, void *vaddr, __u64 iova, __u64 size);
 void vx_unmap(struct vx_dev *d, __u64 iova, __u64 size);
 
+/*
+ * VFIO_DEVICE_FEATURE(MIG_DEVICE_STATE): set @state (one FSM request; a
+ * data fd the kernel returns goes to @fd, or is closed when @fd is NULL)
+ * and get the current state. Both return 0 or -errno.
+ */
+long vx_mig_set_state(struct vx_dev *d, __u32 state, int *fd);
+long vx_mig_get_state(struct vx_dev *d, __u32 *state);
+
 /* counters every summary prints */
 struct vx_stats {
 	unsigned long long dma_map_bytes, dma_unmap_bytes;
