@@ -159,6 +159,9 @@ enum vfs_drop {
 	VFS_DROP_MAP_INFLIGHT,		/* too many concurrent calls tracked */
 	VFS_DROP_MAP_MIG,
 	VFS_DROP_MAP_VDPA,
+	/* filled by userspace from the programs' recursion_misses: a probe
+	 * the kernel skipped because a BPF program already ran on the CPU */
+	VFS_DROP_RECURSION,
 	VFS_DROP_MAX = 16,
 };
 

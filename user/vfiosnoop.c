@@ -166,7 +166,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vfiosnoop [-p PID] [-D DEVICE] [-c CLASSES] [-x] [-j] [-d SECONDS]\n"
-		"                 [--features] [--tier CLASS=TIER] [--ringbuf BYTES] [-v]\n"
+		"                 [--features] [collector options]\n"
 		"Trace VFIO, mdev, migration and vDPA events as they happen.\n\n"
 		"  -p PID        only this process (a VM)\n"
 		"  -D DEVICE     only events whose device name contains DEVICE\n"
@@ -178,16 +178,18 @@ static void usage(FILE *f)
 		"examples:\n"
 		"  vfiosnoop -x                 # every VFIO call that failed, with errno\n"
 		"  vfiosnoop -D 0000:00:03.0    # one device\n"
-		"  vfiosnoop -c migration -j    # migration arcs as NDJSON\n");
+		"  vfiosnoop -c migration -j    # migration arcs as NDJSON\n\n"
+		"Loads its own probes unless --shared: a pinned set's event stream has\n"
+		"one reader at a time.\n"
+		VFS_CLI_COLLECTOR_USAGE);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "features", no_argument, NULL, 'F' },
-		{ "tier", required_argument, NULL, 'T' },
-		{ "ringbuf", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
+		VFS_CLI_COLLECTOR_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vfs_collector_opts o = { 0 };
@@ -200,6 +202,11 @@ int main(int argc, char **argv)
 	env.classes = ~0u;
 	env.obj_fd = -1;
 	while ((opt = getopt_long(argc, argv, "p:D:c:xjd:vh", opts, NULL)) != -1) {
+		err = vfs_cli_collector_opt(opt, optarg, &o, msg, sizeof(msg));
+		if (err < 0)
+			goto bad;
+		if (err)
+			continue;
 		switch (opt) {
 		case 'p':
 			if (vfs_parse_u64("-p", optarg, 1, 4194304, 0, &v, msg, sizeof(msg)))
@@ -223,20 +230,8 @@ int main(int argc, char **argv)
 			if (vfs_parse_u64("-d", optarg, 1, 86400, 0, &secs, msg, sizeof(msg)))
 				goto bad;
 			break;
-		case 'v':
-			o.verbose = true;
-			break;
 		case 'F':
 			features = 1;
-			break;
-		case 'T':
-			if (vfs_parse_tier_force(optarg, o.force, msg, sizeof(msg)))
-				goto bad;
-			break;
-		case 'R':
-			if (vfs_parse_u64("--ringbuf", optarg, 4096, 1ull << 30, 1, &v, msg, sizeof(msg)))
-				goto bad;
-			o.ringbuf_bytes = v;
 			break;
 		case 'h':
 			usage(stdout);
@@ -274,6 +269,13 @@ int main(int argc, char **argv)
 	fprintf(stderr, "vfiosnoop: attached\n");
 	while (!exiting && (!until || time(NULL) < until)) {
 		err = vfs_collector_poll(env.c, 100, on_event, NULL);
+		if (err == -EBUSY) {
+			fprintf(stderr, "vfiosnoop: the pinned collectors' event stream is read by "
+				"pid %d: run without --shared for a stream of our own\n",
+				vfs_collector_stream_holder(env.c));
+			vfs_collector_close(env.c);
+			return 1;
+		}
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "vfiosnoop: reading events: %s\n", strerror(-err));
 			break;

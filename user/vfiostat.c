@@ -7,7 +7,9 @@
  * lifecycle events (migration arcs, mdev, vDPA) are printed as they come:
  *   event <ts_ns> <pid> <text>
  */
+#include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,32 +43,39 @@ static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vfiostat [-d SECONDS] [-e] [-v] [--features] [--tier CLASS=TIER]...\n"
-		"                [--ringbuf BYTES] [--map-entries N]\n"
+	fprintf(f, "usage: vfiostat [-d SECONDS] [-e] [--features] [--unpin] [collector options]\n"
 		"  -d SECONDS     count for SECONDS, then print (default: until SIGINT)\n"
 		"  -e             print lifecycle events as they arrive\n"
 		"  --features     print which tier serves each event class, and why\n"
-		"  --tier C=T     force tier T (tracepoint, fentry, kprobe) for class C\n");
+		"  --unpin        remove the collectors pinned under " VFS_PIN_ROOT "\n"
+		"                 (their probes detach) and exit\n"
+		"counters come from the pinned collectors when there are some (--private:\n"
+		"load a set of our own); SIGUSR1 prints them.\n"
+		VFS_CLI_COLLECTOR_USAGE);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "features", no_argument, NULL, 'F' },
-		{ "tier", required_argument, NULL, 'T' },
-		{ "ringbuf", required_argument, NULL, 'R' },
-		{ "map-entries", required_argument, NULL, 'M' },
+		{ "unpin", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
+		VFS_CLI_COLLECTOR_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vfs_collector_opts o = { 0 };
+	struct vfs_collector_opts o = { .share = VFS_SHARE_AUTO };
 	struct vfs_collector *c;
-	__u64 secs = 0, v;
-	int features = 0, events = 0, opt, err;
+	__u64 secs = 0;
+	int features = 0, events = 0, unpin = 0, opt, err;
 	char msg[256] = "";
 	time_t until = 0;
 
 	while ((opt = getopt_long(argc, argv, "d:evh", opts, NULL)) != -1) {
+		err = vfs_cli_collector_opt(opt, optarg, &o, msg, sizeof(msg));
+		if (err < 0)
+			goto bad;
+		if (err)
+			continue;
 		switch (opt) {
 		case 'd':
 			if (vfs_parse_u64("-d", optarg, 1, 86400, 0, &secs, msg, sizeof(msg)))
@@ -75,25 +84,11 @@ int main(int argc, char **argv)
 		case 'e':
 			events = 1;
 			break;
-		case 'v':
-			o.verbose = true;
-			break;
 		case 'F':
 			features = 1;
 			break;
-		case 'T':
-			if (vfs_parse_tier_force(optarg, o.force, msg, sizeof(msg)))
-				goto bad;
-			break;
-		case 'R':
-			if (vfs_parse_u64("--ringbuf", optarg, 4096, 1ull << 30, 1, &v, msg, sizeof(msg)))
-				goto bad;
-			o.ringbuf_bytes = v;
-			break;
-		case 'M':
-			if (vfs_parse_u64("--map-entries", optarg, 1, 1 << 20, 0, &v, msg, sizeof(msg)))
-				goto bad;
-			o.map_entries = v;
+		case 'U':
+			unpin = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -107,6 +102,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (unpin) {
+		if (vfs_collector_unpin(o.pin_root, msg, sizeof(msg))) {
+			fprintf(stderr, "vfiostat: %s\n", msg);
+			return 1;
+		}
+		return 0;
+	}
+	/* forcing a tier means this process's own probes */
+	for (opt = 0; opt < VFS_CLASS_MAX && o.share == VFS_SHARE_AUTO; opt++)
+		if (o.force[opt] != VFS_TIER_NONE)
+			o.share = VFS_SHARE_PRIVATE;
 	err = vfs_collector_open(&c, &o, msg, sizeof(msg));
 	if (err) {
 		fprintf(stderr, "vfiostat: %s\n", msg);
@@ -122,12 +128,24 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
-	fprintf(stderr, "vfiostat: attached\n");
+	fprintf(stderr, "vfiostat: attached%s\n", vfs_collector_shared(c) ?
+		" (pinned collectors under " VFS_PIN_ROOT ")" : "");
 	if (secs)
 		until = time(NULL) + secs;
 	while (!exiting && (!until || time(NULL) < until)) {
-		err = vfs_collector_poll(c, 100, events ? on_event : NULL, NULL);
-		if (err < 0 && err != -4 /* EINTR */) {
+		/* a shared set's stream is not ours to drain unless asked for */
+		if (!events && vfs_collector_shared(c)) {
+			usleep(100000);
+			err = 0;
+		} else {
+			err = vfs_collector_poll(c, 100, events ? on_event : NULL, NULL);
+		}
+		if (err == -EBUSY) {
+			fprintf(stderr, "vfiostat: the pinned collectors' event stream is read by "
+				"pid %d: -e needs --private here\n", vfs_collector_stream_holder(c));
+			break;
+		}
+		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "vfiostat: reading events: %s\n", strerror(-err));
 			break;
 		}

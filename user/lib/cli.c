@@ -78,3 +78,38 @@ int vfs_parse_u64(const char *what, const char *arg, __u64 min, __u64 max, int s
 	*out = v;
 	return 0;
 }
+
+int vfs_cli_collector_opt(int opt, const char *arg, struct vfs_collector_opts *o,
+			  char *err, size_t errlen)
+{
+	__u64 v;
+
+	switch (opt) {
+	case 'v':
+		o->verbose = true;
+		return 1;
+	case VFS_OPT_TIER:
+		return vfs_parse_tier_force(arg, o->force, err, errlen) ? -1 : 1;
+	case VFS_OPT_RINGBUF:
+		if (vfs_parse_u64("--ringbuf", arg, 4096, 1ull << 30, 1, &v, err, errlen))
+			return -1;
+		o->ringbuf_bytes = v;
+		return 1;
+	case VFS_OPT_MAP_ENTRIES:
+		if (vfs_parse_u64("--map-entries", arg, 1, 1 << 20, 0, &v, err, errlen))
+			return -1;
+		o->map_entries = v;
+		return 1;
+	case VFS_OPT_PIN:
+		o->share = VFS_SHARE_PIN;
+		return 1;
+	case VFS_OPT_SHARED:
+		o->share = VFS_SHARE_AUTO;
+		return 1;
+	case VFS_OPT_PRIVATE:
+		o->share = VFS_SHARE_PRIVATE;
+		return 1;
+	default:
+		return 0;
+	}
+}

@@ -21,4 +21,38 @@ int vfs_parse_tier_force(const char *arg, enum vfs_tier force[VFS_CLASS_MAX],
 int vfs_parse_u64(const char *what, const char *arg, __u64 min, __u64 max, int sizes,
 		  __u64 *out, char *err, size_t errlen);
 
+/*
+ * The collector options every tool takes. Put VFS_CLI_COLLECTOR_LONGOPTS
+ * in the getopt_long table, pass each option to vfs_cli_collector_opt()
+ * first: it returns 1 when it took the option, 0 when the option is the
+ * tool's own, -1 with a sentence in @err when the value is bad.
+ */
+enum {
+	VFS_OPT_TIER = 0x1000, VFS_OPT_RINGBUF, VFS_OPT_MAP_ENTRIES,
+	VFS_OPT_PIN, VFS_OPT_SHARED, VFS_OPT_PRIVATE,
+};
+
+#define VFS_CLI_COLLECTOR_LONGOPTS \
+	{ "tier", required_argument, NULL, VFS_OPT_TIER }, \
+	{ "ringbuf", required_argument, NULL, VFS_OPT_RINGBUF }, \
+	{ "map-entries", required_argument, NULL, VFS_OPT_MAP_ENTRIES }, \
+	{ "pin", no_argument, NULL, VFS_OPT_PIN }, \
+	{ "shared", no_argument, NULL, VFS_OPT_SHARED }, \
+	{ "private", no_argument, NULL, VFS_OPT_PRIVATE }
+
+#define VFS_CLI_COLLECTOR_USAGE \
+	"collector options:\n" \
+	"  -v             libbpf's debug output\n" \
+	"  --tier C=T     force tier T (tracepoint, fentry, kprobe) for class C\n" \
+	"  --ringbuf B    event ring buffer size (power of two; k, M suffixes)\n" \
+	"  --map-entries N  size of the per-VM/device hash maps\n" \
+	"  --shared       use the collectors pinned under " VFS_PIN_ROOT " when there\n" \
+	"                 are some (one set of probes for every reader)\n" \
+	"  --pin          the same, and load and pin them when there are none: they\n" \
+	"                 stay attached after exit (remove with vfiostat --unpin)\n" \
+	"  --private      load a set of this process's own\n"
+
+int vfs_cli_collector_opt(int opt, const char *arg, struct vfs_collector_opts *o,
+			  char *err, size_t errlen);
+
 #endif

@@ -24,20 +24,13 @@
  * tracepoint it needs. Extras are bookkeeping both tiers need (owner,
  * binding, address reuse): loaded whenever either class is served.
  */
-struct prog_spec {
-	const char *prog;
-	enum vfs_class cls;
-	enum vfs_tier tier;
-	const char *module;	/* fentry target's module; NULL: tracepoint */
-	const char *target;
-	bool extra;
-};
+#define VQ(p, t, m, f)	{ .prog = p, .cls = VFS_CLASS_VDPA_VQ, .tier = t, .module = m, .target = f }
+#define DEV(p, t, m, f)	{ .prog = p, .cls = VFS_CLASS_VDPA_DEV, .tier = t, .module = m, .target = f }
+#define EXTRA(p, m, f)	{ .prog = p, .tier = VFS_TIER_FENTRY, .module = m, .target = f, \
+			  .any_of = VFS_CLASS_BIT(VFS_CLASS_VDPA_DEV) | \
+				    VFS_CLASS_BIT(VFS_CLASS_VDPA_VQ) }
 
-#define VQ(prog, tier, mod, target)	{ prog, VFS_CLASS_VDPA_VQ, tier, mod, target, false }
-#define DEV(prog, tier, mod, target)	{ prog, VFS_CLASS_VDPA_DEV, tier, mod, target, false }
-#define EXTRA(prog, mod, target)	{ prog, VFS_CLASS_MAX, VFS_TIER_FENTRY, mod, target, true }
-
-static const struct prog_spec specs[] = {
+static const struct vfs_prog_spec specs[] = {
 	VQ("tp_kick_vq", VFS_TIER_TRACEPOINT, NULL, "vdpa_kick_vq"),
 	VQ("tp_vq_call", VFS_TIER_TRACEPOINT, NULL, "vdpa_vq_call"),
 	VQ("virtio_kick", VFS_TIER_FENTRY, "virtio_vdpa", "virtio_vdpa_notify"),
@@ -61,15 +54,10 @@ static const struct prog_spec specs[] = {
 	EXTRA("vhost_bound", "vhost_vdpa", "vhost_vdpa_probe"),
 	EXTRA("vhost_open", "vhost_vdpa", "vhost_vdpa_open"),
 };
-#define NR_SPECS (sizeof(specs) / sizeof(specs[0]))
 
 /* the modules whose firing of vdpa:* tracepoints covers every device */
 static const char *const vdpa_stack[] = { "vdpa", "virtio_vdpa", "vhost_vdpa", "vduse" };
 #define NR_STACK (sizeof(vdpa_stack) / sizeof(vdpa_stack[0]))
-
-struct vdpa_ctx {
-	struct vdpa_bpf *skel;
-};
 
 static bool fentry_ok(const char *module, const char *func)
 {
@@ -156,91 +144,13 @@ static void choose_dev(struct vfs_collector *c)
 				     "parent such as vduse, restart)");
 }
 
-static bool target_present(const struct prog_spec *s)
+static void choose(struct vfs_collector *c)
 {
-	char owner[64];
-
-	if (s->tier == VFS_TIER_TRACEPOINT)
-		return vfs_tracepoint_owner(s->target, owner, sizeof(owner));
-	return fentry_ok(s->module, s->target);
-}
-
-static bool wanted(struct vfs_collector *c, const struct prog_spec *s)
-{
-	if (s->extra)
-		return vfs_collector_tier(c, VFS_CLASS_VDPA_DEV)->tier != VFS_TIER_NONE ||
-		       vfs_collector_tier(c, VFS_CLASS_VDPA_VQ)->tier != VFS_TIER_NONE;
-	return vfs_collector_tier(c, s->cls)->tier == s->tier;
-}
-
-static void vdpa_destroy(void *pctx)
-{
-	struct vdpa_ctx *ctx = pctx;
-
-	vdpa_bpf__destroy(ctx->skel);
-	free(ctx);
-}
-
-static int vdpa_open(struct vfs_collector *c, void **pctx)
-{
-	const struct vfs_collector_opts *o = vfs_collector_opts(c);
-	struct vdpa_ctx *ctx;
-	struct bpf_program *p;
-	size_t i;
-	int err;
-
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return -ENOMEM;
-	ctx->skel = vdpa_bpf__open();
-	if (!ctx->skel) {
-		err = -errno;
-		free(ctx);
-		return err;
-	}
 	choose_vq(c);
 	choose_dev(c);
-	bpf_object__for_each_program(p, ctx->skel->obj) {
-		bool load = false;
-
-		for (i = 0; i < NR_SPECS; i++)
-			if (!strcmp(specs[i].prog, bpf_program__name(p))) {
-				load = wanted(c, &specs[i]) && target_present(&specs[i]);
-				break;
-			}
-		bpf_program__set_autoload(p, load);
-	}
-	if (o->map_entries) {
-		bpf_map__set_max_entries(ctx->skel->maps.vq_stats, o->map_entries);
-		bpf_map__set_max_entries(ctx->skel->maps.vdpa_info, o->map_entries);
-	}
-	err = vfs_collector_share_maps(c, ctx->skel->obj);
-	if (err) {
-		vdpa_destroy(ctx);
-		return err;
-	}
-	*pctx = ctx;
-	return 0;
 }
 
-static int vdpa_load(struct vfs_collector *c, void *pctx)
-{
-	struct vdpa_ctx *ctx = pctx;
-	int err;
-
-	err = vdpa_bpf__load(ctx->skel);
-	if (err)
-		return err;
-	return vdpa_bpf__attach(ctx->skel);
-}
-
-static int vdpa_map_fd(void *pctx, const char *map)
-{
-	struct vdpa_ctx *ctx = pctx;
-	struct bpf_map *m = bpf_object__find_map_by_name(ctx->skel->obj, map);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
-}
+static const char *const sized_maps[] = { "vq_stats", "vdpa_info", NULL };
 
 /* ------------------------------------------------------------------- dump */
 static const char *path_name(__u32 path)
@@ -278,34 +188,16 @@ static int cmp_vq(const void *a, const void *b, void *infos)
 	return (x->qid > y->qid) - (x->qid < y->qid);
 }
 
-/* kicks and calls a program missed because it was already running on the CPU */
-static __u64 recursion_misses(struct vdpa_bpf *skel)
+static void vdpa_dump(struct vfs_collector *c, FILE *out)
 {
-	struct bpf_program *p;
-	__u64 n = 0;
-
-	bpf_object__for_each_program(p, skel->obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(p);
-
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			n += info.recursion_misses;
-	}
-	return n;
-}
-
-static void vdpa_dump(struct vfs_collector *c, void *pctx, FILE *out)
-{
-	struct vdpa_ctx *ctx = pctx;
 	struct vfs_map_snapshot infos, vqs;
 	struct { struct vfs_vq_key k; struct vfs_vq_val v; } *rows;
 	const struct vfs_vdpa_info *iv;
 	size_t i;
 
-	if (vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.vdpa_info), &infos))
+	if (vfs_map_snapshot(vfs_collector_map_fd(c, "vdpa_info"), &infos))
 		return;
-	if (vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.vq_stats), &vqs)) {
+	if (vfs_map_snapshot(vfs_collector_map_fd(c, "vq_stats"), &vqs)) {
 		vfs_map_snapshot_free(&infos);
 		return;
 	}
@@ -330,17 +222,21 @@ static void vdpa_dump(struct vfs_collector *c, void *pctx, FILE *out)
 			iv[i].name[0] ? iv[i].name : "?", iv[i].status, path_name(iv[i].path),
 			iv[i].owner_tgid, !!(iv[i].flags & VFS_VDPA_F_ADDED),
 			!!(iv[i].flags & VFS_VDPA_F_REMOVED));
-	fprintf(out, "drops vdpa_recursion %llu\n",
-		(unsigned long long)recursion_misses(ctx->skel));
 	vfs_map_snapshot_free(&infos);
 	vfs_map_snapshot_free(&vqs);
 }
 
+static const void *vdpa_elf(size_t *size)
+{
+	return vdpa_bpf__elf_bytes(size);
+}
+
 const struct vfs_family vfs_family_vdpa = {
 	.name = "vdpa",
-	.open = vdpa_open,
-	.load = vdpa_load,
-	.map_fd = vdpa_map_fd,
+	.elf = vdpa_elf,
+	.choose = choose,
+	.specs = specs,
+	.nspecs = sizeof(specs) / sizeof(specs[0]),
+	.sized_maps = sized_maps,
 	.dump = vdpa_dump,
-	.destroy = vdpa_destroy,
 };

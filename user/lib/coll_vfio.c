@@ -18,23 +18,14 @@
 
 /*
  * Every program of the object: its class, its tier and what it attaches
- * to. A program is loaded only when its class's chosen tier is its tier
- * (or it is an "extra" that adds what no other tier can see) and its
- * target exists here.
+ * to (see struct vfs_prog_spec). Extras add what no other tier can see and
+ * load whenever their class is served.
  */
-struct prog_spec {
-	const char *prog;
-	enum vfs_class cls;
-	enum vfs_tier tier;
-	const char *module;	/* where the target lives (fentry/kprobe) */
-	const char *target;	/* function or tracepoint */
-	bool extra;
-};
-
 #define PROG(p, c, t, m, f) { .prog = p, .cls = c, .tier = t, .module = m, .target = f }
-#define EXTRA(p, c, t, m, f) { .prog = p, .cls = c, .tier = t, .module = m, .target = f, .extra = true }
+#define EXTRA(p, c, t, m, f) { .prog = p, .cls = c, .tier = t, .module = m, .target = f, \
+			       .any_of = VFS_CLASS_BIT(c) }
 
-static const struct prog_spec specs[] = {
+static const struct vfs_prog_spec specs[] = {
 	PROG("container_ioctl_enter", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_fops_unl_ioctl"),
 	PROG("container_ioctl_exit", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_fops_unl_ioctl"),
 	PROG("group_ioctl_enter", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_group_fops_unl_ioctl"),
@@ -67,11 +58,6 @@ static const struct prog_spec specs[] = {
 	PROG("mig_next_state", VFS_CLASS_MIG_ARC, VFS_TIER_FENTRY, "vfio", "vfio_mig_get_next_state"),
 	PROG("tp_mig_set_state", VFS_CLASS_MIG_ARC, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_set_state"),
 	EXTRA("tp_mig_data", VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_data"),
-};
-#define NR_SPECS (sizeof(specs) / sizeof(specs[0]))
-
-struct vfio_ctx {
-	struct vfio_bpf *skel;
 };
 
 /* a fentry target: the kernel has BTF and the module has the function */
@@ -188,102 +174,10 @@ static void choose_tiers(struct vfs_collector *c)
 				     "needs vfioscope's tracepoints (driver or patch series)");
 }
 
-/* the target a program needs is present on this kernel */
-static bool target_present(const struct prog_spec *s)
-{
-	char owner[64];
-
-	switch (s->tier) {
-	case VFS_TIER_TRACEPOINT:
-		return vfs_tracepoint_owner(s->target, owner, sizeof(owner));
-	case VFS_TIER_FENTRY:
-		return fentry_ok(s->module, s->target);
-	case VFS_TIER_KPROBE:
-		return vfs_kprobe_ok(s->module, s->target);
-	default:
-		return false;
-	}
-}
-
-static int vfio_open(struct vfs_collector *c, void **pctx)
-{
-	const struct vfs_collector_opts *o = vfs_collector_opts(c);
-	struct vfio_ctx *ctx;
-	struct bpf_program *p;
-	size_t i;
-	int err;
-
-	ctx = calloc(1, sizeof(*ctx));
-	if (!ctx)
-		return -ENOMEM;
-	ctx->skel = vfio_bpf__open();
-	if (!ctx->skel) {
-		err = -errno;
-		free(ctx);
-		return err;
-	}
-	choose_tiers(c);
-	bpf_object__for_each_program(p, ctx->skel->obj) {
-		const char *name = bpf_program__name(p);
-		bool load = false;
-
-		for (i = 0; i < NR_SPECS; i++) {
-			const struct prog_spec *s = &specs[i];
-			enum vfs_tier t = vfs_collector_tier(c, s->cls)->tier;
-
-			if (strcmp(s->prog, name))
-				continue;
-			load = (t == s->tier || (s->extra && t != VFS_TIER_NONE)) &&
-			       target_present(s);
-			break;
-		}
-		bpf_program__set_autoload(p, load);
-	}
-	if (o->map_entries) {
-		bpf_map__set_max_entries(ctx->skel->maps.ioctl_stats, o->map_entries);
-		bpf_map__set_max_entries(ctx->skel->maps.ioctl_errno, o->map_entries);
-		bpf_map__set_max_entries(ctx->skel->maps.obj_info, o->map_entries);
-		bpf_map__set_max_entries(ctx->skel->maps.vm_stats, o->map_entries);
-		bpf_map__set_max_entries(ctx->skel->maps.vm_info, o->map_entries);
-		bpf_map__set_max_entries(ctx->skel->maps.region_stats, o->map_entries);
-		bpf_map__set_max_entries(ctx->skel->maps.irq_stats, o->map_entries);
-	}
-	err = vfs_collector_share_maps(c, ctx->skel->obj);
-	if (err) {
-		vfio_bpf__destroy(ctx->skel);
-		free(ctx);
-		return err;
-	}
-	*pctx = ctx;
-	return 0;
-}
-
-static int vfio_load(struct vfs_collector *c, void *pctx)
-{
-	struct vfio_ctx *ctx = pctx;
-	int err;
-
-	err = vfio_bpf__load(ctx->skel);
-	if (err)
-		return err;
-	return vfio_bpf__attach(ctx->skel);
-}
-
-static int vfio_map_fd(void *pctx, const char *map)
-{
-	struct vfio_ctx *ctx = pctx;
-	struct bpf_map *m = bpf_object__find_map_by_name(ctx->skel->obj, map);
-
-	return m ? bpf_map__fd(m) : -ENOENT;
-}
-
-static void vfio_destroy(void *pctx)
-{
-	struct vfio_ctx *ctx = pctx;
-
-	vfio_bpf__destroy(ctx->skel);
-	free(ctx);
-}
+static const char *const sized_maps[] = {
+	"ioctl_stats", "ioctl_errno", "obj_info", "vm_stats", "vm_info", "region_stats",
+	"irq_stats", NULL
+};
 
 /* ------------------------------------------------------------------- dump */
 struct obj_names {
@@ -325,16 +219,15 @@ struct agg {
 	__u64 count;
 };
 
-static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
+static void vfio_dump(struct vfs_collector *c, FILE *out)
 {
-	struct vfio_ctx *ctx = pctx;
 	struct vfs_map_snapshot objs, cmds, vms, errs, regions, irqs, sig, infos;
 	struct obj_names on;
 	struct agg *ag = NULL;
 	size_t i, j, nag = 0;
 	char b1[64], b2[64];
 
-	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.obj_info), &objs);
+	vfs_map_snapshot(vfs_collector_map_fd(c, "obj_info"), &objs);
 	on.n = objs.n;
 	on.keys = objs.keys;
 	on.vals = objs.vals;
@@ -346,7 +239,7 @@ static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
 			oi->group_id, oi->owner_tgid);
 	}
 
-	vfs_map_snapshot_fold(bpf_map__fd(ctx->skel->maps.ioctl_stats), &cmds, vfs_cmd_val_fold);
+	vfs_map_snapshot_fold(vfs_collector_map_fd(c, "ioctl_stats"), &cmds, vfs_cmd_val_fold);
 	for (i = 0; i < cmds.n; i++) {
 		struct vfs_cmd_key *k = &((struct vfs_cmd_key *)cmds.keys)[i];
 		struct vfs_cmd_val *v = &((struct vfs_cmd_val *)cmds.vals)[i];
@@ -375,7 +268,7 @@ static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
 			(unsigned long long)ag[j].count);
 	free(ag);
 
-	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.ioctl_errno), &errs);
+	vfs_map_snapshot(vfs_collector_map_fd(c, "ioctl_errno"), &errs);
 	for (i = 0; i < errs.n; i++) {
 		struct vfs_errno_key *k = &((struct vfs_errno_key *)errs.keys)[i];
 
@@ -385,8 +278,8 @@ static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
 			(unsigned long long)((__u64 *)errs.vals)[i]);
 	}
 
-	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.vm_stats), &vms);
-	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.vm_info), &infos);
+	vfs_map_snapshot(vfs_collector_map_fd(c, "vm_stats"), &vms);
+	vfs_map_snapshot(vfs_collector_map_fd(c, "vm_info"), &infos);
 	for (i = 0; i < infos.n; i++) {
 		struct vfs_vm_info *vi = &((struct vfs_vm_info *)infos.vals)[i];
 		__u32 pid = ((__u32 *)infos.keys)[i];
@@ -415,7 +308,7 @@ static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
 			(unsigned long long)v->irq_set_calls);
 	}
 
-	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.region_stats), &regions);
+	vfs_map_snapshot(vfs_collector_map_fd(c, "region_stats"), &regions);
 	for (i = 0; i < regions.n; i++) {
 		struct vfs_region_key *k = &((struct vfs_region_key *)regions.keys)[i];
 		struct vfs_region_val *v = &((struct vfs_region_val *)regions.vals)[i];
@@ -428,7 +321,7 @@ static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
 			(unsigned long long)v->mmaps, (unsigned long long)v->errors);
 	}
 
-	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.irq_stats), &irqs);
+	vfs_map_snapshot(vfs_collector_map_fd(c, "irq_stats"), &irqs);
 	for (i = 0; i < irqs.n; i++) {
 		struct vfs_irq_key *k = &((struct vfs_irq_key *)irqs.keys)[i];
 		struct vfs_irq_val *v = &((struct vfs_irq_val *)irqs.vals)[i];
@@ -439,7 +332,7 @@ static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
 			(unsigned long long)v->signals);
 	}
 
-	vfs_map_snapshot(bpf_map__fd(ctx->skel->maps.irq_signals), &sig);
+	vfs_map_snapshot(vfs_collector_map_fd(c, "irq_signals"), &sig);
 	for (i = 0; i < sig.n; i++) {
 		__u32 irq = ((__u32 *)sig.keys)[i];
 
@@ -458,11 +351,17 @@ static void vfio_dump(struct vfs_collector *c, void *pctx, FILE *out)
 	vfs_map_snapshot_free(&sig);
 }
 
+static const void *vfio_elf(size_t *size)
+{
+	return vfio_bpf__elf_bytes(size);
+}
+
 const struct vfs_family vfs_family_vfio = {
 	.name = "vfio",
-	.open = vfio_open,
-	.load = vfio_load,
-	.map_fd = vfio_map_fd,
+	.elf = vfio_elf,
+	.choose = choose_tiers,
+	.specs = specs,
+	.nspecs = sizeof(specs) / sizeof(specs[0]),
+	.sized_maps = sized_maps,
 	.dump = vfio_dump,
-	.destroy = vfio_destroy,
 };

@@ -5,10 +5,13 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -20,10 +23,29 @@ static const struct vfs_family *const families[] = {
 };
 #define NR_FAMILIES (sizeof(families) / sizeof(families[0]))
 
+struct named_fd {
+	char name[BPF_OBJ_NAME_LEN];
+	int fd;
+	bool owned;		/* ours to close (not a loaded object's) */
+};
+
 struct vfs_collector {
 	struct vfs_collector_opts opts;
 	int events_fd, drops_fd, control_fd;
-	void *ctx[NR_FAMILIES];
+	struct bpf_object *obj[NR_FAMILIES];	/* loaded here (not shared) */
+	struct named_link {
+		struct bpf_link *link;
+		char name[96];		/* <family>.<program>: its pin name */
+	} *links;
+	size_t nlinks;
+	struct named_fd *maps;			/* every family's maps, by name */
+	size_t nmaps;
+	int *progs;				/* attached programs (misses) */
+	size_t nprogs;
+	bool progs_owned;			/* fds of a pinned set's programs */
+	bool pinned;				/* maps and links live in pin_root */
+	int stream_lock;			/* shared: this reader consumes events */
+	char root[128];
 	struct vfs_tier_choice tiers[VFS_CLASS_MAX];
 	struct ring_buffer *rb;
 	vfs_event_cb cb;
@@ -70,6 +92,7 @@ static const char *const drop_names[VFS_DROP_MAX] = {
 	[VFS_DROP_MAP_INFLIGHT] = "map_full_inflight",
 	[VFS_DROP_MAP_MIG] = "map_full_migration",
 	[VFS_DROP_MAP_VDPA] = "map_full_vdpa",
+	[VFS_DROP_RECURSION] = "probe_recursion",
 };
 
 const char *vfs_drop_name(enum vfs_drop d)
@@ -284,25 +307,6 @@ bool vfs_bpf_lsm_active(void)
 }
 
 /* ---------------------------------------------------------------- lifecycle */
-int vfs_collector_share_maps(struct vfs_collector *c, struct bpf_object *obj)
-{
-	static const char *const names[] = { "events", "drops", "control" };
-	int fds[] = { c->events_fd, c->drops_fd, c->control_fd };
-	size_t i;
-	int err;
-
-	for (i = 0; i < 3; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(obj, names[i]);
-
-		if (!m)
-			continue;
-		err = bpf_map__reuse_fd(m, fds[i]);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
@@ -324,27 +328,357 @@ static size_t pow2_at_least(size_t v)
 	return p;
 }
 
-int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_opts *opts,
-		       char *err, size_t errlen)
+static int add_map(struct vfs_collector *c, const char *name, int fd, bool owned)
 {
-	struct vfs_control ctl = { .stream = VFS_STREAM_DEFAULT };
-	struct vfs_collector *c;
-	__u32 zero = 0;
-	size_t i;
+	struct named_fd *m = realloc(c->maps, (c->nmaps + 1) * sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	c->maps = m;
+	snprintf(m[c->nmaps].name, sizeof(m->name), "%s", name);
+	m[c->nmaps].owned = owned;
+	m[c->nmaps++].fd = fd;
+	return 0;
+}
+
+static int add_prog(struct vfs_collector *c, int fd)
+{
+	int *p = realloc(c->progs, (c->nprogs + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	c->progs = p;
+	p[c->nprogs++] = fd;
+	return 0;
+}
+
+/* the target a program needs is present on this kernel */
+static bool target_present(const struct vfs_prog_spec *s)
+{
+	char owner[64];
+
+	switch (s->tier) {
+	case VFS_TIER_TRACEPOINT:
+		return vfs_tracepoint_owner(s->target, owner, sizeof(owner));
+	case VFS_TIER_FENTRY:
+		return vfs_module_loaded(s->module) && vfs_btf_has_func(s->module, s->target);
+	case VFS_TIER_KPROBE:
+		return vfs_kprobe_ok(s->module, s->target);
+	default:
+		return false;
+	}
+}
+
+static bool wanted(const struct vfs_collector *c, const struct vfs_prog_spec *s)
+{
+	int i;
+
+	if (!s->any_of)
+		return c->tiers[s->cls].tier == s->tier;
+	for (i = 0; i < VFS_CLASS_MAX; i++)
+		if ((s->any_of & VFS_CLASS_BIT(i)) && c->tiers[i].tier != VFS_TIER_NONE)
+			return true;
+	return false;
+}
+
+/* open a family's object: tiers, autoload, sizes, the shared maps */
+static int family_open(struct vfs_collector *c, const struct vfs_family *f,
+		       struct bpf_object **out)
+{
+	static const char *const shared[] = { "events", "drops", "control" };
+	int fds[] = { c->events_fd, c->drops_fd, c->control_fd };
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = f->name);
+	const void *elf;
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	struct bpf_map *m;
+	size_t size, i;
+	int err;
+
+	elf = f->elf(&size);
+	obj = bpf_object__open_mem(elf, size, &oo);
+	if (!obj)
+		return -errno;
+	f->choose(c);
+	bpf_object__for_each_program(p, obj) {
+		bool load = false;
+
+		for (i = 0; i < f->nspecs; i++)
+			if (!strcmp(f->specs[i].prog, bpf_program__name(p))) {
+				load = wanted(c, &f->specs[i]) && target_present(&f->specs[i]);
+				break;
+			}
+		bpf_program__set_autoload(p, load);
+	}
+	for (i = 0; c->opts.map_entries && f->sized_maps && f->sized_maps[i]; i++) {
+		m = bpf_object__find_map_by_name(obj, f->sized_maps[i]);
+		if (m && (err = bpf_map__set_max_entries(m, c->opts.map_entries)))
+			goto fail;
+	}
+	for (i = 0; i < 3; i++) {
+		m = bpf_object__find_map_by_name(obj, shared[i]);
+		if (m && (err = bpf_map__reuse_fd(m, fds[i])))
+			goto fail;
+	}
+	*out = obj;
+	return 0;
+fail:
+	bpf_object__close(obj);
+	return err;
+}
+
+/* load and attach one family; record its maps and programs */
+static int family_load(struct vfs_collector *c, const struct vfs_family *f,
+		       struct bpf_object *obj, char *err, size_t errlen)
+{
+	struct bpf_program *p;
+	struct bpf_map *m;
 	int r;
 
-	*out = NULL;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	if (opts)
-		c->opts = *opts;
-	c->events_fd = c->drops_fd = c->control_fd = -1;
-	libbpf_set_print(c->opts.verbose ? print_libbpf_verbose : print_libbpf);
+	r = bpf_object__load(obj);
+	if (r) {
+		snprintf(err, errlen, "%s collectors: cannot load: %s%s", f->name, strerror(-r),
+			 r == -EPERM ? " (run as root: BPF needs CAP_BPF and CAP_PERFMON)" :
+			 " (run with -v for libbpf's details)");
+		return r;
+	}
+	bpf_object__for_each_program(p, obj) {
+		struct named_link *ls;
+		struct bpf_link *l;
 
-	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		snprintf(err, errlen, "note: the kernel has no BTF (/sys/kernel/btf/vmlinux): "
-			 "only counts per process and command are possible");
+		if (!bpf_program__autoload(p))
+			continue;
+		l = bpf_program__attach(p);
+		if (!l) {
+			r = -errno;
+			snprintf(err, errlen, "%s collectors: cannot attach %s: %s", f->name,
+				 bpf_program__name(p), strerror(-r));
+			return r;
+		}
+		ls = realloc(c->links, (c->nlinks + 1) * sizeof(*ls));
+		if (!ls) {
+			bpf_link__destroy(l);
+			return -ENOMEM;
+		}
+		c->links = ls;
+		ls[c->nlinks].link = l;
+		snprintf(ls[c->nlinks++].name, sizeof(ls->name), "%s-%s", f->name,
+			 bpf_program__name(p));
+		if ((r = add_prog(c, bpf_program__fd(p))))
+			return r;
+	}
+	bpf_object__for_each_map(m, obj) {
+		const char *name = bpf_map__name(m);
+
+		/* internal maps (.rodata, .bss) and the core's own are not the family's */
+		if (strchr(name, '.') || !strcmp(name, "events") || !strcmp(name, "drops") ||
+		    !strcmp(name, "control"))
+			continue;
+		if ((r = add_map(c, name, bpf_map__fd(m), false)))
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ pinning */
+/*
+ * A pinned set is a directory in bpffs: "map-<name>" for every map,
+ * "link-<family>-<program>" for every attachment (bpffs reserves dots in
+ * names), and "meta", an array map holding the ABI version and the tier
+ * choices (so a reader of the set reports what the loader chose, and a set
+ * made by another vfioscope version is refused instead of misread).
+ */
+struct pin_meta {
+	__u32 abi;
+	__u32 nclass;
+	__u32 tier[VFS_CLASS_MAX];
+	char reason[VFS_CLASS_MAX][sizeof(((struct vfs_tier_choice *)0)->reason)];
+};
+
+static const char *root_of(const struct vfs_collector_opts *o)
+{
+	return o && o->pin_root ? o->pin_root : VFS_PIN_ROOT;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[256], *s;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (s = buf + 1; *s; s++)
+		if (*s == '/') {
+			*s = 0;
+			if (mkdir(buf, 0755) && errno != EEXIST)
+				return -errno;
+			*s = '/';
+		}
+	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
+}
+
+int vfs_collector_unpin(const char *root, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	DIR *dir;
+	int r = 0;
+
+	root = root ?: VFS_PIN_ROOT;
+	dir = opendir(root);
+	if (!dir) {
+		if (errno == ENOENT)
+			return 0;
+		r = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", root, strerror(-r));
+		return r;
+	}
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, "map-", 4) && strncmp(d->d_name, "link-", 5) &&
+		    strcmp(d->d_name, "meta"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, d->d_name);
+		if (unlink(path) && !r) {
+			r = -errno;
+			snprintf(err, errlen, "cannot remove %s: %s", path, strerror(-r));
+		}
+	}
+	closedir(dir);
+	if (!r && rmdir(root)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot remove %s: %s", root, strerror(-r));
+	}
+	return r;
+}
+
+static int pin_fd(const char *root, const char *what, const char *name, int fd)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s-%s", root, what, name);
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+static int pin_set(struct vfs_collector *c, char *err, size_t errlen)
+{
+	struct pin_meta meta = { .abi = VFS_ABI_VERSION, .nclass = VFS_CLASS_MAX };
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	size_t i;
+	int r, fd;
+
+	if ((r = mkdir_p(c->root))) {
+		snprintf(err, errlen, "cannot create %s: %s (is bpffs mounted on /sys/fs/bpf?)",
+			 c->root, strerror(-r));
+		return r;
+	}
+	for (i = 0; i < VFS_CLASS_MAX; i++) {
+		meta.tier[i] = c->tiers[i].tier;
+		memcpy(meta.reason[i], c->tiers[i].reason, sizeof(meta.reason[i]));
+	}
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vfs_meta", 4, sizeof(meta), 1, NULL);
+	if (fd < 0 || bpf_map_update_elem(fd, &zero, &meta, BPF_ANY)) {
+		r = -errno;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/meta", c->root);
+	r = bpf_obj_pin(fd, path) ? -errno : 0;
+	close(fd);
+	for (i = 0; !r && i < c->nmaps; i++)
+		r = pin_fd(c->root, "map", c->maps[i].name, c->maps[i].fd);
+	for (i = 0; !r && i < c->nlinks; i++) {
+		snprintf(path, sizeof(path), "%s/link-%s", c->root, c->links[i].name);
+		r = bpf_link__pin(c->links[i].link, path);
+	}
+	if (!r)
+		return 0;
+fail:
+	snprintf(err, errlen, "cannot pin the collectors under %s: %s", c->root, strerror(-r));
+	vfs_collector_unpin(c->root, path, sizeof(path));
+	return r;
+}
+
+/* adopt the set pinned under c->root: 0, -ENOENT (none), or -errno + @err */
+static int open_pinned(struct vfs_collector *c, char *err, size_t errlen)
+{
+	struct pin_meta meta;
+	char path[PATH_MAX];
+	struct dirent *d;
+	__u32 zero = 0;
+	DIR *dir;
+	int r = 0, fd, i;
+
+	snprintf(path, sizeof(path), "%s/meta", c->root);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		r = -errno;
+		if (r != -ENOENT)
+			snprintf(err, errlen, "cannot open the pinned collectors (%s): %s%s", path,
+				 strerror(-r), r == -EACCES || r == -EPERM ?
+				 " (reading them needs root, or read access to the pins)" : "");
+		return r;
+	}
+	r = bpf_map_lookup_elem(fd, &zero, &meta) ? -errno : 0;
+	close(fd);
+	if (r || meta.abi != VFS_ABI_VERSION || meta.nclass != VFS_CLASS_MAX) {
+		snprintf(err, errlen, "the collectors pinned under %s were made by another "
+			 "vfioscope version (ABI %u, this is %u): remove them with "
+			 "`vfiostat --unpin`", c->root, r ? 0 : meta.abi, VFS_ABI_VERSION);
+		return -EPROTO;
+	}
+	for (i = 0; i < VFS_CLASS_MAX; i++) {
+		c->tiers[i].tier = meta.tier[i];
+		memcpy(c->tiers[i].reason, meta.reason[i], sizeof(c->tiers[i].reason));
+	}
+	dir = opendir(c->root);
+	if (!dir)
+		return -errno;
+	while (!r && (d = readdir(dir))) {
+		bool map = !strncmp(d->d_name, "map-", 4);
+
+		if (!map && strncmp(d->d_name, "link-", 5))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", c->root, d->d_name);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			r = -errno;
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(-r));
+		} else if (map) {
+			r = add_map(c, d->d_name + 4, fd, true);
+		} else {
+			struct bpf_link_info li = {};
+			__u32 len = sizeof(li);
+			int pfd = -1;
+
+			/* only the program, for its miss counter */
+			if (!bpf_obj_get_info_by_fd(fd, &li, &len))
+				pfd = bpf_prog_get_fd_by_id(li.prog_id);
+			close(fd);
+			if (pfd >= 0)
+				r = add_prog(c, pfd);
+			c->progs_owned = true;
+		}
+	}
+	closedir(dir);
+	if (r)
+		return r;
+	c->events_fd = vfs_collector_map_fd(c, "events");
+	c->drops_fd = vfs_collector_map_fd(c, "drops");
+	c->control_fd = vfs_collector_map_fd(c, "control");
+	if (c->events_fd < 0 || c->drops_fd < 0 || c->control_fd < 0) {
+		snprintf(err, errlen, "the collectors pinned under %s are incomplete: remove "
+			 "them with `vfiostat --unpin`", c->root);
+		return -EPROTO;
+	}
+	c->pinned = true;
+	return 0;
+}
+
+/* load every family in this process (and pin the set when asked) */
+static int load_all(struct vfs_collector *c, char *err, size_t errlen)
+{
+	struct vfs_control ctl = { .stream = VFS_STREAM_DEFAULT };
+	__u32 zero = 0;
+	size_t i;
+	int r = 0;
 
 	c->events_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "events", 0, 0,
 				      pow2_at_least(c->opts.ringbuf_bytes ?: 1 << 20), NULL);
@@ -356,40 +690,86 @@ int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_op
 		else
 			snprintf(err, errlen, "cannot create the event ring buffer: %s "
 				 "(the kernel needs BPF ring buffers, Linux 5.8+)", strerror(-r));
-		goto fail;
+		return r;
 	}
+	if ((r = add_map(c, "events", c->events_fd, true)))
+		return r;
 	c->drops_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "drops", 4, 8, VFS_DROP_MAX, NULL);
+	if (c->drops_fd < 0 || (r = add_map(c, "drops", c->drops_fd, true)))
+		goto nomap;
 	c->control_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "control", 4, sizeof(ctl), 1, NULL);
-	if (c->drops_fd < 0 || c->control_fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot create BPF maps: %s", strerror(-r));
-		goto fail;
-	}
+	if (c->control_fd < 0 || (r = add_map(c, "control", c->control_fd, true)))
+		goto nomap;
 	bpf_map_update_elem(c->control_fd, &zero, &ctl, BPF_ANY);
 
 	for (i = 0; i < NR_FAMILIES; i++) {
-		r = families[i]->open(c, &c->ctx[i]);
+		r = family_open(c, families[i], &c->obj[i]);
 		if (r) {
 			snprintf(err, errlen, "%s collectors: cannot open: %s", families[i]->name,
 				 strerror(-r));
-			goto fail;
+			return r;
 		}
 	}
-	for (i = 0; i < NR_FAMILIES; i++) {
-		r = families[i]->load(c, c->ctx[i]);
-		if (r) {
-			snprintf(err, errlen, "%s collectors: cannot load or attach: %s%s",
-				 families[i]->name, strerror(-r),
-				 r == -EPERM ? " (run as root: BPF needs CAP_BPF and CAP_PERFMON)" :
-				 " (run with -v for libbpf's details)");
-			goto fail;
-		}
+	for (i = 0; i < NR_FAMILIES; i++)
+		if ((r = family_load(c, families[i], c->obj[i], err, errlen)))
+			return r;
+	if (c->opts.share == VFS_SHARE_PIN) {
+		if ((r = pin_set(c, err, errlen)))
+			return r;
+		c->pinned = true;
 	}
+	return 0;
+nomap:
+	r = r ?: -errno;
+	snprintf(err, errlen, "cannot create BPF maps: %s", strerror(-r));
+	return r;
+}
+
+int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_opts *opts,
+		       char *err, size_t errlen)
+{
+	struct vfs_collector *c;
+	int r, i;
+
+	*out = NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	if (opts)
+		c->opts = *opts;
+	c->events_fd = c->drops_fd = c->control_fd = c->stream_lock = -1;
+	snprintf(c->root, sizeof(c->root), "%s", root_of(opts));
+	libbpf_set_print(c->opts.verbose ? print_libbpf_verbose : print_libbpf);
+
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		snprintf(err, errlen, "note: the kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			 "only counts per process and command are possible");
+
+	r = -ENOENT;
+	if (c->opts.share != VFS_SHARE_PRIVATE) {
+		r = open_pinned(c, err, errlen);
+		if (r && r != -ENOENT)
+			goto fail;
+		for (i = 0; !r && i < VFS_CLASS_MAX; i++)
+			if (c->opts.force[i] != VFS_TIER_NONE) {
+				snprintf(err, errlen, "tiers cannot be forced on the collectors "
+					 "pinned under %s: use a private set", c->root);
+				r = -EINVAL;
+				goto fail;
+			}
+	}
+	if (r == -ENOENT && (r = load_all(c, err, errlen)))
+		goto fail;
 	*out = c;
 	return 0;
 fail:
 	vfs_collector_close(c);
 	return r;
+}
+
+bool vfs_collector_shared(const struct vfs_collector *c)
+{
+	return c->pinned;
 }
 
 void vfs_collector_close(struct vfs_collector *c)
@@ -399,34 +779,32 @@ void vfs_collector_close(struct vfs_collector *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	/* pinned links stay attached: destroying ours only drops this reference */
+	for (i = 0; i < c->nlinks; i++)
+		bpf_link__destroy(c->links[i].link);
 	for (i = 0; i < NR_FAMILIES; i++)
-		if (c->ctx[i])
-			families[i]->destroy(c->ctx[i]);
-	if (c->events_fd >= 0)
-		close(c->events_fd);
-	if (c->drops_fd >= 0)
-		close(c->drops_fd);
-	if (c->control_fd >= 0)
-		close(c->control_fd);
+		bpf_object__close(c->obj[i]);
+	/* the objects closed their own maps and programs; the rest are ours */
+	for (i = 0; i < c->nmaps; i++)
+		if (c->maps[i].owned)
+			close(c->maps[i].fd);
+	for (i = 0; c->progs_owned && i < c->nprogs; i++)
+		close(c->progs[i]);
+	if (c->stream_lock >= 0)
+		close(c->stream_lock);
+	free(c->links);
+	free(c->maps);
+	free(c->progs);
 	free(c);
 }
 
 int vfs_collector_map_fd(const struct vfs_collector *c, const char *map)
 {
 	size_t i;
-	int fd;
 
-	if (!strcmp(map, "events"))
-		return c->events_fd;
-	if (!strcmp(map, "drops"))
-		return c->drops_fd;
-	if (!strcmp(map, "control"))
-		return c->control_fd;
-	for (i = 0; i < NR_FAMILIES; i++) {
-		fd = c->ctx[i] ? families[i]->map_fd(c->ctx[i], map) : -1;
-		if (fd >= 0)
-			return fd;
-	}
+	for (i = 0; i < c->nmaps; i++)
+		if (!strcmp(c->maps[i].name, map))
+			return c->maps[i].fd;
 	return -ENOENT;
 }
 
@@ -436,8 +814,7 @@ void vfs_collector_dump(struct vfs_collector *c, FILE *out)
 	size_t i;
 
 	for (i = 0; i < NR_FAMILIES; i++)
-		if (c->ctx[i])
-			families[i]->dump(c, c->ctx[i], out);
+		families[i]->dump(c, out);
 	if (!vfs_collector_drops(c, drops))
 		for (i = 0; i < VFS_DROP_MAX; i++)
 			if (drop_names[i])
@@ -455,11 +832,68 @@ static int rb_trampoline(void *ctx, void *data, size_t size)
 	return c->cb ? c->cb(c->cb_user, h, size) : 0;
 }
 
+#define STREAM_LOCK_DIR "/run/vfioscope"
+
+/* one lock file per pin root: the root's path, flattened */
+static void lock_path(const struct vfs_collector *c, char *buf, size_t len)
+{
+	char *s;
+
+	snprintf(buf, len, STREAM_LOCK_DIR "/stream%s.lock", c->root);
+	for (s = buf + strlen(STREAM_LOCK_DIR) + 1; *s; s++)
+		if (*s == '/')
+			*s = '_';
+}
+
+/* a pinned set's ring buffer has one consumer: a POSIX lock names it */
+static int take_stream(struct vfs_collector *c)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[PATH_MAX];
+	int fd;
+
+	mkdir(STREAM_LOCK_DIR, 0755);
+	lock_path(c, path, sizeof(path));
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if (fcntl(fd, F_SETLK, &fl)) {
+		close(fd);
+		return -EBUSY;
+	}
+	c->stream_lock = fd;
+	return 0;
+}
+
+int vfs_collector_stream_holder(const struct vfs_collector *c)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[PATH_MAX];
+	int fd, pid = 0;
+
+	if (!c->pinned)
+		return 0;
+	if (c->stream_lock >= 0)
+		return getpid();
+	lock_path(c, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (!fcntl(fd, F_GETLK, &fl) && fl.l_type != F_UNLCK)
+		pid = fl.l_pid;
+	close(fd);
+	return pid;
+}
+
 int vfs_collector_poll(struct vfs_collector *c, int timeout_ms, vfs_event_cb cb, void *user)
 {
+	int r;
+
 	c->cb = cb;
 	c->cb_user = user;
 	if (!c->rb) {
+		if (c->pinned && c->stream_lock < 0 && (r = take_stream(c)))
+			return r;
 		c->rb = ring_buffer__new(c->events_fd, rb_trampoline, c, NULL);
 		if (!c->rb)
 			return -errno;
@@ -469,10 +903,29 @@ int vfs_collector_poll(struct vfs_collector *c, int timeout_ms, vfs_event_cb cb,
 
 int vfs_collector_stream(struct vfs_collector *c, __u32 stream_mask)
 {
-	struct vfs_control ctl = { .stream = VFS_STREAM_DEFAULT | stream_mask };
+	struct vfs_control ctl = { .stream = VFS_STREAM_DEFAULT };
 	__u32 zero = 0;
 
+	/* on a shared set, never take away what another reader asked for */
+	if (c->pinned)
+		bpf_map_lookup_elem(c->control_fd, &zero, &ctl);
+	ctl.stream |= stream_mask;
 	return bpf_map_update_elem(c->control_fd, &zero, &ctl, BPF_ANY) ? -errno : 0;
+}
+
+static __u64 recursion_misses(const struct vfs_collector *c)
+{
+	__u64 n = 0;
+	size_t i;
+
+	for (i = 0; i < c->nprogs; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(c->progs[i], &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
 }
 
 int vfs_collector_drops(const struct vfs_collector *c, __u64 out[VFS_DROP_MAX])
@@ -495,5 +948,6 @@ int vfs_collector_drops(const struct vfs_collector *c, __u64 out[VFS_DROP_MAX])
 			out[k] += vals[i];
 	}
 	free(vals);
+	out[VFS_DROP_RECURSION] += recursion_misses(c);
 	return 0;
 }

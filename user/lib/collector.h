@@ -37,50 +37,88 @@ struct vfs_tier_choice {
 	char reason[192];	/* one sentence a user can act on */
 };
 
+/*
+ * Sharing one set of programs between readers. Private: this reader loads
+ * its own programs and maps (gone when it exits). Pin: load, then pin maps
+ * and links under pin_root so the programs stay attached after this
+ * process exits (a daemon, `vfiostat --pin`). Auto: use the set pinned
+ * under pin_root when there is one (no second copy of the probes), else
+ * load privately. A shared set's counters are readable by every reader;
+ * its event stream has one consumer at a time (see vfs_collector_poll).
+ */
+enum vfs_share { VFS_SHARE_PRIVATE, VFS_SHARE_AUTO, VFS_SHARE_PIN };
+
+#define VFS_PIN_ROOT "/sys/fs/bpf/vfioscope/collectors"
+
 struct vfs_collector_opts {
 	size_t ringbuf_bytes;	/* 0: 1 MiB; a power of two */
 	__u32 map_entries;	/* 0: default per map; else hash map size */
 	bool verbose;		/* libbpf debug output */
 	/* force a tier for a class (tests, --tier): VFS_TIER_NONE = choose */
 	enum vfs_tier force[VFS_CLASS_MAX];
+	enum vfs_share share;
+	const char *pin_root;	/* NULL: VFS_PIN_ROOT */
 };
 
 struct vfs_collector;
 
 /*
- * One family's glue (coll_vfio.c, coll_vdpa.c). open() opens the skeleton,
- * decides each of its classes' tier with vfs_collector_choose() (disabling
- * the other entry points with bpf_program__set_autoload), hands the shared
- * maps over with vfs_collector_share_maps() and sizes its maps; load()
- * loads and attaches. map_fd() finds one of its maps by name. dump() prints
- * its counters for vfiostat.
+ * One program of a family's object: the class it serves on which tier and
+ * what it attaches to. It is loaded when its class's chosen tier is its
+ * tier, or, for bookkeeping programs (@any_of non-zero: a mask of
+ * BIT(class)), when any of those classes is served at all; and only when
+ * its target exists on this kernel.
+ */
+struct vfs_prog_spec {
+	const char *prog;
+	enum vfs_class cls;
+	enum vfs_tier tier;
+	const char *module;	/* where the fentry/kprobe target lives */
+	const char *target;	/* function or tracepoint */
+	__u32 any_of;
+};
+
+#define VFS_CLASS_BIT(c) (1u << (c))
+
+/*
+ * One family's glue (coll_vfio.c, coll_vdpa.c): its BPF object, its
+ * programs, how it chooses its classes' tiers (vfs_collector_choose()),
+ * which hash maps opts.map_entries resizes, and the dump. The collector
+ * core does the rest (open, autoload, share, load, attach, pin).
  */
 struct vfs_family {
 	const char *name;
-	int (*open)(struct vfs_collector *c, void **ctx);
-	int (*load)(struct vfs_collector *c, void *ctx);
-	int (*map_fd)(void *ctx, const char *map);
+	const void *(*elf)(size_t *size);	/* the skeleton's embedded object */
+	void (*choose)(struct vfs_collector *c);
+	const struct vfs_prog_spec *specs;
+	size_t nspecs;
+	const char *const *sized_maps;		/* NULL-terminated */
 	/*
 	 * Print the family's counters as lines of "<what> <names...> <field>
 	 * <value>..." (vfiostat; the tests' comparison format). Names come
-	 * from the *_info maps, never kernel addresses.
+	 * from the *_info maps, never kernel addresses. Maps are found with
+	 * vfs_collector_map_fd().
 	 */
-	void (*dump)(struct vfs_collector *c, void *ctx, FILE *out);
-	void (*destroy)(void *ctx);
+	void (*dump)(struct vfs_collector *c, FILE *out);
 };
 
 extern const struct vfs_family vfs_family_vfio;
 extern const struct vfs_family vfs_family_vdpa;
 
 /*
- * Probe, open, load and attach every family. Returns 0, or -errno with a
- * sentence in @err (e.g. "not root: loading BPF needs CAP_BPF and
- * CAP_PERFMON"). A family whose kernel modules are absent loads with its
- * classes reported unsupported, not as an error.
+ * Probe, open, load and attach every family (or open the pinned set, see
+ * enum vfs_share). Returns 0, or -errno with a sentence in @err (e.g. "not
+ * root: loading BPF needs CAP_BPF and CAP_PERFMON"). A family whose kernel
+ * modules are absent loads with its classes reported unsupported, not as
+ * an error.
  */
 int vfs_collector_open(struct vfs_collector **c, const struct vfs_collector_opts *opts,
 		       char *err, size_t errlen);
 void vfs_collector_close(struct vfs_collector *c);
+/* this reader uses a pinned set (loaded by another process, or pinned by it) */
+bool vfs_collector_shared(const struct vfs_collector *c);
+/* remove the set pinned under @root (NULL: VFS_PIN_ROOT): its programs detach */
+int vfs_collector_unpin(const char *root, char *err, size_t errlen);
 
 const struct vfs_tier_choice *vfs_collector_tier(const struct vfs_collector *c,
 						 enum vfs_class cls);
@@ -90,24 +128,32 @@ void vfs_collector_print_features(const struct vfs_collector *c, FILE *out);
 /* a map of any family by name ("ioctl_stats", "vq_stats", "drops", ...) */
 int vfs_collector_map_fd(const struct vfs_collector *c, const char *map);
 
-/* the stream: @cb gets each event (header first); returns events consumed */
+/*
+ * The stream: @cb gets each event (header first); returns events consumed.
+ * A ring buffer has one consumer: on a shared set, the first reader that
+ * polls holds it (-EBUSY for the others, with the holder in
+ * vfs_collector_stream_holder()).
+ */
 typedef int (*vfs_event_cb)(void *user, const struct vfs_event_hdr *ev, size_t size);
 int vfs_collector_poll(struct vfs_collector *c, int timeout_ms, vfs_event_cb cb, void *user);
 /* stream events of these types too (VFS_STREAM() bits; default: lifecycle) */
 int vfs_collector_stream(struct vfs_collector *c, __u32 stream_mask);
+/* the pid holding a shared set's stream (0: none, or not shared) */
+int vfs_collector_stream_holder(const struct vfs_collector *c);
 
 /* every family's counters, then the drop counters, as lines (vfiostat) */
 void vfs_collector_dump(struct vfs_collector *c, FILE *out);
 
-/* sum of each drop reason over CPUs */
+/*
+ * Sum of each drop reason over CPUs, including the runs of each program
+ * the kernel skipped because a BPF program was already running on the CPU
+ * (VFS_DROP_RECURSION, from the programs' recursion_misses).
+ */
 int vfs_collector_drops(const struct vfs_collector *c, __u64 out[VFS_DROP_MAX]);
 const char *vfs_drop_name(enum vfs_drop d);
 
 /* ---- for the families' glue ---- */
 const struct vfs_collector_opts *vfs_collector_opts(const struct vfs_collector *c);
-struct bpf_object;
-/* reuse the collector's events/drops/control maps in @obj (before load) */
-int vfs_collector_share_maps(struct vfs_collector *c, struct bpf_object *obj);
 /*
  * Record @cls's tier: @tier with @reason (printf-style), unless the user
  * forced another one. Returns the tier that applies.

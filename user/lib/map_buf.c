@@ -55,48 +55,120 @@ static int grow(struct vfs_map_buf *b)
 	return 0;
 }
 
+/* add one entry (per-CPU values folded) */
+static int append(struct vfs_map_buf *b, const void *key, const void *raw, vfs_fold_fn fold)
+{
+	size_t stride = b->raw_size / b->ncpu;
+	char *acc;
+	__u32 w;
+	int cpu, err;
+
+	if (b->n == b->cap && (err = grow(b)))
+		return err;
+	memcpy((char *)b->keys + b->n * b->key_size, key, b->key_size);
+	acc = (char *)b->vals + b->n * b->value_size;
+	if (!percpu(b->type)) {
+		memcpy(acc, raw, b->value_size);
+	} else {
+		memset(acc, 0, b->value_size);
+		for (cpu = 0; cpu < b->ncpu; cpu++) {
+			const char *cv = (const char *)raw + (size_t)cpu * stride;
+
+			if (fold) {
+				fold(acc, cv);
+				continue;
+			}
+			for (w = 0; w + 8 <= b->value_size; w += 8)
+				*(__u64 *)(acc + w) += *(const __u64 *)(cv + w);
+		}
+	}
+	b->n++;
+	return 0;
+}
+
+/* key by key: every kernel, every map type */
+static int read_iter(int fd, struct vfs_map_buf *b, vfs_fold_fn fold)
+{
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, b->next)) {
+		memcpy(b->key, b->next, b->key_size);
+		prev = b->key;
+		if (bpf_map_lookup_elem(fd, b->key, b->raw))
+			continue;	/* deleted meanwhile */
+		if ((err = append(b, b->key, b->raw, fold)))
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * VFS_MAP_BUF_BATCH entries per system call (Linux 5.6+ for hash maps,
+ * 5.7 for arrays). Returns -EOPNOTSUPP, having read nothing, where the
+ * kernel or the map type has no batch lookup.
+ */
+static int read_batch(int fd, struct vfs_map_buf *b, vfs_fold_fn fold)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	bool first = true;
+	__u32 i, count;
+	int err;
+
+	if (!b->bkeys) {
+		size_t tok = b->key_size > 8 ? b->key_size : 8;
+
+		b->bkeys = malloc((size_t)VFS_MAP_BUF_BATCH * b->key_size);
+		b->bvals = malloc((size_t)VFS_MAP_BUF_BATCH * b->raw_size);
+		b->tin = malloc(tok);
+		b->tout = malloc(tok);
+		if (!b->bkeys || !b->bvals || !b->tin || !b->tout)
+			return -ENOMEM;
+	}
+	for (;;) {
+		void *t;
+
+		count = VFS_MAP_BUF_BATCH;
+		err = bpf_map_lookup_batch(fd, first ? NULL : b->tin, b->tout, b->bkeys, b->bvals,
+					   &count, &opts) ? -errno : 0;
+		if (err && err != -ENOENT) {
+			/* not supported here (or a bucket larger than a batch) */
+			if (first && (err == -EINVAL || err == -524 /* ENOTSUPP */ ||
+				      err == -EOPNOTSUPP ||
+				      err == -ENOSPC))
+				return -EOPNOTSUPP;
+			return err;
+		}
+		for (i = 0; i < count; i++)
+			if ((err = append(b, (char *)b->bkeys + (size_t)i * b->key_size,
+					  (char *)b->bvals + (size_t)i * b->raw_size, fold)))
+				return err;
+		if (err == -ENOENT)
+			return 0;
+		t = b->tin;
+		b->tin = b->tout;
+		b->tout = t;
+		first = false;
+	}
+}
+
 int vfs_map_buf_read(int fd, struct vfs_map_buf *b, vfs_fold_fn fold)
 {
-	size_t stride;
-	void *prev = NULL;
-	int cpu, err;
+	int err;
 
 	b->n = 0;
 	if (fd < 0)
 		return fd;
 	if (!b->raw && (err = setup(fd, b)))
 		return err;
-	stride = b->raw_size / b->ncpu;
-	while (!bpf_map_get_next_key(fd, prev, b->next)) {
-		char *acc;
-
-		memcpy(b->key, b->next, b->key_size);
-		prev = b->key;
-		if (bpf_map_lookup_elem(fd, b->key, b->raw))
-			continue;	/* deleted meanwhile */
-		if (b->n == b->cap && (err = grow(b)))
+	if (!b->nobatch) {
+		err = read_batch(fd, b, fold);
+		if (err != -EOPNOTSUPP)
 			return err;
-		memcpy((char *)b->keys + b->n * b->key_size, b->key, b->key_size);
-		acc = (char *)b->vals + b->n * b->value_size;
-		if (!percpu(b->type)) {
-			memcpy(acc, b->raw, b->value_size);
-		} else {
-			memset(acc, 0, b->value_size);
-			for (cpu = 0; cpu < b->ncpu; cpu++) {
-				const char *cv = (char *)b->raw + (size_t)cpu * stride;
-				__u32 w;
-
-				if (fold) {
-					fold(acc, cv);
-					continue;
-				}
-				for (w = 0; w + 8 <= b->value_size; w += 8)
-					*(__u64 *)(acc + w) += *(const __u64 *)(cv + w);
-			}
-		}
-		b->n++;
+		b->nobatch = true;
+		b->n = 0;
 	}
-	return 0;
+	return read_iter(fd, b, fold);
 }
 
 void vfs_map_buf_free(struct vfs_map_buf *b)
@@ -106,5 +178,9 @@ void vfs_map_buf_free(struct vfs_map_buf *b)
 	free(b->raw);
 	free(b->key);
 	free(b->next);
+	free(b->bkeys);
+	free(b->bvals);
+	free(b->tin);
+	free(b->tout);
 	memset(b, 0, sizeof(*b));
 }
