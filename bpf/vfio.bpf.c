@@ -45,7 +45,7 @@ struct mdev_parent___vfs {
 } __attribute__((preserve_access_index));
 
 struct mdev_type___vfs {
-	const char *sysfs_name;
+	struct kobject kobj;	/* named "<parent driver>-<sysfs_name>" */
 	struct mdev_parent___vfs *parent;
 } __attribute__((preserve_access_index));
 
@@ -700,7 +700,9 @@ int BPF_PROG(intx_handler, int irq, void *dev_id)
 static __always_inline void mdev_names(struct vfs_ev_mdev *e, struct mdev_type___vfs *type)
 {
 	vfs_kstr(e->parent, sizeof(e->parent), BPF_CORE_READ(type, parent, dev, kobj.name));
-	vfs_kstr(e->type, sizeof(e->type), BPF_CORE_READ(type, sysfs_name));
+	/* the type's directory name, what an operator writes "create" under
+	 * (and what drivers' tracepoints report), not the bare sysfs_name */
+	vfs_kstr(e->type, sizeof(e->type), BPF_CORE_READ(type, kobj.name));
 }
 
 SEC("fexit/mdev_device_create")

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <criterion/criterion.h>
 #include "identity.h"
 
@@ -84,4 +87,46 @@ Test(identity, libvirt_scopes)
 					 sizeof(name)), -1);
 	cr_expect_eq(vfs_libvirt_vm_name("/machine.slice/machine-qemu\\x2d3\\x2dvm", name,
 					 sizeof(name)), -1);
+}
+
+/* a sysfs image: bus/<bus>/devices/<dev>/driver -> ../../../../bus/<bus>/drivers/<drv> */
+static void fake_dev(const char *root, const char *bus, const char *dev, const char *drv)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/bus/%s/devices/%s%s%s", root, bus, dev,
+		 drv ? " && ln -s ../../../../bus/" : "", drv ? bus : "");
+	if (drv)
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd),
+			 "/drivers/%s %s/bus/%s/devices/%s/driver", drv, root, bus, dev);
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+Test(identity, device_driver_from_sysfs)
+{
+	char root[] = "/tmp/vfs-sysfs-XXXXXX", out[64], cmd[128];
+
+	cr_assert_not_null(mkdtemp(root));
+	fake_dev(root, "pci", "0000:00:03.0", "vfio-pci");
+	fake_dev(root, "mdev", "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001", "mdacc");
+	fake_dev(root, "vdpa", "vduse0", "virtio_vdpa");
+	fake_dev(root, "pci", "0000:00:05.0", NULL);
+
+	cr_expect_eq(vfs_device_driver(root, "0000:00:03.0", out, sizeof(out)), 0);
+	cr_expect_str_eq(out, "vfio-pci");
+	cr_expect_eq(vfs_device_driver(root, "83b8f4f2-509f-382f-3c1e-e6bfe0fa1001", out,
+				       sizeof(out)), 0);
+	cr_expect_str_eq(out, "mdacc");
+	cr_expect_eq(vfs_device_driver(root, "vduse0", out, sizeof(out)), 0);
+	cr_expect_str_eq(out, "virtio_vdpa");
+	/* unbound, unknown, and names that would leave the bus directory */
+	cr_expect_eq(vfs_device_driver(root, "0000:00:05.0", out, sizeof(out)), -ENOENT);
+	cr_expect_str_eq(out, "-");
+	cr_expect_eq(vfs_device_driver(root, "0000:00:09.0", out, sizeof(out)), -ENOENT);
+	cr_expect_eq(vfs_device_driver(root, "..", out, sizeof(out)), -ENOENT);
+	cr_expect_eq(vfs_device_driver(root, "../../pci/devices/0000:00:03.0", out, sizeof(out)),
+		     -ENOENT);
+	cr_expect_eq(vfs_device_driver(root, "", out, sizeof(out)), -ENOENT);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	cr_assert_eq(system(cmd), 0);
 }

@@ -234,9 +234,13 @@ static void vfio_dump(struct vfs_collector *c, FILE *out)
 	for (i = 0; i < objs.n; i++) {
 		struct vfs_obj_info *oi = &on.vals[i];
 
-		fprintf(out, "obj %s kind %s group %u owner %u\n",
-			obj_name(&on, on.keys[i], b1, sizeof(b1)), vfio_fd_kind_name(oi->kind),
-			oi->group_id, oi->owner_tgid);
+		char drv[64] = "-";
+
+		obj_name(&on, on.keys[i], b1, sizeof(b1));
+		if (oi->kind == VFS_FD_DEVICE)
+			vfs_device_driver(NULL, b1, drv, sizeof(drv));
+		fprintf(out, "obj %s kind %s group %u owner %u driver %s\n", b1,
+			vfio_fd_kind_name(oi->kind), oi->group_id, oi->owner_tgid, drv);
 	}
 
 	vfs_map_snapshot_fold(vfs_collector_map_fd(c, "ioctl_stats"), &cmds, vfs_cmd_val_fold);

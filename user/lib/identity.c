@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "identity.h"
 
 /* copy an option value up to an unescaped ',' (QEMU writes ',' as ",,") */
@@ -143,4 +146,28 @@ const char *vfs_name_source_str(enum vfs_name_source s)
 	case VFS_NAME_LIBVIRT: return "libvirt";
 	default: return "comm";
 	}
+}
+
+int vfs_device_driver(const char *sysfs, const char *name, char *out, size_t outlen)
+{
+	static const char *const buses[] = { "pci", "mdev", "vdpa" };
+	char path[PATH_MAX], link[PATH_MAX];
+	size_t i;
+	ssize_t n;
+
+	snprintf(out, outlen, "-");
+	/* a name is one path component: never walk out of the bus directory */
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -ENOENT;
+	for (i = 0; i < sizeof(buses) / sizeof(buses[0]); i++) {
+		snprintf(path, sizeof(path), "%s/bus/%s/devices/%s/driver", sysfs ?: "/sys",
+			 buses[i], name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		snprintf(out, outlen, "%s", strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+		return 0;
+	}
+	return -ENOENT;
 }

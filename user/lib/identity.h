@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Who a VM is: its name, from what the host knows about the process. */
+/*
+ * Who a VM is: its name, from what the host knows about the process; and
+ * which driver a device is bound to.
+ */
 #ifndef VFIOSCOPE_IDENTITY_H
 #define VFIOSCOPE_IDENTITY_H
 
@@ -30,5 +33,13 @@ enum vfs_name_source { VFS_NAME_QEMU, VFS_NAME_LIBVIRT, VFS_NAME_COMM };
  */
 enum vfs_name_source vfs_vm_name(pid_t pid, const char *comm, char *out, size_t outlen);
 const char *vfs_name_source_str(enum vfs_name_source s);
+
+/*
+ * The driver bound to device @name (a PCI address, an mdev UUID, a vDPA
+ * device name) under @sysfs (NULL: "/sys"): the last component of
+ * <sysfs>/bus/{pci,mdev,vdpa}/devices/<name>/driver. 0, or -ENOENT with
+ * "-" in @out when no bus has the device or it has no driver.
+ */
+int vfs_device_driver(const char *sysfs, const char *name, char *out, size_t outlen);
 
 #endif

@@ -56,6 +56,9 @@ echo "export VFIOSCOPE_KERNEL=$KERNEL" >> "$RUNDIR/env"
 APPEND="console=ttyS0 quiet panic=-1 intel_iommu=on"
 APPEND+=" vfioscope.repo=$REPO vfioscope.modtree=$MODTREE"
 [ $SHELL_MODE = 1 ] || APPEND+=" vfioscope.run=$RUNDIR"
+# a scenario that needs another kernel command line says so in a header
+# line, e.g. "# vm-append: lsm=capability,yama" (a kernel without BPF LSM)
+[ $SHELL_MODE = 1 ] || APPEND+=" $(sed -n 's/^# vm-append: //p' "$SCRIPT" | head -1)"
 
 QEMU=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel "$ACCEL" -cpu max
 	-m "${VM_MEM:-3072}" -smp 2 -nodefaults -display none -no-reboot

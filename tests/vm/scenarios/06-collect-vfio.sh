@@ -58,6 +58,13 @@ for idx in 0 7; do
 	got=$(awk -v d=$EDU_BDF -v i=$idx '/^end / { f = 1; next } f && $1 == "region" && $2 == d && $3 == i { print $5, $7, $9, $11, $13 }' $O/stat.txt)
 	expect_eq "edu region $idx reads writes rbytes wbytes mmaps" "$got" "$want"
 done
+# identity: each device with its IOMMU group and the driver it is bound to
+for bdf in $EDU_BDF $EDU2_BDF; do
+	want="group $(basename $(readlink /sys/bus/pci/devices/$bdf/iommu_group)) owner"
+	line=$(awk -v d=$bdf '/^end / { f = 1; next } f && $1 == "obj" && $2 == d' $O/stat.txt | head -1)
+	echo "$line" | grep -q "kind device $want [0-9]* driver vfio-pci$" ||
+		fail "identity of $bdf: '$line' (want $want ... driver vfio-pci)"
+done
 grep -q '^drops ringbuf_full 0$' $O/stat.txt || fail "events were lost: $(grep ^drops $O/stat.txt)"
 [ -z "$(awk '$1 == "drops" && $3 != 0' $O/stat.txt)" ] || fail "drops: $(awk '$1 == "drops" && $3 != 0' $O/stat.txt)"
 echo "VFIO collectors equal the exercisers' account"
