@@ -7,11 +7,33 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "event_fmt.h"
 #include "identity.h"
+#include "migmodel.h"
+#include "vfio_ioctl.h"
 #include "map_iter.h"
 #include "stats.h"
 
-static const char *const view_names[VFS_VIEW_MAX] = { "vms", "devices" };
+static const char *const view_names[VFS_VIEW_MAX] = {
+	"vms", "devices", "queues", "migrations", "events"
+};
+
+const char *const vfs_model_map_names[VFS_IN_MAX] = {
+	[VFS_IN_IOCTL] = "ioctl_stats", [VFS_IN_VM] = "vm_stats", [VFS_IN_VMINFO] = "vm_info",
+	[VFS_IN_OBJ] = "obj_info", [VFS_IN_REGION] = "region_stats", [VFS_IN_VQ] = "vq_stats",
+	[VFS_IN_VDPA] = "vdpa_info", [VFS_IN_ERRNO] = "ioctl_errno",
+};
+
+const __u32 vfs_model_map_sizes[VFS_IN_MAX][2] = {
+	[VFS_IN_IOCTL] = { sizeof(struct vfs_cmd_key), sizeof(struct vfs_cmd_val) },
+	[VFS_IN_VM] = { sizeof(__u32), sizeof(struct vfs_vm_val) },
+	[VFS_IN_VMINFO] = { sizeof(__u32), sizeof(struct vfs_vm_info) },
+	[VFS_IN_OBJ] = { sizeof(__u64), sizeof(struct vfs_obj_info) },
+	[VFS_IN_REGION] = { sizeof(struct vfs_region_key), sizeof(struct vfs_region_val) },
+	[VFS_IN_VQ] = { sizeof(struct vfs_vq_key), sizeof(struct vfs_vq_val) },
+	[VFS_IN_VDPA] = { sizeof(__u64), sizeof(struct vfs_vdpa_info) },
+	[VFS_IN_ERRNO] = { sizeof(struct vfs_errno_key), sizeof(__u64) },
+};
 
 const char *vfs_view_name(enum vfs_view v)
 {
@@ -30,24 +52,42 @@ int vfs_view_parse(const char *s, enum vfs_view *v)
 	return -1;
 }
 
+static void proc_namer(void *user, __u32 pid, const char *comm, char *out, size_t len)
+{
+	vfs_vm_name((pid_t)pid, comm, out, len);
+}
+
+static void table_init(struct vfs_table *t, const struct vfs_field *f, size_t n, const char *key)
+{
+	int i = vfs_field_find(f, n, key);
+
+	*t = (struct vfs_table){ .fields = f, .nfields = n, .sort = i < 0 ? 0 : i };
+	t->desc = f[t->sort].sort_desc;
+}
+
+void vfs_model_attach(struct vfs_model *m, struct vfs_collector *c)
+{
+	int i;
+
+	m->c = c;
+	for (i = 0; i < VFS_IN_MAX; i++)
+		m->fd[i] = c ? vfs_collector_map_fd(c, vfs_model_map_names[i]) : -1;
+}
+
 int vfs_model_init(struct vfs_model *m, struct vfs_collector *c)
 {
 	memset(m, 0, sizeof(*m));
-	m->c = c;
-	m->fd_ioctl = vfs_collector_map_fd(c, "ioctl_stats");
-	m->fd_vm = vfs_collector_map_fd(c, "vm_stats");
-	m->fd_vminfo = vfs_collector_map_fd(c, "vm_info");
-	m->fd_obj = vfs_collector_map_fd(c, "obj_info");
-	m->fd_region = vfs_collector_map_fd(c, "region_stats");
-	m->fd_vq = vfs_collector_map_fd(c, "vq_stats");
-	m->fd_vdpa = vfs_collector_map_fd(c, "vdpa_info");
+	vfs_model_attach(m, c);
 	m->page_size = sysconf(_SC_PAGESIZE);
-	m->view[VFS_VIEW_VMS] = (struct vfs_table){
-		.fields = vfs_vm_fields, .nfields = vfs_vm_nfields,
-		.sort = vfs_field_find(vfs_vm_fields, vfs_vm_nfields, "ioctls"), .desc = true };
-	m->view[VFS_VIEW_DEVICES] = (struct vfs_table){
-		.fields = vfs_dev_fields, .nfields = vfs_dev_nfields,
-		.sort = vfs_field_find(vfs_dev_fields, vfs_dev_nfields, "ioctls"), .desc = true };
+	m->namer = proc_namer;
+	m->mm = vfs_migmodel_new();
+	if (!m->mm)
+		return -ENOMEM;
+	table_init(&m->view[VFS_VIEW_VMS], vfs_vm_fields, vfs_vm_nfields, "ioctls");
+	table_init(&m->view[VFS_VIEW_DEVICES], vfs_dev_fields, vfs_dev_nfields, "ioctls");
+	table_init(&m->view[VFS_VIEW_QUEUES], vfs_vq_fields, vfs_vq_nfields, "kicks");
+	table_init(&m->view[VFS_VIEW_MIGRATIONS], vfs_mig_fields, vfs_mig_nfields, "device");
+	table_init(&m->view[VFS_VIEW_EVENTS], vfs_event_fields, vfs_event_nfields, "seq");
 	return 0;
 }
 
@@ -55,15 +95,13 @@ void vfs_model_free(struct vfs_model *m)
 {
 	int i;
 
-	vfs_map_buf_free(&m->ioctl);
-	vfs_map_buf_free(&m->vm);
-	vfs_map_buf_free(&m->vminfo);
-	vfs_map_buf_free(&m->obj);
-	vfs_map_buf_free(&m->region);
-	vfs_map_buf_free(&m->vq);
-	vfs_map_buf_free(&m->vdpa);
+	for (i = 0; i < VFS_IN_MAX; i++)
+		vfs_map_buf_free(&m->map[i]);
 	free(m->vms);
 	free(m->devs);
+	free(m->vqs);
+	free(m->migs);
+	vfs_migmodel_free(m->mm);
 	for (i = 0; i < VFS_VIEW_MAX; i++)
 		free(m->view[i].rows);
 	memset(m, 0, sizeof(*m));
@@ -128,7 +166,7 @@ static void vm_reset(struct vfs_vm_row *r, __u64 pid, __u64 first_ns, const char
 	r->pid = pid;
 	r->first_ns = first_ns;
 	snprintf(r->comm, sizeof(r->comm), "%s", comm);
-	vfs_vm_name((pid_t)pid, comm, r->name, sizeof(r->name));
+	m->namer(m->namer_user, (__u32)pid, comm, r->name, sizeof(r->name));
 	m->names_resolved++;
 	/* after the first frame a new key's counters were 0 at the last one */
 	r->has_prev = m->frame > 1;
@@ -192,26 +230,303 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int read_maps(struct vfs_model *m)
+/* the fold of each map's per-CPU values (NULL: not per-CPU) */
+static vfs_fold_fn const folds[VFS_IN_MAX] = { [VFS_IN_IOCTL] = vfs_cmd_val_fold };
+
+int vfs_model_read(struct vfs_model *m)
 {
-	int err = 0, e;
+	int err = 0, e, i;
 
 	/* a family whose modules are absent has no maps: an empty table */
-	if (m->fd_ioctl >= 0 && (e = vfs_map_buf_read(m->fd_ioctl, &m->ioctl, vfs_cmd_val_fold)))
-		err = e;
-	if (m->fd_vm >= 0 && (e = vfs_map_buf_read(m->fd_vm, &m->vm, NULL)))
-		err = e;
-	if (m->fd_vminfo >= 0 && (e = vfs_map_buf_read(m->fd_vminfo, &m->vminfo, NULL)))
-		err = e;
-	if (m->fd_obj >= 0 && (e = vfs_map_buf_read(m->fd_obj, &m->obj, NULL)))
-		err = e;
-	if (m->fd_region >= 0 && (e = vfs_map_buf_read(m->fd_region, &m->region, NULL)))
-		err = e;
-	if (m->fd_vq >= 0 && (e = vfs_map_buf_read(m->fd_vq, &m->vq, NULL)))
-		err = e;
-	if (m->fd_vdpa >= 0 && (e = vfs_map_buf_read(m->fd_vdpa, &m->vdpa, NULL)))
-		err = e;
+	for (i = 0; i < VFS_IN_MAX; i++)
+		if (m->fd[i] >= 0 && (e = vfs_map_buf_read(m->fd[i], &m->map[i], folds[i])))
+			err = e;
 	return err;
+}
+
+static struct vfs_vq_row *vq_get(struct vfs_model *m, __u64 obj, __u64 qid)
+{
+	size_t lo = 0, hi = m->nvqs;
+	struct vfs_vq_row *q;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->vqs[mid].obj < obj || (m->vqs[mid].obj == obj && m->vqs[mid].qid < qid))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < m->nvqs && m->vqs[lo].obj == obj && m->vqs[lo].qid == qid)
+		return &m->vqs[lo];
+	if (grow((void **)&m->vqs, &m->capvqs, m->nvqs + 1, sizeof(*m->vqs)))
+		return NULL;
+	memmove(&m->vqs[lo + 1], &m->vqs[lo], (m->nvqs - lo) * sizeof(*m->vqs));
+	m->nvqs++;
+	q = &m->vqs[lo];
+	memset(q, 0, sizeof(*q));
+	q->obj = obj;
+	q->qid = qid;
+	q->has_prev = m->frame > 1;
+	return q;
+}
+
+static int view_fill(struct vfs_table *t, void *rows, size_t n, size_t size)
+{
+	size_t i;
+
+	if (grow((void **)&t->rows, &t->cap, n, sizeof(void *)))
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		t->rows[i] = (char *)rows + i * size;
+	t->n = n;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static const char *obj_namer(void *user, __u64 obj)
+{
+	struct vfs_dev_row *d = dev_find(user, obj);
+
+	return d ? d->name : NULL;
+}
+
+static struct vfs_event_row *event_add(struct vfs_model *m, __u64 ts_ns, __s64 pid,
+				       const char *comm)
+{
+	struct vfs_event_row *e = &m->events[m->nevents % VFS_MODEL_EVENTS];
+
+	memset(e, 0, sizeof(*e));
+	e->seq = m->nevents++;
+	e->ts_ns = ts_ns;
+	e->pid = pid;
+	snprintf(e->comm, sizeof(e->comm), "%s", comm);
+	return e;
+}
+
+int vfs_model_event(struct vfs_model *m, const struct vfs_event_hdr *ev, size_t size)
+{
+	struct vfs_event_row *e;
+	struct vfs_mm_event me;
+	char comm[VFS_COMM_LEN + 1];
+
+	if (size < sizeof(*ev))
+		return 0;
+	cstr(comm, sizeof(comm), ev->comm, sizeof(ev->comm));
+	e = event_add(m, ev->ts_ns, ev->tgid, comm);
+	if (vfs_event_text(ev, size, obj_namer, m, e->text, sizeof(e->text)) < 0)
+		snprintf(e->text, sizeof(e->text), "unknown event type %u (%zu bytes)",
+			 ev->type, size);
+	if (vfs_mm_event_from_raw(ev, size, &me) == 1 && vfs_migmodel_feed(m->mm, &me))
+		return -ENOMEM;
+	return 0;
+}
+
+void vfs_model_lost(struct vfs_model *m, __u64 lost)
+{
+	struct vfs_event_row *e;
+
+	if (lost <= m->lost)
+		return;
+	e = event_add(m, m->ts_ns, -1, "-");
+	snprintf(e->text, sizeof(e->text), "lost %llu events (ring buffer full), %llu in all",
+		 (unsigned long long)(lost - m->lost), (unsigned long long)lost);
+	m->lost = lost;
+}
+
+static void events_view(struct vfs_model *m)
+{
+	struct vfs_table *t = &m->view[VFS_VIEW_EVENTS];
+	__u64 n = m->nevents < VFS_MODEL_EVENTS ? m->nevents : VFS_MODEL_EVENTS, i;
+
+	if (!t->rows && grow((void **)&t->rows, &t->cap, VFS_MODEL_EVENTS, sizeof(void *)))
+		return;
+	for (i = 0; i < n; i++) {
+		struct vfs_event_row *e = &m->events[(m->nevents - n + i) % VFS_MODEL_EVENTS];
+
+		e->age_ns = m->ts_ns > e->ts_ns ? m->ts_ns - e->ts_ns : 0;
+		t->rows[i] = e;
+	}
+	t->n = n;
+}
+
+/* ---------------------------------------------------------------- migrations */
+
+static struct vfs_mig_row *mig_row(struct vfs_model *m, const char *dev, const char *role)
+{
+	struct vfs_mig_row *r;
+	size_t i;
+
+	for (i = 0; i < m->nmigs; i++)
+		if (!strcmp(m->migs[i].device, dev) && !strcmp(m->migs[i].role, role))
+			return &m->migs[i];
+	if (grow((void **)&m->migs, &m->capmigs, m->nmigs + 1, sizeof(*m->migs)))
+		return NULL;
+	r = &m->migs[m->nmigs++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->device, sizeof(r->device), "%s", dev);
+	snprintf(r->role, sizeof(r->role), "%s", role);
+	return r;
+}
+
+/* the figures of the pair @s belongs to, once its migration is complete */
+static const struct vfs_mm_pair *mig_pair(const struct vfs_mm_session *s)
+{
+	size_t i;
+
+	if (!s->mig || !s->mig->emitted)
+		return NULL;
+	for (i = 0; i < s->mig->npairs; i++)
+		if (s->mig->pairs[i].src == s || s->mig->pairs[i].dst == s)
+			return &s->mig->pairs[i];
+	return NULL;
+}
+
+/* one row per device and role: its newest session (sessions come oldest first) */
+static int mig_rows(struct vfs_model *m)
+{
+	const struct vfs_mm_session *s;
+	size_t i;
+
+	while (vfs_migmodel_next(m->mm, false))
+		m->migrations_done++;
+	for (i = 0; i < m->nmigs; i++)
+		m->migs[i].sessions = 0;
+	for (i = 0; (s = vfs_migmodel_session(m->mm, i)); i++) {
+		const struct vfs_mm_pair *p = mig_pair(s);
+		const struct vfs_mm_arc *a = s->narcs ? &s->arcs[s->narcs - 1] : NULL;
+		struct vfs_mig_row *r = mig_row(m, s->dev, vfs_mm_role_name(s->role));
+		struct vfs_vm_row *o = vm_find(m, s->pid);
+		__u64 sessions;
+
+		if (!r)
+			return -ENOMEM;
+		sessions = r->sessions + 1;
+		memset(&r->vm, 0, sizeof(*r) - offsetof(struct vfs_mig_row, vm));
+		r->sessions = sessions;
+		snprintf(r->vm, sizeof(r->vm), "%s", o ? o->name : s->comm);
+		r->pid = s->pid;
+		snprintf(r->status, sizeof(r->status), "%s", vfs_mm_status_name(s->status));
+		r->arcs = s->narcs;
+		r->err = s->err > 0 ? s->err : -1;
+		r->bytes = s->role == VFS_MM_DEST ? s->bytes_written : s->bytes_read;
+		if (a) {
+			snprintf(r->phase, sizeof(r->phase), "%s",
+				 a->ret < 0 ? "FAILED" : vfs_mig_state_name(a->to));
+			snprintf(r->last_arc, sizeof(r->last_arc), "%s>%s",
+				 vfs_mig_state_name(a->from), vfs_mig_state_name(a->to));
+			r->last_arc_ns = a->end_ns > a->start_ns ? a->end_ns - a->start_ns : 0;
+		} else {
+			snprintf(r->phase, sizeof(r->phase), "-");
+			snprintf(r->last_arc, sizeof(r->last_arc), "-");
+		}
+		if (p) {
+			r->stop_copy_ns = p->stop_copy_ns;
+			r->resume_ns = p->resume_ns;
+			if (p->has_downtime) {
+				r->transfer_ns = p->transfer_ns;
+				r->downtime_ns = p->downtime_ns;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- drill-down */
+
+static void drill_cmd(struct vfs_drill *d, const struct vfs_cmd_key *k,
+		      const struct vfs_cmd_val *v)
+{
+	struct vfs_drill_cmd *c = NULL;
+	size_t i;
+
+	for (i = 0; i < d->ncmd; i++)
+		if (d->cmd[i].kind == k->kind && d->cmd[i].cmd == k->cmd)
+			c = &d->cmd[i];
+	if (!c) {
+		if (d->ncmd == VFS_DRILL_MAX) {
+			d->truncated = true;
+			return;
+		}
+		c = &d->cmd[d->ncmd++];
+		memset(c, 0, sizeof(*c));
+		c->kind = k->kind;
+		c->cmd = k->cmd;
+	}
+	c->count += v->count;
+	c->errors += v->errors;
+	c->lat_sum_ns += v->lat_sum_ns;
+	if (v->lat_max_ns > c->lat_max_ns)
+		c->lat_max_ns = v->lat_max_ns;
+	for (i = 0; i < VFS_HIST_SLOTS; i++)
+		c->hist[i] += v->hist[i];
+}
+
+static void drill_errno(struct vfs_drill *d, const struct vfs_errno_key *k, __u64 n)
+{
+	struct vfs_drill_errno *e = NULL;
+	size_t i;
+
+	for (i = 0; i < d->nerr; i++)
+		if (d->err[i].kind == k->kind && d->err[i].cmd == k->cmd && d->err[i].err == k->err)
+			e = &d->err[i];
+	if (!e) {
+		if (d->nerr == VFS_DRILL_MAX) {
+			d->truncated = true;
+			return;
+		}
+		e = &d->err[d->nerr++];
+		*e = (struct vfs_drill_errno){ .kind = k->kind, .cmd = k->cmd, .err = k->err };
+	}
+	e->count += n;
+}
+
+static int cmp_drill_cmd(const void *a, const void *b)
+{
+	const struct vfs_drill_cmd *x = a, *y = b;
+	int r = vfs_cmp_u64(y->count, x->count);
+
+	return r ? r : vfs_cmp_u64(x->cmd, y->cmd);
+}
+
+static int cmp_drill_errno(const void *a, const void *b)
+{
+	const struct vfs_drill_errno *x = a, *y = b;
+	int r = vfs_cmp_u64(y->count, x->count);
+
+	return r ? r : vfs_cmp_u64(x->err, y->err);
+}
+
+bool vfs_model_drill(const struct vfs_model *m, enum vfs_view v, const void *row,
+		     struct vfs_drill *out)
+{
+	const struct vfs_map_buf *ib = &m->map[VFS_IN_IOCTL], *eb = &m->map[VFS_IN_ERRNO];
+	__u64 pid = 0, obj = 0;
+	size_t i;
+
+	if (v == VFS_VIEW_VMS)
+		pid = ((const struct vfs_vm_row *)row)->pid;
+	else if (v == VFS_VIEW_DEVICES)
+		obj = ((const struct vfs_dev_row *)row)->obj;
+	else
+		return false;
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < ib->n; i++) {
+		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(ib, struct vfs_cmd_key, i);
+
+		if (pid ? k->tgid == pid : (k->kind == VFS_FD_DEVICE && k->obj == obj))
+			drill_cmd(out, k, VFS_MAP_BUF_VAL(ib, struct vfs_cmd_val, i));
+	}
+	for (i = 0; eb->key_size == sizeof(struct vfs_errno_key) && i < eb->n; i++) {
+		const struct vfs_errno_key *k = VFS_MAP_BUF_KEY(eb, struct vfs_errno_key, i);
+
+		if (pid ? k->tgid == pid : (k->kind == VFS_FD_DEVICE && k->obj == obj))
+			drill_errno(out, k, *VFS_MAP_BUF_VAL(eb, __u64, i));
+	}
+	qsort(out->cmd, out->ncmd, sizeof(out->cmd[0]), cmp_drill_cmd);
+	qsort(out->err, out->nerr, sizeof(out->err[0]), cmp_drill_errno);
+	return true;
 }
 
 static void vm_clear(struct vfs_vm_row *r)
@@ -235,27 +550,28 @@ static double rate(bool has_prev, __u64 prev, __u64 cur, __u64 dt)
 	return has_prev ? vfs_rate(prev, cur, dt) : NAN;
 }
 
-int vfs_model_update(struct vfs_model *m)
+int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 {
-	__u64 ts = now_ns();
 	size_t i, j;
-	int err, v;
+	int v;
 
-	err = read_maps(m);
-	if (err)
-		return err;
-	m->dt_ns = m->frame ? ts - m->ts_ns : 0;
+	m->dt_ns = m->frame && ts > m->ts_ns ? ts - m->ts_ns : 0;
 	m->ts_ns = ts;
+	m->rt_ns = rt;
 	m->frame++;
 	for (i = 0; i < m->nvms; i++)
 		vm_clear(&m->vms[i]);
 	for (i = 0; i < m->ndevs; i++)
 		dev_clear(&m->devs[i]);
+	for (i = 0; i < m->nvqs; i++) {
+		m->vqs[i].kicks = m->vqs[i].calls = 0;
+		m->vqs[i].seen = false;
+	}
 
 	/* who the VMs are, then every VM that counted something */
-	for (i = 0; i < m->vminfo.n; i++) {
-		__u32 pid = *VFS_MAP_BUF_KEY(&m->vminfo, __u32, i);
-		const struct vfs_vm_info *vi = VFS_MAP_BUF_VAL(&m->vminfo, struct vfs_vm_info, i);
+	for (i = 0; i < m->map[VFS_IN_VMINFO].n; i++) {
+		__u32 pid = *VFS_MAP_BUF_KEY(&m->map[VFS_IN_VMINFO], __u32, i);
+		const struct vfs_vm_info *vi = VFS_MAP_BUF_VAL(&m->map[VFS_IN_VMINFO], struct vfs_vm_info, i);
 		char comm[VFS_COMM_LEN + 1];
 		struct vfs_vm_row *r;
 
@@ -266,15 +582,15 @@ int vfs_model_update(struct vfs_model *m)
 		r->seen = true;
 		r->pinned_bytes = vi->locked_pages * (__u64)m->page_size;
 	}
-	for (i = 0; i < m->ioctl.n; i++) {
-		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(&m->ioctl, struct vfs_cmd_key, i);
+	for (i = 0; i < m->map[VFS_IN_IOCTL].n; i++) {
+		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_IOCTL], struct vfs_cmd_key, i);
 
 		if (!vm_find(m, k->tgid) && !vm_get(m, k->tgid, 0, "?"))
 			return -ENOMEM;
 	}
-	for (i = 0; i < m->vm.n; i++) {
-		__u32 pid = *VFS_MAP_BUF_KEY(&m->vm, __u32, i);
-		const struct vfs_vm_val *vv = VFS_MAP_BUF_VAL(&m->vm, struct vfs_vm_val, i);
+	for (i = 0; i < m->map[VFS_IN_VM].n; i++) {
+		__u32 pid = *VFS_MAP_BUF_KEY(&m->map[VFS_IN_VM], __u32, i);
+		const struct vfs_vm_val *vv = VFS_MAP_BUF_VAL(&m->map[VFS_IN_VM], struct vfs_vm_val, i);
 		struct vfs_vm_row *r = vm_find(m, pid);
 
 		if (!r && !(r = vm_get(m, pid, 0, "?")))
@@ -289,9 +605,9 @@ int vfs_model_update(struct vfs_model *m)
 	}
 
 	/* the devices: VFIO devices from obj_info, vDPA devices from vdpa_info */
-	for (i = 0; i < m->obj.n; i++) {
-		__u64 obj = *VFS_MAP_BUF_KEY(&m->obj, __u64, i);
-		const struct vfs_obj_info *oi = VFS_MAP_BUF_VAL(&m->obj, struct vfs_obj_info, i);
+	for (i = 0; i < m->map[VFS_IN_OBJ].n; i++) {
+		__u64 obj = *VFS_MAP_BUF_KEY(&m->map[VFS_IN_OBJ], __u64, i);
+		const struct vfs_obj_info *oi = VFS_MAP_BUF_VAL(&m->map[VFS_IN_OBJ], struct vfs_obj_info, i);
 		struct vfs_dev_row *r;
 		struct vfs_vm_row *o;
 
@@ -309,9 +625,9 @@ int vfs_model_update(struct vfs_model *m)
 		if (o)
 			o->devices++;
 	}
-	for (i = 0; i < m->vdpa.n; i++) {
-		__u64 obj = *VFS_MAP_BUF_KEY(&m->vdpa, __u64, i);
-		const struct vfs_vdpa_info *di = VFS_MAP_BUF_VAL(&m->vdpa, struct vfs_vdpa_info, i);
+	for (i = 0; i < m->map[VFS_IN_VDPA].n; i++) {
+		__u64 obj = *VFS_MAP_BUF_KEY(&m->map[VFS_IN_VDPA], __u64, i);
+		const struct vfs_vdpa_info *di = VFS_MAP_BUF_VAL(&m->map[VFS_IN_VDPA], struct vfs_vdpa_info, i);
 		struct vfs_dev_row *r;
 		struct vfs_vm_row *o;
 
@@ -329,9 +645,9 @@ int vfs_model_update(struct vfs_model *m)
 	}
 
 	/* counters onto rows */
-	for (i = 0; i < m->ioctl.n; i++) {
-		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(&m->ioctl, struct vfs_cmd_key, i);
-		const struct vfs_cmd_val *cv = VFS_MAP_BUF_VAL(&m->ioctl, struct vfs_cmd_val, i);
+	for (i = 0; i < m->map[VFS_IN_IOCTL].n; i++) {
+		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_IOCTL], struct vfs_cmd_key, i);
+		const struct vfs_cmd_val *cv = VFS_MAP_BUF_VAL(&m->map[VFS_IN_IOCTL], struct vfs_cmd_val, i);
 		struct vfs_vm_row *r = vm_find(m, k->tgid);
 		struct vfs_dev_row *d = k->kind == VFS_FD_DEVICE ? dev_find(m, k->obj) : NULL;
 
@@ -347,20 +663,31 @@ int vfs_model_update(struct vfs_model *m)
 				d->hist[j] += cv->hist[j];
 		}
 	}
-	for (i = 0; i < m->region.n; i++) {
-		const struct vfs_region_key *k = VFS_MAP_BUF_KEY(&m->region, struct vfs_region_key, i);
-		const struct vfs_region_val *rv = VFS_MAP_BUF_VAL(&m->region, struct vfs_region_val, i);
+	for (i = 0; i < m->map[VFS_IN_REGION].n; i++) {
+		const struct vfs_region_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_REGION], struct vfs_region_key, i);
+		const struct vfs_region_val *rv = VFS_MAP_BUF_VAL(&m->map[VFS_IN_REGION], struct vfs_region_val, i);
 		struct vfs_dev_row *d = dev_find(m, k->obj);
 
 		if (d)
 			d->region_accesses += rv->reads + rv->writes + rv->mmaps;
 	}
-	for (i = 0; i < m->vq.n; i++) {
-		const struct vfs_vq_key *k = VFS_MAP_BUF_KEY(&m->vq, struct vfs_vq_key, i);
-		const struct vfs_vq_val *qv = VFS_MAP_BUF_VAL(&m->vq, struct vfs_vq_val, i);
+	for (i = 0; i < m->map[VFS_IN_VQ].n; i++) {
+		const struct vfs_vq_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_VQ], struct vfs_vq_key, i);
+		const struct vfs_vq_val *qv = VFS_MAP_BUF_VAL(&m->map[VFS_IN_VQ], struct vfs_vq_val, i);
 		struct vfs_dev_row *d = dev_find(m, k->obj);
 		struct vfs_vm_row *r;
 
+		struct vfs_vq_row *q = vq_get(m, k->obj, k->qid);
+
+		if (!q)
+			return -ENOMEM;
+		q->seen = true;
+		q->kicks += qv->kicks;
+		q->calls += qv->calls;
+		snprintf(q->path, sizeof(q->path), "%s", k->path == VFS_VDPA_PATH_VHOST ? "vhost" :
+			 k->path == VFS_VDPA_PATH_VIRTIO ? "virtio" : "?");
+		snprintf(q->device, sizeof(q->device), "%s", d ? d->name : "?");
+		snprintf(q->owner, sizeof(q->owner), "%s", d ? d->owner : "-");
 		if (!d)
 			continue;
 		d->kicks += qv->kicks;
@@ -377,6 +704,21 @@ int vfs_model_update(struct vfs_model *m)
 		if (m->devs[i].seen)
 			m->devs[j++] = m->devs[i];
 	m->ndevs = j;
+	for (i = j = 0; i < m->nvqs; i++)
+		if (m->vqs[i].seen)
+			m->vqs[j++] = m->vqs[i];
+	m->nvqs = j;
+	for (i = 0; i < m->nvqs; i++) {
+		struct vfs_vq_row *q = &m->vqs[i];
+
+		q->kick_rate = rate(q->has_prev, q->prev.kicks, q->kicks, m->dt_ns);
+		q->call_rate = rate(q->has_prev, q->prev.calls, q->calls, m->dt_ns);
+		q->prev.kicks = q->kicks;
+		q->prev.calls = q->calls;
+		q->has_prev = true;
+	}
+	if (mig_rows(m))
+		return -ENOMEM;
 	for (i = 0; i < m->nvms; i++) {
 		struct vfs_vm_row *r = &m->vms[i];
 
@@ -406,20 +748,28 @@ int vfs_model_update(struct vfs_model *m)
 	}
 
 	/* the views */
-	if (grow((void **)&m->view[VFS_VIEW_VMS].rows, &m->view[VFS_VIEW_VMS].cap, m->nvms,
-		 sizeof(void *)) ||
-	    grow((void **)&m->view[VFS_VIEW_DEVICES].rows, &m->view[VFS_VIEW_DEVICES].cap,
-		 m->ndevs, sizeof(void *)))
+	if (view_fill(&m->view[VFS_VIEW_VMS], m->vms, m->nvms, sizeof(*m->vms)) ||
+	    view_fill(&m->view[VFS_VIEW_DEVICES], m->devs, m->ndevs, sizeof(*m->devs)) ||
+	    view_fill(&m->view[VFS_VIEW_QUEUES], m->vqs, m->nvqs, sizeof(*m->vqs)) ||
+	    view_fill(&m->view[VFS_VIEW_MIGRATIONS], m->migs, m->nmigs, sizeof(*m->migs)))
 		return -ENOMEM;
-	for (i = 0; i < m->nvms; i++)
-		m->view[VFS_VIEW_VMS].rows[i] = &m->vms[i];
-	m->view[VFS_VIEW_VMS].n = m->nvms;
-	for (i = 0; i < m->ndevs; i++)
-		m->view[VFS_VIEW_DEVICES].rows[i] = &m->devs[i];
-	m->view[VFS_VIEW_DEVICES].n = m->ndevs;
+	events_view(m);
 	for (v = 0; v < VFS_VIEW_MAX; v++)
 		vfs_model_sort(m, v);
 	return 0;
+}
+
+int vfs_model_update(struct vfs_model *m)
+{
+	struct timespec rt;
+	__u64 ts = now_ns();
+	int err;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	err = vfs_model_read(m);
+	if (err)
+		return err;
+	return vfs_model_compute(m, ts, (__u64)rt.tv_sec * 1000000000ull + rt.tv_nsec);
 }
 
 void vfs_model_sort(struct vfs_model *m, enum vfs_view v)
