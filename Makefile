@@ -219,10 +219,17 @@ vmrun: all
 	$(Q)[ -n "$(SCRIPT)" ] || { echo 'usage: make vmrun KERNEL=6.12 SCRIPT=path/to/script.sh' >&2; exit 2; }
 	$(Q)tests/vm/bench/runvm.sh $(KERNEL) $(SCRIPT)
 
+# on a terminal: vfiotop interactive in the guest (q quits, the guest powers
+# off); DEMO_ARGS="-b -n 3" (or no terminal): vfiotop's frames, then off
+DEMO_ARGS ?=
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/vm/bench/runvm.sh $(KERNEL) tests/vm/demo.sh
+	$(Q)if [ -z "$(DEMO_ARGS)" ] && [ -t 0 ] && [ -t 1 ]; then \
+		tests/vm/bench/runvm.sh --interactive $(KERNEL) tests/vm/demo.sh; \
+	else \
+		VFIOSCOPE_DEMO_ARGS="$(or $(DEMO_ARGS),-b -n 3)" tests/vm/bench/runvm.sh $(KERNEL) tests/vm/demo.sh; \
+	fi
 
 clean:
 	rm -rf $(O)

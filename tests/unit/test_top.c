@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "model.h"
 #include "rows.h"
 #include "stats.h"
 
@@ -277,4 +278,29 @@ Test(top_fields, device_ids_and_latency)
 	cr_assert_str_eq(vfs_field_text(&vfs_dev_fields[p], &d, buf, sizeof(buf)), "16.4us");
 	e.group = -1;
 	cr_assert_eq(vfs_field_cmp(&vfs_dev_fields[g], &e, &d), -1, "no group sorts first");
+}
+
+Test(top_fields, queue_migration_event_tables)
+{
+	check_table(vfs_vq_fields, vfs_vq_nfields, sizeof(struct vfs_vq_row));
+	check_table(vfs_mig_fields, vfs_mig_nfields, sizeof(struct vfs_mig_row));
+	check_table(vfs_event_fields, vfs_event_nfields, sizeof(struct vfs_event_row));
+}
+
+Test(top_fields, every_view_has_a_table_with_its_sort_key)
+{
+	struct vfs_model m;
+	int v;
+
+	cr_assert_eq(vfs_model_init(&m, NULL), 0);
+	for (v = 0; v < VFS_VIEW_MAX; v++) {
+		enum vfs_view back;
+
+		cr_assert_not_null(m.view[v].fields, "view %d", v);
+		cr_assert_gt(m.view[v].nfields, 0);
+		cr_assert_lt((size_t)m.view[v].sort, m.view[v].nfields);
+		cr_assert_eq(vfs_view_parse(vfs_view_name(v), &back), 0);
+		cr_assert_eq((int)back, v);
+	}
+	vfs_model_free(&m);
 }

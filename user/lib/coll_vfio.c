@@ -203,16 +203,6 @@ static const char *obj_name(const struct obj_names *on, __u64 obj, char *buf, si
 	return buf;
 }
 
-static const char *cmd_name(__u32 kind, __u32 cmd, char *buf, size_t len)
-{
-	const char *n = vfio_ioctl_name(kind, cmd);
-
-	if (n)
-		return n;
-	snprintf(buf, len, "0x%x", cmd);
-	return buf;
-}
-
 /* per (tgid, kind, cmd): the exerciser's own summary format */
 struct agg {
 	__u32 tgid, kind, cmd;
@@ -250,7 +240,7 @@ static void vfio_dump(struct vfs_collector *c, FILE *out)
 
 		fprintf(out, "ioctl_obj %u %s %s %s count %llu errors %llu lat_sum_ns %llu\n",
 			k->tgid, obj_name(&on, k->obj, b1, sizeof(b1)),
-			vfio_fd_kind_name(k->kind), cmd_name(k->kind, k->cmd, b2, sizeof(b2)),
+			vfio_fd_kind_name(k->kind), vfio_ioctl_str(k->kind, k->cmd, b2, sizeof(b2)),
 			(unsigned long long)v->count, (unsigned long long)v->errors,
 			(unsigned long long)v->lat_sum_ns);
 		for (j = 0; j < nag; j++)
@@ -268,7 +258,7 @@ static void vfio_dump(struct vfs_collector *c, FILE *out)
 	}
 	for (j = 0; j < nag; j++)
 		fprintf(out, "ioctl %u %s %s %llu\n", ag[j].tgid, vfio_fd_kind_name(ag[j].kind),
-			cmd_name(ag[j].kind, ag[j].cmd, b2, sizeof(b2)),
+			vfio_ioctl_str(ag[j].kind, ag[j].cmd, b2, sizeof(b2)),
 			(unsigned long long)ag[j].count);
 	free(ag);
 
@@ -278,7 +268,7 @@ static void vfio_dump(struct vfs_collector *c, FILE *out)
 
 		fprintf(out, "errno %u %s %s %s %u %llu\n", k->tgid,
 			obj_name(&on, k->obj, b1, sizeof(b1)), vfio_fd_kind_name(k->kind),
-			cmd_name(k->kind, k->cmd, b2, sizeof(b2)), k->err,
+			vfio_ioctl_str(k->kind, k->cmd, b2, sizeof(b2)), k->err,
 			(unsigned long long)((__u64 *)errs.vals)[i]);
 	}
 

@@ -556,3 +556,8 @@ const struct vfs_mm_migration *vfs_migmodel_next(struct vfs_migmodel *m, bool fl
 	}
 	return NULL;
 }
+
+const struct vfs_mm_session *vfs_migmodel_session(const struct vfs_migmodel *m, size_t i)
+{
+	return i < m->nsessions ? m->sessions[i] : NULL;
+}

@@ -172,4 +172,7 @@ const char *vfs_mm_role_name(enum vfs_mm_role r);
 /* whether the VM runs in @state (RUNNING, PRE_COPY) */
 bool vfs_mm_running(__u32 state);
 
+/* session @i in creation order (open ones included), NULL past the last */
+const struct vfs_mm_session *vfs_migmodel_session(const struct vfs_migmodel *m, size_t i);
+
 #endif

@@ -48,6 +48,53 @@ const struct vfs_field vfs_dev_fields[] = {
 };
 const size_t vfs_dev_nfields = sizeof(vfs_dev_fields) / sizeof(vfs_dev_fields[0]);
 
+#define QF(f) offsetof(struct vfs_vq_row, f)
+#define MF(f) offsetof(struct vfs_mig_row, f)
+#define EF(f) offsetof(struct vfs_event_row, f)
+/* designated: the field struct may grow columns */
+#define FIELD(k, t, d, w, ty, l, sd, o)					\
+	{ .key = k, .title = t, .desc = d, .width = w, .type = ty,	\
+	  .left = l, .sort_desc = sd, .off = o }
+
+const struct vfs_field vfs_vq_fields[] = {
+	FIELD("device", "DEVICE", "vDPA device name", 16, VFS_FT_STR, true, false, QF(device)),
+	FIELD("qid", "QID", "virtqueue index", 4, VFS_FT_U64, false, false, QF(qid)),
+	FIELD("path", "PATH", "vhost (a VMM) or virtio (the host kernel)", 6, VFS_FT_STR, true, false, QF(path)),
+	FIELD("owner", "OWNER", "the VM that uses it", 16, VFS_FT_STR, true, false, QF(owner)),
+	FIELD("kicks", "KICKS", "driver to device notifications since attach", 9, VFS_FT_U64, false, true, QF(kicks)),
+	FIELD("kick_rate", "KICK/s", "kicks per second", 8, VFS_FT_RATE, false, true, QF(kick_rate)),
+	FIELD("calls", "CALLS", "device to driver interrupts since attach", 9, VFS_FT_U64, false, true, QF(calls)),
+	FIELD("call_rate", "CALL/s", "calls per second", 8, VFS_FT_RATE, false, true, QF(call_rate)),
+};
+const size_t vfs_vq_nfields = sizeof(vfs_vq_fields) / sizeof(vfs_vq_fields[0]);
+
+const struct vfs_field vfs_mig_fields[] = {
+	FIELD("device", "DEVICE", "device name (PCI address, mdev UUID)", 16, VFS_FT_STR, true, false, MF(device)),
+	FIELD("role", "ROLE", "src: saving its state, dst: resuming it", 4, VFS_FT_STR, true, false, MF(role)),
+	FIELD("vm", "VM", "the process that drove the migration", 12, VFS_FT_STR, true, false, MF(vm)),
+	FIELD("phase", "PHASE", "device state after the last arc (FAILED: an arc failed)", 12, VFS_FT_STR, true, false, MF(phase)),
+	FIELD("status", "STATUS", "open, ok, failed, cancelled or incomplete", 9, VFS_FT_STR, true, false, MF(status)),
+	FIELD("sessions", "MIGS", "migrations of this device in this role since attach", 4, VFS_FT_U64, false, true, MF(sessions)),
+	FIELD("last_arc_ns", "ARC", "kernel time of the last arc", 7, VFS_FT_NS, false, true, MF(last_arc_ns)),
+	FIELD("stop_copy_ns", "STOPCOPY", "source: leaving running to the end of STOP_COPY", 8, VFS_FT_NS, false, true, MF(stop_copy_ns)),
+	FIELD("transfer_ns", "XFER", "end of STOP_COPY to the destination's RESUMING", 7, VFS_FT_NS, false, true, MF(transfer_ns)),
+	FIELD("resume_ns", "RESUME", "destination: RESUMING to running", 7, VFS_FT_NS, false, true, MF(resume_ns)),
+	FIELD("downtime_ns", "DOWNTIME", "source stopped to destination running", 8, VFS_FT_NS, false, true, MF(downtime_ns)),
+	FIELD("bytes", "BYTES", "device state bytes read (src) or written (dst)", 8, VFS_FT_BYTES, false, true, MF(bytes)),
+	FIELD("errno", "ERRNO", "errno of the failing arc", 5, VFS_FT_ID, false, true, MF(err)),
+	FIELD("last_arc", "LAST ARC", "the last arc the device took", 14, VFS_FT_STR, true, false, MF(last_arc)),
+};
+const size_t vfs_mig_nfields = sizeof(vfs_mig_fields) / sizeof(vfs_mig_fields[0]);
+
+const struct vfs_field vfs_event_fields[] = {
+	FIELD("seq", "SEQ", "arrival order", 6, VFS_FT_U64, false, true, EF(seq)),
+	FIELD("age_ns", "AGE", "how long before this frame", 7, VFS_FT_NS, false, false, EF(age_ns)),
+	FIELD("pid", "PID", "process that caused it", 7, VFS_FT_ID, false, false, EF(pid)),
+	FIELD("comm", "COMM", "its name", 16, VFS_FT_STR, true, false, EF(comm)),
+	FIELD("event", "EVENT", "what happened", 40, VFS_FT_STR, true, false, EF(text)),
+};
+const size_t vfs_event_nfields = sizeof(vfs_event_fields) / sizeof(vfs_event_fields[0]);
+
 int vfs_field_find(const struct vfs_field *f, size_t n, const char *key)
 {
 	size_t i;

@@ -102,4 +102,56 @@ int vfs_field_cmp(const struct vfs_field *f, const void *a, const void *b);
 void vfs_rows_sort(void **rows, size_t n, const struct vfs_field *f, bool desc,
 		   const struct vfs_field *tie);
 
+/* one virtqueue of a vDPA device (key: device address, queue id) */
+struct vfs_vq_row {
+	__u64 obj;
+	__u64 qid;
+	char device[VFS_NAME_LEN + 1];
+	char path[16];			/* "vhost", "virtio" */
+	char owner[VFS_VM_NAME_LEN];	/* owner VM's name, "-": none */
+	__u64 kicks, calls;
+	double kick_rate, call_rate;
+	/* model bookkeeping */
+	struct { __u64 kicks, calls; } prev;
+	bool has_prev, seen;
+};
+
+/*
+ * One migration side of one device (key: device name, role), from the
+ * migration model's newest session of that device in that role.
+ */
+struct vfs_mig_row {
+	char device[VFS_NAME_LEN + 1];
+	char role[8];			/* "src", "dst", "unknown" */
+	char vm[VFS_VM_NAME_LEN];	/* the process that drove it */
+	__s64 pid;
+	char phase[24];			/* state after the last arc, "FAILED" */
+	char status[12];		/* open, ok, failed, cancelled, incomplete */
+	__u64 sessions;			/* of this device in this role */
+	__u64 arcs;			/* in the newest session */
+	char last_arc[40];		/* "STOP_COPY>STOP" */
+	__u64 last_arc_ns;		/* its kernel time, 0: none */
+	__u64 stop_copy_ns, transfer_ns, resume_ns, downtime_ns;	/* 0: not known */
+	__u64 bytes;			/* read (source) or written (destination) */
+	__s64 err;			/* errno of the failing arc, -1: none */
+};
+
+/* one recent event from the stream, or a loss notice */
+struct vfs_event_row {
+	__u64 seq;			/* arrival order */
+	__u64 age_ns;			/* before the frame */
+	__s64 pid;			/* -1: none (losses) */
+	char comm[VFS_COMM_LEN + 1];
+	char text[160];
+	/* model bookkeeping */
+	__u64 ts_ns;			/* when it happened (CLOCK_MONOTONIC) */
+};
+
+extern const struct vfs_field vfs_vq_fields[];
+extern const size_t vfs_vq_nfields;
+extern const struct vfs_field vfs_mig_fields[];
+extern const size_t vfs_mig_nfields;
+extern const struct vfs_field vfs_event_fields[];
+extern const size_t vfs_event_nfields;
+
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <stddef.h>
 #include <string.h>
+#include <stdio.h>
 #include "vfio_ioctl.h"
 
 /* VFIO commands are _IO(';', 100 + n): no size or direction bits. */
@@ -52,6 +53,16 @@ static const struct ioctl_name vfio_names[] = {
 	{ K(VFS_FD_DEVICE), 19, "VFIO_DEVICE_ATTACH_IOMMUFD_PT" },
 	{ K(VFS_FD_DEVICE), 20, "VFIO_DEVICE_DETACH_IOMMUFD_PT" },
 };
+
+const char *vfio_ioctl_str(enum vfs_fd_kind kind, __u32 cmd, char *buf, size_t len)
+{
+	const char *n = vfio_ioctl_name(kind, cmd);
+
+	if (n)
+		return n;
+	snprintf(buf, len, "0x%x", cmd);
+	return buf;
+}
 
 const char *vfio_ioctl_name(enum vfs_fd_kind kind, __u32 cmd)
 {

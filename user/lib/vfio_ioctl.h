@@ -3,6 +3,7 @@
 #ifndef VFIOSCOPE_VFIO_IOCTL_H
 #define VFIOSCOPE_VFIO_IOCTL_H
 
+#include <stddef.h>
 #include <linux/types.h>
 #include "abi.h"
 
@@ -13,6 +14,8 @@
  * command this table does not know.
  */
 const char *vfio_ioctl_name(enum vfs_fd_kind kind, __u32 cmd);
+/* the name, or "0x<cmd>" in @buf for an unknown command */
+const char *vfio_ioctl_str(enum vfs_fd_kind kind, __u32 cmd, char *buf, size_t len);
 
 /* "container", "group", "device" (or "?") */
 const char *vfio_fd_kind_name(enum vfs_fd_kind kind);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * vfiotop: per VM and per device, what passthrough devices do, refreshed
- * every few seconds. The model (model.c) reads the collectors' maps; the
- * views print it as text frames (-b), JSON documents (-j) or, on a
- * terminal, an interactive table (view_curses.c).
+ * every few seconds. The rows model (user/lib/model.c) is fed by a source:
+ * live (the collectors' maps and event stream, optionally recorded) or a
+ * recording (--replay); the views print it as text frames (-b), JSON
+ * documents (-j) or, on a terminal, an interactive table (view_curses.c).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,9 +16,21 @@
 #include "cli.h"
 #include "collector.h"
 #include "model.h"
+#include "record.h"
 #include "view.h"
 
 volatile sig_atomic_t top_exiting;
+
+struct top_source {
+	struct vfs_collector *c;	/* live */
+	struct vfs_rec rec;		/* live, --record */
+	bool recording;
+	struct vfs_replay rp;		/* --replay */
+	bool replay;
+	struct vfs_model *m;
+	int event_err;
+	char name[160];
+};
 
 static void on_signal(int sig)
 {
@@ -26,63 +40,158 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	size_t i;
+	int v;
 
-	fprintf(f, "usage: vfiotop [-b] [-j] [-d SECONDS] [-n COUNT] [--view vms|devices]\n"
-		"               [-s KEY] [-r] [--features] [-v]\n"
-		"Per VM and per device: VFIO ioctls, DMA mappings, pinned memory, interrupts,\n"
-		"vDPA kicks and ioctl latency, refreshed every SECONDS.\n\n"
-		"  -b, --batch     print frames as text (the default when stdout is not a terminal)\n"
-		"  -j, --json      print each frame as one JSON document on one line\n"
-		"  -d SECONDS      between frames (default 2)\n"
-		"  -n COUNT        stop after COUNT frames (SIGINT/SIGTERM: one last frame, then stop)\n"
-		"  --view VIEW     vms (default) or devices\n"
-		"  -s KEY          sort on KEY (below), biggest first; -r reverses\n"
-		"  --features      which tier serves each event class here, and why\n\n"
-		"vms keys:");
-	for (i = 0; i < vfs_vm_nfields; i++)
-		fprintf(f, " %s", vfs_vm_fields[i].key);
-	fprintf(f, "\ndevices keys:");
-	for (i = 0; i < vfs_dev_nfields; i++)
-		fprintf(f, " %s", vfs_dev_fields[i].key);
-	fprintf(f, "\nFirst frame: counts since vfiotop attached, rates \"-\" (unknown).\n");
+	fprintf(f, "usage: vfiotop [-b] [-j] [-d SECONDS] [-n COUNT] [--view VIEW] [-s KEY] [-r]\n"
+		"               [-f TEXT] [--record FILE | --replay FILE] [--features] [-v]\n"
+		"Per VM, device, vDPA queue and migration: VFIO ioctls, DMA mappings, pinned\n"
+		"memory, interrupts, vDPA kicks, ioctl latency, migration downtime; refreshed\n"
+		"every SECONDS. Interactive on a terminal (h there lists the keys).\n\n"
+		"  -b, --batch       print frames as text (the default when stdout is not a terminal)\n"
+		"  -j, --json        print each frame as one JSON document on one line (every view)\n"
+		"  -d SECONDS        between frames (default 2; decimals allowed, 0.1 to 3600)\n"
+		"  -n COUNT          stop after COUNT frames (SIGINT/SIGTERM: one last frame, then stop)\n"
+		"  --view VIEW       vms (default), devices, queues, migrations or events\n"
+		"  -s, --sort KEY    sort on KEY (below), in the column's natural order; -r reverses\n"
+		"  -f, --filter TEXT only rows with a text column containing TEXT (any case)\n"
+		"  --record FILE     also write the model's input, frame by frame, to FILE\n"
+		"  --replay FILE     read frames from a recording instead of the kernel (no root)\n"
+		"  --features        which tier serves each event class here, and why\n\n");
+	for (v = 0; v < VFS_VIEW_MAX; v++) {
+		const struct vfs_field *fl = NULL;
+		size_t n = 0;
+
+		switch (v) {
+		case VFS_VIEW_VMS: fl = vfs_vm_fields; n = vfs_vm_nfields; break;
+		case VFS_VIEW_DEVICES: fl = vfs_dev_fields; n = vfs_dev_nfields; break;
+		case VFS_VIEW_QUEUES: fl = vfs_vq_fields; n = vfs_vq_nfields; break;
+		case VFS_VIEW_MIGRATIONS: fl = vfs_mig_fields; n = vfs_mig_nfields; break;
+		default: fl = vfs_event_fields; n = vfs_event_nfields; break;
+		}
+		fprintf(f, "%s keys:", vfs_view_name(v));
+		for (i = 0; i < n; i++)
+			fprintf(f, " %s", fl[i].key);
+		fputc('\n', f);
+	}
+	fprintf(f, "\nFirst frame: counts since vfiotop attached, rates \"-\" (unknown).\n"
+		"Exit status: 0 ok, 1 runtime error, 2 usage, 3 not root, 4 BPF not available,\n"
+		"5 nothing to show (-n frames, the view empty in all of them).\n");
 }
 
-/* wait @ms, draining the event stream; false when told to stop */
-static bool nap(struct vfs_collector *c, __u64 ms)
+/* ---------------------------------------------------------------- sources */
+
+static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
+{
+	struct top_source *s = user;
+
+	if (vfs_model_event(s->m, ev, size))
+		s->event_err = -ENOMEM;
+	if (s->recording)
+		vfs_rec_event(&s->rec, ev, size);
+	return 0;
+}
+
+int top_source_frame(struct top_source *s, struct vfs_model *m, char *err, size_t len)
+{
+	__u64 drops[VFS_DROP_MAX] = { 0 };
+	int e;
+
+	if (s->replay)
+		return vfs_replay_next(&s->rp, m, err, len);
+	vfs_collector_poll(s->c, 0, on_event, s);
+	if (s->event_err) {
+		snprintf(err, len, "keeping events: %s", strerror(-s->event_err));
+		return -1;
+	}
+	if (!vfs_collector_drops(s->c, drops))
+		vfs_model_lost(m, drops[VFS_DROP_RINGBUF]);
+	e = vfs_model_update(m);
+	if (e) {
+		snprintf(err, len, "reading the collectors' maps: %s", strerror(-e));
+		return -1;
+	}
+	if (s->recording && vfs_rec_frame(&s->rec, m, err, len))
+		return -1;
+	return 1;
+}
+
+bool top_source_wait(struct top_source *s, __u64 ms)
 {
 	__u64 waited = 0;
 
 	while (waited < ms && !top_exiting) {
 		int step = ms - waited > 100 ? 100 : (int)(ms - waited);
 
-		vfs_collector_poll(c, step, NULL, NULL);
+		if (s->replay)
+			usleep(step * 1000);
+		else
+			vfs_collector_poll(s->c, step, on_event, s);
 		waited += step;
 	}
 	return !top_exiting;
 }
 
-static int batch(struct top_model *m, const struct top_opts *o)
+const char *top_source_name(const struct top_source *s)
 {
-	bool last = false;
+	return s->name;
+}
+
+/* ---------------------------------------------------------------- batch */
+
+static int batch(struct vfs_model *m, struct top_source *s, const struct top_opts *o)
+{
+	bool last = false, shown = false;
+	char err[320] = "";
 	__u64 n = 0;
-	int err;
+	int rc;
 
 	for (;;) {
-		err = top_model_update(m);
-		if (err) {
-			fprintf(stderr, "vfiotop: reading the collectors' maps: %s\n", strerror(-err));
-			return 1;
+		rc = top_source_frame(s, m, err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "vfiotop: %s\n", err);
+			return TOP_EXIT_ERROR;
 		}
+		if (rc == 0)
+			break;	/* the recording ended */
 		if (o->json)
-			top_print_json(m, stdout);
+			top_print_json(m, o->filter, stdout);
 		else
-			top_print_text(m, o->view, stdout);
+			top_print_text(m, o->view, o->filter, stdout);
+		shown |= m->view[o->view].n > 0;
 		if ((o->count && ++n >= o->count) || last)
-			return 0;
-		/* interrupted: one last frame with everything counted so far */
-		if (!nap(m->c, o->delay_ms))
-			last = true;
+			break;
+		/* a replay goes as fast as it reads; live waits */
+		if (s->replay)
+			last = top_exiting;
+		else if (!top_source_wait(s, o->delay_ms))
+			last = true;	/* interrupted: one last frame with everything so far */
 	}
+	if (!m->frame) {
+		fprintf(stderr, "vfiotop: %s has no frame\n", s->name);
+		return TOP_EXIT_NOTHING;
+	}
+	if (o->count && !shown) {
+		fprintf(stderr, "vfiotop: nothing to show: %s (in %llu frames)\n",
+			top_view_empty(o->view), (unsigned long long)m->frame);
+		return TOP_EXIT_NOTHING;
+	}
+	return TOP_EXIT_OK;
+}
+
+/* "-d": seconds with decimals, 0.1 to 3600 */
+static int parse_delay(const char *s, __u64 *ms, char *msg, size_t len)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno || end == s || *end || !(d >= 0.1 && d <= 3600)) {
+		snprintf(msg, len, "-d: '%s' is not a number of seconds from 0.1 to 3600", s);
+		return -1;
+	}
+	*ms = (__u64)(d * 1000 + 0.5);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -92,20 +201,22 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "view", required_argument, NULL, 'V' },
 		{ "sort", required_argument, NULL, 's' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "record", required_argument, NULL, 'R' },
+		{ "replay", required_argument, NULL, 'P' },
 		{ "features", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct top_opts o = { .delay_ms = 2000, .view = TOP_VIEW_VMS };
+	struct top_opts o = { .delay_ms = 2000, .view = VFS_VIEW_VMS };
 	struct vfs_collector_opts co = { 0 };
-	const char *sort = NULL;
-	struct vfs_collector *c;
-	struct top_model m;
+	const char *sort = NULL, *record = NULL, *replay = NULL;
+	struct top_source src = { 0 };
+	struct vfs_model m;
 	int opt, err, features = 0, batchmode = 0, reverse = 0, ret;
-	char msg[256] = "";
-	__u64 v;
+	char msg[320] = "";
 
-	while ((opt = getopt_long(argc, argv, "bjd:n:s:rvh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "bjd:n:s:f:rvh", lopts, NULL)) != -1) {
 		switch (opt) {
 		case 'b':
 			batchmode = 1;
@@ -114,9 +225,8 @@ int main(int argc, char **argv)
 			o.json = true;
 			break;
 		case 'd':
-			if (vfs_parse_u64("-d", optarg, 1, 3600, 0, &v, msg, sizeof(msg)))
+			if (parse_delay(optarg, &o.delay_ms, msg, sizeof(msg)))
 				goto bad;
-			o.delay_ms = v * 1000;
 			break;
 		case 'n':
 			if (vfs_parse_u64("-n", optarg, 1, 1ull << 32, 0, &o.count, msg, sizeof(msg)))
@@ -128,10 +238,19 @@ int main(int argc, char **argv)
 		case 'r':
 			reverse = 1;
 			break;
+		case 'f':
+			o.filter = optarg;
+			break;
+		case 'R':
+			record = optarg;
+			break;
+		case 'P':
+			replay = optarg;
+			break;
 		case 'V':
-			if (top_view_parse(optarg, &o.view)) {
-				snprintf(msg, sizeof(msg), "--view: '%s' is not a view (vms, devices)",
-					 optarg);
+			if (vfs_view_parse(optarg, &o.view)) {
+				snprintf(msg, sizeof(msg), "--view: '%s' is not a view (vms, devices, "
+					 "queues, migrations, events)", optarg);
 				goto bad;
 			}
 			break;
@@ -143,63 +262,107 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return TOP_EXIT_OK;
 		default:
 			usage(stderr);
-			return 2;
+			return TOP_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
-		return 2;
+		snprintf(msg, sizeof(msg), "unexpected argument '%s' (vfiotop -h lists the options)",
+			 argv[optind]);
+		goto bad;
+	}
+	if (record && replay) {
+		snprintf(msg, sizeof(msg), "--record and --replay exclude each other");
+		goto bad;
+	}
+	if (features && replay) {
+		snprintf(msg, sizeof(msg), "--features describes this kernel, not a recording");
+		goto bad;
+	}
+	if (vfs_model_init(&m, NULL)) {
+		fprintf(stderr, "vfiotop: out of memory\n");
+		return TOP_EXIT_ERROR;
 	}
 	if (sort) {
-		const struct vfs_field *f = o.view == TOP_VIEW_VMS ? vfs_vm_fields : vfs_dev_fields;
-		size_t nf = o.view == TOP_VIEW_VMS ? vfs_vm_nfields : vfs_dev_nfields;
+		struct vfs_table *t = &m.view[o.view];
+		int i = vfs_field_find(t->fields, t->nfields, sort);
 
-		if (vfs_field_find(f, nf, sort) < 0) {
+		if (i < 0) {
 			snprintf(msg, sizeof(msg), "-s: '%s' is not a column of the %s view "
-				 "(vfiotop -h lists them)", sort, top_view_name(o.view));
+				 "(vfiotop -h lists them)", sort, vfs_view_name(o.view));
+			vfs_model_free(&m);
 			goto bad;
 		}
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "vfiotop: not root: loading the BPF collectors needs root "
-			"(CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)\n");
-		return 1;
-	}
-	err = vfs_collector_open(&c, &co, msg, sizeof(msg));
-	if (err) {
-		fprintf(stderr, "vfiotop: BPF not available: %s\n", msg);
-		return 1;
-	}
-	if (msg[0])
-		fprintf(stderr, "vfiotop: %s\n", msg);
-	if (features) {
-		vfs_collector_print_features(c, stdout);
-		vfs_collector_close(c);
-		return 0;
-	}
-	top_model_init(&m, c);
-	if (sort) {
-		struct top_table *t = &m.view[o.view];
-
-		t->sort = vfs_field_find(t->fields, t->nfields, sort);
-		t->desc = t->fields[t->sort].sort_desc;
+		t->sort = i;
+		t->desc = t->fields[i].sort_desc;
 	}
 	if (reverse)
 		m.view[o.view].desc = !m.view[o.view].desc;
+	src.m = &m;
+	if (replay) {
+		if (vfs_replay_open(&src.rp, replay, &m, msg, sizeof(msg))) {
+			fprintf(stderr, "vfiotop: %s\n", msg);
+			vfs_replay_close(&src.rp);
+			vfs_model_free(&m);
+			return TOP_EXIT_ERROR;
+		}
+		src.replay = true;
+		snprintf(src.name, sizeof(src.name), "replay %s", replay);
+	} else {
+		if (geteuid() != 0) {
+			fprintf(stderr, "vfiotop: not root: loading the BPF collectors needs root "
+				"(CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN); --replay FILE needs none\n");
+			vfs_model_free(&m);
+			return TOP_EXIT_NOT_ROOT;
+		}
+		err = vfs_collector_open(&src.c, &co, msg, sizeof(msg));
+		if (err) {
+			fprintf(stderr, "vfiotop: BPF not available: %s\n", msg);
+			vfs_model_free(&m);
+			return TOP_EXIT_NO_BPF;
+		}
+		if (msg[0])
+			fprintf(stderr, "vfiotop: %s\n", msg);
+		if (features) {
+			vfs_collector_print_features(src.c, stdout);
+			vfs_collector_close(src.c);
+			vfs_model_free(&m);
+			return TOP_EXIT_OK;
+		}
+		vfs_model_attach(&m, src.c);
+		snprintf(src.name, sizeof(src.name), "live");
+		if (record) {
+			if (vfs_rec_open(&src.rec, record, msg, sizeof(msg))) {
+				fprintf(stderr, "vfiotop: %s\n", msg);
+				vfs_model_free(&m);
+				vfs_collector_close(src.c);
+				return TOP_EXIT_ERROR;
+			}
+			src.recording = true;
+			snprintf(src.name, sizeof(src.name), "live, recording to %s", record);
+		}
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	fprintf(stderr, "vfiotop: attached\n");
-	if (!batchmode && !o.json && isatty(STDOUT_FILENO))
-		ret = top_curses_run(&m, &o);
+	if (!replay)
+		fprintf(stderr, "vfiotop: attached\n");
+	if (!batchmode && !o.json && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO))
+		ret = top_curses_run(&m, &src, &o);
 	else
-		ret = batch(&m, &o);
-	top_model_free(&m);
-	vfs_collector_close(c);
+		ret = batch(&m, &src, &o);
+	if (src.recording && vfs_rec_close(&src.rec, msg, sizeof(msg))) {
+		fprintf(stderr, "vfiotop: %s\n", msg);
+		ret = TOP_EXIT_ERROR;
+	}
+	if (src.replay)
+		vfs_replay_close(&src.rp);
+	vfs_model_free(&m);
+	if (src.c)
+		vfs_collector_close(src.c);
 	return ret;
 bad:
 	fprintf(stderr, "vfiotop: %s\n", msg);
-	return 2;
+	return TOP_EXIT_USAGE;
 }

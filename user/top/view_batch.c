@@ -6,46 +6,69 @@
 #include <time.h>
 #include <json-c/json.h>
 
-static const char *const empty[TOP_VIEW_MAX] = {
-	"no VM has made a VFIO call since vfiotop attached",
-	"no VFIO or vDPA device has been used since vfiotop attached",
+static const char *const empty[VFS_VIEW_MAX] = {
+	[VFS_VIEW_VMS] = "no VM has made a VFIO call since vfiotop attached",
+	[VFS_VIEW_DEVICES] = "no VFIO or vDPA device has been used since vfiotop attached",
+	[VFS_VIEW_QUEUES] = "no vDPA virtqueue has been kicked since vfiotop attached",
+	[VFS_VIEW_MIGRATIONS] = "no device has migrated since vfiotop attached",
+	[VFS_VIEW_EVENTS] = "no lifecycle event since vfiotop attached",
 };
 
-/* names come from processes: nothing that moves the cursor */
-static void printable(char *s)
+const char *top_view_empty(enum vfs_view v)
+{
+	return v < VFS_VIEW_MAX ? empty[v] : "?";
+}
+
+void top_printable(char *s)
 {
 	for (; *s; s++)
 		if (!isprint((unsigned char)*s))
 			*s = '?';
 }
 
-void top_print_text(const struct top_model *m, enum top_view v, FILE *out)
+bool top_row_matches(const struct vfs_table *t, const void *row, const char *filter)
 {
-	const struct top_table *t = &m->view[v];
-	char buf[128], tbuf[32];
-	time_t now = time(NULL);
+	char buf[192];
+	size_t f;
+
+	if (!filter || !*filter)
+		return true;
+	for (f = 0; f < t->nfields; f++)
+		if (t->fields[f].type == VFS_FT_STR &&
+		    strcasestr(vfs_field_text(&t->fields[f], row, buf, sizeof(buf)), filter))
+			return true;
+	return false;
+}
+
+void top_print_text(const struct vfs_model *m, enum vfs_view v, const char *filter, FILE *out)
+{
+	const struct vfs_table *t = &m->view[v];
+	char buf[192], tbuf[32];
+	time_t now = (time_t)(m->rt_ns / 1000000000ull);
+	size_t i, f, shown = 0;
 	struct tm tm;
-	size_t i, f;
 
 	localtime_r(&now, &tm);
 	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
-	fprintf(out, "vfiotop %s frame %llu  interval %s  VMs %zu  devices %zu  view %s  sort %s%s\n",
+	fprintf(out, "vfiotop %s frame %llu  interval %s  VMs %zu  devices %zu  view %s  sort %s%s"
+		"  lost %llu\n",
 		tbuf, (unsigned long long)m->frame,
 		m->dt_ns ? (snprintf(buf, sizeof(buf), "%.2fs", m->dt_ns / 1e9), buf) : "-",
-		m->nvms, m->ndevs, top_view_name(v), t->fields[t->sort].key,
-		t->desc ? "" : " (ascending)");
+		m->nvms, m->ndevs, vfs_view_name(v), t->fields[t->sort].key,
+		t->desc ? "" : " (ascending)", (unsigned long long)m->lost);
 	for (f = 0; f < t->nfields; f++)
 		fprintf(out, "%s%*s", f ? " " : "", t->fields[f].left ? -(int)t->fields[f].width :
 			(int)t->fields[f].width, t->fields[f].title);
 	fputc('\n', out);
-	if (!t->n)
-		fprintf(out, "  (%s)\n", empty[v]);
 	for (i = 0; i < t->n; i++) {
+		if (!top_row_matches(t, t->rows[i], filter))
+			continue;
+		shown++;
 		for (f = 0; f < t->nfields; f++) {
 			const struct vfs_field *fl = &t->fields[f];
 
 			vfs_field_text(fl, t->rows[i], buf, sizeof(buf));
-			printable(buf);
+			top_printable(buf);
 			/* the last column is not padded on the right */
 			if (fl->left && f + 1 == t->nfields)
 				fprintf(out, " %s", buf);
@@ -55,18 +78,25 @@ void top_print_text(const struct top_model *m, enum top_view v, FILE *out)
 		}
 		fputc('\n', out);
 	}
+	if (!t->n)
+		fprintf(out, "  (%s)\n", empty[v]);
+	else if (!shown)
+		fprintf(out, "  (no row matches the filter)\n");
 	fputc('\n', out);
 	fflush(out);
 }
 
-static struct json_object *table_json(const struct top_table *t)
+static struct json_object *table_json(const struct vfs_table *t, const char *filter)
 {
 	struct json_object *arr = json_object_new_array();
 	size_t i, f;
 
 	for (i = 0; i < t->n; i++) {
-		struct json_object *o = json_object_new_object();
+		struct json_object *o;
 
+		if (!top_row_matches(t, t->rows[i], filter))
+			continue;
+		o = json_object_new_object();
 		for (f = 0; f < t->nfields; f++)
 			vfs_field_json(&t->fields[f], t->rows[i], o);
 		json_object_array_add(arr, o);
@@ -74,18 +104,19 @@ static struct json_object *table_json(const struct top_table *t)
 	return arr;
 }
 
-void top_print_json(const struct top_model *m, FILE *out)
+void top_print_json(const struct vfs_model *m, const char *filter, FILE *out)
 {
 	struct json_object *doc = json_object_new_object();
-	struct timespec rt;
+	int v;
 
-	clock_gettime(CLOCK_REALTIME, &rt);
 	json_object_object_add(doc, "frame", json_object_new_uint64(m->frame));
-	json_object_object_add(doc, "time", json_object_new_double(rt.tv_sec + rt.tv_nsec / 1e9));
+	json_object_object_add(doc, "time", json_object_new_double(m->rt_ns / 1e9));
 	json_object_object_add(doc, "interval_ns",
 			       m->dt_ns ? json_object_new_uint64(m->dt_ns) : NULL);
-	json_object_object_add(doc, "vms", table_json(&m->view[TOP_VIEW_VMS]));
-	json_object_object_add(doc, "devices", table_json(&m->view[TOP_VIEW_DEVICES]));
+	json_object_object_add(doc, "lost", json_object_new_uint64(m->lost));
+	json_object_object_add(doc, "migrations_done", json_object_new_uint64(m->migrations_done));
+	for (v = 0; v < VFS_VIEW_MAX; v++)
+		json_object_object_add(doc, vfs_view_name(v), table_json(&m->view[v], filter));
 	fprintf(out, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(doc);

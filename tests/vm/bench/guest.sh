@@ -36,6 +36,12 @@ if [ -z "$RUNDIR" ]; then
 	exec /bin/bash --norc -i
 fi
 echo "bench: running ${VFIOSCOPE_SCRIPT_NAME:-script}"
+if [ "${VFIOSCOPE_INTERACTIVE:-0}" = 1 ]; then
+	# on the user's terminal, as long as the user wants
+	stty rows "${VFIOSCOPE_ROWS:-24}" cols "${VFIOSCOPE_COLS:-80}" 2>/dev/null
+	/bin/bash "$RUNDIR/script.sh"
+	exit $?
+fi
 timeout -k 5 "${VFIOSCOPE_SCRIPT_TIMEOUT:-240}" /bin/bash "$RUNDIR/script.sh"
 rc=$?
 [ $rc = 124 ] && echo "bench: script timed out after ${VFIOSCOPE_SCRIPT_TIMEOUT:-240}s"

@@ -22,8 +22,13 @@ REPO=$(cd "$HERE/../../.." && pwd)
 CACHE=${VFIOSCOPE_CACHE:-/var/cache/vfioscope}
 
 SHELL_MODE=0
+TTY_MODE=0
 if [ "${1:-}" = --shell ]; then
 	SHELL_MODE=1
+	shift
+elif [ "${1:-}" = --interactive ]; then
+	# run SCRIPT with the guest console on this terminal (make demo)
+	TTY_MODE=1
 	shift
 fi
 KERNEL=${1:?usage: runvm.sh KERNEL SCRIPT | runvm.sh --shell KERNEL}
@@ -50,7 +55,18 @@ if [ -n "$SCRIPT" ]; then
 	cp "$SCRIPT" "$RUNDIR/script.sh"
 	echo "VFIOSCOPE_SCRIPT_NAME=$(basename "$SCRIPT")" >> "$RUNDIR/env"
 fi
-env | grep '^VFIOSCOPE_' | grep -v '^VFIOSCOPE_CACHE=' | sed 's/^/export /' >> "$RUNDIR/env" || true
+# quoted: a value may hold spaces (make demo DEMO_ARGS="-b -n 3")
+env | grep '^VFIOSCOPE_' | grep -v '^VFIOSCOPE_CACHE=' | while IFS='=' read -r k v; do
+	printf 'export %s=%q\n' "$k" "$v"
+done >> "$RUNDIR/env" || true
+if [ $TTY_MODE = 1 ]; then
+	# the serial console does not carry the terminal's type and size
+	size=$(stty size 2>/dev/null || echo "24 80")
+	{
+		echo "export VFIOSCOPE_INTERACTIVE=1 TERM=${TERM:-vt100}"
+		echo "export VFIOSCOPE_ROWS=${size% *} VFIOSCOPE_COLS=${size#* }"
+	} >> "$RUNDIR/env"
+fi
 echo "export VFIOSCOPE_KERNEL=$KERNEL" >> "$RUNDIR/env"
 
 APPEND="console=ttyS0 quiet panic=-1 intel_iommu=on"
@@ -59,6 +75,7 @@ APPEND+=" vfioscope.repo=$REPO vfioscope.modtree=$MODTREE"
 # a scenario that needs another kernel command line says so in a header
 # line, e.g. "# vm-append: lsm=capability,yama" (a kernel without BPF LSM)
 [ $SHELL_MODE = 1 ] || APPEND+=" $(sed -n 's/^# vm-append: //p' "$SCRIPT" | head -1)"
+[ $TTY_MODE = 0 ] || APPEND+=" vfioscope.tty=1"
 
 QEMU=(qemu-system-x86_64 -machine q35,kernel-irqchip=split -accel "$ACCEL" -cpu max
 	-m "${VM_MEM:-3072}" -smp 2 -nodefaults -display none -no-reboot
@@ -89,7 +106,16 @@ fi
 
 # One TCG guest at a time on this machine (2 cores): runs queue up here.
 exec 9>/run/lock/vfioscope-vm.lock
+flock -n 9 || [ $TTY_MODE = 0 ] || echo "runvm: waiting for the guest that runs now to finish"
 flock 9
+
+if [ $TTY_MODE = 1 ]; then
+	echo "runvm: booting $KVER (Ctrl-A x powers it off)"
+	"${QEMU[@]}" -serial mon:stdio
+	rc=$?
+	stty sane 2>/dev/null || true
+	exit $rc
+fi
 
 LOG=${VM_LOG:-$RUNDIR/console.log}
 set +e

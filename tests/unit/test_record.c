@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The rows model fed by hand (no BPF), its recordings and their replay:
+ * a replay reproduces the rows, and a damaged file stops at the bad line
+ * with FILE:LINE and a reason.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "model.h"
+#include "record.h"
+
+#define SEC 1000000000ull
+
+static void test_namer(void *user, __u32 pid, const char *comm, char *out, size_t len)
+{
+	snprintf(out, len, "vm-%u", pid);
+}
+
+static void put(struct vfs_map_buf *b, __u32 ks, __u32 vs, const void *k, const void *v)
+{
+	b->key_size = ks;
+	b->value_size = vs;
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 8;
+		b->keys = realloc(b->keys, b->cap * ks);
+		b->vals = realloc(b->vals, b->cap * vs);
+		cr_assert(b->keys && b->vals);
+	}
+	memcpy((char *)b->keys + b->n * ks, k, ks);
+	memcpy((char *)b->vals + b->n * vs, v, vs);
+	b->n++;
+}
+
+/* frame @i of a synthetic workload: two VMs, one device, one queue */
+static void fill(struct vfs_model *m, unsigned int i)
+{
+	struct vfs_cmd_key ck = { .obj = 0xffff1000, .tgid = 100, .cmd = 0x3b6e, .kind = VFS_FD_DEVICE };
+	struct vfs_cmd_val cv = { .count = 1000ull * i, .errors = i, .lat_sum_ns = 5000ull * i };
+	struct vfs_vm_info vi = { .first_ns = 1, .locked_pages = 256 };
+	struct vfs_obj_info oi = { .kind = VFS_FD_DEVICE, .owner_tgid = 100, .group_id = 7 };
+	struct vfs_vq_key qk = { .obj = 0xffff2000, .qid = 1, .path = VFS_VDPA_PATH_VHOST };
+	struct vfs_vq_val qv = { .kicks = 50ull * i, .calls = 40ull * i };
+	struct vfs_errno_key ek = { .obj = 0xffff1000, .tgid = 100, .cmd = 0x3b6e, .err = 22,
+				    .kind = VFS_FD_DEVICE };
+	__u64 errs = i;
+	__u32 pid;
+	__u64 obj = 0xffff1000;
+	int k;
+
+	for (k = 0; k < VFS_IN_MAX; k++)
+		m->map[k].n = 0;
+	cv.hist[10] = 600 * i;
+	cv.hist[12] = 400 * i;
+	put(&m->map[VFS_IN_IOCTL], sizeof(ck), sizeof(cv), &ck, &cv);
+	ck.tgid = 200;
+	ck.obj = 0xffff3000;
+	cv.count = 7;
+	cv.errors = 0;
+	put(&m->map[VFS_IN_IOCTL], sizeof(ck), sizeof(cv), &ck, &cv);
+	strcpy(vi.comm, "qemu-a");
+	pid = 100;
+	put(&m->map[VFS_IN_VMINFO], sizeof(pid), sizeof(vi), &pid, &vi);
+	strcpy(vi.comm, "qemu-b");
+	pid = 200;
+	put(&m->map[VFS_IN_VMINFO], sizeof(pid), sizeof(vi), &pid, &vi);
+	strcpy(oi.name, "0000:00:05.0");
+	put(&m->map[VFS_IN_OBJ], sizeof(obj), sizeof(oi), &obj, &oi);
+	put(&m->map[VFS_IN_VQ], sizeof(qk), sizeof(qv), &qk, &qv);
+	put(&m->map[VFS_IN_ERRNO], sizeof(ek), sizeof(errs), &ek, &errs);
+}
+
+static void model(struct vfs_model *m)
+{
+	cr_assert_eq(vfs_model_init(m, NULL), 0);
+	m->namer = test_namer;
+	m->page_size = 4096;
+}
+
+static char *tmp_path(void)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/vfs-rec-XXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	return path;
+}
+
+/* the lifecycle event of frame 2 (a name that needs JSON escaping) */
+static struct vfs_ev_vdpa vdpa_add(void)
+{
+	struct vfs_ev_vdpa ev = { .hdr = { .type = VFS_EV_VDPA, .version = 1, .size = sizeof(ev),
+					   .ts_ns = SEC, .tgid = 100 },
+				  .op = VFS_VDPA_ADD };
+
+	strcpy(ev.hdr.comm, "vdpa \"tool\"");
+	strcpy(ev.name, "vdpa0");
+	return ev;
+}
+
+/* a recording of @frames frames, with one lifecycle event in frame 2 */
+static char *record(unsigned int frames)
+{
+	struct vfs_model m;
+	struct vfs_rec r;
+	char err[256] = "", *path = tmp_path();
+	unsigned int i;
+
+	model(&m);
+	cr_assert_eq(vfs_rec_open(&r, path, err, sizeof(err)), 0, "%s", err);
+	for (i = 1; i <= frames; i++) {
+		fill(&m, i);
+		if (i == 2) {
+			struct vfs_ev_vdpa ev = vdpa_add();
+
+			cr_assert_eq(vfs_model_event(&m, &ev.hdr, sizeof(ev)), 0);
+			vfs_rec_event(&r, &ev.hdr, sizeof(ev));
+		}
+		cr_assert_eq(vfs_model_compute(&m, i * SEC, 1700000000ull * SEC + i * SEC), 0);
+		cr_assert_eq(vfs_rec_frame(&r, &m, err, sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_eq(vfs_rec_close(&r, err, sizeof(err)), 0);
+	vfs_model_free(&m);
+	return path;
+}
+
+Test(top_model, rows_rates_and_views)
+{
+	struct vfs_model m;
+	struct vfs_drill d;
+	const struct vfs_vm_row *a;
+
+	model(&m);
+	fill(&m, 1);
+	cr_assert_eq(vfs_model_compute(&m, SEC, SEC), 0);
+	cr_assert_eq(m.nvms, 2);
+	cr_assert_eq(m.ndevs, 1);
+	cr_assert_eq(m.nvqs, 1);
+	cr_assert(isnan(m.vms[0].ioctl_rate), "no rate on the first frame");
+	fill(&m, 3);
+	cr_assert_eq(vfs_model_compute(&m, 3 * SEC, 3 * SEC), 0);
+	a = m.view[VFS_VIEW_VMS].rows[0];	/* most ioctls first */
+	cr_assert_eq(a->pid, 100);
+	cr_assert_str_eq(a->name, "vm-100");
+	cr_assert_eq(a->ioctls, 3000);
+	cr_assert_float_eq(a->ioctl_rate, 1000.0, 1e-9, "2000 ioctls in 2 s");
+	cr_assert_eq(a->pinned_bytes, 256 * 4096);
+	cr_assert_eq(a->devices, 1);
+	cr_assert_float_eq(m.vqs[0].kick_rate, 50.0, 1e-9);
+	cr_assert_float_eq(m.vqs[0].call_rate, 40.0, 1e-9);
+	cr_assert(vfs_model_drill(&m, VFS_VIEW_VMS, a, &d));
+	cr_assert_eq(d.ncmd, 1);
+	cr_assert_eq(d.cmd[0].count, 3000);
+	cr_assert_eq(d.cmd[0].hist[12], 1200);
+	cr_assert_eq(d.nerr, 1);
+	cr_assert_eq(d.err[0].err, 22);
+	cr_assert_eq(d.err[0].count, 3);
+	cr_assert(vfs_model_drill(&m, VFS_VIEW_DEVICES, m.view[VFS_VIEW_DEVICES].rows[0], &d));
+	cr_assert_eq(d.ncmd, 1, "the other VM's ioctls are on another object");
+	cr_assert_not(vfs_model_drill(&m, VFS_VIEW_QUEUES, m.view[VFS_VIEW_QUEUES].rows[0], &d));
+	vfs_model_free(&m);
+}
+
+Test(top_model, lost_events_make_an_event_row)
+{
+	struct vfs_model m;
+	const struct vfs_event_row *e;
+
+	model(&m);
+	vfs_model_lost(&m, 0);
+	vfs_model_lost(&m, 5);
+	vfs_model_lost(&m, 5);
+	cr_assert_eq(vfs_model_compute(&m, SEC, SEC), 0);
+	cr_assert_eq(m.view[VFS_VIEW_EVENTS].n, 1);
+	e = m.view[VFS_VIEW_EVENTS].rows[0];
+	cr_assert_str_eq(e->text, "lost 5 events (ring buffer full), 5 in all");
+	cr_assert_eq(m.lost, 5);
+	vfs_model_free(&m);
+}
+
+Test(top_replay, reproduces_the_recorded_rows)
+{
+	char *path = record(4), err[256] = "";
+	struct vfs_model a, b;
+	struct vfs_replay p;
+	unsigned int i;
+	size_t v, r, f;
+
+	model(&a);
+	model(&b);
+	cr_assert_eq(vfs_replay_open(&p, path, &b, err, sizeof(err)), 0, "%s", err);
+	for (i = 1; i <= 4; i++) {
+		fill(&a, i);
+		if (i == 2) {
+			struct vfs_ev_vdpa ev = vdpa_add();
+
+			vfs_model_event(&a, &ev.hdr, sizeof(ev));
+		}
+		vfs_model_compute(&a, i * SEC, 1700000000ull * SEC + i * SEC);
+		cr_assert_eq(vfs_replay_next(&p, &b, err, sizeof(err)), 1, "%s", err);
+		cr_assert_eq(b.frame, a.frame);
+		cr_assert_eq(b.rt_ns, a.rt_ns);
+		for (v = 0; v < VFS_VIEW_MAX; v++) {
+			const struct vfs_table *ta = &a.view[v], *tb = &b.view[v];
+
+			cr_assert_eq(ta->n, tb->n, "view %s", vfs_view_name(v));
+			for (r = 0; r < ta->n; r++)
+				for (f = 0; f < ta->nfields; f++) {
+					char x[192], y[192];
+
+					vfs_field_text(&ta->fields[f], ta->rows[r], x, sizeof(x));
+					vfs_field_text(&tb->fields[f], tb->rows[r], y, sizeof(y));
+					cr_assert_str_eq(x, y, "frame %u view %s field %s", i,
+							 vfs_view_name(v), ta->fields[f].key);
+				}
+		}
+	}
+	cr_assert_eq(b.view[VFS_VIEW_EVENTS].n, 1);
+	cr_assert_eq(vfs_replay_next(&p, &b, err, sizeof(err)), 0, "the end");
+	vfs_replay_close(&p);
+	vfs_model_free(&a);
+	vfs_model_free(&b);
+	unlink(path);
+}
+
+/* replay @path to its end: the error of the first bad line, or "" */
+static void replay_error(const char *path, char *err, size_t len)
+{
+	struct vfs_model m;
+	struct vfs_replay p;
+	int rc;
+
+	err[0] = 0;
+	model(&m);
+	if (!vfs_replay_open(&p, path, &m, err, len)) {
+		while ((rc = vfs_replay_next(&p, &m, err, len)) == 1)
+			;
+		if (rc == 0)
+			err[0] = 0;
+	}
+	vfs_replay_close(&p);
+	vfs_model_free(&m);
+}
+
+/* keep the first @bytes of @path, or replace line @line with @text */
+static void damage(const char *path, long bytes, int line, const char *text)
+{
+	FILE *f = fopen(path, "r+");
+	char *buf = NULL, *all = NULL;
+	size_t cap = 0, alen = 0;
+	ssize_t n;
+	int l = 0;
+
+	cr_assert_not_null(f);
+	if (bytes >= 0) {
+		cr_assert_eq(ftruncate(fileno(f), bytes), 0);
+		fclose(f);
+		return;
+	}
+	while ((n = getline(&buf, &cap, f)) > 0) {
+		const char *s = ++l == line ? text : buf;
+
+		all = realloc(all, alen + strlen(s) + 1);
+		memcpy(all + alen, s, strlen(s) + 1);
+		alen += strlen(s);
+	}
+	rewind(f);
+	cr_assert_eq(ftruncate(fileno(f), 0), 0);
+	fputs(all, f);
+	fclose(f);
+	free(buf);
+	free(all);
+}
+
+Test(top_replay, truncated_file_names_file_and_line)
+{
+	char *path = record(3), err[256], want[128];
+	FILE *f = fopen(path, "r");
+	long size;
+
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fclose(f);
+	damage(path, size - 40, 0, NULL);
+	replay_error(path, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s:4: truncated: the last line has no end", path);
+	cr_assert_str_eq(err, want);
+	unlink(path);
+}
+
+Test(top_replay, corrupt_lines_are_named)
+{
+	static const struct { int line; const char *text, *want; } cases[] = {
+		{ 1, "{\"format\":\"other\"}\n", "1: not a vfiotop recording" },
+		{ 1, "{\"format\":\"vfiotop-record\",\"version\":9}\n", "1: recording format version not supported" },
+		{ 1, "{\"format\":\"vfiotop-record\",\"version\":1,\"abi\":1,\"page_size\":4096,"
+		     "\"maps\":{\"ioctl_stats\":{\"key_size\":8,\"value_size\":160}}}\n",
+		  "1: map \"ioctl_stats\": key_size/value_size are not 24/160" },
+		{ 2, "{\"frame\":1,\n", "2: not a JSON line" },
+		{ 2, "[1,2]\n", "2: not a JSON object" },
+		{ 2, "{\"frame\":1,\"ts_ns\":1}\n", "2: a frame needs" },
+		{ 3, "{\"frame\":5,\"ts_ns\":9000000000,\"rt_ns\":1,\"lost\":0,\"names\":[],"
+		     "\"maps\":{},\"events\":[]}\n", "3: frame 5 out of order (after frame 1)" },
+		{ 2, "{\"frame\":1,\"ts_ns\":1,\"rt_ns\":1,\"lost\":0,\"names\":[],"
+		     "\"maps\":{\"vq_stats\":[\"00\"]},\"events\":[]}\n",
+		  "2: map \"vq_stats\" entry 0: 2 hex digits, expected 64" },
+		{ 2, "{\"frame\":1,\"ts_ns\":1,\"rt_ns\":1,\"lost\":0,\"names\":[],\"maps\":{},"
+		     "\"events\":[\"0100\"]}\n", "2: event 0: 4 hex digits, not an event" },
+		{ 2, "{\"frame\":1,\"ts_ns\":1,\"rt_ns\":1,\"lost\":0,\"names\":[[1]],"
+		     "\"maps\":{},\"events\":[]}\n", "2: \"names\" entry 0 is not [pid, \"name\"]" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = record(3), err[256], want[256];
+
+		damage(path, -1, cases[i].line, cases[i].text);
+		replay_error(path, err, sizeof(err));
+		snprintf(want, sizeof(want), "%s:%s", path, cases[i].want);
+		cr_assert(!strncmp(err, want, strlen(want)), "case %zu: '%s', want '%s...'", i,
+			  err, want);
+		unlink(path);
+	}
+}
+
+Test(top_replay, empty_and_missing_files)
+{
+	char *path = tmp_path(), err[256], want[128];
+
+	replay_error(path, err, sizeof(err));
+	snprintf(want, sizeof(want), "%s:0: empty file, not a vfiotop recording", path);
+	cr_assert_str_eq(err, want);
+	unlink(path);
+	replay_error("/nonexistent/rec", err, sizeof(err));
+	cr_assert_str_eq(err, "--replay: cannot open /nonexistent/rec: No such file or directory");
+}
