@@ -29,8 +29,10 @@ struct top_source {
 	bool replay;
 	struct vfs_model *m;
 	int event_err;
+	bool no_stream;			/* a shared set's stream is another reader's */
 	char name[160];
 };
+
 
 static void on_signal(int sig)
 {
@@ -43,7 +45,7 @@ static void usage(FILE *f)
 	int v;
 
 	fprintf(f, "usage: vfiotop [-b] [-j] [-d SECONDS] [-n COUNT] [--view VIEW] [-s KEY] [-r]\n"
-		"               [-f TEXT] [--record FILE | --replay FILE] [--features] [-v]\n"
+		"               [-f TEXT] [--record FILE | --replay FILE] [--features] [collector options]\n"
 		"Per VM, device, vDPA queue and migration: VFIO ioctls, DMA mappings, pinned\n"
 		"memory, interrupts, vDPA kicks, ioctl latency, migration downtime; refreshed\n"
 		"every SECONDS. Interactive on a terminal (h there lists the keys).\n\n"
@@ -56,7 +58,10 @@ static void usage(FILE *f)
 		"  -f, --filter TEXT only rows with a text column containing TEXT (any case)\n"
 		"  --record FILE     also write the model's input, frame by frame, to FILE\n"
 		"  --replay FILE     read frames from a recording instead of the kernel (no root)\n"
-		"  --features        which tier serves each event class here, and why\n\n");
+		"  --features        which tier serves each event class here, and why\n"
+		"With --shared, the counters come from collectors pinned by another process\n"
+		"(vfio-policyd, vfiostat --pin); the migrations and events views need the\n"
+		"event stream, which only one reader of a pinned set gets.\n\n");
 	for (v = 0; v < VFS_VIEW_MAX; v++) {
 		const struct vfs_field *fl = NULL;
 		size_t n = 0;
@@ -75,7 +80,8 @@ static void usage(FILE *f)
 	}
 	fprintf(f, "\nFirst frame: counts since vfiotop attached, rates \"-\" (unknown).\n"
 		"Exit status: 0 ok, 1 runtime error, 2 usage, 3 not root, 4 BPF not available,\n"
-		"5 nothing to show (-n frames, the view empty in all of them).\n");
+		"5 nothing to show (-n frames, the view empty in all of them).\n\n"
+		VFS_CLI_COLLECTOR_USAGE);
 }
 
 /* ---------------------------------------------------------------- sources */
@@ -91,6 +97,16 @@ static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
 	return 0;
 }
 
+/* drain the event stream, unless another reader of a shared set holds it */
+static void source_poll(struct top_source *s, int ms)
+{
+	if (s->no_stream || vfs_collector_poll(s->c, ms, on_event, s) != -EBUSY)
+		return;
+	s->no_stream = true;
+	if (ms)
+		usleep(ms * 1000);
+}
+
 int top_source_frame(struct top_source *s, struct vfs_model *m, char *err, size_t len)
 {
 	__u64 drops[VFS_DROP_MAX] = { 0 };
@@ -98,7 +114,7 @@ int top_source_frame(struct top_source *s, struct vfs_model *m, char *err, size_
 
 	if (s->replay)
 		return vfs_replay_next(&s->rp, m, err, len);
-	vfs_collector_poll(s->c, 0, on_event, s);
+	source_poll(s, 0);
 	if (s->event_err) {
 		snprintf(err, len, "keeping events: %s", strerror(-s->event_err));
 		return -1;
@@ -124,8 +140,10 @@ bool top_source_wait(struct top_source *s, __u64 ms)
 
 		if (s->replay)
 			usleep(step * 1000);
+		else if (s->no_stream)
+			usleep(step * 1000);
 		else
-			vfs_collector_poll(s->c, step, on_event, s);
+			source_poll(s, step);
 		waited += step;
 	}
 	return !top_exiting;
@@ -206,6 +224,7 @@ int main(int argc, char **argv)
 		{ "replay", required_argument, NULL, 'P' },
 		{ "features", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
+		VFS_CLI_COLLECTOR_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct top_opts o = { .delay_ms = 2000, .view = VFS_VIEW_VMS };
@@ -217,6 +236,11 @@ int main(int argc, char **argv)
 	char msg[320] = "";
 
 	while ((opt = getopt_long(argc, argv, "bjd:n:s:f:rvh", lopts, NULL)) != -1) {
+		err = vfs_cli_collector_opt(opt, optarg, &co, msg, sizeof(msg));
+		if (err < 0)
+			goto bad;
+		if (err)
+			continue;
 		switch (opt) {
 		case 'b':
 			batchmode = 1;
@@ -253,9 +277,6 @@ int main(int argc, char **argv)
 					 "queues, migrations, events)", optarg);
 				goto bad;
 			}
-			break;
-		case 'v':
-			co.verbose = true;
 			break;
 		case 'F':
 			features = 1;
@@ -332,7 +353,13 @@ int main(int argc, char **argv)
 			return TOP_EXIT_OK;
 		}
 		vfs_model_attach(&m, src.c);
-		snprintf(src.name, sizeof(src.name), "live");
+		snprintf(src.name, sizeof(src.name), vfs_collector_shared(src.c) ?
+			 "live, shared" : "live");
+		source_poll(&src, 0);
+		if (src.no_stream)
+			fprintf(stderr, "vfiotop: the pinned collectors' event stream is read by pid "
+				"%d: counters only (migrations and events views stay empty)\n",
+				vfs_collector_stream_holder(src.c));
 		if (record) {
 			if (vfs_rec_open(&src.rec, record, msg, sizeof(msg))) {
 				fprintf(stderr, "vfiotop: %s\n", msg);

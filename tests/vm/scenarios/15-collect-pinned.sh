@@ -1,7 +1,7 @@
 # One set of probes shared by every reader: `vfiostat --pin` loads the
 # collectors and pins maps and links under /sys/fs/bpf/vfioscope; they keep
-# counting after it exits; a later vfiostat reads the same counters (so it
-# sees work done before it started), two readers agree, the event stream
+# counting after it exits; later readers (two vfiostat, a vfiotop) read the
+# same counters (so they see work done before they started), the event stream
 # has one reader at a time (the second is told who holds it), and
 # `vfiostat --unpin` detaches everything.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
@@ -37,6 +37,11 @@ for r in a b; do
 	diff -u $O/want $O/$r.got || fail "reader $r: counts of the earlier VM differ"
 done
 note "two shared readers: $(wc -l < $O/want) commands of a VM that ran before them, equal"
+# vfiotop on the same set: the VM that ran before it, with all its ioctls
+vfiotop --shared -b -j -n 1 > $O/top.json 2> $O/top.err || fail "vfiotop --shared: $(cat $O/top.err)"
+expect_eq "vfiotop --shared: the earlier VM's ioctls" \
+	"$(jq -r --argjson p $pid '.vms[] | select(.pid == $p) | .ioctls' $O/top.json)" \
+	"$(awk '$1 == "ioctl" { n += $5 } END { print n }' $O/vm1.txt)"
 
 # one stream reader at a time
 vfiosnoop --shared > $O/s1.txt 2> $O/s1.err &
