@@ -42,6 +42,11 @@ USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 LDLIBS	:= $(LIBBPF_LIBS) -ljson-c -lncursesw
+CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo y)
+# ASan+UBSan build of the library and unit tests (`make check` runs both):
+# every UB report is fatal, so a test that trips one fails.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
 
 # Bench kernels whose trees `make deps` prepared: modules get built for each.
 KSERIES	:= $(foreach s,6.12 6.1,$(if $(wildcard $(VFIOSCOPE_CACHE)/k/$(s)/.prepared),$(s)))
@@ -56,7 +61,7 @@ BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 help:
 	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
 	@echo 'make deps       set up this Debian machine (root): packages, bench kernels'
-	@echo 'make check      unit tests (no root, no VM)'
+	@echo 'make check      unit tests, plain and under ASan+UBSan (no root, no VM)'
 	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
 	@echo 'make test       deps + build + check + vmtest (what CI runs)'
 	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
@@ -91,6 +96,10 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 EXERCISE_OBJS := $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/exercise/*.c))
+# The exerciser builds VFIO requests as a uAPI header whose flexible data[]
+# is followed by its payload struct, as the kernel's own VFIO samples do:
+# a GNU extension both compilers accept, which clang names.
+$(EXERCISE_OBJS): USER_CFLAGS += $(if $(CC_IS_CLANG),-Wno-gnu-variable-sized-type-not-at-end)
 # tool -> its objects; every tool links the library, libbpf and json-c
 $(O)/bin/vfio-exercise: $(EXERCISE_OBJS)
 $(O)/bin/vfio-ioctlcount: $(O)/obj/ioctlcount.o
@@ -197,9 +206,41 @@ $(UNIT_BIN): $(UNIT_OBJS) $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) -o $@
 
-# Criterion prints its synthesis; the result file feeds `make test`'s total.
-check: $(UNIT_BIN)
-	$(Q)tests/run-unit.sh $(UNIT_BIN) $(O)/results/check
+# The same tests and library once more under ASan+UBSan, in their own
+# object tree (the BPF skeletons are shared).
+ASAN_O	  := $(O)/asan
+ASAN_LIB  := $(ASAN_O)/lib/libvfioscope.a
+ASAN_UNIT := $(ASAN_O)/tests/unit-tests
+
+$(ASAN_O)/obj/%.o: user/%.c
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_O)/obj/tests/%.o: tests/unit/%.c
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_O)/obj/lib/%.o: $(SKELS)
+
+$(ASAN_LIB): $(patsubst user/%.c,$(ASAN_O)/obj/%.o,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(ASAN_UNIT): $(patsubst tests/unit/%.c,$(ASAN_O)/obj/tests/%.o,$(UNIT_SRCS)) $(ASAN_LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) -o $@
+
+# Criterion prints its synthesis; each run's result file feeds `make test`'s
+# total. Both runs happen even when the first fails.
+check: $(UNIT_BIN) $(ASAN_UNIT)
+	$(Q)rc=0; tests/run-unit.sh $(UNIT_BIN) $(O)/results/check || rc=1; \
+	echo '  unit tests again under ASan+UBSan:'; \
+	tests/run-unit.sh --sanitized $(ASAN_UNIT) $(O)/results/check-asan || rc=1; \
+	exit $$rc
 
 vmtest: all
 	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --result $(O)/results/vmtest
@@ -210,7 +251,7 @@ test:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory check || true
 	$(Q)$(MAKE) --no-print-directory vmtest || true
-	$(Q)tests/summary.sh $(O)/results/check $(O)/results/vmtest
+	$(Q)tests/summary.sh $(O)/results/check $(O)/results/check-asan $(O)/results/vmtest
 
 vmshell: all
 	$(Q)tests/vm/bench/runvm.sh --shell $(KERNEL)

@@ -104,7 +104,9 @@ Test(event_fmt, json_escapes_and_bounds_names)
 	cr_assert(json_object_object_get_ex(o, "comm", &v));
 	cr_expect_str_eq(json_object_get_string(v), "0123456789abcdef");
 	/* the output parses back */
-	cr_expect_not_null(json_tokener_parse(s));
+	v = json_tokener_parse(s);
+	cr_expect_not_null(v);
+	json_object_put(v);
 	json_object_put(o);
 }
 

@@ -303,6 +303,8 @@ int vfs_collector_share_maps(struct vfs_collector *c, struct bpf_object *obj)
 	return 0;
 }
 
+/* libbpf hands its own format strings through: tell the compiler so */
+__attribute__((format(printf, 2, 0)))
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
@@ -310,6 +312,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+__attribute__((format(printf, 2, 0)))
 static int print_libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return vfprintf(stderr, fmt, ap);
