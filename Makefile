@@ -56,14 +56,16 @@ BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: FORCE all help deps user bpf kernel check vmtest test vmshell vmrun demo clean
+.PHONY: FORCE all help deps user bpf kernel check fuzz fuzz-build vmtest test vmshell vmrun \
+	demo clean
 
 help:
 	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
 	@echo 'make deps       set up this Debian machine (root): packages, bench kernels'
 	@echo 'make check      unit tests, plain and under ASan+UBSan (no root, no VM)'
+	@echo 'make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
 	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
-	@echo 'make test       deps + build + check + vmtest (what CI runs)'
+	@echo 'make test       deps + build + check + 10 s fuzz + vmtest (what CI runs)'
 	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
 	@echo 'make vmrun      run SCRIPT=path in the bench guest [KERNEL=6.12]'
 	@echo 'make demo       the live demo on the bench guest'
@@ -242,6 +244,42 @@ check: $(UNIT_BIN) $(ASAN_UNIT)
 	tests/run-unit.sh --sanitized $(ASAN_UNIT) $(O)/results/check-asan || rc=1; \
 	exit $$rc
 
+# ------------------------------------------------------------------ fuzzing
+# Every tests/fuzz/fuzz_<name>.c is a libFuzzer target, linked with the
+# library built for it by clang with the fuzzer's coverage and ASan+UBSan.
+# `make fuzz` runs each for FUZZ_SECONDS from its seed corpus
+# tests/fuzz/corpus/<name>/; the inputs it adds stay in $(O)/fuzz/corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(O)/fuzz/bin/%,$(FUZZ_SRCS))
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	      -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB   := $(O)/fuzz/lib/libvfioscope.a
+
+$(O)/fuzz/obj/%.o: user/%.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+
+$(O)/fuzz/obj/lib/%.o: $(SKELS)
+
+$(FUZZ_LIB): $(patsubst user/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_LIB)
+	$(call msg,FUZZER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) \
+		$(LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --work $(O)/fuzz \
+		--result $(O)/results/fuzz $(FUZZ_BINS)
+
 vmtest: all
 	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --result $(O)/results/vmtest
 
@@ -250,8 +288,10 @@ test:
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory check || true
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 || true
 	$(Q)$(MAKE) --no-print-directory vmtest || true
-	$(Q)tests/summary.sh $(O)/results/check $(O)/results/check-asan $(O)/results/vmtest
+	$(Q)tests/summary.sh $(O)/results/check $(O)/results/check-asan $(O)/results/fuzz \
+		$(O)/results/vmtest
 
 vmshell: all
 	$(Q)tests/vm/bench/runvm.sh --shell $(KERNEL)
