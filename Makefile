@@ -56,14 +56,15 @@ BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: FORCE all help deps user bpf kernel check fuzz fuzz-build vmtest test vmshell vmrun \
-	demo clean
+.PHONY: FORCE all help deps user bpf kernel check fuzz fuzz-build bench vmtest test vmshell \
+	vmrun demo clean
 
 help:
 	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
 	@echo 'make deps       set up this Debian machine (root): packages, bench kernels'
 	@echo 'make check      unit tests, plain and under ASan+UBSan (no root, no VM)'
 	@echo 'make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
+	@echo 'make bench      measured budgets (6.12 guest + host), written to docs/bench.md'
 	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
 	@echo 'make test       deps + build + check + 10 s fuzz + vmtest (what CI runs)'
 	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
@@ -279,6 +280,10 @@ fuzz-build: $(FUZZ_BINS)
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --work $(O)/fuzz \
 		--result $(O)/results/fuzz $(FUZZ_BINS)
+
+# The budgets of the design as measured figures: docs/bench.md.
+bench: all
+	$(Q)scripts/bench.sh
 
 vmtest: all
 	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --result $(O)/results/vmtest
