@@ -5,7 +5,7 @@
 # ring must drop, or the run proves nothing about drop counting.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 O=$VFIOSCOPE_OUT
-N=20000
+N=10000
 first=1
 for ring in 4096 16384 65536 1048576; do
 	overload_run $ring $N $O
