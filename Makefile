@@ -56,8 +56,8 @@ BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: FORCE all help deps user bpf kernel check fuzz fuzz-build bench vmtest test vmshell \
-	vmrun demo clean
+.PHONY: FORCE all help deps user bpf kernel check clang-build fuzz fuzz-build bench vmtest \
+	test vmshell vmrun demo clean
 
 help:
 	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
@@ -66,7 +66,8 @@ help:
 	@echo 'make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
 	@echo 'make bench      measured budgets (6.12 guest + host), written to docs/bench.md'
 	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
-	@echo 'make test       deps + build + check + 10 s fuzz + vmtest (what CI runs)'
+	@echo 'make clang-build  the userspace built with clang, as warning-free as with gcc'
+	@echo 'make test       deps + build + clang-build + check + 10 s fuzz + vmtest (what CI runs)'
 	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
 	@echo 'make vmrun      run SCRIPT=path in the bench guest [KERNEL=6.12]'
 	@echo 'make demo       the live demo on the bench guest'
@@ -281,6 +282,14 @@ fuzz: $(FUZZ_BINS)
 	$(Q)tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --work $(O)/fuzz \
 		--result $(O)/results/fuzz $(FUZZ_BINS)
 
+# The userspace also builds warning-free with clang (its own tree); the
+# result counts in `make test`'s total as one test.
+clang-build:
+	$(Q)mkdir -p $(O)/results
+	$(Q)if $(MAKE) --no-print-directory O=$(O)/clang CC=$(CLANG) user; then \
+		echo '1 0 0' > $(O)/results/clang-build; \
+	else echo 'clang build: FAILED'; echo '0 1 0' > $(O)/results/clang-build; exit 1; fi
+
 # The budgets of the design as measured figures: docs/bench.md.
 bench: all
 	$(Q)scripts/bench.sh
@@ -292,10 +301,12 @@ test:
 	$(Q)rm -rf $(O)/results
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory clang-build || true
 	$(Q)$(MAKE) --no-print-directory check || true
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 || true
 	$(Q)$(MAKE) --no-print-directory vmtest || true
-	$(Q)tests/summary.sh $(O)/results/check $(O)/results/check-asan $(O)/results/fuzz \
+	$(Q)tests/summary.sh $(O)/results/clang-build $(O)/results/check $(O)/results/check-asan \
+		$(O)/results/fuzz \
 		$(O)/results/vmtest
 
 vmshell: all
