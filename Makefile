@@ -42,6 +42,11 @@ USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 LDLIBS	:= $(LIBBPF_LIBS) -ljson-c -lncursesw
+CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo y)
+# ASan+UBSan build of the library and unit tests (`make check` runs both):
+# every UB report is fatal, so a test that trips one fails.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
 
 # Bench kernels whose trees `make deps` prepared: modules get built for each.
 KSERIES	:= $(foreach s,6.12 6.1,$(if $(wildcard $(VFIOSCOPE_CACHE)/k/$(s)/.prepared),$(s)))
@@ -51,14 +56,18 @@ BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: FORCE all help deps user bpf kernel check vmtest test vmshell vmrun demo clean
+.PHONY: FORCE all help deps user bpf kernel check clang-build fuzz fuzz-build bench vmtest \
+	test vmshell vmrun demo clean
 
 help:
 	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
 	@echo 'make deps       set up this Debian machine (root): packages, bench kernels'
-	@echo 'make check      unit tests (no root, no VM)'
+	@echo 'make check      unit tests, plain and under ASan+UBSan (no root, no VM)'
+	@echo 'make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
+	@echo 'make bench      measured budgets (6.12 guest + host), written to docs/bench.md'
 	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
-	@echo 'make test       deps + build + check + vmtest (what CI runs)'
+	@echo 'make clang-build  the userspace built with clang, as warning-free as with gcc'
+	@echo 'make test       deps + build + clang-build + check + 10 s fuzz + vmtest (what CI runs)'
 	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
 	@echo 'make vmrun      run SCRIPT=path in the bench guest [KERNEL=6.12]'
 	@echo 'make demo       the live demo on the bench guest'
@@ -91,6 +100,10 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 EXERCISE_OBJS := $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/exercise/*.c))
+# The exerciser builds VFIO requests as a uAPI header whose flexible data[]
+# is followed by its payload struct, as the kernel's own VFIO samples do:
+# a GNU extension both compilers accept, which clang names.
+$(EXERCISE_OBJS): USER_CFLAGS += $(if $(CC_IS_CLANG),-Wno-gnu-variable-sized-type-not-at-end)
 # tool -> its objects; every tool links the library, libbpf and json-c
 $(O)/bin/vfio-exercise: $(EXERCISE_OBJS)
 $(O)/bin/vfio-ioctlcount: $(O)/obj/ioctlcount.o
@@ -197,9 +210,89 @@ $(UNIT_BIN): $(UNIT_OBJS) $(LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) -o $@
 
-# Criterion prints its synthesis; the result file feeds `make test`'s total.
-check: $(UNIT_BIN)
-	$(Q)tests/run-unit.sh $(UNIT_BIN) $(O)/results/check
+# The same tests and library once more under ASan+UBSan, in their own
+# object tree (the BPF skeletons are shared).
+ASAN_O	  := $(O)/asan
+ASAN_LIB  := $(ASAN_O)/lib/libvfioscope.a
+ASAN_UNIT := $(ASAN_O)/tests/unit-tests
+
+$(ASAN_O)/obj/%.o: user/%.c
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_O)/obj/tests/%.o: tests/unit/%.c
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_O)/obj/lib/%.o: $(SKELS)
+
+$(ASAN_LIB): $(patsubst user/%.c,$(ASAN_O)/obj/%.o,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(ASAN_UNIT): $(patsubst tests/unit/%.c,$(ASAN_O)/obj/tests/%.o,$(UNIT_SRCS)) $(ASAN_LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) -o $@
+
+# Criterion prints its synthesis; each run's result file feeds `make test`'s
+# total. Both runs happen even when the first fails.
+check: $(UNIT_BIN) $(ASAN_UNIT)
+	$(Q)rc=0; tests/run-unit.sh $(UNIT_BIN) $(O)/results/check || rc=1; \
+	echo '  unit tests again under ASan+UBSan:'; \
+	tests/run-unit.sh --sanitized $(ASAN_UNIT) $(O)/results/check-asan || rc=1; \
+	exit $$rc
+
+# ------------------------------------------------------------------ fuzzing
+# Every tests/fuzz/fuzz_<name>.c is a libFuzzer target, linked with the
+# library built for it by clang with the fuzzer's coverage and ASan+UBSan.
+# `make fuzz` runs each for FUZZ_SECONDS from its seed corpus
+# tests/fuzz/corpus/<name>/; the inputs it adds stay in $(O)/fuzz/corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(patsubst tests/fuzz/%.c,$(O)/fuzz/bin/%,$(FUZZ_SRCS))
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+	      -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_LIB   := $(O)/fuzz/lib/libvfioscope.a
+
+$(O)/fuzz/obj/%.o: user/%.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+
+$(O)/fuzz/obj/lib/%.o: $(SKELS)
+
+$(FUZZ_LIB): $(patsubst user/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRCS))
+	$(call msg,AR,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_LIB)
+	$(call msg,FUZZER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) \
+		$(LDLIBS) -o $@
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) --work $(O)/fuzz \
+		--result $(O)/results/fuzz $(FUZZ_BINS)
+
+# The userspace also builds warning-free with clang (its own tree); the
+# result counts in `make test`'s total as one test.
+clang-build:
+	$(Q)mkdir -p $(O)/results
+	$(Q)if $(MAKE) --no-print-directory O=$(O)/clang CC=$(CLANG) user; then \
+		echo '1 0 0' > $(O)/results/clang-build; \
+	else echo 'clang build: FAILED'; echo '0 1 0' > $(O)/results/clang-build; exit 1; fi
+
+# The budgets of the design as measured figures: docs/bench.md.
+bench: all
+	$(Q)scripts/bench.sh
 
 vmtest: all
 	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --result $(O)/results/vmtest
@@ -208,9 +301,13 @@ test:
 	$(Q)rm -rf $(O)/results
 	$(Q)$(MAKE) --no-print-directory deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory clang-build || true
 	$(Q)$(MAKE) --no-print-directory check || true
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 || true
 	$(Q)$(MAKE) --no-print-directory vmtest || true
-	$(Q)tests/summary.sh $(O)/results/check $(O)/results/vmtest
+	$(Q)tests/summary.sh $(O)/results/clang-build $(O)/results/check $(O)/results/check-asan \
+		$(O)/results/fuzz \
+		$(O)/results/vmtest
 
 vmshell: all
 	$(Q)tests/vm/bench/runvm.sh --shell $(KERNEL)

@@ -18,7 +18,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # One line per package: why it is here lives in README.md ("Dependencies").
 PKGS=(
 	make gcc gcc-12 pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-	dwarves libcriterion-dev
+	dwarves libcriterion-dev libfuzzer-14-dev
 	qemu-system-x86 qemu-system-common busybox-static iproute2 kmod xz-utils cpio
 	tmux jq libncurses-dev libjson-c-dev libmicrohttpd-dev libyaml-dev libxml2-utils
 	python3 procps util-linux bc file binutils

@@ -29,6 +29,7 @@ static void on_signal(int sig)
 	exiting = 1;
 }
 
+__attribute__((format(printf, 2, 0)))
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG && !verbose)

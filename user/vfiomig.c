@@ -653,27 +653,11 @@ static void drain(bool flush)
 		emit(g);
 }
 
-static __u64 event_time(const struct vfs_mm_event *e)
-{
-	return e->kind == VFS_MM_ARC ? e->end_ns : e->ts_ns;
-}
-
-static int by_time(const void *a, const void *b)
-{
-	const struct vfs_mm_event *x = a, *y = b;
-	__u64 tx = event_time(x), ty = event_time(y);
-
-	if (tx != ty)
-		return tx < ty ? -1 : 1;
-	return x < y ? -1 : x > y;	/* stable: file order */
-}
-
 static int replay(const char *path)
 {
-	struct vfs_mm_event *evs = NULL;
-	size_t n = 0, cap = 0, len = 0, i;
-	unsigned long lineno = 0;
-	char *line = NULL, err[192];
+	struct vfs_mm_event *evs;
+	size_t n, i;
+	char err[320];
 	FILE *f;
 	int rc = 0;
 
@@ -682,54 +666,11 @@ static int replay(const char *path)
 		fprintf(stderr, "vfiomig: cannot open the replay file %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	while (getline(&line, &len, f) > 0) {
-		struct json_object *o;
-		enum json_tokener_error jerr;
-		char *p = line;
-		int r;
-
-		lineno++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\n' || !*p)
-			continue;
-		o = json_tokener_parse_verbose(p, &jerr);
-		if (!o) {
-			fprintf(stderr, "vfiomig: %s:%lu: not JSON (%s); the replay file is one "
-				"JSON object per line, as `vfiosnoop -j -c migration` writes\n",
-				path, lineno, json_tokener_error_desc(jerr));
-			rc = 1;
-			goto out;
-		}
-		if (n == cap) {
-			struct vfs_mm_event *q;
-
-			cap = cap ? cap * 2 : 256;
-			q = realloc(evs, cap * sizeof(*evs));
-			if (!q) {
-				json_object_put(o);
-				fprintf(stderr, "vfiomig: out of memory reading %s\n", path);
-				rc = 1;
-				goto out;
-			}
-			evs = q;
-		}
-		r = vfs_mm_event_from_json(o, &evs[n], err, sizeof(err));
-		json_object_put(o);
-		if (r < 0) {
-			fprintf(stderr, "vfiomig: %s:%lu: %s\n", path, lineno, err);
-			rc = 1;
-			goto out;
-		}
-		n += r;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "vfiomig: reading %s: %s\n", path, strerror(errno));
+	if (vfs_mm_read_replay(f, path, &evs, &n, err, sizeof(err))) {
+		fprintf(stderr, "vfiomig: %s\n", err);
 		rc = 1;
 		goto out;
 	}
-	/* the ring buffer is per-CPU ordered only: put events in time order */
-	qsort(evs, n, sizeof(*evs), by_time);
 	for (i = 0; i < n; i++) {
 		if (vfs_migmodel_feed(env.m, &evs[i])) {
 			fprintf(stderr, "vfiomig: out of memory\n");
@@ -742,7 +683,6 @@ static int replay(const char *path)
 	if (!env.ndone)
 		fprintf(stderr, "vfiomig: no migration in %s (%zu migration events)\n", path, n);
 out:
-	free(line);
 	free(evs);
 	if (f != stdin)
 		fclose(f);

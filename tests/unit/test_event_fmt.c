@@ -104,7 +104,9 @@ Test(event_fmt, json_escapes_and_bounds_names)
 	cr_assert(json_object_object_get_ex(o, "comm", &v));
 	cr_expect_str_eq(json_object_get_string(v), "0123456789abcdef");
 	/* the output parses back */
-	cr_expect_not_null(json_tokener_parse(s));
+	v = json_tokener_parse(s);
+	cr_expect_not_null(v);
+	json_object_put(v);
 	json_object_put(o);
 }
 
@@ -146,4 +148,55 @@ Test(abi, event_layouts)
 	cr_expect_eq(offsetof(struct vfs_ev_mig_arc, dev), 88);
 	cr_expect_eq(sizeof(struct vfs_cmd_val), 160);
 	cr_expect_eq(offsetof(struct vfs_cmd_val, hist), 32);
+}
+
+/* names that fill their ABI field have no NUL: text stops at the field */
+Test(event_fmt, text_bounds_unterminated_names)
+{
+	struct vfs_ev_mig_arc *a = malloc(sizeof(*a));
+	struct vfs_ev_vdpa *v = malloc(sizeof(*v));
+	struct vfs_ev_mdev *m = malloc(sizeof(*m));
+	char buf[512];
+
+	/* heap objects of exact size: a read past a name is an ASan report */
+	hdr(&a->hdr, VFS_EV_MIG_ARC, sizeof(*a));
+	memset(a->dev, 'd', sizeof(a->dev));
+	cr_assert_gt(vfs_event_text(&a->hdr, sizeof(*a), NULL, NULL, buf, sizeof(buf)), 0);
+	cr_expect(strstr(buf, "mig_arc ddd"), "%s", buf);
+	cr_expect_eq(strspn(buf + 8, "d"), VFS_NAME_LEN, "%s", buf);
+	hdr(&v->hdr, VFS_EV_VDPA, sizeof(*v));
+	memset(v->name, 'v', sizeof(v->name));
+	cr_assert_gt(vfs_event_text(&v->hdr, sizeof(*v), NULL, NULL, buf, sizeof(buf)), 0);
+	cr_expect_eq(strspn(strchr(buf, ' ') + 1, "v"), VFS_NAME_LEN, "%s", buf);
+	hdr(&m->hdr, VFS_EV_MDEV, sizeof(*m));
+	memset(m->parent, 'p', sizeof(m->parent));
+	memset(m->type, 't', sizeof(m->type));
+	cr_assert_gt(vfs_event_text(&m->hdr, sizeof(*m), NULL, NULL, buf, sizeof(buf)), 0);
+	cr_expect_eq(strspn(strstr(buf, "type=") + 5, "t"), VFS_NAME_LEN, "%s", buf);
+	free(a);
+	free(v);
+	free(m);
+}
+
+/* a return value outside -4095..-1 is no errno: shown as the number it is */
+Test(event_fmt, ret_outside_errno_range)
+{
+	struct vfs_ev_ioctl e;
+	struct json_object *o, *v;
+	char buf[512];
+
+	hdr(&e.hdr, VFS_EV_IOCTL, sizeof(e));
+	e.kind = VFS_FD_CONTAINER;
+	e.cmd = CMD(1);
+	e.ret = INT64_MIN;
+	cr_assert_gt(vfs_event_text(&e.hdr, sizeof(e), NULL, NULL, buf, sizeof(buf)), 0);
+	cr_expect(strstr(buf, "= -9223372036854775808 "), "%s", buf);
+	e.ret = -4096;
+	o = vfs_event_json(&e.hdr, sizeof(e), NULL, NULL);
+	cr_assert_not_null(o);
+	cr_expect_not(json_object_object_get_ex(o, "errno", &v));
+	json_object_put(o);
+	e.ret = -EBUSY;
+	vfs_event_text(&e.hdr, sizeof(e), NULL, NULL, buf, sizeof(buf));
+	cr_expect(strstr(buf, "= -EBUSY "), "%s", buf);
 }

@@ -130,3 +130,41 @@ Test(identity, device_driver_from_sysfs)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	cr_assert_eq(system(cmd), 0);
 }
+
+/*
+ * A command line read whole is NUL-terminated, one cut at the read size is
+ * not: the last argument ends at the length, never at a NUL past it.
+ */
+Test(identity, qemu_unterminated_last_argument)
+{
+	static const char cut[] = { 'q', 'e', 'm', 'u', '\0', '-', 'n', 'a', 'm', 'e' };
+	static const char guest[] = { '-', 'n', 'a', 'm', 'e', '\0', 'g', 'u', 'e', 's', 't' };
+	static const char named[] = { '-', 'n', 'a', 'm', 'e', '\0', 'v', 'm', '1' };
+	char *heap, name[64];
+
+	/* on the heap at its exact size, so a read past it is an ASan report */
+	heap = malloc(sizeof(cut));
+	memcpy(heap, cut, sizeof(cut));
+	cr_expect_eq(vfs_qemu_vm_name(heap, sizeof(cut), name, sizeof(name)), -1);
+	free(heap);
+	heap = malloc(sizeof(guest));
+	memcpy(heap, guest, sizeof(guest));
+	/* "guest" is the name itself here: it is not "guest=" */
+	cr_expect_eq(vfs_qemu_vm_name(heap, sizeof(guest), name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "guest");
+	free(heap);
+	heap = malloc(sizeof(named));
+	memcpy(heap, named, sizeof(named));
+	cr_expect_eq(vfs_qemu_vm_name(heap, sizeof(named), name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "vm1");
+	free(heap);
+}
+
+Test(identity, qemu_name_option_is_whole_argument)
+{
+	char buf[128], name[64];
+	size_t n = cmdline("qemu|-namex|a|--name|b", buf);
+
+	cr_expect_eq(vfs_qemu_vm_name(buf, n, name, sizeof(name)), 0);
+	cr_expect_str_eq(name, "b");
+}

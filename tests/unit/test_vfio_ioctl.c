@@ -50,7 +50,7 @@ Test(vfio_ioctl, kind_names_round_trip)
 	int k;
 
 	for (k = 1; k < VFS_FD_KIND_MAX; k++)
-		cr_expect_eq(vfio_fd_kind_parse(vfio_fd_kind_name(k)), k);
+		cr_expect_eq((int)vfio_fd_kind_parse(vfio_fd_kind_name(k)), k);
 	cr_expect_eq(vfio_fd_kind_parse("socket"), 0);
 }
 

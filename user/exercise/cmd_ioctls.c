@@ -3,26 +3,78 @@
  * ioctls: issue K ioctls of one kind on DEVICE's files, as fast as the
  * kernel answers - the countable load for exact and overload tests.
  *   --cmd get-info | region-info | irq-info | group-status | check-extension |
- *         api-version | unknown (an undefined device command: ENOTTY)
+ *         api-version | unknown (an undefined device command: ENOTTY) |
+ *         map-unmap (MAP_DMA + UNMAP_DMA of one page: two ioctls per op)
+ *   --time   first K/10 untimed operations (warm-up), then print the timed
+ *            loop's "ns_per_op" (for make bench's traced/untraced ratios)
  */
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "cli.h"
 #include "cmds.h"
 #include "vx.h"
+
+#define PAGE_IOVA 0x20000000ull
+
+static const char *const kinds[] = {
+	"get-info", "region-info", "irq-info", "group-status", "check-extension",
+	"api-version", "unknown", "map-unmap",
+};
+enum { GET_INFO, REGION_INFO, IRQ_INFO, GROUP_STATUS, CHECK_EXT, API_VERSION, UNKNOWN,
+       MAP_UNMAP, NKINDS };
+
+static void one(struct vx_dev *d, int what, void *page)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info ri;
+	struct vfio_irq_info ii = { .argsz = sizeof(ii) };
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+
+	switch (what) {
+	case GET_INFO:
+		vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_GET_INFO, &info);
+		break;
+	case REGION_INFO:
+		vx_region_info(d, 0, &ri);
+		break;
+	case IRQ_INFO:
+		vx_ioctl(VFS_FD_DEVICE, d->device, VFIO_DEVICE_GET_IRQ_INFO, &ii);
+		break;
+	case GROUP_STATUS:
+		vx_ioctl(VFS_FD_GROUP, d->group, VFIO_GROUP_GET_STATUS, &gs);
+		break;
+	case CHECK_EXT:
+		vx_ioctl(VFS_FD_CONTAINER, d->container, VFIO_CHECK_EXTENSION,
+			 (void *)(long)VFIO_TYPE1v2_IOMMU);
+		break;
+	case API_VERSION:
+		vx_ioctl(VFS_FD_CONTAINER, d->container, VFIO_GET_API_VERSION, NULL);
+		break;
+	case UNKNOWN:
+		vx_ioctl(VFS_FD_DEVICE, d->device, _IO(VFIO_TYPE, VFIO_BASE + 31), NULL);
+		break;
+	case MAP_UNMAP:
+		vx_map(d, page, PAGE_IOVA, 4096);
+		vx_unmap(d, PAGE_IOVA, 4096);
+		break;
+	}
+}
 
 int cmd_ioctls(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "cmd", required_argument, NULL, 'c' },
+		{ "time", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *what = "get-info";
-	__u64 n = 1000, i;
+	const char *name = "get-info";
+	__u64 n = 1000, i, t0 = 0, t1 = 0;
+	int opt, what, timed = 0;
+	void *page = NULL;
 	char err[160];
 	struct vx_dev d;
-	int opt;
 
 	while ((opt = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
 		switch (opt) {
@@ -31,42 +83,41 @@ int cmd_ioctls(int argc, char **argv)
 				die("%s", err);
 			break;
 		case 'c':
-			what = optarg;
+			name = optarg;
+			break;
+		case 't':
+			timed = 1;
 			break;
 		default:
 			return 2;
 		}
 	}
 	if (optind != argc - 1)
-		die("usage: vfio-exercise ioctls DEVICE [--cmd KIND] [-n K]");
+		die("usage: vfio-exercise ioctls DEVICE [--cmd KIND] [-n K] [--time]");
+	for (what = 0; what < NKINDS && strcmp(name, kinds[what]); what++)
+		;
+	if (what == NKINDS)
+		die("unknown --cmd '%s' (get-info, region-info, irq-info, group-status, "
+		    "check-extension, api-version, unknown, map-unmap)", name);
 	vx_open(&d, argv[optind]);
-	for (i = 0; i < n; i++) {
-		struct vfio_device_info info = { .argsz = sizeof(info) };
-		struct vfio_region_info ri;
-		struct vfio_irq_info ii = { .argsz = sizeof(ii) };
-		struct vfio_group_status gs = { .argsz = sizeof(gs) };
-
-		if (!strcmp(what, "get-info"))
-			vx_ioctl(VFS_FD_DEVICE, d.device, VFIO_DEVICE_GET_INFO, &info);
-		else if (!strcmp(what, "region-info"))
-			vx_region_info(&d, 0, &ri);
-		else if (!strcmp(what, "irq-info"))
-			vx_ioctl(VFS_FD_DEVICE, d.device, VFIO_DEVICE_GET_IRQ_INFO, &ii);
-		else if (!strcmp(what, "group-status"))
-			vx_ioctl(VFS_FD_GROUP, d.group, VFIO_GROUP_GET_STATUS, &gs);
-		else if (!strcmp(what, "check-extension"))
-			vx_ioctl(VFS_FD_CONTAINER, d.container, VFIO_CHECK_EXTENSION,
-				 (void *)(long)VFIO_TYPE1v2_IOMMU);
-		else if (!strcmp(what, "api-version"))
-			vx_ioctl(VFS_FD_CONTAINER, d.container, VFIO_GET_API_VERSION, NULL);
-		else if (!strcmp(what, "unknown"))
-			vx_ioctl(VFS_FD_DEVICE, d.device, _IO(VFIO_TYPE, VFIO_BASE + 31), NULL);
-		else
-			die("unknown --cmd '%s' (get-info, region-info, irq-info, group-status, "
-			    "check-extension, api-version, unknown)", what);
+	if (what == MAP_UNMAP) {
+		page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (page == MAP_FAILED)
+			die("mmap of one page: %s", strerror(errno));
 	}
+	for (i = 0; timed && i < n / 10; i++)
+		one(&d, what, page);
+	t0 = vx_now_ns();
+	for (i = 0; i < n; i++)
+		one(&d, what, page);
+	t1 = vx_now_ns();
+	if (page)
+		munmap(page, 4096);
 	vx_close(&d);
 	vx_print_summary(stdout);
 	printf("ioctls_done %llu\n", (unsigned long long)n);
+	if (timed)
+		printf("ns_per_op %.1f\n", (double)(t1 - t0) / (double)n);
 	return 0;
 }

@@ -19,9 +19,10 @@ static const struct vx_cmd cmds[] = {
 	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc" },
 	{ "mdacc-jobs", cmd_mdacc_jobs, "mdacc-jobs UUID -n N [-r RATE_PER_S] [-s SEED] [--irq]\n\tsubmit N seeded COPY/XOR/FILL jobs to an mdacc mdev, wait, verify every byte" },
 	{ "vhost-kick", cmd_vhost_kick, "vhost-kick NODE [-n KICKS] [-q QID]\n\town vhost-vdpa NODE like a VMM, give queue QID an eventfd kick, have a child signal it KICKS times" },
-	{ "ioctls", cmd_ioctls, "ioctls DEVICE [--cmd KIND] [-n K]\n"
+	{ "ioctls", cmd_ioctls, "ioctls DEVICE [--cmd KIND] [-n K] [--time]\n"
 	  "\tK ioctls of one kind (get-info, region-info, irq-info, group-status,\n"
-	  "\tcheck-extension, api-version, unknown) as fast as the kernel answers" },
+	  "\tcheck-extension, api-version, unknown, map-unmap) as fast as the kernel\n"
+	  "\tanswers; --time: after K/10 untimed, print the loop's ns_per_op" },
 	{ "dma", cmd_dma, "dma DEVICE [-n COUNT] [--size BYTES] [--hold SECONDS]\n"
 	  "\tmap COUNT buffers for DMA (type1 pins them), hold, unmap" },
 	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"

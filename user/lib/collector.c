@@ -307,6 +307,8 @@ bool vfs_bpf_lsm_active(void)
 }
 
 /* ---------------------------------------------------------------- lifecycle */
+/* libbpf hands its own format strings through: tell the compiler so */
+__attribute__((format(printf, 2, 0)))
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
@@ -314,6 +316,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+__attribute__((format(printf, 2, 0)))
 static int print_libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return vfprintf(stderr, fmt, ap);

@@ -37,6 +37,9 @@ void vfs_guid_str(const __u8 u[16], char out[37])
 		 u[6], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
+/* a fixed-size name from the ABI, terminated or not, for "%.*s" */
+#define NAMEARG(a)	(int)strnlen(a, sizeof(a)), a
+
 /* the minimum size of each known event type */
 static size_t event_size(__u16 type)
 {
@@ -51,9 +54,15 @@ static size_t event_size(__u16 type)
 	}
 }
 
+/* the kernel's -errno range (MAX_ERRNO); any other value is only a number */
+static int is_errno(long ret)
+{
+	return ret < 0 && ret >= -4095;
+}
+
 static const char *errstr(long ret, char *buf, size_t len)
 {
-	if (ret >= 0)
+	if (!is_errno(ret))
 		snprintf(buf, len, "%ld", ret);
 	else
 		snprintf(buf, len, "-%s", strerrorname_np((int)-ret) ?: "?");
@@ -111,7 +120,7 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 	case VFS_EV_MIG_ARC: {
 		const struct vfs_ev_mig_arc *e = (const void *)ev;
 
-		return snprintf(buf, len, "mig_arc %s %s->%s = %s %lluns", e->dev,
+		return snprintf(buf, len, "mig_arc %.*s %s->%s = %s %lluns", NAMEARG(e->dev),
 				vfs_mig_state_name(e->from), vfs_mig_state_name(e->to),
 				errstr(e->ret, r, sizeof(r)),
 				(unsigned long long)(e->end_ns - e->start_ns));
@@ -119,7 +128,7 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 	case VFS_EV_MIG_DATA: {
 		const struct vfs_ev_mig_data *e = (const void *)ev;
 
-		return snprintf(buf, len, "mig_data %s %s of %llu bytes = %s", e->dev,
+		return snprintf(buf, len, "mig_data %.*s %s of %llu bytes = %s", NAMEARG(e->dev),
 				e->write ? "write" : "read", (unsigned long long)e->bytes,
 				errstr(e->ret, r, sizeof(r)));
 	}
@@ -128,9 +137,9 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 		char uuid[37];
 
 		vfs_guid_str(e->uuid, uuid);
-		return snprintf(buf, len, "mdev_%s %s parent=%s type=%s = %s",
-				e->op == VFS_MDEV_CREATE ? "create" : "remove", uuid, e->parent,
-				e->type, errstr(e->ret, r, sizeof(r)));
+		return snprintf(buf, len, "mdev_%s %s parent=%.*s type=%.*s = %s",
+				e->op == VFS_MDEV_CREATE ? "create" : "remove", uuid, NAMEARG(e->parent),
+				NAMEARG(e->type), errstr(e->ret, r, sizeof(r)));
 	}
 	case VFS_EV_REGION: {
 		const struct vfs_ev_region *e = (const void *)ev;
@@ -144,8 +153,8 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 	case VFS_EV_VDPA: {
 		const struct vfs_ev_vdpa *e = (const void *)ev;
 
-		return snprintf(buf, len, "vdpa_%s %s status=0x%x old=0x%x = %s",
-				e->op < 4 ? vdpa_ops[e->op] : "?", e->name, e->status,
+		return snprintf(buf, len, "vdpa_%s %.*s status=0x%x old=0x%x = %s",
+				e->op < 4 ? vdpa_ops[e->op] : "?", NAMEARG(e->name), e->status,
 				e->old_status, errstr(e->ret, r, sizeof(r)));
 	}
 	}
@@ -155,7 +164,7 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 static void put_ret(struct json_object *o, long ret)
 {
 	json_object_object_add(o, "ret", json_object_new_int64(ret));
-	if (ret < 0)
+	if (is_errno(ret))
 		json_object_object_add(o, "errno", json_object_new_string(
 			strerrorname_np((int)-ret) ?: "?"));
 }

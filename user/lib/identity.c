@@ -27,6 +27,20 @@ static void qemu_value(const char *v, const char *end, char *out, size_t outlen)
 	out[n] = '\0';
 }
 
+/* whether [s, end) starts with @word (the command line need not end in NUL) */
+static int starts(const char *s, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(end - s) >= n && !memcmp(s, word, n);
+}
+
+/* whether [s, end) is exactly @word */
+static int is_word(const char *s, const char *end, const char *word)
+{
+	return (size_t)(end - s) == strlen(word) && !memcmp(s, word, end - s);
+}
+
 int vfs_qemu_vm_name(const char *cmdline, size_t len, char *out, size_t outlen)
 {
 	const char *p = cmdline, *end = cmdline + len, *arg, *aend;
@@ -37,7 +51,7 @@ int vfs_qemu_vm_name(const char *cmdline, size_t len, char *out, size_t outlen)
 		if (!aend)
 			aend = end;
 		p = aend + 1;
-		if (strcmp(arg, "-name") && strcmp(arg, "--name"))
+		if (!is_word(arg, aend, "-name") && !is_word(arg, aend, "--name"))
 			continue;
 		if (p >= end)
 			return -1;
@@ -46,7 +60,7 @@ int vfs_qemu_vm_name(const char *cmdline, size_t len, char *out, size_t outlen)
 			aend = end;
 		/* "guest=NAME,...", anywhere among the options, or a bare NAME first */
 		for (arg = p; arg < aend; ) {
-			if (!strncmp(arg, "guest=", 6)) {
+			if (starts(arg, aend, "guest=")) {
 				qemu_value(arg + 6, aend, out, outlen);
 				return out[0] ? 0 : -1;
 			}

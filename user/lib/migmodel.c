@@ -561,3 +561,82 @@ const struct vfs_mm_session *vfs_migmodel_session(const struct vfs_migmodel *m, 
 {
 	return i < m->nsessions ? m->sessions[i] : NULL;
 }
+
+static __u64 event_time(const struct vfs_mm_event *e)
+{
+	return e->kind == VFS_MM_ARC ? e->end_ns : e->ts_ns;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct vfs_mm_event *x = a, *y = b;
+	__u64 tx = event_time(x), ty = event_time(y);
+
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return x < y ? -1 : x > y;	/* stable: file order */
+}
+
+int vfs_mm_read_replay(FILE *f, const char *name, struct vfs_mm_event **out, size_t *nout,
+		       char *err, size_t errlen)
+{
+	struct vfs_mm_event *evs = NULL;
+	size_t n = 0, cap = 0, len = 0;
+	unsigned long lineno = 0;
+	char *line = NULL, why[192];
+	ssize_t got;
+	int rc = -1;
+
+	*out = NULL;
+	*nout = 0;
+	while ((got = getline(&line, &len, f)) > 0) {
+		struct json_object *o;
+		enum json_tokener_error jerr;
+		char *p = line;
+		int r;
+
+		lineno++;
+		if (strlen(line) != (size_t)got) {
+			snprintf(err, errlen, "%s:%lu: a NUL byte inside the line; the replay "
+				 "file is text, one JSON object per line", name, lineno);
+			goto out;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\n' || !*p)
+			continue;
+		o = json_tokener_parse_verbose(p, &jerr);
+		if (!o) {
+			snprintf(err, errlen, "%s:%lu: not JSON (%s); the replay file is one "
+				 "JSON object per line, as `vfiosnoop -j -c migration` writes",
+				 name, lineno, json_tokener_error_desc(jerr));
+			goto out;
+		}
+		if (grow((void **)&evs, &cap, n, sizeof(*evs))) {
+			json_object_put(o);
+			snprintf(err, errlen, "out of memory reading %s", name);
+			goto out;
+		}
+		r = vfs_mm_event_from_json(o, &evs[n], why, sizeof(why));
+		json_object_put(o);
+		if (r < 0) {
+			snprintf(err, errlen, "%s:%lu: %s", name, lineno, why);
+			goto out;
+		}
+		n += r;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "reading %s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (n)
+		qsort(evs, n, sizeof(*evs), by_time);
+	*out = evs;
+	*nout = n;
+	evs = NULL;
+	rc = 0;
+out:
+	free(line);
+	free(evs);
+	return rc;
+}

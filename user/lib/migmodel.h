@@ -29,6 +29,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 #include "abi.h"
 
@@ -77,6 +78,15 @@ int vfs_mm_event_from_raw(const struct vfs_event_hdr *ev, size_t size, struct vf
  */
 int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 			   char *err, size_t errlen);
+/*
+ * Read a replay file (one `vfiosnoop -j -c migration` object per line,
+ * blank lines allowed) into *@out, @nout events in time order: arcs at
+ * their end, data at its timestamp, file order between equal times (the
+ * ring buffer is only per-CPU ordered). @name names the file in errors.
+ * 0, or -1 with a sentence naming the line in @err (*@out is then NULL).
+ */
+int vfs_mm_read_replay(FILE *f, const char *name, struct vfs_mm_event **out, size_t *nout,
+		       char *err, size_t errlen);
 /* "STOP_COPY" -> 3; -1 if unknown */
 int vfs_mm_state_parse(const char *name);
 

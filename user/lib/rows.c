@@ -229,5 +229,7 @@ void vfs_rows_sort(void **rows, size_t n, const struct vfs_field *f, bool desc,
 {
 	struct sort_ctx s = { f, tie, desc };
 
+	if (n < 2)
+		return;		/* also: an empty table has no array (qsort wants one) */
 	qsort_r(rows, n, sizeof(*rows), cmp_rows, &s);
 }

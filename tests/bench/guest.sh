@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0
+# make bench, guest half (runs in the bench guest through runvm.sh): every
+# measurement in rounds, the traced modes interleaved within each round
+# (none, vfioscope, bpftrace, none, ...) so slow drift of a shared TCG
+# host hits all modes alike. Raw figures, one per line, go to
+# $VFIOSCOPE_BENCH_OUT/raw.txt as "ROW MODE ROUND VALUE"; bench.sh makes
+# the table. Every traced run is also checked: the tracer must have seen
+# exactly the ioctls the exerciser reports, or the figure means nothing.
+. "$VFIOSCOPE_REPO/tests/vm/lib.sh"
+B=${VFIOSCOPE_BENCH_OUT:?VFIOSCOPE_BENCH_OUT names the output directory}
+ROUNDS=${VFIOSCOPE_BENCH_ROUNDS:-5}
+N_CHECK=${VFIOSCOPE_BENCH_N_CHECK:-50000}
+N_MAP=${VFIOSCOPE_BENCH_N_MAP:-3000}
+N_KICK=${VFIOSCOPE_BENCH_N_KICK:-1000}
+N_FLOOD=${VFIOSCOPE_BENCH_N_FLOOD:-20000}
+RINGS=${VFIOSCOPE_BENCH_RINGS:-4096,65536,1048576}
+# the overload runs are the slow part under TCG (JSON for every event)
+RING_ROUNDS=${VFIOSCOPE_BENCH_RING_ROUNDS:-3}
+T=/tmp/bench
+mkdir -p "$B" "$T"
+raw=$B/raw.txt
+: > "$raw"
+rec() { echo "$*" >> "$raw"; }
+say() { echo "bench: $*"; }
+now() { date +%s%N; }
+
+rec info kernel "$(uname -r)"
+rec info guest_cpus "$(nproc)"
+vfiostat --features > "$B/guest-features.txt" 2>&1 || fail "vfiostat --features failed"
+rec info guest_cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 | tr ' ' _)"
+
+# wait_ready FILE PATTERN PID: poll every 10 ms (attach times are measured
+# with it); prints nothing, fails if PID dies first
+wait_ready() {
+	local i
+	for i in $(seq 1 12000); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || fail "tracer $3 exited before '$2': $(tail -n 5 "$1")"
+		sleep 0.01
+	done
+	fail "timed out waiting for '$2' in $1"
+}
+
+TRACER=
+# attach MODE ROUND: start MODE's tracer, record its attach time
+attach() {
+	local t0 t1
+	t0=$(now)
+	case $1 in
+	none) TRACER=; return ;;
+	vfioscope)
+		vfiostat > $T/stat.txt 2> $T/stat.err &
+		TRACER=$!
+		wait_ready $T/stat.err attached $TRACER ;;
+	bpftrace)
+		bpftrace "$VFIOSCOPE_REPO/tests/bench/vfio-ioctl-peer.bt" > $T/bt.txt 2>&1 &
+		TRACER=$!
+		wait_ready $T/bt.txt '^ready' $TRACER ;;
+	esac
+	t1=$(now)
+	rec attach_ms "$1" "$2" $(((t1 - t0) / 1000000))
+	# the collectors alone never attach an LSM program (that is the policy's)
+	if [ "$1" = vfioscope ] && [ "$2" = 1 ]; then
+		rec info lsm_progs_while_attached "$(bpftool prog show | grep -c '^[0-9]*: lsm ' || true)"
+		rec info progs_while_attached "$(bpftool prog show | grep -c '^[0-9]*: ' || true)"
+	fi
+}
+
+detach() {
+	[ -n "$TRACER" ] || return 0
+	kill -INT $TRACER
+	wait $TRACER || fail "tracer exited with $?: $(tail -n 5 $T/stat.err $T/bt.txt 2>/dev/null)"
+	TRACER=
+}
+
+# check_seen MODE CLIENT_OUTPUT: the tracer saw exactly the client's ioctls
+check_seen() {
+	local pid want got
+	[ "$1" != none ] || return 0
+	pid=$(awk '$1 == "pid" { print $2 }' "$2")
+	want=$(awk '$1 == "ioctl" { n += $5 } END { print n + 0 }' "$2")
+	if [ "$1" = vfioscope ]; then
+		# vfiostat's dump at exit
+		got=$(awk -v p=$pid '$1 == "ioctl" && $2 == p { n += $5 } END { print n + 0 }' $T/stat.txt)
+	else
+		got=$(sed -n "s/^@calls\[$pid, [0-9]*\]: //p" $T/bt.txt | awk '{ n += $1 } END { print n + 0 }')
+	fi
+	[ "$got" = "$want" ] || fail "$1 saw $got of the $want ioctls of pid $pid"
+}
+
+# the vdpa_sim block disk: one kick per O_DIRECT 4 KiB read at depth 1
+# (scenario 30 proves it); VDUSE's path adds a userspace daemon's noise
+KICK_DISK=${SIMBLK_BLK:-}
+
+say "rounds=$ROUNDS ioctl loops: check-extension x$N_CHECK, map+unmap x$N_MAP; kicks x$N_KICK"
+for r in $(seq 1 "$ROUNDS"); do
+	for mode in none vfioscope bpftrace; do
+		attach $mode $r
+		vfio-exercise ioctls "$EDU_BDF" --cmd check-extension --time -n "$N_CHECK" > $T/check.txt ||
+			fail "check-extension loop failed"
+		vfio-exercise ioctls "$EDU_BDF" --cmd map-unmap --time -n "$N_MAP" > $T/map.txt ||
+			fail "map-unmap loop failed"
+		if [ -n "$KICK_DISK" ] && [ $mode != bpftrace ]; then
+			t0=$(now)
+			dd if="$KICK_DISK" of=/dev/null bs=4096 count="$N_KICK" iflag=direct status=none ||
+				fail "reads from $KICK_DISK failed"
+			t1=$(now)
+			rec kick_ns $mode $r $(((t1 - t0) / N_KICK))
+		fi
+		detach
+		check_seen $mode $T/check.txt
+		check_seen $mode $T/map.txt
+		rec check_ns $mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt)"
+		rec map_ns $mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt)"
+		say "round $r/$ROUNDS $mode: check-extension $(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt) ns, map+unmap $(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt) ns"
+	done
+done
+
+# ring buffer: vfiosnoop streams every ioctl of a flood; overload_run
+# (lib.sh) fails unless delivered + drops equal what was issued, exactly
+for ring in ${RINGS//,/ }; do
+	for r in $(seq 1 "$RING_ROUNDS"); do
+		overload_run "$ring" "$N_FLOOD" $T
+		rec ring_produced_per_s $ring $r $((OV_PRODUCED * 1000000000 / OV_NS))
+		rec ring_delivered_per_s $ring $r $((OV_DELIVERED * 1000000000 / OV_NS))
+		rec ring_dropped $ring $r $OV_LOST
+		say "ring $ring round $r: produced $OV_PRODUCED, delivered $OV_DELIVERED, dropped $OV_LOST in $((OV_NS / 1000000)) ms"
+	done
+done
+say done

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench's table: raw "ROW MODE ROUND VALUE" lines -> docs/bench.md.
+
+Every figure is min / median / max over the rounds. Added costs are paired
+per round (traced minus untraced of the same round, the modes having run
+back to back), then summarised, so drift of the shared host between rounds
+does not enter them.
+"""
+import argparse
+import datetime
+import statistics
+from collections import defaultdict
+
+ap = argparse.ArgumentParser()
+ap.add_argument("raw")
+ap.add_argument("--guest-features", default="")
+for a in ("commit", "host-kernel", "host-cpu", "host-cpus", "load", "host-features", "elapsed"):
+    ap.add_argument("--" + a, default="")
+args = ap.parse_args()
+
+info = {}
+data = defaultdict(dict)          # (row, mode) -> {round: value}
+for line in open(args.raw):
+    f = line.split()
+    if not f:
+        continue
+    if f[0] == "info":
+        info[f[1]] = " ".join(f[2:])
+        continue
+    row, mode, rnd, val = f[0], f[1], int(f[2]), float(f[3])
+    data[(row, mode)][rnd] = val
+
+
+def vals(row, mode):
+    return [v for _, v in sorted(data.get((row, mode), {}).items())]
+
+
+def paired(row, a, b, scale=1.0):
+    da, db = data.get((row, a), {}), data.get((row, b), {})
+    return [(da[r] - db[r]) / scale for r in sorted(da) if r in db]
+
+
+def mmm(v, fmt="{:.0f}"):
+    if not v:
+        return "-"
+    return " / ".join(fmt.format(x) for x in (min(v), statistics.median(v), max(v)))
+
+
+def med(v):
+    return statistics.median(v) if v else None
+
+
+out = []
+p = out.append
+today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+p("# vfioscope benchmarks (`make bench`)")
+p("")
+p(f"Measured {today} at commit `{args.commit}` in {args.elapsed} s.")
+p("")
+p(f"- host: {args.host_cpu}, {args.host_cpus} CPUs, kernel {args.host_kernel}; "
+  f"load average at the end {args.load}")
+p(f"- bench guest: Debian kernel {info.get('kernel', '?')} under QEMU TCG, "
+  f"{info.get('guest_cpus', '?')} vCPUs ({info.get('guest_cpu', '?').replace('_', ' ')})")
+p("- **Noisy figures.** The machine was shared: other builds and bench guests ran at the "
+  "same time, and TCG inflates every absolute figure many times over bare metal. "
+  "Read the added costs and ratios, which come from runs interleaved within each "
+  "round (untraced, vfioscope, bpftrace, then the next round), not the absolutes.")
+p("- Each cell is min / median / max over the rounds; \"added\" cells are per-round "
+  "differences (traced minus untraced of the same round).")
+p("")
+
+rounds = max([len(v) for v in data.values()] or [0])
+p(f"## Table ({rounds} rounds)")
+p("")
+p("| measurement | untraced | vfioscope | bpftrace peer | vfioscope added | bpftrace added "
+  "| traced / untraced (median): vfioscope, bpftrace |")
+p("|---|---|---|---|---|---|---|")
+
+
+def ratio(row, mode):
+    a, b = med(vals(row, mode)), med(vals(row, "none"))
+    return f"{a / b:.3f}" if a and b else "-"
+
+
+def ratios(row):
+    return f"{ratio(row, 'vfioscope')}, {ratio(row, 'bpftrace')}"
+
+
+p(f"| VFIO_CHECK_EXTENSION, ns per ioctl | {mmm(vals('check_ns', 'none'))} | "
+  f"{mmm(vals('check_ns', 'vfioscope'))} | {mmm(vals('check_ns', 'bpftrace'))} | "
+  f"{mmm(paired('check_ns', 'vfioscope', 'none'))} | {mmm(paired('check_ns', 'bpftrace', 'none'))} | "
+  f"{ratios('check_ns')} |")
+p(f"| MAP_DMA+UNMAP_DMA of 4 KiB, ns per pair (added: per ioctl) | {mmm(vals('map_ns', 'none'))} | "
+  f"{mmm(vals('map_ns', 'vfioscope'))} | {mmm(vals('map_ns', 'bpftrace'))} | "
+  f"{mmm(paired('map_ns', 'vfioscope', 'none', 2))} | {mmm(paired('map_ns', 'bpftrace', 'none', 2))} | "
+  f"{ratios('map_ns')} |")
+if vals("kick_ns", "none"):
+    p(f"| vdpa_sim block read at depth 1 (one kick each), ns per kick | {mmm(vals('kick_ns', 'none'))} | "
+      f"{mmm(vals('kick_ns', 'vfioscope'))} | n/a | {mmm(paired('kick_ns', 'vfioscope', 'none'))} | n/a | "
+      f"{ratio('kick_ns', 'vfioscope')} |")
+p("")
+tiers = {}
+try:
+    for line in open(args.guest_features):
+        f = line.split()
+        if len(f) >= 2 and f[0] != "CLASS":
+            tiers[f[0]] = f[1]
+except OSError:
+    pass
+if tiers:
+    p("Hooks vfioscope used in the guest (`vfiostat --features`): "
+      + ", ".join(f"{c} {t}" for c, t in tiers.items() if c != "bpf-lsm")
+      + f"; BPF LSM {tiers.get('bpf-lsm', '?')} (no LSM program of the collectors)."
+      " The bpftrace peer only traces the three ioctl entry points.")
+    p("")
+    p("For scale, published bare-metal costs per event (ANCHORS part 2): fentry ≈ 5 ns, "
+      "fexit 5-12 ns, kprobe ≈ 16 ns, classic tracepoint ≈ 10 ns; ebpf_exporter +35-160 ns "
+      "with a hash-map update; BPF ring buffer 12-22 M events/s with one producer. TCG "
+      "emulates every JITed BPF instruction, so the absolute added costs here are far "
+      "above those; the bpftrace column, same hooks in the same run, is the comparison.")
+    p("")
+p("## Load + attach, ms (process start to \"attached\", 10 ms polling)")
+p("")
+p("| where | vfioscope (every collector) | bpftrace peer (ioctl script only) |")
+p("|---|---|---|")
+p(f"| guest {info.get('kernel', '?')} | {mmm(vals('attach_ms', 'vfioscope'))} | {mmm(vals('attach_ms', 'bpftrace'))} |")
+host = vals("host_attach_ms", "vfioscope")
+feats = []
+try:
+    for line in open(args.host_features):
+        f = line.split()
+        if len(f) >= 2 and f[0] != "CLASS":
+            feats.append((f[0], f[1]))
+except OSError:
+    pass
+# "bpf-lsm" reports whether BPF LSM is active, not a collector class
+attachable = [c for c, t in feats if t != "unsupported" and c != "bpf-lsm"]
+p(f"| host {args.host_kernel} | {mmm(host)} (classes attached: "
+  f"{', '.join(attachable) if attachable else 'none: no VFIO or vDPA modules on this kernel'}) | not run |")
+p("")
+p("## Ring buffer under overload (vfiosnoop -c ioctl -j, one producer flooding VFIO_CHECK_EXTENSION)")
+p("")
+p("Rates are over the flood's wall time. Delivered counts everything vfiosnoop got, "
+  "including what the ring still held when the flood ended: with a small ring, delivered / s "
+  "is the consumer's throughput (vfiosnoop writing NDJSON, flat out); a large ring inflates "
+  "it by its capacity, and without drops it only repeats the producer's rate.")
+p("")
+p("| ring bytes | produced / s | delivered / s | dropped (counted) | limited by | produced == delivered + dropped |")
+p("|---|---|---|---|---|---|")
+rings = sorted({int(m) for (r, m) in data if r == "ring_dropped"})
+for ring in rings:
+    p(f"| {ring} | {mmm(vals('ring_produced_per_s', str(ring)))} | "
+      f"{mmm(vals('ring_delivered_per_s', str(ring)))} | {mmm(vals('ring_dropped', str(ring)))} | "
+      f"{'consumer' if min(vals('ring_dropped', str(ring))) > 0 else 'producer' if max(vals('ring_dropped', str(ring))) == 0 else 'both'} | "
+      f"exact in every round (checked by the guest half) |")
+p("")
+p("## Not measured yet")
+p("")
+p("- LSM fast path on non-VFIO ioctls on the host: not measured yet: the policy "
+  "(BPF LSM) programs are not on this branch.")
+p("- vfiotop and vfio-policyd CPU and RSS at 64 VMs / 256 devices, first-frame "
+  "latency: not measured yet: the replay/synthetic source and the daemon are not on "
+  "this branch.")
+p("")
+
+# goals
+chk = med(paired("check_ns", "vfioscope", "none"))
+mp = med(paired("map_ns", "vfioscope", "none", 2))
+kick = med(paired("kick_ns", "vfioscope", "none"))
+att = med(vals("attach_ms", "vfioscope"))
+maxprod = max(max(vals("ring_produced_per_s", str(x))) for x in rings) if rings else 0
+maxdeliv = max(max(vals("ring_delivered_per_s", str(x))) for x in rings) if rings else 0
+
+
+def verdict(v, limit):
+    if v is None:
+        return "not measured"
+    return "met" if v <= limit else "not met"
+
+
+p("## DESIGN.md section 7 goals")
+p("")
+p("| goal | measured (median) | verdict |")
+p("|---|---|---|")
+p(f"| traced VFIO ioctl: added p50 ≤ 150 ns | CHECK_EXTENSION {chk:.0f} ns, MAP/UNMAP {mp:.0f} ns per ioctl, under TCG | "
+  f"{verdict(max(chk, mp), 150)} under TCG (bare metal not measured) |")
+p("| LSM fast path on non-VFIO ioctls ≤ 20 ns | - | not measured yet (policy programs on another branch) |")
+p("| no LSM program attached when no quota is configured | collectors attached: "
+  f"{info.get('lsm_progs_while_attached', '?')} LSM programs | "
+  f"{'met for the collectors' if info.get('lsm_progs_while_attached') == '0' else 'not met'}; the daemon not measured yet |")
+if kick is not None:
+    kp = paired("kick_ns", "vfioscope", "none")
+    base = vals("kick_ns", "none")
+    noise = max(base) - min(base) if base else 0
+    p(f"| vDPA kick accounting ≤ 15 ns per kick | {kick:.0f} ns per kick under TCG "
+      f"(paired min / median / max {mmm(kp)}; untraced rounds alone differ by {noise:.0f} ns) | "
+      + ("not resolved: the noise between untraced rounds is far above 15 ns, so this run "
+         "shows the budget neither met nor missed" if noise > 150 else
+         f"{verdict(kick, 15)} as measured") + " |")
+else:
+    p("| vDPA kick accounting ≤ 15 ns per kick | - | not measured (no vdpa_sim disk) |")
+p(f"| ring buffer ≥ 2 M events/s | producer at most {maxprod:.0f} events/s, vfiosnoop -j "
+  f"delivers at most {maxdeliv:.0f} /s, under TCG | not met as measured; a TCG guest cannot "
+  "produce 2 M events/s, so the budget itself is not shown either way |")
+p("| ring buffer: zero unaccounted loss | produced == delivered + dropped in every round, at every size | met |")
+p(f"| load+attach of everything ≤ 500 ms | {att:.0f} ms in the TCG guest | {verdict(att, 500)} under TCG |")
+p("| vfiotop ≤ 0.5 % CPU, RSS ≤ 16 MiB, first frame ≤ 200 ms; daemon idle ≤ 0.1 % | - | not measured yet |")
+p("| migration arcs to 1 µs; downtime within ±2 ms | - | not a bench row: checked by the migration scenarios |")
+print("\n".join(out))
