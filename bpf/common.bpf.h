@@ -70,6 +70,20 @@ static __always_inline void *vfs_event_reserve(__u32 size, __u16 type)
 }
 
 /*
+ * Submit a reserved event. The reader is woken only once the ring holds an
+ * eighth of its size: a wakeup per event would cap the stream at the
+ * reader's wakeup rate, and readers drain the ring at least every poll
+ * timeout anyway (vfs_collector_poll consumes on timeout).
+ */
+static __always_inline void vfs_event_submit(void *e)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 size = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+
+	bpf_ringbuf_submit(e, avail >= size / 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/*
  * Look @key up in @map, inserting @init first if absent; NULL (and a
  * counted drop) only when the map is full. A concurrent insert of the same
  * key (EEXIST) is fine: the second lookup finds it. The error is kept in a

@@ -174,7 +174,7 @@ static __always_inline void dev_event(struct vdpa_device___vfs *vdpa, __u32 op,
 		__builtin_memcpy(e->name, info->name, sizeof(e->name));
 	else
 		vfs_kstr(e->name, sizeof(e->name), BPF_CORE_READ(vdpa, dev.kobj.name));
-	bpf_ringbuf_submit(e, 0);
+	vfs_event_submit(e);
 }
 
 static __always_inline void dev_add(struct vdpa_device___vfs *vdpa, int ret)

@@ -436,7 +436,7 @@ static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const boo
 			e->kind = kind;
 			e->a0 = in->a0;
 			e->a1 = in->a1;
-			bpf_ringbuf_submit(e, 0);
+			vfs_event_submit(e);
 		}
 	}
 	bpf_map_delete_elem(&inflight, &tid);
@@ -559,7 +559,7 @@ static __always_inline void region_count(__u64 obj, __u64 pos, __u64 size, long 
 			e->size = size;
 			e->ret = ret;
 			e->op = op;
-			bpf_ringbuf_submit(e, 0);
+			vfs_event_submit(e);
 		}
 	}
 }
@@ -716,7 +716,7 @@ int BPF_PROG(mdev_create, struct mdev_type___vfs *type, const guid_t *uuid, int 
 	e->ret = ret;
 	bpf_probe_read_kernel(e->uuid, sizeof(e->uuid), uuid);
 	mdev_names(e, type);
-	bpf_ringbuf_submit(e, 0);
+	vfs_event_submit(e);
 	return 0;
 }
 
@@ -752,7 +752,7 @@ int BPF_PROG(mdev_remove_exit, struct mdev_device___vfs *mdev, int ret)
 		__builtin_memcpy(e->uuid, in->mdev.uuid, sizeof(e->uuid));
 		__builtin_memcpy(e->parent, in->mdev.parent, sizeof(e->parent));
 		__builtin_memcpy(e->type, in->mdev.type, sizeof(e->type));
-		bpf_ringbuf_submit(e, 0);
+		vfs_event_submit(e);
 	}
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
@@ -773,7 +773,7 @@ static __always_inline int tp_mdev_event(__u32 op, struct device *parent, const 
 	bpf_probe_read_kernel(e->uuid, sizeof(e->uuid), uuid);
 	vfs_kstr(e->parent, sizeof(e->parent), BPF_CORE_READ(parent, kobj.name));
 	vfs_kstr(e->type, sizeof(e->type), type);
-	bpf_ringbuf_submit(e, 0);
+	vfs_event_submit(e);
 	return 0;
 }
 
@@ -808,7 +808,7 @@ static __always_inline void mig_emit(__u64 obj, __u32 from, __u32 to, __u64 star
 	e->ret = ret;
 	e->tier = tier;
 	vfs_kstr(e->dev, sizeof(e->dev), BPF_CORE_READ(d, dev, kobj.name));
-	bpf_ringbuf_submit(e, 0);
+	vfs_event_submit(e);
 }
 
 static __always_inline void mig_close(__u64 obj, __u64 now, __s32 ret, __u32 tid)
@@ -887,7 +887,7 @@ int BPF_PROG(tp_mig_data, struct vfio_device___vfs *dev, bool write, u64 bytes, 
 	e->ret = ret;
 	e->write = write;
 	vfs_kstr(e->dev, sizeof(e->dev), BPF_CORE_READ(dev, dev, kobj.name));
-	bpf_ringbuf_submit(e, 0);
+	vfs_event_submit(e);
 	return 0;
 }
 

@@ -901,7 +901,11 @@ int vfs_collector_poll(struct vfs_collector *c, int timeout_ms, vfs_event_cb cb,
 		if (!c->rb)
 			return -errno;
 	}
-	return ring_buffer__poll(c->rb, timeout_ms);
+	r = ring_buffer__poll(c->rb, timeout_ms);
+	/* the programs wake us only past a fill level: drain what came anyway */
+	if (r == 0)
+		r = ring_buffer__consume(c->rb);
+	return r;
 }
 
 int vfs_collector_stream(struct vfs_collector *c, __u32 stream_mask)

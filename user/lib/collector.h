@@ -130,6 +130,9 @@ int vfs_collector_map_fd(const struct vfs_collector *c, const char *map);
 
 /*
  * The stream: @cb gets each event (header first); returns events consumed.
+ * The programs wake a sleeping reader only once the ring is an eighth
+ * full, so a reader must call this at least every few hundred ms (with a
+ * timeout that long): each call drains what is there.
  * A ring buffer has one consumer: on a shared set, the first reader that
  * polls holds it (-EBUSY for the others, with the holder in
  * vfs_collector_stream_holder()).
