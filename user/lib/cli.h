@@ -21,4 +21,11 @@ int vfs_parse_tier_force(const char *arg, enum vfs_tier force[VFS_CLASS_MAX],
 int vfs_parse_u64(const char *what, const char *arg, __u64 min, __u64 max, int sizes,
 		  __u64 *out, char *err, size_t errlen);
 
+/*
+ * CLOCK_REALTIME - CLOCK_MONOTONIC now, in ns: added to an event's
+ * monotonic time (bpf_ktime_get_ns) it gives wall-clock time, the common
+ * ground of two hosts' outputs (as good as their clock synchronisation).
+ */
+__s64 vfs_realtime_offset_ns(void);
+
 #endif
