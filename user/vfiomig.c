@@ -531,10 +531,14 @@ static void svg_lane(FILE *f, const struct scale *sc, const struct vfs_mm_sessio
 		if (a->ret < 0)
 			fprintf(f, ", failed: %s", errname((int)-a->ret));
 		fprintf(f, "</title></rect>\n");
+		/* named in the lane, on the side of the arc with room for it */
 		if (a->ret < 0)
-			fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"fail\">%s -&gt; %s failed: "
-				"%s</text>\n", x0 + 4, y + 2, vfs_mig_state_name(a->from),
-				vfs_mig_state_name(a->to), errname((int)-a->ret));
+			fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"fail\"%s>%s -&gt; %s "
+				"failed: %s</text>\n", x0 > (SVG_LEFT + SVG_W) / 2 ? x0 - 4 :
+				x0 + (w < 2 ? 2 : w) + 4, y + LANE_H / 2 + 4,
+				x0 > (SVG_LEFT + SVG_W) / 2 ? " text-anchor=\"end\"" : "",
+				vfs_mig_state_name(a->from), vfs_mig_state_name(a->to),
+				errname((int)-a->ret));
 	}
 }
 
@@ -566,7 +570,8 @@ static size_t svg_bars(const struct vfs_mm_migration *g)
 
 	if (!g->has_downtime)
 		return 0;
-	for (i = 0; i < g->npairs; i++)
+	/* one device: its bar would repeat the VM's */
+	for (i = 0; i < g->npairs && g->npairs > 1; i++)
 		n += g->pairs[i].has_downtime;
 	return n + 1;
 }
@@ -615,7 +620,7 @@ static double svg_breakdown(FILE *f, const struct scale *sc, const struct vfs_mm
 	snprintf(label, sizeof(label), "VM downtime %.3f ms", ms(g->downtime_ns));
 	svg_bar(f, sc, y, label, true, g->stop_ns, len);
 	y += BAR_H;
-	for (i = 0; i < g->npairs; i++) {
+	for (i = 0; i < g->npairs && g->npairs > 1; i++) {
 		const struct vfs_mm_pair *p = &g->pairs[i];
 
 		if (!p->has_downtime)
