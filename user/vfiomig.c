@@ -15,10 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <json-c/json.h>
 #include "cli.h"
 #include "collector.h"
 #include "event_fmt.h"
+#include "identity.h"
 #include "migmodel.h"
 
 static volatile sig_atomic_t exiting;
@@ -29,6 +31,11 @@ static struct env {
 	const char *replay;
 	const char *trace_out;
 	const char *svg;
+	const char *migration_id;	/* --migration-id: the join key across hosts */
+	bool one_side;			/* --one-side: no local pairing */
+	bool have_rt;			/* rt_offset known (live, or from the recording) */
+	__s64 rt_offset;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
+	char host[256];
 	struct vfs_migmodel *m;
 	const struct vfs_mm_migration **done;	/* emitted, for the files */
 	size_t ndone, done_cap;
@@ -64,7 +71,7 @@ static const char *pair_status(const struct vfs_mm_pair *p)
 		if (s[i]->status != VFS_MM_DONE)
 			st = s[i]->status;
 	}
-	if (p->src && p->src->status == VFS_MM_DONE && !p->dst)
+	if (p->src && p->src->status == VFS_MM_DONE && !p->dst && !env.one_side)
 		st = VFS_MM_INCOMPLETE;
 	return vfs_mm_status_name(st);
 }
@@ -91,6 +98,27 @@ static const char *side_name(const struct vfs_mm_session *s, bool is_src)
 static struct json_object *u64_or_null(bool have, __u64 v)
 {
 	return have ? json_object_new_uint64(v) : NULL;
+}
+
+/* an instant as "<key>_ns" (monotonic) and "<key>_realtime_ns" (wall clock) */
+static void add_instant(struct json_object *o, const char *key, __u64 t)
+{
+	char k[64];
+
+	snprintf(k, sizeof(k), "%s_ns", key);
+	json_object_object_add(o, k, u64_or_null(t, t));
+	snprintf(k, sizeof(k), "%s_realtime_ns", key);
+	json_object_object_add(o, k, t && env.have_rt ?
+			       json_object_new_int64((__s64)t + env.rt_offset) : NULL);
+}
+
+/* the VM's name: QEMU's -name or libvirt's domain while the process lives */
+static void vm_name(const struct vfs_mm_migration *g, char *out, size_t len)
+{
+	if (env.replay)
+		snprintf(out, len, "%s", g->comm);
+	else
+		vfs_vm_name((pid_t)g->pid, g->comm, out, len);
 }
 
 static void add_arcs(struct json_object *arr, const struct vfs_mm_session *s, bool is_src,
@@ -121,19 +149,30 @@ static void add_arcs(struct json_object *arr, const struct vfs_mm_session *s, bo
 static struct json_object *migration_json(const struct vfs_mm_migration *g)
 {
 	struct json_object *o = json_object_new_object(), *devs = json_object_new_array();
+	char vm[128];
 	size_t i;
 
+	vm_name(g, vm, sizeof(vm));
+	json_object_object_add(o, "migration_id", env.migration_id ?
+			       json_object_new_string(env.migration_id) : NULL);
+	json_object_object_add(o, "host", json_object_new_string(env.host));
+	json_object_object_add(o, "vm", json_object_new_string(vm));
 	json_object_object_add(o, "pid", json_object_new_int64(g->pid));
 	json_object_object_add(o, "comm", json_object_new_string(g->comm));
+	json_object_object_add(o, "realtime_offset_ns", env.have_rt ?
+			       json_object_new_int64(env.rt_offset) : NULL);
 	json_object_object_add(o, "status", json_object_new_string(vfs_mm_status_name(g->status)));
 	json_object_object_add(o, "errno", g->err ? json_object_new_string(errname(g->err)) : NULL);
 	json_object_object_add(o, "failed_device", g->err_dev ?
 			       json_object_new_string(g->err_dev) : NULL);
-	json_object_object_add(o, "start_ns", json_object_new_uint64(g->t0_ns));
-	json_object_object_add(o, "end_ns", json_object_new_uint64(g->t1_ns));
-	json_object_object_add(o, "stop_ns", u64_or_null(g->stop_ns, g->stop_ns));
-	json_object_object_add(o, "running_ns", u64_or_null(g->running_ns, g->running_ns));
+	add_instant(o, "start", g->t0_ns);
+	add_instant(o, "end", g->t1_ns);
+	add_instant(o, "stop", g->stop_ns);
+	add_instant(o, "running", g->running_ns);
 	json_object_object_add(o, "downtime_ns", u64_or_null(g->has_downtime, g->downtime_ns));
+	json_object_object_add(o, "stop_copy_ns", u64_or_null(g->has_downtime, g->stop_copy_ns));
+	json_object_object_add(o, "transfer_gap_ns", u64_or_null(g->has_downtime, g->transfer_ns));
+	json_object_object_add(o, "resume_ns", u64_or_null(g->has_downtime, g->resume_ns));
 	json_object_object_add(o, "dominant_device", g->dominant >= 0 ? json_object_new_string(
 		g->pairs[g->dominant].src->dev) : NULL);
 	for (i = 0; i < g->npairs; i++) {
@@ -146,11 +185,17 @@ static struct json_object *migration_json(const struct vfs_mm_migration *g)
 				       json_object_new_string(p->dst->dev) : NULL);
 		json_object_object_add(d, "status", json_object_new_string(pair_status(p)));
 		json_object_object_add(d, "errno", f ? json_object_new_string(errname(f->err)) : NULL);
+		/* each side's key instants: what joins two hosts' outputs */
+		add_instant(d, "source_stop", p->src ? p->src->stop_ns : 0);
+		add_instant(d, "source_saved", p->src ? p->src->stop_copy_end_ns : 0);
+		add_instant(d, "destination_resuming", p->dst ? p->dst->resuming_ns : 0);
+		add_instant(d, "destination_running", p->dst ? p->dst->running_ns : 0);
 		json_object_object_add(d, "downtime_ns", u64_or_null(p->has_downtime, p->downtime_ns));
 		json_object_object_add(d, "stop_copy_ns", u64_or_null(p->stop_copy_ns, p->stop_copy_ns));
 		json_object_object_add(d, "transfer_gap_ns",
 				       u64_or_null(p->has_downtime, p->transfer_ns));
 		json_object_object_add(d, "resume_ns", u64_or_null(p->resume_ns, p->resume_ns));
+		json_object_object_add(d, "share_ns", u64_or_null(p->has_downtime, p->share_ns));
 		json_object_object_add(d, "bytes_read", json_object_new_uint64(
 			(p->src ? p->src->bytes_read : 0) + (p->dst ? p->dst->bytes_read : 0)));
 		json_object_object_add(d, "bytes_written", json_object_new_uint64(
@@ -221,15 +266,23 @@ static void print_text(const struct vfs_mm_migration *g)
 	if (g->dominant >= 0 && g->npairs > 1)
 		printf(", dominated by %s", g->pairs[g->dominant].src->dev);
 	printf("\n");
+	if (g->has_downtime)
+		printf("  downtime %.3f ms = source stop-copy %.3f + transfer gap %.3f + "
+		       "destination resume %.3f\n", ms(g->downtime_ns), ms(g->stop_copy_ns),
+		       ms(g->transfer_ns), ms(g->resume_ns));
 	for (i = 0; i < g->npairs; i++) {
 		const struct vfs_mm_pair *p = &g->pairs[i];
 
-		printf("  %s -> %s: %s", p->src ? p->src->dev : "(no source seen)",
-		       p->dst ? p->dst->dev : "(no destination)", pair_status(p));
+		printf("  %s -> %s: %s", p->src ? p->src->dev : env.one_side ?
+		       "(source elsewhere)" : "(no source seen)", p->dst ? p->dst->dev :
+		       env.one_side ? "(destination elsewhere)" : "(no destination)", pair_status(p));
 		if (p->has_downtime)
 			printf(", downtime %.3f ms = source stop-copy %.3f + transfer gap %.3f + "
 			       "destination resume %.3f", ms(p->downtime_ns), ms(p->stop_copy_ns),
 			       ms(p->transfer_ns), ms(p->resume_ns));
+		if (p->has_downtime && g->npairs > 1)
+			printf("\n    its own save + load: %.3f ms (%.0f%% of the VM's downtime)",
+			       ms(p->share_ns), 100.0 * (double)p->share_ns / (double)g->downtime_ns);
 		printf("\n    bytes read %llu, written %llu\n",
 		       (unsigned long long)((p->src ? p->src->bytes_read : 0) +
 					    (p->dst ? p->dst->bytes_read : 0)),
@@ -313,6 +366,16 @@ static void trace_session(struct json_object *ev, const struct vfs_mm_session *s
 	}
 }
 
+/* a downtime's three consecutive parts from @t0, on one track */
+static void trace_parts(struct json_object *ev, __u32 pid, int tid, __u64 t0, __u64 stop_copy,
+			__u64 gap, __u64 resume)
+{
+	trace_slice(ev, "source stop-copy", "downtime", pid, tid, t0, t0 + stop_copy);
+	trace_slice(ev, "transfer gap", "downtime", pid, tid, t0 + stop_copy, t0 + stop_copy + gap);
+	trace_slice(ev, "destination resume", "downtime", pid, tid, t0 + stop_copy + gap,
+		    t0 + stop_copy + gap + resume);
+}
+
 static int write_trace(const char *path)
 {
 	struct json_object *doc = json_object_new_object(), *ev = json_object_new_array();
@@ -329,6 +392,8 @@ static int write_trace(const char *path)
 			++tid;
 			trace_meta(ev, "thread_name", g->pid, tid, "downtime");
 			trace_slice(ev, "downtime", "downtime", g->pid, tid, g->stop_ns, g->running_ns);
+			trace_parts(ev, g->pid, tid, g->stop_ns, g->stop_copy_ns, g->transfer_ns,
+				    g->resume_ns);
 		}
 		for (j = 0; j < g->npairs; j++) {
 			const struct vfs_mm_pair *p = &g->pairs[j];
@@ -337,12 +402,8 @@ static int write_trace(const char *path)
 				++tid;
 				snprintf(name, sizeof(name), "downtime %s", p->src->dev);
 				trace_meta(ev, "thread_name", g->pid, tid, name);
-				trace_slice(ev, "source stop-copy", "downtime", g->pid, tid,
-					    p->src->stop_ns, p->src->stop_copy_end_ns);
-				trace_slice(ev, "transfer gap", "downtime", g->pid, tid,
-					    p->src->stop_copy_end_ns, p->dst->resuming_ns);
-				trace_slice(ev, "destination resume", "downtime", g->pid, tid,
-					    p->dst->resuming_ns, p->dst->running_ns);
+				trace_parts(ev, g->pid, tid, p->src->stop_ns, p->stop_copy_ns,
+					    p->transfer_ns, p->resume_ns);
 			}
 			trace_session(ev, p->src, true, g->pid, &tid);
 			trace_session(ev, p->dst, false, g->pid, &tid);
@@ -460,6 +521,8 @@ static void svg_lane(FILE *f, const struct scale *sc, const struct vfs_mm_sessio
 		const struct vfs_mm_arc *a = &s->arcs[i];
 		double x0 = sx(sc, a->start_ns), w = sx(sc, a->end_ns) - x0;
 
+		if (a->end_ns < sc->t0)
+			continue;	/* before the view (see "earlier arcs") */
 		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\"%s>"
 			"<title>%s -&gt; %s: %.3f ms", x0, y + 3, w < 2 ? 2 : w, LANE_H - 6,
 			arc_colour(a), a->ret < 0 ? " stroke=\"#000000\"" : "",
@@ -468,10 +531,14 @@ static void svg_lane(FILE *f, const struct scale *sc, const struct vfs_mm_sessio
 		if (a->ret < 0)
 			fprintf(f, ", failed: %s", errname((int)-a->ret));
 		fprintf(f, "</title></rect>\n");
+		/* named in the lane, on the side of the arc with room for it */
 		if (a->ret < 0)
-			fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"fail\">%s -&gt; %s failed: "
-				"%s</text>\n", x0 + 4, y + 2, vfs_mig_state_name(a->from),
-				vfs_mig_state_name(a->to), errname((int)-a->ret));
+			fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"fail\"%s>%s -&gt; %s "
+				"failed: %s</text>\n", x0 > (SVG_LEFT + SVG_W) / 2 ? x0 - 4 :
+				x0 + (w < 2 ? 2 : w) + 4, y + LANE_H / 2 + 4,
+				x0 > (SVG_LEFT + SVG_W) / 2 ? " text-anchor=\"end\"" : "",
+				vfs_mig_state_name(a->from), vfs_mig_state_name(a->to),
+				errname((int)-a->ret));
 	}
 }
 
@@ -487,21 +554,118 @@ static double nice_step(double span_ms)
 	return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
 }
 
+/* the three parts of a downtime, in order, and how they are drawn */
+static const struct { const char *name, *colour; } part[3] = {
+	{ "source stop-copy", "#ef6548" },
+	{ "transfer gap", "#fdd835" },
+	{ "destination resume", "#4292c6" },
+};
+
+#define BAR_H		22.0
+
+/* rows of the breakdown: the VM's, then each device pair with both ends */
+static size_t svg_bars(const struct vfs_mm_migration *g)
+{
+	size_t i, n = 0;
+
+	if (!g->has_downtime)
+		return 0;
+	/* one device: its bar would repeat the VM's */
+	for (i = 0; i < g->npairs && g->npairs > 1; i++)
+		n += g->pairs[i].has_downtime;
+	return n + 1;
+}
+
+/*
+ * One breakdown row: @label left, the parts from @t0 at their times, each
+ * named with its length where it fits, its length only where that fits.
+ */
+static void svg_bar(FILE *f, const struct scale *sc, double y, const char *label, bool bold,
+		    __u64 t0, const __u64 len[3])
+{
+	__u64 t = t0;
+	int k;
+
+	fprintf(f, "<text x=\"8\" y=\"%.1f\" class=\"bar\"%s>", y + BAR_H / 2 + 4,
+		bold ? " font-weight=\"bold\"" : "");
+	xml_text(f, label);
+	fprintf(f, "</text>\n");
+	for (k = 0; k < 3; k++) {
+		double x0 = sx(sc, t), x1 = sx(sc, t + len[k]), w = x1 - x0;
+		char txt[64];
+
+		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" fill=\"%s\" "
+			"stroke=\"#ffffff\" stroke-width=\"0.5\"><title>%s: %.3f ms</title></rect>\n",
+			x0, y + 2, w, BAR_H - 4, part[k].colour, part[k].name, ms(len[k]));
+		snprintf(txt, sizeof(txt), "%s %.1f ms", part[k].name, ms(len[k]));
+		/* about 6 px per character at 10 px */
+		if (w < 6.0 * strlen(txt) + 6)
+			snprintf(txt, sizeof(txt), "%.1f", ms(len[k]));
+		if (w >= 6.0 * strlen(txt) + 6)
+			fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"state\">%s</text>\n",
+				(x0 + x1) / 2, y + BAR_H / 2 + 4, txt);
+		t += len[k];
+	}
+}
+
+static double svg_breakdown(FILE *f, const struct scale *sc, const struct vfs_mm_migration *g,
+			    double y)
+{
+	__u64 len[3] = { g->stop_copy_ns, g->transfer_ns, g->resume_ns };
+	char label[200];
+	size_t i;
+
+	if (!g->has_downtime)
+		return y;
+	snprintf(label, sizeof(label), "VM downtime %.3f ms", ms(g->downtime_ns));
+	svg_bar(f, sc, y, label, true, g->stop_ns, len);
+	y += BAR_H;
+	for (i = 0; i < g->npairs && g->npairs > 1; i++) {
+		const struct vfs_mm_pair *p = &g->pairs[i];
+
+		if (!p->has_downtime)
+			continue;
+		len[0] = p->stop_copy_ns;
+		len[1] = p->transfer_ns;
+		len[2] = p->resume_ns;
+		snprintf(label, sizeof(label), "%s %.3f ms%s", p->src->dev, ms(p->downtime_ns),
+			 (int)i == g->dominant && g->npairs > 1 ? " dominant" : "");
+		svg_bar(f, sc, y, label, (int)i == g->dominant && g->npairs > 1,
+			p->src->stop_ns, len);
+		y += BAR_H;
+	}
+	return y;
+}
+
 static double svg_migration(FILE *f, const struct vfs_mm_migration *g, double y)
 {
 	struct scale sc = { .t0 = g->t0_ns, .t1 = g->t1_ns };
-	double span, step, t, lanes_y, h;
+	double span, step, t, lanes_y, h, zero;
 	char title[256];
+	__u64 margin;
 	size_t i, nl = 0;
 
 	for (i = 0; i < g->npairs; i++)
 		nl += !!g->pairs[i].src + !!g->pairs[i].dst;
-	/* a little room after the last arc */
+	/*
+	 * With a downtime, the view is the blackout with a margin either side
+	 * (a destination may have waited stopped for long before it: that
+	 * wait is cut at the left edge) and time 0 is the first stop.
+	 */
+	if (g->has_downtime) {
+		margin = g->downtime_ns / 12 + 1;
+		if (g->stop_ns - margin > sc.t0)
+			sc.t0 = g->stop_ns - margin;
+		if (g->running_ns + margin > sc.t1)
+			sc.t1 = g->running_ns + margin;
+	}
 	span = (double)(sc.t1 - sc.t0);
 	if (span <= 0)
 		span = 1e6;
+	/* a little room after the last arc */
 	sc.t1 = sc.t0 + (__u64)(span * 1.03);
 	sc.px_per_ns = (SVG_W - SVG_LEFT - SVG_RIGHT) / (double)(sc.t1 - sc.t0);
+	zero = g->has_downtime ? ms((__s64)(g->stop_ns - sc.t0)) : 0;
 
 	snprintf(title, sizeof(title), "pid %u (%s): %s", g->pid, g->comm,
 		 vfs_mm_status_name(g->status));
@@ -528,11 +692,12 @@ static double svg_migration(FILE *f, const struct vfs_mm_migration *g, double y)
 		double x0 = sx(&sc, g->stop_ns), x1 = sx(&sc, end);
 
 		fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
-			"fill=\"#ff0000\" fill-opacity=\"0.10\" stroke=\"#cc0000\" "
+			"fill=\"#ff0000\" fill-opacity=\"0.08\" stroke=\"#cc0000\" "
 			"stroke-dasharray=\"4 3\"/>\n", x0, lanes_y - 2, x1 - x0, h + 4);
-		fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"down\">%s%.3f ms</text>\n",
-			(x0 + x1) / 2, lanes_y + h + 14,
-			g->has_downtime ? "downtime " : "stopped, not resumed: ", ms(end - g->stop_ns));
+		if (!g->has_downtime)
+			fprintf(f, "<text x=\"%.2f\" y=\"%.1f\" class=\"down\">stopped, not resumed: "
+				"%.3f ms</text>\n", (x0 + x1) / 2, lanes_y + h + 14,
+				ms(end - g->stop_ns));
 	}
 	y = lanes_y;
 	for (i = 0; i < g->npairs; i++) {
@@ -545,19 +710,29 @@ static double svg_migration(FILE *f, const struct vfs_mm_migration *g, double y)
 			y += LANE_H;
 		}
 	}
-	/* time axis in ms from the first arc */
-	y += 20;
+	/* the downtime, split: the VM's and each device's */
+	y = svg_breakdown(f, &sc, g, y + 6);
+	/* time axis in ms from the first stop (or the first arc) */
+	y += 14;
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#000000\"/>\n",
 		SVG_LEFT, y, SVG_W - SVG_RIGHT, y);
 	step = nice_step(ms(sc.t1 - sc.t0));
-	for (t = 0; t <= ms(sc.t1 - sc.t0) + 1e-9; t += step) {
-		double x = SVG_LEFT + t * 1e6 * sc.px_per_ns;
+	/* ticks at multiples of step relative to zero, inside the view */
+	for (t = -step * (double)(long)(zero / step); t <= ms(sc.t1 - sc.t0) - zero + 1e-9;
+	     t += step) {
+		double x = SVG_LEFT + (t + zero) * 1e6 * sc.px_per_ns;
 
 		fprintf(f, "<line x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"#000000\"/>"
 			"<text x=\"%.2f\" y=\"%.1f\" class=\"tick\">%g</text>\n",
-			x, y, x, y + 5, x, y + 17, t);
+			x, y, x, y + 5, x, y + 17, t > -1e-9 && t < 1e-9 ? 0.0 : t);
 	}
-	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"lane\">ms</text>\n", SVG_LEFT - 28, y + 17);
+	/* arcs before the view: the destinations' wait, cut */
+	if (sc.t0 > g->t0_ns)
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\">the first arc was "
+			"%.1f ms before the view</text>\n", SVG_W - SVG_RIGHT, y + 31,
+			ms(sc.t0 - g->t0_ns));
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\">%s</text>\n", SVG_LEFT - 8, y + 17,
+		g->has_downtime ? "ms from the first stop" : "ms from the first arc");
 	return y + 40;
 }
 
@@ -568,12 +743,16 @@ static int write_svg(const char *path)
 		{ "#31a354", "arc into RUNNING(_P2P)" }, { "#636363", "arc into STOP" },
 		{ "#d62728", "failed arc" },
 	};
-	double h = 40, y;
+	static const __u32 states[] = {
+		VFS_MIG_RUNNING, VFS_MIG_RUNNING_P2P, VFS_MIG_PRE_COPY, VFS_MIG_STOP_COPY,
+		VFS_MIG_STOP, VFS_MIG_RESUMING,
+	};
+	double h = 40 + 3 * 20, y, x;
 	size_t i, j;
 	FILE *f;
 
 	for (i = 0; i < env.ndone; i++) {
-		h += 30 + 20 + 40;
+		h += 30 + 20 + 40 + BAR_H * svg_bars(env.done[i]);
 		for (j = 0; j < env.done[i]->npairs; j++)
 			h += LANE_H * (!!env.done[i]->pairs[j].src + !!env.done[i]->pairs[j].dst);
 	}
@@ -587,6 +766,7 @@ static int write_svg(const char *path)
 		"viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\">\n"
 		"<style>.title{font-size:15px;font-weight:bold}.lane{font-size:12px}"
 		".state{font-size:10px;text-anchor:middle}.tick{font-size:10px;text-anchor:middle}"
+		".axis{font-size:10px;text-anchor:end}.bar{font-size:11px}"
 		".down{font-size:12px;fill:#cc0000;text-anchor:middle}"
 		".fail{font-size:11px;fill:#d62728}.legend{font-size:11px}</style>\n"
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"#ffffff\"/>\n",
@@ -596,13 +776,29 @@ static int write_svg(const char *path)
 		y = svg_migration(f, env.done[i], y);
 	if (!env.ndone)
 		fprintf(f, "<text x=\"8\" y=\"24\" class=\"title\">no migration seen</text>\n");
+	/* legend: arcs; states between arcs; the downtime's parts */
 	for (i = 0; i < sizeof(legend) / sizeof(legend[0]); i++) {
-		double x = 8 + i * 215.0;
-
+		x = 8 + i * 215.0;
 		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">%s</text>\n",
 			x, y, legend[i].colour, x + 16, y + 10, legend[i].what);
 	}
+	y += 20;
+	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		x = 8 + i * 178.0;
+		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">in %s</text>\n",
+			x, y, state_colour(states[i]), x + 16, y + 10, vfs_mig_state_name(states[i]));
+	}
+	y += 20;
+	for (i = 0; i < 3; i++) {
+		x = 8 + i * 215.0;
+		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">downtime: %s</text>\n",
+			x, y, part[i].colour, x + 16, y + 10, part[i].name);
+	}
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" class=\"legend\">(the dashed box: the VM's "
+		"downtime)</text>\n", 8 + 3 * 215.0, y + 10);
 	fprintf(f, "</svg>\n");
 	if (fclose(f)) {
 		fprintf(stderr, "vfiomig: writing %s: %s\n", path, strerror(errno));
@@ -671,6 +867,11 @@ static int replay(const char *path)
 		rc = 1;
 		goto out;
 	}
+	/* (vfs_mm_read_replay returns the events in time order) */
+	for (i = 0; i < n && !env.have_rt; i++) {
+		env.have_rt = evs[i].has_realtime;
+		env.rt_offset = evs[i].realtime_offset_ns;
+	}
 	for (i = 0; i < n; i++) {
 		if (vfs_migmodel_feed(env.m, &evs[i])) {
 			fprintf(stderr, "vfiomig: out of memory\n");
@@ -700,6 +901,9 @@ static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
 		exiting = 1;
 		return 0;
 	}
+	/* read now: a clock step (NTP) between migrations is taken into account */
+	env.rt_offset = vfs_realtime_offset_ns();
+	env.have_rt = true;
 	drain(false);
 	return 0;
 }
@@ -747,7 +951,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vfiomig [-j] [-p PID] [-d SECONDS] [--replay FILE] [--trace-out FILE]\n"
-		"               [--svg FILE] [--tier CLASS=TIER] [-v]\n"
+		"               [--svg FILE] [--migration-id ID] [--one-side] [--tier CLASS=TIER] [-v]\n"
 		"Where the downtime of each VFIO live migration went, per device and arc.\n\n"
 		"  --replay FILE     read events written by `vfiosnoop -j -c migration`\n"
 		"                    (\"-\": standard input) instead of tracing live\n"
@@ -755,7 +959,10 @@ static void usage(FILE *f)
 		"  -p PID            only migrations of this process (VM)\n"
 		"  -d SECONDS        live: stop after SECONDS\n"
 		"  --trace-out FILE  Chrome trace-event JSON (open in ui.perfetto.dev)\n"
-		"  --svg FILE        SVG timeline\n\n"
+		"  --svg FILE        SVG timeline\n"
+		"  --migration-id ID label every migration with ID (join two hosts' outputs)\n"
+		"  --one-side        this host holds one side only: report sources and\n"
+		"                    destinations alone, unpaired (see docs/migration.md)\n\n"
 		"examples:\n"
 		"  vfiomig                                  # summaries as migrations complete\n"
 		"  vfiosnoop -j -c migration > rec.json; vfiomig --replay rec.json --svg mig.svg\n");
@@ -767,6 +974,8 @@ int main(int argc, char **argv)
 		{ "replay", required_argument, NULL, 'r' },
 		{ "trace-out", required_argument, NULL, 't' },
 		{ "svg", required_argument, NULL, 's' },
+		{ "migration-id", required_argument, NULL, 'i' },
+		{ "one-side", no_argument, NULL, '1' },
 		{ "tier", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -799,6 +1008,16 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			env.svg = optarg;
+			break;
+		case 'i':
+			if (!*optarg || strlen(optarg) > 128) {
+				snprintf(msg, sizeof(msg), "--migration-id: give 1 to 128 characters");
+				goto bad;
+			}
+			env.migration_id = optarg;
+			break;
+		case '1':
+			env.one_side = true;
 			break;
 		case 'T':
 			if (vfs_parse_tier_force(optarg, o.force, msg, sizeof(msg)))
@@ -836,6 +1055,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vfiomig: out of memory\n");
 		return 1;
 	}
+	vfs_migmodel_set_local_pairing(env.m, !env.one_side);
+	if (gethostname(env.host, sizeof(env.host) - 1))
+		snprintf(env.host, sizeof(env.host), "?");
 	rc = env.replay ? replay(env.replay) : live(&o, secs);
 	/* files exist (valid, maybe empty) even when no migration was seen */
 	if (!rc && !env.ndone) {

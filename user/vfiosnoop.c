@@ -27,6 +27,7 @@ static struct env {
 	bool errors_only;
 	bool json;
 	__u64 start_ns;
+	__s64 realtime_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct vfs_collector *c;
 	int obj_fd;
 	unsigned long printed;
@@ -97,6 +98,9 @@ static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
 		struct json_object *o = vfs_event_json(ev, size, namer, NULL);
 
 		if (o) {
+			/* wall-clock time too, so recordings of two hosts can be joined */
+			json_object_object_add(o, "realtime_ns", json_object_new_int64(
+				(__s64)ev->ts_ns + env.realtime_offset_ns));
 			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 			json_object_put(o);
 		}
@@ -259,6 +263,7 @@ int main(int argc, char **argv)
 	vfs_collector_stream(env.c, env.classes);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	env.start_ns = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	env.realtime_offset_ns = vfs_realtime_offset_ns();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (secs)

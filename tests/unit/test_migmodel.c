@@ -219,7 +219,56 @@ Test(migmodel, two_devices_in_one_vm)
 	cr_expect_eq(g->stop_ns, 10 * MS);
 	cr_expect_eq(g->running_ns, 70 * MS);
 	cr_expect_eq(g->downtime_ns, 60 * MS);
+	cr_expect_eq(g->pairs[0].share_ns, 11 * MS);	/* saved 13 -> 21, loaded 50 -> 53 */
+	cr_expect_eq(g->pairs[1].share_ns, 30 * MS);	/* 14 -> 41, 56 -> 59 */
 	cr_expect_eq(g->dominant, 1);
+	/* the VM's split: last save ends at 41, first load starts at 50 */
+	cr_expect_eq(g->stop_copy_ns, 31 * MS);
+	cr_expect_eq(g->transfer_ns, 9 * MS);
+	cr_expect_eq(g->resume_ns, 20 * MS);
+	vfs_migmodel_free(m);
+}
+
+/*
+ * QEMU's order: the VM stops (every source), each device is saved in turn,
+ * each destination loaded in turn, the VM starts (every destination). The
+ * first device's long save dominates although the second runs last.
+ */
+Test(migmodel, vm_devices_stop_and_start_together)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	arc(m, 4, "d1", R, S, 0, 1, 0);
+	arc(m, 4, "d2", R, S, 1, 2, 0);
+	arc(m, 4, "s1", R, S, 10, 11, 0);
+	arc(m, 4, "s2", R, S, 11, 12, 0);
+	arc(m, 4, "s1", S, SC, 12, 13, 0);
+	arc(m, 4, "s1", SC, S, 163, 164, 0);	/* 150 ms in STOP_COPY */
+	arc(m, 4, "s2", S, SC, 164, 165, 0);
+	arc(m, 4, "s2", SC, S, 195, 196, 0);	/* 30 ms */
+	arc(m, 4, "d1", S, RS, 200, 201, 0);
+	arc(m, 4, "d1", RS, S, 202, 203, 0);
+	arc(m, 4, "d2", S, RS, 203, 204, 0);
+	arc(m, 4, "d2", RS, S, 205, 206, 0);
+	arc(m, 4, "d1", S, R, 206, 207, 0);
+	cr_expect_null(vfs_migmodel_next(m, false), "d2 is not running yet");
+	arc(m, 4, "d2", S, R, 207, 208, 0);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_assert_eq(g->npairs, 2);
+	cr_expect_str_eq(g->pairs[0].dst->dev, "d1");
+	cr_expect_str_eq(g->pairs[1].dst->dev, "d2");
+	cr_expect_eq(g->pairs[0].downtime_ns, 197 * MS);	/* 10 -> 207 */
+	cr_expect_eq(g->pairs[1].downtime_ns, 197 * MS);	/* 11 -> 208 */
+	cr_expect_eq(g->pairs[0].share_ns, (152 + 3) * MS);
+	cr_expect_eq(g->pairs[1].share_ns, (32 + 3) * MS);
+	cr_expect_eq(g->dominant, 0);
+	cr_expect_eq(g->downtime_ns, 198 * MS);
+	cr_expect_eq(g->stop_copy_ns, 186 * MS);	/* 10 -> 196 */
+	cr_expect_eq(g->transfer_ns, 4 * MS);		/* -> 200 */
+	cr_expect_eq(g->resume_ns, 8 * MS);		/* -> 208 */
+	cr_expect_eq(g->stop_copy_ns + g->transfer_ns + g->resume_ns, g->downtime_ns);
 	vfs_migmodel_free(m);
 }
 
@@ -304,4 +353,87 @@ Test(migmodel, raw_events_from_the_ring_buffer)
 	cr_expect_eq(e.pid, 77);
 	cr_expect_str_eq(e.dev, "0000:00:03.0");
 	cr_expect_eq(vfs_mm_event_from_raw(&a.hdr, sizeof(a) - 1, &e), -1);
+}
+
+static void arc_named(struct vfs_migmodel *m, __u32 pid, const char *comm, const char *dev,
+		      __u32 from, __u32 to, __u64 t0_ms, __u64 t1_ms)
+{
+	struct vfs_mm_event e = { .kind = VFS_MM_ARC, .pid = pid, .from = from, .to = to,
+				  .start_ns = t0_ms * MS, .end_ns = t1_ms * MS,
+				  .ts_ns = t1_ms * MS };
+
+	strcpy(e.dev, dev);
+	strcpy(e.comm, comm);
+	cr_assert_eq(vfs_migmodel_feed(m, &e), 0);
+}
+
+/*
+ * A local migration: each VM's incoming side is another process with the
+ * VM's name. vmB's destination resumes first, but takes vmB's source, not
+ * the older source of vmA.
+ */
+Test(migmodel, destination_pairs_by_vm_name)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *a, *b;
+
+	arc_named(m, 10, "vmA", "a-src", R, S, 1, 2);
+	arc_named(m, 10, "vmA", "a-src", S, SC, 2, 3);
+	arc_named(m, 10, "vmA", "a-src", SC, S, 5, 6);
+	arc_named(m, 20, "vmB", "b-src", R, S, 7, 8);
+	arc_named(m, 20, "vmB", "b-src", S, SC, 8, 9);
+	arc_named(m, 20, "vmB", "b-src", SC, S, 10, 11);
+	arc_named(m, 21, "vmB", "b-dst", S, RS, 12, 13);
+	arc_named(m, 21, "vmB", "b-dst", RS, S, 14, 15);
+	arc_named(m, 21, "vmB", "b-dst", S, R, 15, 16);
+	arc_named(m, 11, "vmA", "a-dst", S, RS, 20, 21);
+	arc_named(m, 11, "vmA", "a-dst", RS, S, 22, 23);
+	arc_named(m, 11, "vmA", "a-dst", S, R, 23, 24);
+	a = vfs_migmodel_next(m, false);
+	b = vfs_migmodel_next(m, false);
+	cr_assert(a && b);
+	cr_expect_str_eq(b->comm, "vmB");
+	cr_expect_str_eq(b->pairs[0].dst->dev, "b-dst");
+	cr_expect_eq(b->downtime_ns, 9 * MS);	/* 7 -> 16 */
+	cr_expect_str_eq(a->comm, "vmA");
+	cr_expect_str_eq(a->pairs[0].dst->dev, "a-dst");
+	cr_expect_eq(a->downtime_ns, 23 * MS);	/* 1 -> 24 */
+	vfs_migmodel_free(m);
+}
+
+/*
+ * One side per host: the source host's VM of two devices is one migration,
+ * complete when its last device is saved (not at the first one's end,
+ * though that device is done before the second is asked for STOP_COPY).
+ */
+Test(migmodel, unpaired_source_host)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	vfs_migmodel_set_local_pairing(m, false);
+	arc(m, 5, "s1", R, S, 0, 1, 0);
+	arc(m, 5, "s2", R, S, 1, 2, 0);
+	arc(m, 5, "s1", S, SC, 2, 3, 0);
+	arc(m, 5, "s1", SC, S, 10, 11, 0);
+	cr_expect_null(vfs_migmodel_next(m, false), "s2 is stopped, not saved yet");
+	arc(m, 5, "s2", S, SC, 11, 12, 0);
+	arc(m, 5, "s2", SC, S, 20, 21, 0);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_expect_eq(g->status, VFS_MM_DONE);
+	cr_expect_eq(g->npairs, 2);
+	cr_expect_null(g->pairs[0].dst);
+	cr_expect_eq(g->pairs[1].src->stop_copy_end_ns, 21 * MS);
+	cr_expect(!g->has_downtime);
+	/* the destination host: a lone destination, done when it runs */
+	arc(m, 6, "d1", S, RS, 30, 31, 0);
+	arc(m, 6, "d1", RS, S, 32, 33, 0);
+	cr_expect_null(vfs_migmodel_next(m, false));
+	arc(m, 6, "d1", S, R, 33, 34, 0);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_expect_null(g->pairs[0].src);
+	cr_expect_eq(g->pairs[0].dst->running_ns, 34 * MS);
+	vfs_migmodel_free(m);
 }

@@ -14,9 +14,11 @@ static const struct vx_cmd cmds[] = {
 	{ "info", cmd_info, "info DEVICE\n\tdescribe DEVICE (PCI BDF or mdev UUID): flags, regions, IRQs" },
 	{ "check", cmd_check, "check DEVICE\n"
 	  "\tconformance walk of DEVICE's driver: regions, bad arguments, IRQs, reset, migration FSM" },
-	{ "migrate", cmd_migrate, "migrate SRC DST [--workload NAME] [--precopy|--force-precopy] [--p2p]\n"
-	  "\t[--seed N] [--delay-stop-copy MS] [--delay-resume MS]\n"
-	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc" },
+	{ "migrate", cmd_migrate, "migrate SRC DST [SRC2 DST2 ...] [--workload W[,W2...]]\n"
+	  "\t[--precopy|--force-precopy] [--p2p] [--seed N] [--delay-stop-copy MS[,MS2...]]\n"
+	  "\t[--delay-resume MS[,MS2...]]\n"
+	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc; several\n"
+	  "\tpairs migrate together as one VM's devices (lists: one value per pair)" },
 	{ "mdacc-jobs", cmd_mdacc_jobs, "mdacc-jobs UUID -n N [-r RATE_PER_S] [-s SEED] [--irq]\n\tsubmit N seeded COPY/XOR/FILL jobs to an mdacc mdev, wait, verify every byte" },
 	{ "vhost-kick", cmd_vhost_kick, "vhost-kick NODE [-n KICKS] [-q QID]\n\town vhost-vdpa NODE like a VMM, give queue QID an eventfd kick, have a child signal it KICKS times" },
 	{ "ioctls", cmd_ioctls, "ioctls DEVICE [--cmd KIND] [-n K] [--time]\n"

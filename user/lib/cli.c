@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cli.h"
 
 int vfs_parse_tier_force(const char *arg, enum vfs_tier force[VFS_CLASS_MAX],
@@ -112,4 +113,16 @@ int vfs_cli_collector_opt(int opt, const char *arg, struct vfs_collector_opts *o
 	default:
 		return 0;
 	}
+}
+
+__s64 vfs_realtime_offset_ns(void)
+{
+	struct timespec m0, r, m1;
+
+	/* the realtime reading between two monotonic ones: error < their gap / 2 */
+	clock_gettime(CLOCK_MONOTONIC, &m0);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	return ((__s64)r.tv_sec * 1000000000 + r.tv_nsec) -
+	       (((__s64)m0.tv_sec + m1.tv_sec) * 500000000 + ((__s64)m0.tv_nsec + m1.tv_nsec) / 2);
 }

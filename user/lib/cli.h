@@ -55,4 +55,11 @@ enum {
 int vfs_cli_collector_opt(int opt, const char *arg, struct vfs_collector_opts *o,
 			  char *err, size_t errlen);
 
+/*
+ * CLOCK_REALTIME - CLOCK_MONOTONIC now, in ns: added to an event's
+ * monotonic time (bpf_ktime_get_ns) it gives wall-clock time, the common
+ * ground of two hosts' outputs (as good as their clock synchronisation).
+ */
+__s64 vfs_realtime_offset_ns(void);
+
 #endif

@@ -14,6 +14,7 @@ struct vfs_migmodel {
 	struct vfs_mm_migration **migs;		/* in creation order */
 	size_t nmigs, migs_cap;
 	__u64 unattributed;
+	bool unpaired;		/* local pairing off */
 };
 
 static int grow(void **p, size_t *cap, size_t n, size_t elem)
@@ -170,6 +171,14 @@ int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 	copy_str(out->dev, sizeof(out->dev), json_object_get_string(v), VFS_NAME_LEN);
 	GET("ret", json_type_int, v);
 	out->ret = json_object_get_int64(v);
+	if (json_object_object_get_ex(o, "realtime_ns", &v)) {
+		if (!json_object_is_type(v, json_type_int)) {
+			snprintf(err, errlen, "the \"realtime_ns\" field is not an integer");
+			return -1;
+		}
+		out->has_realtime = true;
+		out->realtime_offset_ns = json_object_get_int64(v) - (__s64)out->ts_ns;
+	}
 	if (out->kind == VFS_MM_ARC) {
 		GET("from", json_type_string, v);
 		st = vfs_mm_state_parse(json_object_get_string(v));
@@ -237,6 +246,11 @@ void vfs_migmodel_free(struct vfs_migmodel *m)
 	free(m);
 }
 
+void vfs_migmodel_set_local_pairing(struct vfs_migmodel *m, bool on)
+{
+	m->unpaired = !on;
+}
+
 __u64 vfs_migmodel_unattributed(const struct vfs_migmodel *m)
 {
 	return m->unattributed;
@@ -253,7 +267,7 @@ static struct vfs_mm_session *open_session(struct vfs_migmodel *m, const char *d
 	return NULL;
 }
 
-static bool pair_terminal(const struct vfs_mm_pair *p)
+static bool pair_terminal(const struct vfs_migmodel *m, const struct vfs_mm_pair *p)
 {
 	if (!p->src)
 		return p->dst->status != VFS_MM_OPEN;
@@ -261,19 +275,30 @@ static bool pair_terminal(const struct vfs_mm_pair *p)
 	case VFS_MM_OPEN:
 		return false;
 	case VFS_MM_DONE:
-		return p->dst && p->dst->status != VFS_MM_OPEN;
+		return m->unpaired || (p->dst && p->dst->status != VFS_MM_OPEN);
 	default:
 		return true;
 	}
 }
 
-static bool mig_complete(const struct vfs_mm_migration *g)
+static bool mig_complete(const struct vfs_migmodel *m, const struct vfs_mm_migration *g)
 {
 	size_t i;
 
 	for (i = 0; i < g->npairs; i++)
-		if (!pair_terminal(&g->pairs[i]))
+		if (!pair_terminal(m, &g->pairs[i]))
 			return false;
+	/*
+	 * Unpaired, a source is done before the VM's next device is even
+	 * asked for STOP_COPY: the VM's devices that left running and are
+	 * still open (not yet in a migration) belong to this one too.
+	 */
+	for (i = 0; m->unpaired && i < m->nsessions; i++) {
+		const struct vfs_mm_session *s = m->sessions[i];
+
+		if (s->pid == g->pid && !s->closed && !s->mig && s->stop_ns)
+			return false;
+	}
 	return g->npairs > 0;
 }
 
@@ -285,7 +310,7 @@ static struct vfs_mm_migration *pid_migration(struct vfs_migmodel *m, __u32 pid,
 
 	for (i = m->nmigs; i-- > 0;) {
 		g = m->migs[i];
-		if (g->pid == pid && !g->emitted && !mig_complete(g))
+		if (g->pid == pid && !g->emitted && !mig_complete(m, g))
 			return g;
 	}
 	if (grow((void **)&m->migs, &m->migs_cap, m->nmigs, sizeof(*m->migs)))
@@ -322,13 +347,16 @@ static int pair_dest(struct vfs_migmodel *m, struct vfs_mm_session *d)
 	struct vfs_mm_migration *g;
 	size_t i, pass;
 
-	for (pass = 0; pass < 2 && !found; pass++) {
+	/* the same process (VM), then the same process name, then any */
+	for (pass = 0; pass < 3 && !found && !m->unpaired; pass++) {
 		for (i = 0; i < m->nsessions; i++) {
 			s = m->sessions[i];
 			if (s->role != VFS_MM_SOURCE || s->status != VFS_MM_DONE || s->peer ||
 			    !s->mig || s->mig->emitted || s->stop_copy_end_ns > d->resuming_ns)
 				continue;
 			if (pass == 0 && s->pid != d->pid)
+				continue;
+			if (pass == 1 && strcmp(s->comm, d->comm))
 				continue;
 			found = s;
 			break;
@@ -400,6 +428,10 @@ static int feed_arc(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 			err = s->role == VFS_MM_DEST ? add_pair(m, NULL, s) : add_pair(m, s, NULL);
 		return err;
 	}
+	if (s->role == VFS_MM_SOURCE && ev->to == VFS_MIG_STOP_COPY && !s->save_start_ns)
+		s->save_start_ns = ev->start_ns;
+	if (s->role == VFS_MM_DEST && ev->from == VFS_MIG_RESUMING && !s->resume_end_ns)
+		s->resume_end_ns = ev->end_ns;
 	if (s->role == VFS_MM_DEST && ev->to == VFS_MIG_RESUMING && !s->resuming_ns) {
 		s->resuming_ns = ev->start_ns;
 		if (!err)
@@ -481,9 +513,40 @@ static void note_status(struct vfs_mm_migration *g, const struct vfs_mm_session 
 	}
 }
 
+/* the device's own save + load time (see share_ns) */
+static __u64 share(const struct vfs_mm_session *s, const struct vfs_mm_session *d)
+{
+	__u64 n = 0;
+
+	if (s->save_start_ns && s->stop_copy_end_ns > s->save_start_ns)
+		n += s->stop_copy_end_ns - s->save_start_ns;
+	if (d->resuming_ns && d->resume_end_ns > d->resuming_ns)
+		n += d->resume_end_ns - d->resuming_ns;
+	return n;
+}
+
+/* the VM's split of its window, from its devices' key instants */
+static void vm_split(struct vfs_mm_migration *g)
+{
+	__u64 saved = 0, loading = 0;
+	size_t i;
+
+	for (i = 0; i < g->npairs; i++) {
+		if (g->pairs[i].src->stop_copy_end_ns > saved)
+			saved = g->pairs[i].src->stop_copy_end_ns;
+		if (!loading || g->pairs[i].dst->resuming_ns < loading)
+			loading = g->pairs[i].dst->resuming_ns;
+	}
+	if (loading < saved)
+		loading = saved;
+	g->stop_copy_ns = saved - g->stop_ns;
+	g->transfer_ns = loading - saved;
+	g->resume_ns = g->running_ns - loading;
+}
+
 static void finish(struct vfs_mm_migration *g, bool flushed)
 {
-	__u64 best = 0;
+	__u64 best = 0, best_down = 0;
 	size_t i;
 
 	g->status = VFS_MM_DONE;
@@ -513,8 +576,12 @@ static void finish(struct vfs_mm_migration *g, bool flushed)
 			p->has_downtime = true;
 			p->transfer_ns = d->resuming_ns - s->stop_copy_end_ns;
 			p->downtime_ns = d->running_ns - s->stop_ns;
-			if (g->dominant < 0 || p->downtime_ns > best) {
-				best = p->downtime_ns;
+			p->share_ns = share(s, d);
+			/* the largest share; equal shares: the longer downtime */
+			if (g->dominant < 0 || p->share_ns > best ||
+			    (p->share_ns == best && p->downtime_ns > best_down)) {
+				best = p->share_ns;
+				best_down = p->downtime_ns;
 				g->dominant = (int)i;
 			}
 		} else {
@@ -525,8 +592,10 @@ static void finish(struct vfs_mm_migration *g, bool flushed)
 		if (d && d->running_ns > g->running_ns)
 			g->running_ns = d->running_ns;
 	}
-	if (g->has_downtime)
+	if (g->has_downtime) {
 		g->downtime_ns = g->running_ns - g->stop_ns;
+		vm_split(g);
+	}
 	g->emitted = true;
 }
 
@@ -539,7 +608,7 @@ const struct vfs_mm_migration *vfs_migmodel_next(struct vfs_migmodel *m, bool fl
 
 		if (g->emitted || !g->npairs)
 			continue;
-		if (mig_complete(g)) {
+		if (mig_complete(m, g)) {
 			finish(g, false);
 			return g;
 		}

@@ -14,11 +14,15 @@
  * and is dropped, unless one of its arcs failed: failures are always kept.
  *
  * Pairing: a destination session, when it asks for RESUMING, takes the
- * oldest finished, unpaired source session of the same process whose
- * STOP_COPY -> STOP ended before; failing that, of any process. A
- * migration groups a process's source sessions (a VM's devices) with
- * their destinations; it is complete when every source failed, was
- * cancelled, or its destination is done or failed.
+ * oldest finished, unpaired source session whose STOP_COPY -> STOP ended
+ * before: of the same process; failing that, of a process with the same
+ * name (QEMU's incoming side of a VM usually carries the VM's name, and
+ * vfio-exercise --name sets it); failing that, of any process. A migration
+ * groups a process's source sessions (a VM's devices) with their
+ * destinations; it is complete when every source failed, was cancelled, or
+ * its destination is done or failed. With local pairing off (the host is
+ * only one side: sources and destinations on different hosts), nothing is
+ * paired and a source is complete at its STOP_COPY -> STOP.
  *
  * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns), as the events carry.
  * "Running" states are RUNNING and PRE_COPY (the VM runs), as in
@@ -64,6 +68,9 @@ struct vfs_mm_event {
 	/* data */
 	bool write;		/* false: read (saving), true: write (resuming) */
 	__u64 bytes;		/* asked for */
+	/* CLOCK_REALTIME - CLOCK_MONOTONIC when the input carried it */
+	bool has_realtime;
+	__s64 realtime_offset_ns;
 };
 
 /*
@@ -73,8 +80,8 @@ struct vfs_mm_event {
 int vfs_mm_event_from_raw(const struct vfs_event_hdr *ev, size_t size, struct vfs_mm_event *out);
 /*
  * From one object of `vfiosnoop -j -c migration` (the keys vfs_event_json
- * writes): 1 converted, 0 another event (skipped), -1 malformed with a
- * sentence in @err.
+ * writes, and "realtime_ns" when present): 1 converted, 0 another event
+ * (skipped), -1 malformed with a sentence in @err.
  */
 int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 			   char *err, size_t errlen);
@@ -131,6 +138,9 @@ struct vfs_mm_session {
 	struct vfs_mm_session *peer;
 	struct vfs_mm_migration *mig;
 	bool closed;
+	/* the device's own work in the blackout, 0 = not reached */
+	__u64 save_start_ns;	/* source: start of the arc into STOP_COPY */
+	__u64 resume_end_ns;	/* destination: end of RESUMING -> STOP */
 };
 
 /* one source device (or lone destination) and its figures */
@@ -142,6 +152,14 @@ struct vfs_mm_pair {
 	__u64 stop_copy_ns;		/* src stop -> STOP_COPY->STOP end */
 	__u64 transfer_ns;		/* that end -> dst RESUMING start */
 	__u64 resume_ns;		/* that start -> dst running */
+	/*
+	 * The device's share of the stop window: the time it was being saved
+	 * (src: arc into STOP_COPY start -> STOP_COPY -> STOP end) plus being
+	 * loaded (dst: STOP -> RESUMING start -> RESUMING -> STOP end). In a VM
+	 * whose devices stop and start together, every device's downtime is
+	 * about the VM's; the share says which device the window was spent on.
+	 */
+	__u64 share_ns;
 };
 
 struct vfs_mm_migration {
@@ -158,8 +176,15 @@ struct vfs_mm_migration {
 	bool has_downtime;
 	__u64 stop_ns, running_ns;	/* first device stopped, last running */
 	__u64 downtime_ns;
-	int dominant;			/* pair index with the longest downtime, -1 */
+	int dominant;			/* pair index with the largest share_ns, -1 */
 	bool emitted;
+	/*
+	 * The VM's downtime split (when has_downtime): first stop -> last
+	 * source's STOP_COPY -> STOP end; -> first destination's RESUMING
+	 * start (0 when loading began before the last save ended); -> last
+	 * running. They add up to downtime_ns.
+	 */
+	__u64 stop_copy_ns, transfer_ns, resume_ns;
 };
 
 struct vfs_migmodel;
@@ -174,6 +199,11 @@ int vfs_migmodel_feed(struct vfs_migmodel *m, const struct vfs_mm_event *ev);
  * failed) and returned too. The model keeps ownership.
  */
 const struct vfs_mm_migration *vfs_migmodel_next(struct vfs_migmodel *m, bool flush);
+/*
+ * Whether sources and destinations on this host are paired (default: on).
+ * Off: each side is reported alone, to be joined with the other host's.
+ */
+void vfs_migmodel_set_local_pairing(struct vfs_migmodel *m, bool on);
 /* data events for no known session (counted, not lost silently) */
 __u64 vfs_migmodel_unattributed(const struct vfs_migmodel *m);
 
