@@ -182,7 +182,7 @@ static void render_migrations(struct vfs_export *e, struct prom_buf *b)
 		const char *name, *help;
 	} fam[] = {
 		{ VFS_MH_MIGRATIONS, "vfioscope_migrations_total",
-		  "Completed migrations per VM, by status (done, failed, cancelled)." },
+		  "Completed migrations per VM, by status (ok, failed, cancelled)." },
 		{ VFS_MH_VM_DOWNTIME, "vfioscope_migration_downtime_seconds",
 		  "VM downtime of each migration: first device stopped to last device running." },
 		{ VFS_MH_DEV_DOWNTIME, "vfioscope_migration_device_downtime_seconds",
