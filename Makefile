@@ -42,6 +42,7 @@ USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 LDLIBS	:= $(LIBBPF_LIBS) -ljson-c -lncursesw
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 # Bench kernels whose trees `make deps` prepared: modules get built for each.
 KSERIES	:= $(foreach s,6.12 6.1,$(if $(wildcard $(VFIOSCOPE_CACHE)/k/$(s)/.prepared),$(s)))
@@ -51,7 +52,7 @@ BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: FORCE all help deps user bpf kernel check fuzz vmtest test vmshell vmrun demo clean
+.PHONY: FORCE all help deps user bpf kernel testtools check fuzz vmtest test vmshell vmrun demo clean
 
 help:
 	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
@@ -64,7 +65,7 @@ help:
 	@echo 'make vmrun      run SCRIPT=path in the bench guest [KERNEL=6.12]'
 	@echo 'make demo       the live demo on the bench guest'
 
-all: user bpf kernel
+all: user bpf kernel testtools
 
 deps:
 	$(Q)scripts/deps.sh
@@ -193,6 +194,23 @@ $(O)/k/%/modtree/.stamp: $(O)/k/%/bench/.stamp kernel/bench/modtree.sh $(O)/k/km
 	$(Q)touch $@
 
 # -------------------------------------------------------------------- tests
+# Programs only tests run (never installed): the /metrics endpoint driven
+# by a minimal loop, until the daemon drives it.
+METRICS_OBJS := $(O)/obj/policy/metrics.o
+TESTTOOLS := $(O)/tests/metrics-serve
+
+testtools: $(TESTTOOLS)
+
+$(O)/obj/tests/tools/%.o: tests/tools/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -Iuser/policy -c $< -o $@
+
+$(O)/tests/metrics-serve: $(O)/obj/tests/tools/metrics_serve.o $(METRICS_OBJS) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) $(MHD_LIBS) -o $@
+
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(O)/obj/tests/%.o,$(UNIT_SRCS))
 UNIT_BIN  := $(O)/tests/unit-tests
@@ -200,12 +218,12 @@ UNIT_BIN  := $(O)/tests/unit-tests
 $(O)/obj/tests/%.o: tests/unit/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -Iuser/policy -c $< -o $@
 
-$(UNIT_BIN): $(UNIT_OBJS) $(POLICY_CORE) $(LIB)
+$(UNIT_BIN): $(UNIT_OBJS) $(POLICY_CORE) $(METRICS_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) -lyaml -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) $(MHD_LIBS) -lyaml -o $@
 
 # libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS
 FUZZ_SECONDS ?= 60

@@ -5,7 +5,7 @@ PD_SOCK=/run/vfioscope/policyd.sock	# tmpfs: 9p cannot hold sockets
 # pd_start POLICY [LOG]: run the daemon, wait until it serves; sets $pd
 pd_start() {
 	local log=${2:-$VFIOSCOPE_OUT/pd.err}
-	vfio-policyd -c "$1" --socket $PD_SOCK >> "$log" 2>&1 &
+	vfio-policyd -c "$1" --socket $PD_SOCK ${PD_FLAGS:---no-collector} >> "$log" 2>&1 &
 	pd=$!
 	wait_for_line "$log" 'ready: control socket' 60 $pd
 }
@@ -14,11 +14,20 @@ pd_ctl() {
 	vfio-policyd --socket $PD_SOCK --ctl "$1"
 }
 
+# pd_has COMMAND REGEX: whether the daemon's reply has a matching line
+# (the reply is read whole first: grep -q closing a pipe early would fail
+# the pipeline under pipefail)
+pd_has() {
+	local out
+	out=$(pd_ctl "$1")
+	grep -q -- "$2" <<< "$out"
+}
+
 # pd_wait_vm PID: until the daemon's discovery matched process PID
 pd_wait_vm() {
 	local i
 	for i in $(seq 1 100); do
-		pd_ctl vms | grep -q "^vm $1 " && return 0
+		pd_has vms "^vm $1 " && return 0
 		sleep 0.1
 	done
 	fail "the daemon never matched process $1: $(pd_ctl vms)"

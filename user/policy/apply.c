@@ -577,7 +577,7 @@ void pd_write_status(struct pd_state *s, FILE *out)
 		fprintf(out, "last_error %s\n", s->last_error);
 }
 
-static const char *rule_name(const struct pd_state *s, uint32_t id, char *buf, size_t len)
+const char *pd_rule_label(const struct pd_state *s, uint32_t id, char *buf, size_t len)
 {
 	const struct pd_rule *r = s->have_policy ? rule_src(&s->comp, id) : NULL;
 
@@ -600,7 +600,7 @@ void pd_write_vms(struct pd_state *s, FILE *out)
 		const struct pd_vm *vm = &s->vms[i];
 
 		fprintf(out, "vm %d name %s rule %s memlock %llu%s%s\n", (int)vm->pid, vm->name,
-			rule_name(s, vm->rule, buf, sizeof(buf)), (unsigned long long)vm->memlock,
+			pd_rule_label(s, vm->rule, buf, sizeof(buf)), (unsigned long long)vm->memlock,
 			vm->memlock_err ? " memlock_error " : "",
 			vm->memlock_err ? strerror(vm->memlock_err) : "");
 		if (vm->ipc_lock && vm->memlock)
@@ -611,7 +611,7 @@ void pd_write_vms(struct pd_state *s, FILE *out)
 		return;
 	for (i = 0; i < n; i++)
 		fprintf(out, "stat rule %s pid %u class %s allowed %llu throttled %llu denied %llu would_deny %llu\n",
-			rule_name(s, k[i].rule, buf, sizeof(buf)), k[i].tgid,
+			pd_rule_label(s, k[i].rule, buf, sizeof(buf)), k[i].tgid,
 			pd_class_name(k[i].class), (unsigned long long)v[i].allowed,
 			(unsigned long long)v[i].throttled, (unsigned long long)v[i].denied,
 			(unsigned long long)v[i].would_deny);

@@ -23,7 +23,20 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "cli.h"
+#include "collector.h"
+#include "metrics.h"
 #include "policyd.h"
+
+#define PD_METRICS_PORT 9477
+
+struct pd_opts {
+	const char *sock;
+	const char *metrics_addr;
+	unsigned short metrics_port;
+	bool metrics;
+	bool collector;
+};
 
 /* ------------------------------------------------------------------ log */
 /* a token bucket for log lines: bursts of 20, then one per second */
@@ -179,6 +192,76 @@ static void on_event(const struct vfs_ev_policy *e, void *ctx)
 	       e->err ? (e->err == -11 ? " -> EAGAIN" : " -> EDQUOT") : "");
 }
 
+/* -------------------------------------------------------------- metrics */
+static void sample_state(struct prom_buf *out, const char *name, const char *help, __u64 v)
+{
+	prom_family(out, name, PROM_GAUGE, help);
+	prom_sample_u64(out, name, NULL, 0, v);
+}
+
+/* the daemon's own families, rendered on each scrape */
+static void own_families(struct prom_buf *out, void *ctx)
+{
+	static const char *const verdicts[] = { "allowed", "throttled", "denied", "would_deny" };
+	struct pd_state *s = ctx;
+	const struct pd_bpf_state *b = pd_bpf_state(s->bpf);
+	struct vfs_pol_stat_key *k = NULL;
+	struct vfs_pol_stat *v = NULL;
+	size_t n = 0, ks, vs, i, j, r;
+	char rule[16];
+
+	sample_state(out, "vfioscope_policy_generation", "Generation of the policy applied (reloads that succeeded).",
+		     s->generation);
+	sample_state(out, "vfioscope_policy_enforcing", "1 if quotas are enforced (BPF LSM active, mode enforce).",
+		     pd_enforcing(s));
+	sample_state(out, "vfioscope_policy_bpf_lsm_active", "1 if \"bpf\" is in the kernel's active LSM list.",
+		     b->lsm_active);
+	sample_state(out, "vfioscope_policy_vms", "Processes the policy's name and pid selectors matched.",
+		     s->nvms);
+	prom_family(out, "vfioscope_policy_reload_failures_total", PROM_COUNTER,
+		    "Reloads refused (the running policy stayed).");
+	prom_sample_u64(out, "vfioscope_policy_reload_failures_total", NULL, 0, s->reload_failures);
+	if (pd_bpf_dump(s->bpf, PD_MAP_STATS, (void **)&k, (void **)&v, &n, &ks, &vs))
+		return;
+	prom_family(out, "vfioscope_policy_decisions_total", PROM_COUNTER,
+		    "VFIO ioctls and mdev creates seen by a rule, by class and verdict, summed over its VMs.");
+	/* one sample per (rule, class, verdict): sum the VMs of each pair */
+	for (i = 0; i < n; i++) {
+		__u64 sum[4] = { 0 };
+
+		for (j = 0; j < i; j++)
+			if (k[j].rule == k[i].rule && k[j].class == k[i].class)
+				break;
+		if (j < i)
+			continue;
+		for (j = i; j < n; j++) {
+			if (k[j].rule != k[i].rule || k[j].class != k[i].class)
+				continue;
+			sum[0] += v[j].allowed;
+			sum[1] += v[j].throttled;
+			sum[2] += v[j].denied;
+			sum[3] += v[j].would_deny;
+		}
+		for (r = 0; r < 4; r++) {
+			struct prom_label l[3] = {
+				{ "rule", pd_rule_label(s, k[i].rule, rule, sizeof(rule)) },
+				{ "class", pd_class_name(k[i].class) },
+				{ "verdict", verdicts[r] },
+			};
+
+			prom_sample_u64(out, "vfioscope_policy_decisions_total", l, 3, sum[r]);
+		}
+	}
+	free(k);
+	free(v);
+}
+
+static int on_coll_event(void *user, const struct vfs_event_hdr *ev, size_t size)
+{
+	pd_metrics_event(user, ev, size);
+	return 0;
+}
+
 /* ----------------------------------------------------------------- main */
 static void usage(FILE *f)
 {
@@ -189,7 +272,11 @@ static void usage(FILE *f)
 		"       vfio-policyd --unload        remove the pinned policy (enforcement stops)\n"
 		"  -c, --config FILE   policy file (default " PD_DEFAULT_CONFIG ")\n"
 		"  --socket PATH       control socket (default " PD_DEFAULT_SOCKET ")\n"
-		"  --pin-dir DIR       bpffs directory of the pinned state (default " PD_PIN_DIR ")\n");
+		"  --pin-dir DIR       bpffs directory of the pinned state (default " PD_PIN_DIR ")\n"
+		"  --metrics-addr A    /metrics address (default 127.0.0.1)\n"
+		"  --metrics-port P    /metrics port (default 9477)\n"
+		"  --no-metrics        no /metrics endpoint\n"
+		"  --no-collector      /metrics without the VFIO collectors (policy figures only)\n");
 }
 
 static int check(const char *path)
@@ -219,10 +306,14 @@ static int add_fd(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static int run(struct pd_state *s, const char *sock_path)
+static int run(struct pd_state *s, const struct pd_opts *o)
 {
+	const char *sock_path = o->sock;
+	struct vfs_collector_opts copts = { 0 };
+	struct vfs_collector *coll = NULL;
+	struct pd_metrics *metrics = NULL;
 	struct itimerspec its = { 0 };
-	int ep, sfd, tfd, lfd, efd, quit = 0;
+	int ep, sfd, tfd, lfd, efd, mfd = -1, quit = 0;
 	uint32_t scan_ms = 0;
 	char err[512];
 	sigset_t set;
@@ -255,6 +346,23 @@ static int run(struct pd_state *s, const char *sock_path)
 		fprintf(stderr, "vfio-policyd: cannot set up the main loop: %s\n", strerror(errno));
 		return 1;
 	}
+	if (o->metrics) {
+		if (o->collector && vfs_collector_open(&coll, &copts, err, sizeof(err)))
+			pd_log("the collectors did not load, /metrics has the policy figures only: %s",
+			       err);
+		if (pd_metrics_start(&metrics, o->metrics_addr, o->metrics_port, coll, own_families,
+				     s, err, sizeof(err))) {
+			fprintf(stderr, "vfio-policyd: %s\n", err);
+			return 1;
+		}
+		mfd = pd_metrics_fd(metrics);
+		if (add_fd(ep, mfd)) {
+			fprintf(stderr, "vfio-policyd: cannot watch the metrics endpoint: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		pd_log("metrics on %s:%u", o->metrics_addr, pd_metrics_port(metrics));
+	}
 	pd_log("ready: control socket %s, state pinned under %s", sock_path, s->pin_dir);
 	while (!quit) {
 		struct epoll_event evs[8];
@@ -266,7 +374,8 @@ static int run(struct pd_state *s, const char *sock_path)
 			its.it_value.tv_nsec = its.it_interval.tv_nsec = (scan_ms % 1000) * 1000000L;
 			timerfd_settime(tfd, 0, &its, NULL);
 		}
-		n = epoll_wait(ep, evs, 8, -1);
+		/* the collector's ring buffer is polled between events */
+		n = epoll_wait(ep, evs, 8, coll ? 100 : -1);
 		if (n < 0 && errno != EINTR) {
 			pd_log("epoll_wait: %s", strerror(errno));
 			break;
@@ -292,12 +401,20 @@ static int run(struct pd_state *s, const char *sock_path)
 				ctl_serve(s, lfd);
 			} else if (fd == efd) {
 				pd_bpf_events_drain(s->bpf, on_event, s);
+			} else if (fd == mfd) {
+				pd_metrics_run(metrics);
 			}
 		}
+		if (coll)
+			vfs_collector_poll(coll, 0, on_coll_event, metrics);
+		if (metrics)
+			pd_metrics_run(metrics);
 	}
 	pd_log("exiting; the pinned policy stays enforced (`vfio-policyd --unload` removes it)");
 	close(lfd);
 	unlink(sock_path);
+	pd_metrics_stop(metrics);
+	vfs_collector_close(coll);
 	pd_bpf_close(s->bpf);
 	return 0;
 }
@@ -311,22 +428,42 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "pin-dir", required_argument, NULL, 'P' },
 		{ "unload", no_argument, NULL, 'U' },
+		{ "metrics-addr", required_argument, NULL, 'A' },
+		{ "metrics-port", required_argument, NULL, 'p' },
+		{ "no-metrics", no_argument, NULL, 'M' },
+		{ "no-collector", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pd_state s = { .config = PD_DEFAULT_CONFIG, .pin_dir = PD_PIN_DIR };
-	const char *sock = PD_DEFAULT_SOCKET, *ctl = NULL, *chk = NULL;
+	struct pd_opts o = {
+		.sock = PD_DEFAULT_SOCKET, .metrics_addr = "127.0.0.1",
+		.metrics_port = PD_METRICS_PORT, .metrics = true, .collector = true,
+	};
+	const char *ctl = NULL, *chk = NULL;
 	int opt, unload = 0;
 	char err[256];
+	__u64 port;
 
 	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': s.config = optarg; break;
 		case 'C': chk = optarg; break;
 		case 'X': ctl = optarg; break;
-		case 'S': sock = optarg; break;
+		case 'S': o.sock = optarg; break;
 		case 'P': s.pin_dir = optarg; break;
 		case 'U': unload = 1; break;
+		case 'A': o.metrics_addr = optarg; break;
+		case 'p':
+			if (vfs_parse_u64("--metrics-port", optarg, 0, 65535, 0, &port, err,
+					  sizeof(err))) {
+				fprintf(stderr, "vfio-policyd: %s\n", err);
+				return 2;
+			}
+			o.metrics_port = (unsigned short)port;
+			break;
+		case 'M': o.metrics = false; break;
+		case 'N': o.collector = false; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -339,7 +476,7 @@ int main(int argc, char **argv)
 	if (chk)
 		return check(chk);
 	if (ctl)
-		return ctl_client(sock, ctl);
+		return ctl_client(o.sock, ctl);
 	if (unload) {
 		if (pd_bpf_unpin_all(s.pin_dir, err, sizeof(err))) {
 			fprintf(stderr, "vfio-policyd: %s\n", err);
@@ -347,5 +484,5 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	return run(&s, sock);
+	return run(&s, &o);
 }

@@ -53,6 +53,8 @@ int pd_scan(struct pd_state *s);
 void pd_write_status(struct pd_state *s, FILE *out);
 void pd_write_vms(struct pd_state *s, FILE *out);
 bool pd_enforcing(const struct pd_state *s);
+/* a rule's name for output: its name, "mdev-type-cap" (0), or the id in hex */
+const char *pd_rule_label(const struct pd_state *s, uint32_t id, char *buf, size_t len);
 
 /* the cgroup id of a cgroup2 path (its directory's inode number) */
 int pd_cgroup_id(const char *path, uint64_t *id, void *ctx);

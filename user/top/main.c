@@ -61,14 +61,14 @@ static bool nap(struct vfs_collector *c, __u64 ms)
 	return !top_exiting;
 }
 
-static int batch(struct top_model *m, const struct top_opts *o)
+static int batch(struct vfs_model *m, const struct top_opts *o)
 {
 	bool last = false;
 	__u64 n = 0;
 	int err;
 
 	for (;;) {
-		err = top_model_update(m);
+		err = vfs_model_update(m);
 		if (err) {
 			fprintf(stderr, "vfiotop: reading the collectors' maps: %s\n", strerror(-err));
 			return 1;
@@ -96,11 +96,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct top_opts o = { .delay_ms = 2000, .view = TOP_VIEW_VMS };
+	struct top_opts o = { .delay_ms = 2000, .view = VFS_VIEW_VMS };
 	struct vfs_collector_opts co = { 0 };
 	const char *sort = NULL;
 	struct vfs_collector *c;
-	struct top_model m;
+	struct vfs_model m;
 	int opt, err, features = 0, batchmode = 0, reverse = 0, ret;
 	char msg[256] = "";
 	__u64 v;
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
 			reverse = 1;
 			break;
 		case 'V':
-			if (top_view_parse(optarg, &o.view)) {
+			if (vfs_view_parse(optarg, &o.view)) {
 				snprintf(msg, sizeof(msg), "--view: '%s' is not a view (vms, devices)",
 					 optarg);
 				goto bad;
@@ -154,12 +154,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (sort) {
-		const struct vfs_field *f = o.view == TOP_VIEW_VMS ? vfs_vm_fields : vfs_dev_fields;
-		size_t nf = o.view == TOP_VIEW_VMS ? vfs_vm_nfields : vfs_dev_nfields;
+		const struct vfs_field *f = o.view == VFS_VIEW_VMS ? vfs_vm_fields : vfs_dev_fields;
+		size_t nf = o.view == VFS_VIEW_VMS ? vfs_vm_nfields : vfs_dev_nfields;
 
 		if (vfs_field_find(f, nf, sort) < 0) {
 			snprintf(msg, sizeof(msg), "-s: '%s' is not a column of the %s view "
-				 "(vfiotop -h lists them)", sort, top_view_name(o.view));
+				 "(vfiotop -h lists them)", sort, vfs_view_name(o.view));
 			goto bad;
 		}
 	}
@@ -180,9 +180,9 @@ int main(int argc, char **argv)
 		vfs_collector_close(c);
 		return 0;
 	}
-	top_model_init(&m, c);
+	vfs_model_init(&m, c);
 	if (sort) {
-		struct top_table *t = &m.view[o.view];
+		struct vfs_table *t = &m.view[o.view];
 
 		t->sort = vfs_field_find(t->fields, t->nfields, sort);
 		t->desc = t->fields[t->sort].sort_desc;
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 		ret = top_curses_run(&m, &o);
 	else
 		ret = batch(&m, &o);
-	top_model_free(&m);
+	vfs_model_free(&m);
 	vfs_collector_close(c);
 	return ret;
 bad:

@@ -10,17 +10,17 @@
 struct top_opts {
 	__u64 delay_ms;		/* between frames */
 	__u64 count;		/* frames; 0: until interrupted */
-	enum top_view view;
+	enum vfs_view view;
 	bool json;
 };
 
 extern volatile sig_atomic_t top_exiting;
 
 /* one frame as text: a header line, the column titles, the rows */
-void top_print_text(const struct top_model *m, enum top_view v, FILE *out);
+void top_print_text(const struct vfs_model *m, enum vfs_view v, FILE *out);
 /* one frame as one JSON document on one line (every view) */
-void top_print_json(const struct top_model *m, FILE *out);
+void top_print_json(const struct vfs_model *m, FILE *out);
 /* the interactive view; returns the exit status */
-int top_curses_run(struct top_model *m, struct top_opts *o);
+int top_curses_run(struct vfs_model *m, struct top_opts *o);
 
 #endif

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <json-c/json.h>
 
-static const char *const empty[TOP_VIEW_MAX] = {
+static const char *const empty[VFS_VIEW_MAX] = {
 	"no VM has made a VFIO call since vfiotop attached",
 	"no VFIO or vDPA device has been used since vfiotop attached",
 };
@@ -19,9 +19,9 @@ static void printable(char *s)
 			*s = '?';
 }
 
-void top_print_text(const struct top_model *m, enum top_view v, FILE *out)
+void top_print_text(const struct vfs_model *m, enum vfs_view v, FILE *out)
 {
-	const struct top_table *t = &m->view[v];
+	const struct vfs_table *t = &m->view[v];
 	char buf[128], tbuf[32];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -32,7 +32,7 @@ void top_print_text(const struct top_model *m, enum top_view v, FILE *out)
 	fprintf(out, "vfiotop %s frame %llu  interval %s  VMs %zu  devices %zu  view %s  sort %s%s\n",
 		tbuf, (unsigned long long)m->frame,
 		m->dt_ns ? (snprintf(buf, sizeof(buf), "%.2fs", m->dt_ns / 1e9), buf) : "-",
-		m->nvms, m->ndevs, top_view_name(v), t->fields[t->sort].key,
+		m->nvms, m->ndevs, vfs_view_name(v), t->fields[t->sort].key,
 		t->desc ? "" : " (ascending)");
 	for (f = 0; f < t->nfields; f++)
 		fprintf(out, "%s%*s", f ? " " : "", t->fields[f].left ? -(int)t->fields[f].width :
@@ -59,7 +59,7 @@ void top_print_text(const struct top_model *m, enum top_view v, FILE *out)
 	fflush(out);
 }
 
-static struct json_object *table_json(const struct top_table *t)
+static struct json_object *table_json(const struct vfs_table *t)
 {
 	struct json_object *arr = json_object_new_array();
 	size_t i, f;
@@ -74,7 +74,7 @@ static struct json_object *table_json(const struct top_table *t)
 	return arr;
 }
 
-void top_print_json(const struct top_model *m, FILE *out)
+void top_print_json(const struct vfs_model *m, FILE *out)
 {
 	struct json_object *doc = json_object_new_object();
 	struct timespec rt;
@@ -84,8 +84,8 @@ void top_print_json(const struct top_model *m, FILE *out)
 	json_object_object_add(doc, "time", json_object_new_double(rt.tv_sec + rt.tv_nsec / 1e9));
 	json_object_object_add(doc, "interval_ns",
 			       m->dt_ns ? json_object_new_uint64(m->dt_ns) : NULL);
-	json_object_object_add(doc, "vms", table_json(&m->view[TOP_VIEW_VMS]));
-	json_object_object_add(doc, "devices", table_json(&m->view[TOP_VIEW_DEVICES]));
+	json_object_object_add(doc, "vms", table_json(&m->view[VFS_VIEW_VMS]));
+	json_object_object_add(doc, "devices", table_json(&m->view[VFS_VIEW_DEVICES]));
 	fprintf(out, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(doc);

@@ -48,16 +48,16 @@ static void cell(const char *s, int width, bool left, bool last)
 		printw("%*s ", left ? -width : width, buf);
 }
 
-static void draw(const struct top_model *m, enum top_view v, const char *err)
+static void draw(const struct vfs_model *m, enum vfs_view v, const char *err)
 {
-	const struct top_table *t = &m->view[v];
+	const struct vfs_table *t = &m->view[v];
 	char buf[128];
 	size_t i, f;
 	int y = 2;
 
 	erase();
 	mvprintw(0, 0, "vfiotop  frame %llu  VMs %zu  devices %zu  view %s  sort %s %s",
-		 (unsigned long long)m->frame, m->nvms, m->ndevs, top_view_name(v),
+		 (unsigned long long)m->frame, m->nvms, m->ndevs, vfs_view_name(v),
 		 t->fields[t->sort].key, t->desc ? "(desc)" : "(asc)");
 	mvprintw(1, 0, "%s", err ? err : "q quit  v view  < > sort  r reverse  h help");
 	move(y++, 0);
@@ -73,7 +73,7 @@ static void draw(const struct top_model *m, enum top_view v, const char *err)
 	clrtoeol();
 	attroff(A_REVERSE);
 	if (!t->n)
-		mvprintw(y, 0, "  (%s)", v == TOP_VIEW_VMS ?
+		mvprintw(y, 0, "  (%s)", v == VFS_VIEW_VMS ?
 			 "no VM has made a VFIO call since vfiotop attached" :
 			 "no VFIO or vDPA device has been used since vfiotop attached");
 	for (i = 0; i < t->n && y < LINES; i++) {
@@ -85,9 +85,9 @@ static void draw(const struct top_model *m, enum top_view v, const char *err)
 	refresh();
 }
 
-int top_curses_run(struct top_model *m, struct top_opts *o)
+int top_curses_run(struct vfs_model *m, struct top_opts *o)
 {
-	enum top_view v = o->view;
+	enum vfs_view v = o->view;
 	bool help = false, rescan = true;
 	char err[160] = "";
 	__u64 frames = 0;
@@ -106,7 +106,7 @@ int top_curses_run(struct top_model *m, struct top_opts *o)
 		int ch, e;
 
 		if (rescan) {
-			e = top_model_update(m);
+			e = vfs_model_update(m);
 			if (e)
 				snprintf(err, sizeof(err), "reading the maps: %s", strerror(-e));
 			frames++;
@@ -132,25 +132,25 @@ int top_curses_run(struct top_model *m, struct top_opts *o)
 			top_exiting = 1;
 			break;
 		case 'v':
-			v = (v + 1) % TOP_VIEW_MAX;
+			v = (v + 1) % VFS_VIEW_MAX;
 			break;
 		case '<':
 		case KEY_LEFT:
 			if (m->view[v].sort > 0)
 				m->view[v].sort--;
 			m->view[v].desc = m->view[v].fields[m->view[v].sort].sort_desc;
-			top_model_sort(m, v);
+			vfs_model_sort(m, v);
 			break;
 		case '>':
 		case KEY_RIGHT:
 			if ((size_t)m->view[v].sort + 1 < m->view[v].nfields)
 				m->view[v].sort++;
 			m->view[v].desc = m->view[v].fields[m->view[v].sort].sort_desc;
-			top_model_sort(m, v);
+			vfs_model_sort(m, v);
 			break;
 		case 'r':
 			m->view[v].desc = !m->view[v].desc;
-			top_model_sort(m, v);
+			vfs_model_sort(m, v);
 			break;
 		case 'h':
 		case '?':

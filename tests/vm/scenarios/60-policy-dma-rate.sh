@@ -43,7 +43,7 @@ run() {
 run vm-a "$EDU_BDF" a
 run vm-b "$EDU2_BDF" b
 pd_wait_vm $a_pid
-pd_ctl vms | grep -q "^vm $b_pid " && fail "vm-b was matched: $(pd_ctl vms)"
+pd_has vms "^vm $b_pid " && fail "vm-b was matched: $(pd_ctl vms)"
 kill -USR2 $a_pid $b_pid
 wait $a_pid || fail "vm-a failed: $(cat $O/a.err)"
 wait $b_pid || fail "vm-b failed: $(cat $O/b.err)"
@@ -63,6 +63,16 @@ expect_eq "daemon: vm-a maps throttled" "$(pd_stat limited $a_pid dma_map thrott
 expect_eq "daemon: vm-a unmaps allowed" "$(pd_stat limited $a_pid dma_unmap allowed)" "$acc"
 expect_eq "daemon: vm-a would-deny (enforce)" "$(pd_stat limited $a_pid dma_map would_deny)" 0
 grep -q "throttled: pid $a_pid" $O/pd.err || fail "no throttle event logged: $(tail $O/pd.err)"
+# the same figures on the daemon's /metrics (loopback, default port)
+exec 3<>/dev/tcp/127.0.0.1/9477
+printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+tr -d '\r' <&3 > $O/metrics.txt
+exec 3<&-
+for want in 'vfioscope_policy_enforcing 1' 'vfioscope_policy_generation 1' \
+	"vfioscope_policy_decisions_total{rule=\"limited\",class=\"dma_map\",verdict=\"throttled\"} $again" \
+	"vfioscope_policy_decisions_total{rule=\"limited\",class=\"dma_map\",verdict=\"allowed\"} $acc"; do
+	grep -qxF "$want" $O/metrics.txt || fail "/metrics lacks '$want': $(grep vfioscope_policy $O/metrics.txt)"
+done
 
 # MONITOR: the same load, nothing refused, every refusal counted instead
 policy monitor

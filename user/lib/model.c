@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "model.h"
 #include <errno.h>
 #include <math.h>
@@ -11,18 +11,18 @@
 #include "map_iter.h"
 #include "stats.h"
 
-static const char *const view_names[TOP_VIEW_MAX] = { "vms", "devices" };
+static const char *const view_names[VFS_VIEW_MAX] = { "vms", "devices" };
 
-const char *top_view_name(enum top_view v)
+const char *vfs_view_name(enum vfs_view v)
 {
-	return v < TOP_VIEW_MAX ? view_names[v] : "?";
+	return v < VFS_VIEW_MAX ? view_names[v] : "?";
 }
 
-int top_view_parse(const char *s, enum top_view *v)
+int vfs_view_parse(const char *s, enum vfs_view *v)
 {
 	int i;
 
-	for (i = 0; i < TOP_VIEW_MAX; i++)
+	for (i = 0; i < VFS_VIEW_MAX; i++)
 		if (!strcmp(s, view_names[i])) {
 			*v = i;
 			return 0;
@@ -30,7 +30,7 @@ int top_view_parse(const char *s, enum top_view *v)
 	return -1;
 }
 
-int top_model_init(struct top_model *m, struct vfs_collector *c)
+int vfs_model_init(struct vfs_model *m, struct vfs_collector *c)
 {
 	memset(m, 0, sizeof(*m));
 	m->c = c;
@@ -42,16 +42,16 @@ int top_model_init(struct top_model *m, struct vfs_collector *c)
 	m->fd_vq = vfs_collector_map_fd(c, "vq_stats");
 	m->fd_vdpa = vfs_collector_map_fd(c, "vdpa_info");
 	m->page_size = sysconf(_SC_PAGESIZE);
-	m->view[TOP_VIEW_VMS] = (struct top_table){
+	m->view[VFS_VIEW_VMS] = (struct vfs_table){
 		.fields = vfs_vm_fields, .nfields = vfs_vm_nfields,
 		.sort = vfs_field_find(vfs_vm_fields, vfs_vm_nfields, "ioctls"), .desc = true };
-	m->view[TOP_VIEW_DEVICES] = (struct top_table){
+	m->view[VFS_VIEW_DEVICES] = (struct vfs_table){
 		.fields = vfs_dev_fields, .nfields = vfs_dev_nfields,
 		.sort = vfs_field_find(vfs_dev_fields, vfs_dev_nfields, "ioctls"), .desc = true };
 	return 0;
 }
 
-void top_model_free(struct top_model *m)
+void vfs_model_free(struct vfs_model *m)
 {
 	int i;
 
@@ -64,7 +64,7 @@ void top_model_free(struct top_model *m)
 	vfs_map_buf_free(&m->vdpa);
 	free(m->vms);
 	free(m->devs);
-	for (i = 0; i < TOP_VIEW_MAX; i++)
+	for (i = 0; i < VFS_VIEW_MAX; i++)
 		free(m->view[i].rows);
 	memset(m, 0, sizeof(*m));
 }
@@ -88,7 +88,7 @@ void top_model_free(struct top_model *m)
 		lo_;							\
 	})
 
-static struct vfs_vm_row *vm_find(struct top_model *m, __u64 pid)
+static struct vfs_vm_row *vm_find(struct vfs_model *m, __u64 pid)
 {
 	bool found;
 	size_t i = FIND(m->vms, m->nvms, pid, pid, &found);
@@ -96,7 +96,7 @@ static struct vfs_vm_row *vm_find(struct top_model *m, __u64 pid)
 	return found ? &m->vms[i] : NULL;
 }
 
-static struct vfs_dev_row *dev_find(struct top_model *m, __u64 obj)
+static struct vfs_dev_row *dev_find(struct vfs_model *m, __u64 obj)
 {
 	bool found;
 	size_t i = FIND(m->devs, m->ndevs, obj, obj, &found);
@@ -122,7 +122,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t size)
 }
 
 static void vm_reset(struct vfs_vm_row *r, __u64 pid, __u64 first_ns, const char *comm,
-		     struct top_model *m)
+		     struct vfs_model *m)
 {
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
@@ -135,7 +135,7 @@ static void vm_reset(struct vfs_vm_row *r, __u64 pid, __u64 first_ns, const char
 }
 
 /* the row of @pid, created (name resolved) if new or if the pid was reused */
-static struct vfs_vm_row *vm_get(struct top_model *m, __u64 pid, __u64 first_ns, const char *comm)
+static struct vfs_vm_row *vm_get(struct vfs_model *m, __u64 pid, __u64 first_ns, const char *comm)
 {
 	bool found;
 	size_t i = FIND(m->vms, m->nvms, pid, pid, &found);
@@ -158,7 +158,7 @@ static struct vfs_vm_row *vm_get(struct top_model *m, __u64 pid, __u64 first_ns,
 	return r;
 }
 
-static struct vfs_dev_row *dev_get(struct top_model *m, __u64 obj)
+static struct vfs_dev_row *dev_get(struct vfs_model *m, __u64 obj)
 {
 	bool found;
 	size_t i = FIND(m->devs, m->ndevs, obj, obj, &found);
@@ -192,7 +192,7 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int read_maps(struct top_model *m)
+static int read_maps(struct vfs_model *m)
 {
 	int err = 0, e;
 
@@ -235,7 +235,7 @@ static double rate(bool has_prev, __u64 prev, __u64 cur, __u64 dt)
 	return has_prev ? vfs_rate(prev, cur, dt) : NAN;
 }
 
-int top_model_update(struct top_model *m)
+int vfs_model_update(struct vfs_model *m)
 {
 	__u64 ts = now_ns();
 	size_t i, j;
@@ -406,25 +406,25 @@ int top_model_update(struct top_model *m)
 	}
 
 	/* the views */
-	if (grow((void **)&m->view[TOP_VIEW_VMS].rows, &m->view[TOP_VIEW_VMS].cap, m->nvms,
+	if (grow((void **)&m->view[VFS_VIEW_VMS].rows, &m->view[VFS_VIEW_VMS].cap, m->nvms,
 		 sizeof(void *)) ||
-	    grow((void **)&m->view[TOP_VIEW_DEVICES].rows, &m->view[TOP_VIEW_DEVICES].cap,
+	    grow((void **)&m->view[VFS_VIEW_DEVICES].rows, &m->view[VFS_VIEW_DEVICES].cap,
 		 m->ndevs, sizeof(void *)))
 		return -ENOMEM;
 	for (i = 0; i < m->nvms; i++)
-		m->view[TOP_VIEW_VMS].rows[i] = &m->vms[i];
-	m->view[TOP_VIEW_VMS].n = m->nvms;
+		m->view[VFS_VIEW_VMS].rows[i] = &m->vms[i];
+	m->view[VFS_VIEW_VMS].n = m->nvms;
 	for (i = 0; i < m->ndevs; i++)
-		m->view[TOP_VIEW_DEVICES].rows[i] = &m->devs[i];
-	m->view[TOP_VIEW_DEVICES].n = m->ndevs;
-	for (v = 0; v < TOP_VIEW_MAX; v++)
-		top_model_sort(m, v);
+		m->view[VFS_VIEW_DEVICES].rows[i] = &m->devs[i];
+	m->view[VFS_VIEW_DEVICES].n = m->ndevs;
+	for (v = 0; v < VFS_VIEW_MAX; v++)
+		vfs_model_sort(m, v);
 	return 0;
 }
 
-void top_model_sort(struct top_model *m, enum top_view v)
+void vfs_model_sort(struct vfs_model *m, enum vfs_view v)
 {
-	struct top_table *t = &m->view[v];
+	struct vfs_table *t = &m->view[v];
 
 	if (t->sort < 0 || (size_t)t->sort >= t->nfields)
 		t->sort = 0;

@@ -1,8 +1,9 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * vfiotop's model: the VMs and devices tables, refreshed from the
- * collector's maps once per frame. No curses here (htop's model/view
- * split): the batch, JSON and curses views only read these rows.
+ * The rows model: the VMs and devices tables, refreshed from the
+ * collector's maps once per frame. No curses and no output here (htop's
+ * model/view split): vfiotop's batch, JSON and curses views and the
+ * metrics exporter only read these rows.
  *
  * Rows are keyed by stable ids (a VM's pid plus its first-seen time, a
  * device's kernel address), kept sorted by id for lookups; the per-view
@@ -13,8 +14,8 @@
  * Buffers are reused from frame to frame, so a steady state allocates
  * nothing; a VM's name is resolved from /proc once, when its pid appears.
  */
-#ifndef VFIOTOP_MODEL_H
-#define VFIOTOP_MODEL_H
+#ifndef VFIOSCOPE_MODEL_H
+#define VFIOSCOPE_MODEL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,9 +24,9 @@
 #include "map_buf.h"
 #include "rows.h"
 
-enum top_view { TOP_VIEW_VMS, TOP_VIEW_DEVICES, TOP_VIEW_MAX };
+enum vfs_view { VFS_VIEW_VMS, VFS_VIEW_DEVICES, VFS_VIEW_MAX };
 
-struct top_table {
+struct vfs_table {
 	const struct vfs_field *fields;
 	size_t nfields;
 	int sort;		/* field index */
@@ -34,7 +35,7 @@ struct top_table {
 	size_t n, cap;
 };
 
-struct top_model {
+struct vfs_model {
 	struct vfs_collector *c;
 	int fd_ioctl, fd_vm, fd_vminfo, fd_obj, fd_region, fd_vq, fd_vdpa;
 	struct vfs_map_buf ioctl, vm, vminfo, obj, region, vq, vdpa;
@@ -42,21 +43,21 @@ struct top_model {
 	size_t nvms, capvms;
 	struct vfs_dev_row *devs;	/* sorted by obj */
 	size_t ndevs, capdevs;
-	struct top_table view[TOP_VIEW_MAX];
+	struct vfs_table view[VFS_VIEW_MAX];
 	__u64 frame;
 	__u64 ts_ns, dt_ns;		/* CLOCK_MONOTONIC of this frame; since the last (0: first) */
 	__u64 names_resolved;		/* /proc lookups done, for tests and budgets */
 	long page_size;
 };
 
-const char *top_view_name(enum top_view v);
-int top_view_parse(const char *s, enum top_view *v);
+const char *vfs_view_name(enum vfs_view v);
+int vfs_view_parse(const char *s, enum vfs_view *v);
 
-int top_model_init(struct top_model *m, struct vfs_collector *c);
+int vfs_model_init(struct vfs_model *m, struct vfs_collector *c);
 /* one frame: read the maps, update rows and rates, sort the views; 0 or -errno */
-int top_model_update(struct top_model *m);
+int vfs_model_update(struct vfs_model *m);
 /* sort one view on its current key (after a key change) */
-void top_model_sort(struct top_model *m, enum top_view v);
-void top_model_free(struct top_model *m);
+void vfs_model_sort(struct vfs_model *m, enum vfs_view v);
+void vfs_model_free(struct vfs_model *m);
 
 #endif
