@@ -64,6 +64,7 @@ expect_eq "daemon: vm-a unmaps allowed" "$(pd_stat limited $a_pid dma_unmap allo
 expect_eq "daemon: vm-a would-deny (enforce)" "$(pd_stat limited $a_pid dma_map would_deny)" 0
 grep -q "throttled: pid $a_pid" $O/pd.err || fail "no throttle event logged: $(tail $O/pd.err)"
 # the same figures on the daemon's /metrics (loopback, default port)
+ip link set lo up
 exec 3<>/dev/tcp/127.0.0.1/9477
 printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
 tr -d '\r' <&3 > $O/metrics.txt
