@@ -42,6 +42,7 @@ USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 LDLIBS	:= $(LIBBPF_LIBS) -ljson-c -lncursesw
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo y)
 # ASan+UBSan build of the library and unit tests (`make check` runs both):
 # every UB report is fatal, so a test that trips one fails.
@@ -84,7 +85,8 @@ LIB	 := $(O)/lib/libvfioscope.a
 
 # tool name -> its main source; tools that load BPF depend on skeletons
 TOOLS	 := vfio-exercise vfio-ioctlcount vfiostat vfiosnoop \
-	    $(if $(wildcard user/vfiomig.c),vfiomig) $(if $(wildcard user/top/*.c),vfiotop)
+	    $(if $(wildcard user/vfiomig.c),vfiomig) $(if $(wildcard user/top/*.c),vfiotop) \
+	    $(if $(wildcard user/policy/main.c),vfio-policyd)
 BINS	 := $(addprefix $(O)/bin/,$(TOOLS))
 
 user: $(BINS)
@@ -111,6 +113,11 @@ $(O)/bin/vfiostat: $(O)/obj/vfiostat.o
 $(O)/bin/vfiosnoop: $(O)/obj/vfiosnoop.o
 $(O)/bin/vfiomig: $(O)/obj/vfiomig.o
 $(O)/bin/vfiotop: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/top/*.c))
+# the policy file's parser and compiler: pure, shared by the daemon, the
+# unit tests and the fuzz targets
+POLICY_CORE := $(O)/obj/policy/conf.o $(O)/obj/policy/compile.o
+$(O)/bin/vfio-policyd: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/policy/*.c))
+$(O)/bin/vfio-policyd: LDLIBS += -lyaml -lmicrohttpd
 $(BINS): $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -129,6 +136,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-MMD -MP -Ibpf -I$(O)/bpf $(CLANG_BPF_SYS_INCLUDES)
 
 bpf: $(SKELS)
+
+# policy.bpf.c's token buckets use compare-and-swap (BPF atomics, ISA v3)
+$(O)/bpf/policy.bpf.o: BPF_CFLAGS += -mcpu=v3
 
 $(O)/obj/ioctlcount.o: $(O)/bpf/ioctlcount.skel.h
 $(LIB_OBJS): $(SKELS)
@@ -196,6 +206,11 @@ $(O)/k/%/modtree/.stamp: $(O)/k/%/bench/.stamp kernel/bench/modtree.sh $(O)/k/km
 	$(Q)touch $@
 
 # -------------------------------------------------------------------- tests
+# the daemon's /metrics endpoint and the policy core, linked into the unit
+# tests too
+METRICS_OBJS := $(O)/obj/policy/metrics.o
+UNIT_LIBS := $(CRITERION_LIBS) $(LDLIBS) $(MHD_LIBS) -lyaml
+
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(O)/obj/tests/%.o,$(UNIT_SRCS))
 UNIT_BIN  := $(O)/tests/unit-tests
@@ -203,12 +218,12 @@ UNIT_BIN  := $(O)/tests/unit-tests
 $(O)/obj/tests/%.o: tests/unit/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) -Iuser/policy -c $< -o $@
 
-$(UNIT_BIN): $(UNIT_OBJS) $(LIB)
+$(UNIT_BIN): $(UNIT_OBJS) $(POLICY_CORE) $(METRICS_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(UNIT_LIBS) -o $@
 
 # The same tests and library once more under ASan+UBSan, in their own
 # object tree (the BPF skeletons are shared).
@@ -224,7 +239,7 @@ $(ASAN_O)/obj/%.o: user/%.c
 $(ASAN_O)/obj/tests/%.o: tests/unit/%.c
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Iuser/policy -c $< -o $@
 
 $(ASAN_O)/obj/lib/%.o: $(SKELS)
 
@@ -233,10 +248,11 @@ $(ASAN_LIB): $(patsubst user/%.c,$(ASAN_O)/obj/%.o,$(LIB_SRCS))
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(ASAN_UNIT): $(patsubst tests/unit/%.c,$(ASAN_O)/obj/tests/%.o,$(UNIT_SRCS)) $(ASAN_LIB)
+$(ASAN_UNIT): $(patsubst tests/unit/%.c,$(ASAN_O)/obj/tests/%.o,$(UNIT_SRCS)) \
+		$(patsubst $(O)/obj/%,$(ASAN_O)/obj/%,$(POLICY_CORE) $(METRICS_OBJS)) $(ASAN_LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(SAN_FLAGS) $^ $(UNIT_LIBS) -o $@
 
 # Criterion prints its synthesis; each run's result file feeds `make test`'s
 # total. Both runs happen even when the first fails.
@@ -275,6 +291,14 @@ $(O)/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) \
 		$(LDLIBS) -o $@
+
+# the policy file's parser and compiler live with the daemon, not in the library
+$(O)/fuzz/bin/fuzz_policy: tests/fuzz/fuzz_policy.c $(O)/fuzz/obj/policy/conf.o \
+		$(O)/fuzz/obj/policy/compile.o $(FUZZ_LIB)
+	$(call msg,FUZZER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Iuser/policy $< \
+		$(filter %.o,$^) $(FUZZ_LIB) $(LDLIBS) -lyaml -o $@
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -25,8 +25,10 @@ static const struct vx_cmd cmds[] = {
 	  "\tK ioctls of one kind (get-info, region-info, irq-info, group-status,\n"
 	  "\tcheck-extension, api-version, unknown, map-unmap) as fast as the kernel\n"
 	  "\tanswers; --time: after K/10 untimed, print the loop's ns_per_op" },
-	{ "dma", cmd_dma, "dma DEVICE [-n COUNT] [--size BYTES] [--hold SECONDS]\n"
+	{ "dma", cmd_dma, "dma DEVICE [-n COUNT] [--size BYTES] [--hold SECONDS] [--wait]\n"
 	  "\tmap COUNT buffers for DMA (type1 pins them), hold, unmap" },
+	{ "dma-rate", cmd_dma_rate, "dma-rate DEVICE [--seconds S] [--window-ms W] [--wait]\n"
+	  "\tmap and unmap one page as fast as allowed for S seconds; accepted and EAGAIN per window" },
 	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"
 	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, unmap" },
 };

@@ -9,42 +9,42 @@
 #define VM(f) offsetof(struct vfs_vm_row, f)
 #define DEV(f) offsetof(struct vfs_dev_row, f)
 
-/* key, title, desc, width, type, left, sort_desc, offset */
+/* key, title, desc, width, type, left, sort_desc, offset[, Prometheus name, kind] */
 const struct vfs_field vfs_vm_fields[] = {
-	{ "pid", "PID", "process id of the VM", 7, VFS_FT_U64, false, false, VM(pid) },
-	{ "name", "VM", "QEMU -name, libvirt domain or process name", 16, VFS_FT_STR, true, false, VM(name) },
-	{ "devices", "DEVS", "VFIO devices owned", 4, VFS_FT_U64, false, true, VM(devices) },
-	{ "ioctls", "IOCTLS", "VFIO ioctls since attach", 9, VFS_FT_U64, false, true, VM(ioctls) },
-	{ "ioctl_rate", "IOCTL/s", "VFIO ioctls per second", 8, VFS_FT_RATE, false, true, VM(ioctl_rate) },
-	{ "errors", "ERRS", "failed VFIO ioctls since attach", 6, VFS_FT_U64, false, true, VM(errors) },
-	{ "error_rate", "ERR/s", "failed VFIO ioctls per second", 6, VFS_FT_RATE, false, true, VM(error_rate) },
-	{ "dma_maps", "MAPS", "DMA map calls since attach", 7, VFS_FT_U64, false, true, VM(dma_maps) },
-	{ "dma_map_rate", "MAP/s", "DMA map calls per second", 6, VFS_FT_RATE, false, true, VM(dma_map_rate) },
-	{ "dma_map_bytes", "MAPBYTES", "bytes DMA-mapped since attach", 9, VFS_FT_BYTES, false, true, VM(dma_map_bytes) },
-	{ "dma_unmap_bytes", "UNMAPBYTES", "bytes DMA-unmapped since attach", 10, VFS_FT_BYTES, false, true, VM(dma_unmap_bytes) },
-	{ "mapped_bytes", "MAPPED", "bytes mapped now (mapped - unmapped)", 9, VFS_FT_BYTES, false, true, VM(mapped_bytes) },
-	{ "pinned_bytes", "PINNED", "pinned memory (mm->locked_vm) after the last map/unmap", 9, VFS_FT_BYTES, false, true, VM(pinned_bytes) },
-	{ "irq_setups", "IRQSET", "VFIO_DEVICE_SET_IRQS calls", 6, VFS_FT_U64, false, true, VM(irq_setups) },
-	{ "kicks", "KICKS", "vDPA kicks on devices it owns", 9, VFS_FT_U64, false, true, VM(kicks) },
-	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, VM(kick_rate) },
+	{ "pid", "PID", "process id of the VM", 7, VFS_FT_U64, false, false, VM(pid), NULL, VFS_PROM_NONE },
+	{ "name", "VM", "QEMU -name, libvirt domain or process name", 16, VFS_FT_STR, true, false, VM(name), NULL, VFS_PROM_NONE },
+	{ "devices", "DEVS", "VFIO devices owned", 4, VFS_FT_U64, false, true, VM(devices), "vfioscope_vm_devices", VFS_PROM_GAUGE },
+	{ "ioctls", "IOCTLS", "VFIO ioctls since attach", 9, VFS_FT_U64, false, true, VM(ioctls), "vfioscope_vm_ioctls_total", VFS_PROM_COUNTER },
+	{ "ioctl_rate", "IOCTL/s", "VFIO ioctls per second", 8, VFS_FT_RATE, false, true, VM(ioctl_rate), NULL, VFS_PROM_NONE },
+	{ "errors", "ERRS", "failed VFIO ioctls since attach", 6, VFS_FT_U64, false, true, VM(errors), "vfioscope_vm_ioctl_errors_total", VFS_PROM_COUNTER },
+	{ "error_rate", "ERR/s", "failed VFIO ioctls per second", 6, VFS_FT_RATE, false, true, VM(error_rate), NULL, VFS_PROM_NONE },
+	{ "dma_maps", "MAPS", "DMA map calls since attach", 7, VFS_FT_U64, false, true, VM(dma_maps), "vfioscope_vm_dma_maps_total", VFS_PROM_COUNTER },
+	{ "dma_map_rate", "MAP/s", "DMA map calls per second", 6, VFS_FT_RATE, false, true, VM(dma_map_rate), NULL, VFS_PROM_NONE },
+	{ "dma_map_bytes", "MAPBYTES", "bytes DMA-mapped since attach", 9, VFS_FT_BYTES, false, true, VM(dma_map_bytes), "vfioscope_vm_dma_map_bytes_total", VFS_PROM_COUNTER },
+	{ "dma_unmap_bytes", "UNMAPBYTES", "bytes DMA-unmapped since attach", 10, VFS_FT_BYTES, false, true, VM(dma_unmap_bytes), "vfioscope_vm_dma_unmap_bytes_total", VFS_PROM_COUNTER },
+	{ "mapped_bytes", "MAPPED", "bytes mapped now (mapped - unmapped)", 9, VFS_FT_BYTES, false, true, VM(mapped_bytes), "vfioscope_vm_dma_mapped_bytes", VFS_PROM_GAUGE },
+	{ "pinned_bytes", "PINNED", "pinned memory (mm->locked_vm) after the last map/unmap", 9, VFS_FT_BYTES, false, true, VM(pinned_bytes), "vfioscope_vm_pinned_bytes", VFS_PROM_GAUGE },
+	{ "irq_setups", "IRQSET", "VFIO_DEVICE_SET_IRQS calls", 6, VFS_FT_U64, false, true, VM(irq_setups), "vfioscope_vm_irq_setups_total", VFS_PROM_COUNTER },
+	{ "kicks", "KICKS", "vDPA kicks on devices it owns", 9, VFS_FT_U64, false, true, VM(kicks), "vfioscope_vm_vdpa_kicks_total", VFS_PROM_COUNTER },
+	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, VM(kick_rate), NULL, VFS_PROM_NONE },
 };
 const size_t vfs_vm_nfields = sizeof(vfs_vm_fields) / sizeof(vfs_vm_fields[0]);
 
 const struct vfs_field vfs_dev_fields[] = {
-	{ "device", "DEVICE", "device name (PCI address, mdev UUID, vDPA name)", 16, VFS_FT_STR, true, false, DEV(name) },
-	{ "kind", "KIND", "vfio, vdpa-vhost or vdpa-virtio", 11, VFS_FT_STR, true, false, DEV(kind) },
-	{ "iommu_group", "GROUP", "IOMMU group", 5, VFS_FT_ID, false, false, DEV(group) },
-	{ "owner", "OWNER", "the VM that uses it", 16, VFS_FT_STR, true, false, DEV(owner) },
-	{ "owner_pid", "OPID", "process id of the owner", 7, VFS_FT_ID, false, false, DEV(owner_pid) },
-	{ "ioctls", "IOCTLS", "VFIO ioctls on it since attach", 9, VFS_FT_U64, false, true, DEV(ioctls) },
-	{ "ioctl_rate", "IOCTL/s", "VFIO ioctls per second", 8, VFS_FT_RATE, false, true, DEV(ioctl_rate) },
-	{ "errors", "ERRS", "failed VFIO ioctls since attach", 6, VFS_FT_U64, false, true, DEV(errors) },
-	{ "p50_ns", "P50", "median ioctl latency since attach (log2 slot upper bound)", 7, VFS_FT_NS, false, true, DEV(p50_ns) },
-	{ "p99_ns", "P99", "99th percentile ioctl latency since attach (log2 slot upper bound)", 7, VFS_FT_NS, false, true, DEV(p99_ns) },
-	{ "region_accesses", "REGION", "trapped region reads, writes and mmaps", 9, VFS_FT_U64, false, true, DEV(region_accesses) },
-	{ "region_rate", "REGION/s", "trapped region accesses per second", 8, VFS_FT_RATE, false, true, DEV(region_rate) },
-	{ "kicks", "KICKS", "vDPA kicks", 9, VFS_FT_U64, false, true, DEV(kicks) },
-	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, DEV(kick_rate) },
+	{ "device", "DEVICE", "device name (PCI address, mdev UUID, vDPA name)", 16, VFS_FT_STR, true, false, DEV(name), NULL, VFS_PROM_NONE },
+	{ "kind", "KIND", "vfio, vdpa-vhost or vdpa-virtio", 11, VFS_FT_STR, true, false, DEV(kind), NULL, VFS_PROM_NONE },
+	{ "iommu_group", "GROUP", "IOMMU group", 5, VFS_FT_ID, false, false, DEV(group), NULL, VFS_PROM_NONE },
+	{ "owner", "OWNER", "the VM that uses it", 16, VFS_FT_STR, true, false, DEV(owner), NULL, VFS_PROM_NONE },
+	{ "owner_pid", "OPID", "process id of the owner", 7, VFS_FT_ID, false, false, DEV(owner_pid), NULL, VFS_PROM_NONE },
+	{ "ioctls", "IOCTLS", "VFIO ioctls on it since attach", 9, VFS_FT_U64, false, true, DEV(ioctls), "vfioscope_device_ioctls_total", VFS_PROM_COUNTER },
+	{ "ioctl_rate", "IOCTL/s", "VFIO ioctls per second", 8, VFS_FT_RATE, false, true, DEV(ioctl_rate), NULL, VFS_PROM_NONE },
+	{ "errors", "ERRS", "failed VFIO ioctls since attach", 6, VFS_FT_U64, false, true, DEV(errors), "vfioscope_device_ioctl_errors_total", VFS_PROM_COUNTER },
+	{ "p50_ns", "P50", "median ioctl latency since attach (log2 slot upper bound)", 7, VFS_FT_NS, false, true, DEV(p50_ns), NULL, VFS_PROM_NONE },
+	{ "p99_ns", "P99", "99th percentile ioctl latency since attach (log2 slot upper bound)", 7, VFS_FT_NS, false, true, DEV(p99_ns), NULL, VFS_PROM_NONE },
+	{ "region_accesses", "REGION", "trapped region reads, writes and mmaps", 9, VFS_FT_U64, false, true, DEV(region_accesses), "vfioscope_device_region_accesses_total", VFS_PROM_COUNTER },
+	{ "region_rate", "REGION/s", "trapped region accesses per second", 8, VFS_FT_RATE, false, true, DEV(region_rate), NULL, VFS_PROM_NONE },
+	{ "kicks", "KICKS", "vDPA kicks", 9, VFS_FT_U64, false, true, DEV(kicks), "vfioscope_device_vdpa_kicks_total", VFS_PROM_COUNTER },
+	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, DEV(kick_rate), NULL, VFS_PROM_NONE },
 };
 const size_t vfs_dev_nfields = sizeof(vfs_dev_fields) / sizeof(vfs_dev_fields[0]);
 
@@ -113,6 +113,11 @@ static const void *at(const struct vfs_field *f, const void *row)
 static __u64 u64_of(const struct vfs_field *f, const void *row)
 {
 	return *(const __u64 *)at(f, row);
+}
+
+__u64 vfs_field_u64(const struct vfs_field *f, const void *row)
+{
+	return u64_of(f, row);
 }
 
 /* three decimals (without libm): exact enough for a rate, and short */

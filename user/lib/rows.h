@@ -3,7 +3,8 @@
  * The rows vfiotop shows and the one field table per view that drives
  * them (every numeric field is a __u64, __s64 or double): column title and width, text formatting, sort order and JSON key
  * (the daemon's metric names can come from the same table). Pure: no
- * curses, no BPF; tested in tests/unit/test_top.c.
+ * curses, no BPF; tested in tests/unit/test_top.c. The same table names
+ * the Prometheus families (prom, prom_kind), checked in test_export.c.
  */
 #ifndef VFIOSCOPE_ROWS_H
 #define VFIOSCOPE_ROWS_H
@@ -68,6 +69,13 @@ enum vfs_field_type {
 	VFS_FT_NS,	/* __u64 ns, 0: none: human units in text, exact in JSON */
 };
 
+/*
+ * How a field is exported to Prometheus (user/lib/export.c): not at all
+ * (names become labels, rates are left to PromQL's rate()), as a counter
+ * (the name ends in _total) or as a gauge. Bytes stay bytes (_bytes).
+ */
+enum vfs_prom_kind { VFS_PROM_NONE = 0, VFS_PROM_COUNTER, VFS_PROM_GAUGE };
+
 struct vfs_field {
 	const char *key;	/* JSON key and sort key (-s) */
 	const char *title;	/* column title */
@@ -77,6 +85,8 @@ struct vfs_field {
 	bool left;		/* left-aligned (names) */
 	bool sort_desc;		/* biggest first by default */
 	size_t off;		/* offset in the row struct */
+	const char *prom;	/* Prometheus metric name, NULL: not exported */
+	enum vfs_prom_kind prom_kind;
 };
 
 extern const struct vfs_field vfs_vm_fields[];
@@ -91,6 +101,8 @@ int vfs_field_find(const struct vfs_field *f, size_t n, const char *key);
 const char *vfs_field_text(const struct vfs_field *f, const void *row, char *buf, size_t len);
 /* add the value to @obj under f->key */
 void vfs_field_json(const struct vfs_field *f, const void *row, struct json_object *obj);
+/* the value of an exported (U64 or BYTES) field */
+__u64 vfs_field_u64(const struct vfs_field *f, const void *row);
 /* three-way comparison of two rows on @f, ascending */
 int vfs_field_cmp(const struct vfs_field *f, const void *a, const void *b);
 

@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "export.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "collector.h"
+#include "identity.h"
+#include "map_buf.h"
+#include "mighist.h"
+#include "migmodel.h"
+#include "model.h"
+#include "event_fmt.h"
+#include "vfio_ioctl.h"
+
+/* one VM's calls of one command on one kind of file, over all objects */
+struct cmd_agg {
+	__u32 tgid, kind, cmd, pad;
+	__u64 count, errors, sum_ns;
+	__u64 hist[VFS_HIST_SLOTS];
+};
+
+/* what a device row lacks for export: label strings, the latency sum */
+struct dev_extra {
+	char driver[64];
+	char group[24];
+	__u64 sum_ns;		/* of its ioctls' latencies */
+};
+
+struct vfs_export {
+	struct vfs_collector *c;
+	struct vfs_model model;
+	struct cmd_agg *agg;		/* reused from scrape to scrape */
+	size_t nagg, capagg;
+	struct dev_extra *dl;		/* per device row */
+	size_t capdev;
+	int fd_irq;
+	struct vfs_map_buf irq;
+	struct vfs_migmodel *mm;
+	struct vfs_mighist mh;
+	__u64 mig_events, mig_bad;
+};
+
+int vfs_export_new(struct vfs_export **ep, struct vfs_collector *c)
+{
+	struct vfs_export *e = calloc(1, sizeof(*e));
+	int err;
+
+	*ep = NULL;
+	if (!e)
+		return -ENOMEM;
+	e->c = c;
+	e->fd_irq = -1;
+	e->mm = vfs_migmodel_new();
+	if (!e->mm) {
+		free(e);
+		return -ENOMEM;
+	}
+	if (c) {
+		err = vfs_model_init(&e->model, c);
+		if (err) {
+			vfs_export_free(e);
+			return err;
+		}
+		e->fd_irq = vfs_collector_map_fd(c, "irq_stats");
+	}
+	*ep = e;
+	return 0;
+}
+
+void vfs_export_free(struct vfs_export *e)
+{
+	if (!e)
+		return;
+	if (e->c)
+		vfs_model_free(&e->model);
+	vfs_map_buf_free(&e->irq);
+	vfs_migmodel_free(e->mm);
+	vfs_mighist_free(&e->mh);
+	free(e->agg);
+	free(e->dl);
+	free(e);
+}
+
+/* ------------------------------------------------------------ lookups */
+
+static int cmp_vm_pid(const void *key, const void *row)
+{
+	__u64 a = *(const __u64 *)key, b = ((const struct vfs_vm_row *)row)->pid;
+
+	return (a > b) - (a < b);
+}
+
+static int cmp_dev_obj(const void *key, const void *row)
+{
+	__u64 a = *(const __u64 *)key, b = ((const struct vfs_dev_row *)row)->obj;
+
+	return (a > b) - (a < b);
+}
+
+/* the model's rows are sorted by id */
+static const struct vfs_vm_row *vm_of(const struct vfs_export *e, __u64 pid)
+{
+	return bsearch(&pid, e->model.vms, e->model.nvms, sizeof(*e->model.vms), cmp_vm_pid);
+}
+
+static long dev_index(const struct vfs_export *e, __u64 obj)
+{
+	const struct vfs_dev_row *d = bsearch(&obj, e->model.devs, e->model.ndevs,
+					      sizeof(*e->model.devs), cmp_dev_obj);
+
+	return d ? d - e->model.devs : -1;
+}
+
+/* the driver bound to device @dev, from sysfs; "" when it has none */
+static const char *driver_of(const char *dev, char *buf, size_t len)
+{
+	static const char *const buses[] = { "pci", "mdev", "vdpa" };
+	char path[PATH_MAX], link[PATH_MAX];
+	unsigned int i;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (!dev[0] || strchr(dev, '/') || !strcmp(dev, ".") || !strcmp(dev, ".."))
+		return buf;
+	for (i = 0; i < sizeof(buses) / sizeof(buses[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/bus/%s/devices/%s/driver", buses[i], dev);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			snprintf(buf, len, "%.*s", (int)len - 1,
+				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+			break;
+		}
+	}
+	return buf;
+}
+
+static const char *mig_driver(const char *dev, void *ctx)
+{
+	return driver_of(dev, ctx, 64);
+}
+
+/* ---------------------------------------------------------- migrations */
+
+int vfs_export_event(struct vfs_export *e, const struct vfs_event_hdr *ev, size_t size)
+{
+	const struct vfs_mm_migration *mig;
+	struct vfs_mm_event mev;
+	char vm[VFS_VM_NAME_LEN], drv[64];
+	int r, err;
+
+	r = vfs_mm_event_from_raw(ev, size, &mev);
+	if (r < 0)
+		e->mig_bad++;
+	if (r <= 0)
+		return 0;
+	e->mig_events++;
+	err = vfs_migmodel_feed(e->mm, &mev);
+	if (err)
+		return err;
+	while ((mig = vfs_migmodel_next(e->mm, false))) {
+		const struct vfs_vm_row *row = e->c ? vm_of(e, mig->pid) : NULL;
+
+		if (row)
+			snprintf(vm, sizeof(vm), "%s", row->name);
+		else
+			vfs_vm_name((pid_t)mig->pid, mig->comm, vm, sizeof(vm));
+		err = vfs_mighist_add(&e->mh, mig, vm, mig_driver, drv);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void render_migrations(struct vfs_export *e, struct prom_buf *b)
+{
+	static const struct {
+		enum vfs_mh_kind kind;
+		const char *name, *help;
+	} fam[] = {
+		{ VFS_MH_MIGRATIONS, "vfioscope_migrations_total",
+		  "Completed migrations per VM, by status (ok, failed, cancelled)." },
+		{ VFS_MH_VM_DOWNTIME, "vfioscope_migration_downtime_seconds",
+		  "VM downtime of each migration: first device stopped to last device running." },
+		{ VFS_MH_DEV_DOWNTIME, "vfioscope_migration_device_downtime_seconds",
+		  "Each device's downtime (source stop to destination running), by driver." },
+		{ VFS_MH_ARC, "vfioscope_migration_arc_duration_seconds",
+		  "Kernel time of each migration state transition, by driver, side and arc." },
+	};
+	unsigned int f;
+	size_t i;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		prom_family(b, fam[f].name, fam[f].kind == VFS_MH_MIGRATIONS ? PROM_COUNTER :
+			    PROM_HISTOGRAM, fam[f].help);
+		for (i = 0; i < e->mh.n; i++) {
+			const struct vfs_mh_series *s = &e->mh.s[i];
+			struct prom_label l[] = {
+				{ "vm", s->vm }, { "driver", s->driver },
+				{ "side", vfs_mm_role_name(s->role) },
+				{ "from", vfs_mig_state_name(s->from) },
+				{ "to", vfs_mig_state_name(s->to) },
+			};
+
+			if (s->kind != fam[f].kind)
+				continue;
+			if (s->kind == VFS_MH_MIGRATIONS) {
+				l[1] = (struct prom_label){ "status", vfs_mm_status_name(s->status) };
+				prom_sample_u64(b, fam[f].name, l, 2, s->count);
+			} else {
+				prom_hist_log2(b, l, s->kind == VFS_MH_VM_DOWNTIME ? 1 :
+					       s->kind == VFS_MH_DEV_DOWNTIME ? 2 : 5,
+					       s->slots, VFS_MH_SLOTS, s->sum_ns, 9);
+			}
+		}
+	}
+	prom_family(b, "vfioscope_migration_last_downtime_seconds", PROM_GAUGE,
+		    "VM downtime of the VM's latest completed migration.");
+	for (i = 0; i < e->mh.n; i++) {
+		const struct vfs_mh_series *s = &e->mh.s[i];
+		struct prom_label l[] = { { "vm", s->vm } };
+
+		if (s->kind == VFS_MH_VM_DOWNTIME)
+			prom_sample_double(b, "vfioscope_migration_last_downtime_seconds", l, 1,
+					   (double)s->last_ns / 1e9);
+	}
+	prom_family(b, "vfioscope_migration_events_total", PROM_COUNTER,
+		    "Migration arc and data events the exporter received (malformed: too short "
+		    "for their type; unattributed: data for no known session).");
+	{
+		struct prom_label l[] = { { "outcome", "used" } };
+
+		prom_sample_u64(b, "vfioscope_migration_events_total", l, 1, e->mig_events);
+		l[0].value = "malformed";
+		prom_sample_u64(b, "vfioscope_migration_events_total", l, 1, e->mig_bad);
+		l[0].value = "unattributed";
+		prom_sample_u64(b, "vfioscope_migration_events_total", l, 1,
+				vfs_migmodel_unattributed(e->mm));
+	}
+}
+
+/* ---------------------------------------------------------- tiers, losses */
+
+static void render_tiers(struct vfs_export *e, struct prom_buf *b)
+{
+	static const char name[] = "vfioscope_collector_tier_info";
+	int i;
+
+	prom_family(b, name, PROM_GAUGE,
+		    "The hook tier serving each event class on this kernel (tracepoint, fentry, "
+		    "kprobe or unsupported); always 1.");
+	for (i = 0; i < VFS_CLASS_MAX; i++) {
+		const struct vfs_tier_choice *t = vfs_collector_tier(e->c, i);
+		struct prom_label l[] = {
+			{ "class", vfs_class_name(i) },
+			{ "tier", vfs_tier_name(t ? t->tier : VFS_TIER_NONE) },
+		};
+
+		prom_sample_u64(b, name, l, 2, 1);
+	}
+}
+
+static int render_drops(struct vfs_export *e, struct prom_buf *b)
+{
+	static const char name[] = "vfioscope_collector_drops_total";
+	__u64 drops[VFS_DROP_MAX];
+	int i, err;
+
+	err = vfs_collector_drops(e->c, drops);
+	if (err)
+		return err;
+	prom_family(b, name, PROM_COUNTER,
+		    "Events or counts the collector lost, by stage (ringbuf: an event not "
+		    "delivered; map: a key not counted because its map was full) and reason.");
+	for (i = 0; i < VFS_DROP_MAX; i++) {
+		const char *reason = vfs_drop_name(i);
+		struct prom_label l[] = {
+			{ "stage", i == VFS_DROP_RINGBUF ? "ringbuf" : "map" },
+			{ "reason", reason },
+		};
+
+		if (strcmp(reason, "unused"))
+			prom_sample_u64(b, name, l, 2, drops[i]);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- rows */
+
+static void vm_labels(const struct vfs_vm_row *r, struct prom_label l[2], char *pid, size_t len)
+{
+	snprintf(pid, len, "%llu", (unsigned long long)r->pid);
+	l[0] = (struct prom_label){ "vm", r->name };
+	l[1] = (struct prom_label){ "pid", pid };
+}
+
+#define DEV_NLABELS 5
+static void dev_labels(const struct vfs_export *e, size_t i, struct prom_label l[DEV_NLABELS])
+{
+	const struct vfs_dev_row *d = &e->model.devs[i];
+
+	l[0] = (struct prom_label){ "device", d->name };
+	l[1] = (struct prom_label){ "type", d->kind };
+	l[2] = (struct prom_label){ "driver", e->dl[i].driver };
+	l[3] = (struct prom_label){ "iommu_group", e->dl[i].group };
+	l[4] = (struct prom_label){ "vm", strcmp(d->owner, "-") ? d->owner : "" };
+}
+
+/* the family of field @f, then one sample per row */
+static void field_family(struct prom_buf *b, const struct vfs_field *f)
+{
+	prom_family(b, f->prom, f->prom_kind == VFS_PROM_COUNTER ? PROM_COUNTER : PROM_GAUGE,
+		    f->desc);
+}
+
+static void render_vms(struct vfs_export *e, struct prom_buf *b)
+{
+	const struct vfs_model *m = &e->model;
+	struct prom_label l[2];
+	char pid[24];
+	size_t f, i;
+
+	for (f = 0; f < vfs_vm_nfields; f++) {
+		const struct vfs_field *fd = &vfs_vm_fields[f];
+
+		if (!fd->prom)
+			continue;
+		field_family(b, fd);
+		for (i = 0; i < m->nvms; i++) {
+			vm_labels(&m->vms[i], l, pid, sizeof(pid));
+			prom_sample_u64(b, fd->prom, l, 2, vfs_field_u64(fd, &m->vms[i]));
+		}
+	}
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	n = realloc(*p, c * size);
+	if (!n)
+		return -ENOMEM;
+	*p = n;
+	*cap = c;
+	return 0;
+}
+
+static int render_devs(struct vfs_export *e, struct prom_buf *b)
+{
+	const struct vfs_model *m = &e->model;
+	struct prom_label l[DEV_NLABELS + 1];
+	size_t f, i, j;
+	__u64 slots[VFS_HIST_SLOTS];
+
+	if (grow((void **)&e->dl, &e->capdev, m->ndevs, sizeof(*e->dl)))
+		return -ENOMEM;
+	for (i = 0; i < m->ndevs; i++) {
+		driver_of(m->devs[i].name, e->dl[i].driver, sizeof(e->dl[i].driver));
+		if (m->devs[i].group >= 0)
+			snprintf(e->dl[i].group, sizeof(e->dl[i].group), "%lld",
+				 (long long)m->devs[i].group);
+		else
+			e->dl[i].group[0] = '\0';
+		e->dl[i].sum_ns = 0;
+	}
+	for (f = 0; f < vfs_dev_nfields; f++) {
+		const struct vfs_field *fd = &vfs_dev_fields[f];
+
+		if (!fd->prom)
+			continue;
+		field_family(b, fd);
+		for (i = 0; i < m->ndevs; i++) {
+			dev_labels(e, i, l);
+			prom_sample_u64(b, fd->prom, l, DEV_NLABELS, vfs_field_u64(fd, &m->devs[i]));
+		}
+	}
+
+	/* ioctl latency per device, over its commands */
+	for (i = 0; i < m->map[VFS_IN_IOCTL].n; i++) {
+		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_IOCTL], struct vfs_cmd_key, i);
+		const struct vfs_cmd_val *v = VFS_MAP_BUF_VAL(&m->map[VFS_IN_IOCTL], struct vfs_cmd_val, i);
+		long d = k->kind == VFS_FD_DEVICE ? dev_index(e, k->obj) : -1;
+
+		if (d >= 0)
+			e->dl[d].sum_ns += v->lat_sum_ns;
+	}
+	prom_family(b, "vfioscope_device_ioctl_latency_seconds", PROM_HISTOGRAM,
+		    "Latency of VFIO ioctls on the device, all commands.");
+	for (i = 0; i < m->ndevs; i++) {
+		for (j = 0; j < VFS_HIST_SLOTS; j++)
+			slots[j] = m->devs[i].hist[j];
+		dev_labels(e, i, l);
+		prom_hist_log2(b, l, DEV_NLABELS, slots, VFS_HIST_SLOTS, e->dl[i].sum_ns, 9);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------- per VM and command */
+
+static int cmp_agg(const void *pa, const void *pb)
+{
+	const struct cmd_agg *a = pa, *b = pb;
+
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return (a->cmd > b->cmd) - (a->cmd < b->cmd);
+}
+
+static int aggregate_cmds(struct vfs_export *e)
+{
+	const struct vfs_map_buf *ib = &e->model.map[VFS_IN_IOCTL];
+	size_t i, j, n = 0;
+
+	if (grow((void **)&e->agg, &e->capagg, ib->n, sizeof(*e->agg)))
+		return -ENOMEM;
+	for (i = 0; i < ib->n; i++) {
+		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(ib, struct vfs_cmd_key, i);
+		const struct vfs_cmd_val *v = VFS_MAP_BUF_VAL(ib, struct vfs_cmd_val, i);
+		struct cmd_agg *a = &e->agg[i];
+
+		a->tgid = k->tgid;
+		a->kind = k->kind;
+		a->cmd = k->cmd;
+		a->count = v->count;
+		a->errors = v->errors;
+		a->sum_ns = v->lat_sum_ns;
+		for (j = 0; j < VFS_HIST_SLOTS; j++)
+			a->hist[j] = v->hist[j];
+	}
+	qsort(e->agg, ib->n, sizeof(*e->agg), cmp_agg);
+	/* merge the objects of one (VM, kind, command) */
+	for (i = 0; i < ib->n; i++) {
+		struct cmd_agg *a = &e->agg[i], *o = n ? &e->agg[n - 1] : NULL;
+
+		if (o && !cmp_agg(o, a)) {
+			o->count += a->count;
+			o->errors += a->errors;
+			o->sum_ns += a->sum_ns;
+			for (j = 0; j < VFS_HIST_SLOTS; j++)
+				o->hist[j] += a->hist[j];
+		} else if (&e->agg[n++] != a) {
+			e->agg[n - 1] = *a;
+		}
+	}
+	e->nagg = n;
+	return 0;
+}
+
+/* labels vm, pid, fd, cmd of aggregate @a */
+static size_t cmd_labels(const struct vfs_export *e, const struct cmd_agg *a,
+			 struct prom_label l[4], char *pid, char *cmd, size_t len)
+{
+	const struct vfs_vm_row *r = vm_of(e, a->tgid);
+	const char *name = vfio_ioctl_name(a->kind, a->cmd);
+
+	snprintf(pid, len, "%u", a->tgid);
+	if (name)
+		snprintf(cmd, len, "%s", name);
+	else
+		snprintf(cmd, len, "0x%x", a->cmd);
+	l[0] = (struct prom_label){ "vm", r ? r->name : "" };
+	l[1] = (struct prom_label){ "pid", pid };
+	l[2] = (struct prom_label){ "fd", vfio_fd_kind_name(a->kind) };
+	l[3] = (struct prom_label){ "cmd", cmd };
+	return 4;
+}
+
+static int render_cmds(struct vfs_export *e, struct prom_buf *b)
+{
+	static const char calls[] = "vfioscope_vm_cmd_ioctls_total";
+	static const char errs[] = "vfioscope_vm_cmd_ioctl_errors_total";
+	struct prom_label l[4];
+	char pid[24], cmd[64];
+	size_t i;
+	int err = aggregate_cmds(e);
+
+	if (err)
+		return err;
+	prom_family(b, calls, PROM_COUNTER, "VFIO ioctls per VM, file kind and command.");
+	for (i = 0; i < e->nagg; i++)
+		prom_sample_u64(b, calls, l, cmd_labels(e, &e->agg[i], l, pid, cmd, sizeof(pid)),
+				e->agg[i].count);
+	prom_family(b, errs, PROM_COUNTER, "Failed VFIO ioctls per VM, file kind and command.");
+	for (i = 0; i < e->nagg; i++)
+		prom_sample_u64(b, errs, l, cmd_labels(e, &e->agg[i], l, pid, cmd, sizeof(pid)),
+				e->agg[i].errors);
+	prom_family(b, "vfioscope_vm_cmd_ioctl_latency_seconds", PROM_HISTOGRAM,
+		    "Latency of VFIO ioctls per VM, file kind and command.");
+	for (i = 0; i < e->nagg; i++)
+		prom_hist_log2(b, l, cmd_labels(e, &e->agg[i], l, pid, cmd, sizeof(pid)),
+			       e->agg[i].hist, VFS_HIST_SLOTS, e->agg[i].sum_ns, 9);
+	return 0;
+}
+
+/* ------------------------------------------------------- IRQs, queues */
+
+static int render_irqs(struct vfs_export *e, struct prom_buf *b)
+{
+	static const char sig[] = "vfioscope_device_irq_signals_total";
+	static const char vec[] = "vfioscope_device_irq_vectors";
+	struct prom_label l[DEV_NLABELS + 1];
+	char idx[16];
+	size_t i;
+	int pass, err;
+
+	if (e->fd_irq >= 0 && (err = vfs_map_buf_read(e->fd_irq, &e->irq, NULL)))
+		return err;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			prom_family(b, vec, PROM_GAUGE,
+				    "Vectors set by the last VFIO_DEVICE_SET_IRQS, per IRQ index.");
+		else
+			prom_family(b, sig, PROM_COUNTER,
+				    "Interrupts delivered, per device and IRQ index (where observable).");
+		for (i = 0; e->fd_irq >= 0 && i < e->irq.n; i++) {
+			const struct vfs_irq_key *k = VFS_MAP_BUF_KEY(&e->irq, struct vfs_irq_key, i);
+			const struct vfs_irq_val *v = VFS_MAP_BUF_VAL(&e->irq, struct vfs_irq_val, i);
+			long d = dev_index(e, k->obj);
+
+			if (d < 0)
+				continue;
+			dev_labels(e, (size_t)d, l);
+			snprintf(idx, sizeof(idx), "%u", k->index);
+			l[DEV_NLABELS] = (struct prom_label){ "index", idx };
+			prom_sample_u64(b, pass ? vec : sig, l, DEV_NLABELS + 1,
+					pass ? v->vectors : v->signals);
+		}
+	}
+	return 0;
+}
+
+static void render_vqs(struct vfs_export *e, struct prom_buf *b)
+{
+	static const char *const names[2] = {
+		"vfioscope_vdpa_vq_kicks_total", "vfioscope_vdpa_vq_calls_total" };
+	static const char *const helps[2] = {
+		"vDPA virtqueue kicks (driver to device notifications).",
+		"vDPA virtqueue calls (device to driver interrupts or callbacks).",
+	};
+	const struct vfs_map_buf *q = &e->model.map[VFS_IN_VQ];
+	struct prom_label l[DEV_NLABELS + 1];
+	char qid[16];
+	size_t i;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		prom_family(b, names[pass], PROM_COUNTER, helps[pass]);
+		for (i = 0; i < q->n; i++) {
+			const struct vfs_vq_key *k = VFS_MAP_BUF_KEY(q, struct vfs_vq_key, i);
+			const struct vfs_vq_val *v = VFS_MAP_BUF_VAL(q, struct vfs_vq_val, i);
+			long d = dev_index(e, k->obj);
+
+			if (d < 0)
+				continue;
+			dev_labels(e, (size_t)d, l);
+			snprintf(qid, sizeof(qid), "%u", k->qid);
+			l[DEV_NLABELS] = (struct prom_label){ "queue", qid };
+			prom_sample_u64(b, names[pass], l, DEV_NLABELS + 1,
+					pass ? v->calls : v->kicks);
+		}
+	}
+}
+
+int vfs_export_render(struct vfs_export *e, struct prom_buf *out)
+{
+	int err;
+
+	if (e->c) {
+		render_tiers(e, out);
+		if ((err = render_drops(e, out)))
+			return err;
+		if ((err = vfs_model_update(&e->model)))
+			return err;
+		render_vms(e, out);
+		if ((err = render_devs(e, out)) || (err = render_cmds(e, out)) ||
+		    (err = render_irqs(e, out)))
+			return err;
+		render_vqs(e, out);
+	}
+	render_migrations(e, out);
+	return out->err;
+}
