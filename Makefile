@@ -52,12 +52,13 @@ BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 .SECONDEXPANSION:
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: FORCE all help deps user bpf kernel testtools check vmtest test vmshell vmrun demo clean
+.PHONY: FORCE all help deps user bpf kernel testtools check fuzz vmtest test vmshell vmrun demo clean
 
 help:
 	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
 	@echo 'make deps       set up this Debian machine (root): packages, bench kernels'
 	@echo 'make check      unit tests (no root, no VM)'
+	@echo 'make fuzz       libFuzzer targets, FUZZ_SECONDS each (default 60)'
 	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
 	@echo 'make test       deps + build + check + vmtest (what CI runs)'
 	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
@@ -76,7 +77,8 @@ LIB	 := $(O)/lib/libvfioscope.a
 
 # tool name -> its main source; tools that load BPF depend on skeletons
 TOOLS	 := vfio-exercise vfio-ioctlcount vfiostat vfiosnoop \
-	    $(if $(wildcard user/vfiomig.c),vfiomig) $(if $(wildcard user/top/*.c),vfiotop)
+	    $(if $(wildcard user/vfiomig.c),vfiomig) $(if $(wildcard user/top/*.c),vfiotop) \
+	    $(if $(wildcard user/policy/main.c),vfio-policyd)
 BINS	 := $(addprefix $(O)/bin/,$(TOOLS))
 
 user: $(BINS)
@@ -99,6 +101,11 @@ $(O)/bin/vfiostat: $(O)/obj/vfiostat.o
 $(O)/bin/vfiosnoop: $(O)/obj/vfiosnoop.o
 $(O)/bin/vfiomig: $(O)/obj/vfiomig.o
 $(O)/bin/vfiotop: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/top/*.c))
+# the policy file's parser and compiler: pure, shared by the daemon, the
+# unit tests and the fuzz targets
+POLICY_CORE := $(O)/obj/policy/conf.o $(O)/obj/policy/compile.o
+$(O)/bin/vfio-policyd: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/policy/*.c))
+$(O)/bin/vfio-policyd: LDLIBS += -lyaml -lmicrohttpd
 $(BINS): $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
@@ -117,6 +124,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-MMD -MP -Ibpf -I$(O)/bpf $(CLANG_BPF_SYS_INCLUDES)
 
 bpf: $(SKELS)
+
+# policy.bpf.c's token buckets use compare-and-swap (BPF atomics, ISA v3)
+$(O)/bpf/policy.bpf.o: BPF_CFLAGS += -mcpu=v3
 
 $(O)/obj/ioctlcount.o: $(O)/bpf/ioctlcount.skel.h
 $(LIB_OBJS): $(SKELS)
@@ -210,10 +220,31 @@ $(O)/obj/tests/%.o: tests/unit/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Iuser/policy -c $< -o $@
 
-$(UNIT_BIN): $(UNIT_OBJS) $(METRICS_OBJS) $(LIB)
+$(UNIT_BIN): $(UNIT_OBJS) $(POLICY_CORE) $(METRICS_OBJS) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) $(MHD_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(CRITERION_LIBS) $(LDLIBS) $(MHD_LIBS) -lyaml -o $@
+
+# libFuzzer targets (clang): `make fuzz` runs each for FUZZ_SECONDS
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	$(filter-out -MMD -MP,$(USER_CFLAGS))
+
+$(O)/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c user/policy/conf.c user/policy/compile.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Iuser/policy $(filter %.c,$^) -lyaml -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		c=tests/fuzz/corpus/$$(basename $$f | sed 's/^fuzz_//'); \
+		mkdir -p $(O)/fuzz/work-$$(basename $$f); \
+		echo "  FUZZ     $$f ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+			$(O)/fuzz/work-$$(basename $$f) $$c || exit 1; \
+	done
 
 # Criterion prints its synthesis; the result file feeds `make test`'s total.
 check: $(UNIT_BIN)

@@ -178,6 +178,7 @@ enum vfs_event_type {
 	VFS_EV_MDEV,		/* mdev create/remove */
 	VFS_EV_REGION,		/* region read/write/mmap (only when streamed) */
 	VFS_EV_VDPA,		/* vDPA device add/del/status */
+	VFS_EV_POLICY,		/* a quota throttled, denied or would have */
 	VFS_EV_TYPE_MAX,
 };
 
@@ -316,5 +317,135 @@ struct vfs_vdpa_info {
 	__u32 flags;		/* enum vfs_vdpa_flag bits */
 };
 VFS_ABI_ASSERT(struct vfs_vdpa_info, 72);
+
+/* ---------------------------------------------------------------- policy */
+/*
+ * vfio-policyd (bpf/policy.bpf.c): per-VM quotas. Maps are pinned under
+ * /sys/fs/bpf/vfioscope/policy/ and written only by the daemon. Rules are
+ * keyed by a 32-bit id derived from the rule's name, so counters survive
+ * reloads that keep the name.
+ */
+#define VFS_POL_MAX_RULES	256
+
+/* what an ioctl is charged as; ALL is the bucket every class also pays */
+enum vfs_pol_class {
+	VFS_POL_ALL = 0,
+	VFS_POL_DMA_MAP = 1,	/* VFIO_IOMMU_MAP_DMA (container) */
+	VFS_POL_DMA_UNMAP = 2,	/* VFIO_IOMMU_UNMAP_DMA (container) */
+	VFS_POL_RESET = 3,	/* VFIO_DEVICE_RESET, VFIO_DEVICE_PCI_HOT_RESET */
+	VFS_POL_MIGRATION = 4,	/* VFIO_DEVICE_FEATURE (carries the migration FSM) */
+	VFS_POL_OTHER = 5,	/* every other VFIO ioctl: counted, limited by ALL */
+	VFS_POL_CLASS_MAX = 6,
+};
+#define VFS_POL_BUCKETS		VFS_POL_OTHER	/* ALL..MIGRATION have buckets */
+
+enum vfs_pol_mode {
+	VFS_POL_MODE_INHERIT = 0,	/* rule: use the global mode */
+	VFS_POL_MODE_MONITOR = 1,	/* count would-deny, deny nothing */
+	VFS_POL_MODE_ENFORCE = 2,
+};
+
+/* pol_conf[0] */
+struct vfs_pol_conf {
+	__u32 mode;		/* global enum vfs_pol_mode (never INHERIT) */
+	__u32 generation;	/* policy generation the daemon applied */
+};
+VFS_ABI_ASSERT(struct vfs_pol_conf, 8);
+
+enum vfs_pol_target_kind { VFS_POL_T_TGID = 1, VFS_POL_T_CGROUP = 2 };
+
+/* pol_target: which rule a process (tgid) or cgroup (id) falls under */
+struct vfs_pol_target {
+	__u64 id;		/* tgid or cgroup id */
+	__u32 kind;		/* enum vfs_pol_target_kind */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_pol_target, 16);
+
+/*
+ * A token bucket as GCRA: one call costs interval_ns; a call is admitted
+ * while the bucket's theoretical arrival time is at most tolerance_ns
+ * ahead of now. rate r/s, burst b: interval 1e9/r, tolerance (b-1)*1e9/r.
+ */
+struct vfs_pol_bucket_cfg {
+	__u64 interval_ns;	/* 0: no bucket for this class */
+	__u64 tolerance_ns;
+};
+VFS_ABI_ASSERT(struct vfs_pol_bucket_cfg, 16);
+
+/* pol_rule: keyed by rule id */
+struct vfs_pol_rule {
+	struct vfs_pol_bucket_cfg bucket[VFS_POL_BUCKETS];
+	__u32 mode;		/* enum vfs_pol_mode */
+	__u32 mdev_max;		/* mdev instances its processes may create */
+	__u32 flags;		/* enum vfs_pol_rule_flag */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_pol_rule, 96);
+
+enum vfs_pol_rule_flag { VFS_POL_F_MDEV_MAX = 1 };
+
+/* pol_bucket: state per VM (tgid), rule and class */
+struct vfs_pol_bucket_key {
+	__u32 tgid;
+	__u32 rule;
+	__u32 class;
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_pol_bucket_key, 16);
+
+/* pol_stats (per-CPU): per rule, VM and class; monotonic while pinned */
+struct vfs_pol_stat_key {
+	__u32 rule;
+	__u32 tgid;
+	__u32 class;		/* enum vfs_pol_class, never ALL */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_pol_stat_key, 16);
+
+struct vfs_pol_stat {
+	__u64 allowed;
+	__u64 throttled;	/* rate: -EAGAIN returned */
+	__u64 denied;		/* capacity: -EDQUOT returned */
+	__u64 would_deny;	/* monitor mode: would have been refused */
+};
+VFS_ABI_ASSERT(struct vfs_pol_stat, 32);
+
+/* pol_mdev_cap / pol_mdev_count: per mdev parent device and type */
+struct vfs_pol_mdev_key {
+	char parent[VFS_NAME_LEN];	/* parent device name, e.g. "mdacc" */
+	char type[VFS_NAME_LEN];	/* type directory, e.g. "mdacc-1q" */
+};
+VFS_ABI_ASSERT(struct vfs_pol_mdev_key, 96);
+
+struct vfs_pol_mdev_cap {
+	__u32 max;		/* instances */
+	__u32 mode;		/* enum vfs_pol_mode */
+};
+VFS_ABI_ASSERT(struct vfs_pol_mdev_cap, 8);
+
+/* pol_mdev_owner: which rule created an mdev, to uncount its removal */
+struct vfs_pol_uuid {
+	__u8 b[16];
+};
+VFS_ABI_ASSERT(struct vfs_pol_uuid, 16);
+
+enum vfs_pol_action {
+	VFS_POL_ACT_THROTTLE = 1,	/* -EAGAIN: over a rate */
+	VFS_POL_ACT_DENY = 2,		/* -EDQUOT: over a capacity */
+	VFS_POL_ACT_WOULD_THROTTLE = 3,	/* monitor mode */
+	VFS_POL_ACT_WOULD_DENY = 4,
+};
+
+struct vfs_ev_policy {
+	struct vfs_event_hdr hdr;
+	__u32 rule;
+	__u32 class;		/* enum vfs_pol_class; ALL when the ALL bucket refused */
+	__u32 cmd;		/* ioctl command; 0 for an mdev create */
+	__u32 kind;		/* enum vfs_fd_kind */
+	__s32 err;		/* negative errno returned (0 in monitor mode) */
+	__u32 action;		/* enum vfs_pol_action */
+};
+VFS_ABI_ASSERT(struct vfs_ev_policy, 72);
 
 #endif /* VFIOSCOPE_ABI_H */

@@ -21,39 +21,7 @@
 #include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
 
-/* ----------------------------------------------------------- kernel types */
-/*
- * VFIO's types live in modules, not in vmlinux.h: minimal local flavours,
- * relocated by CO-RE against the module BTF of the running kernel.
- */
-struct vfio_device___vfs {
-	struct device *dev;
-	struct vfio_group___vfs *group;
-} __attribute__((preserve_access_index));
-
-/* since v6.5 (cdev support), a device file's private_data is this */
-struct vfio_device_file___vfs {
-	struct vfio_device___vfs *device;
-} __attribute__((preserve_access_index));
-
-struct vfio_group___vfs {
-	struct iommu_group *iommu_group;
-} __attribute__((preserve_access_index));
-
-struct mdev_parent___vfs {
-	struct device *dev;
-} __attribute__((preserve_access_index));
-
-struct mdev_type___vfs {
-	const char *sysfs_name;
-	struct mdev_parent___vfs *parent;
-} __attribute__((preserve_access_index));
-
-struct mdev_device___vfs {
-	struct device dev;
-	guid_t uuid;
-	struct mdev_type___vfs *type;
-} __attribute__((preserve_access_index));
+#include "vfio_types.bpf.h"
 
 /* uAPI constants (include/uapi/linux/vfio.h: stable ABI) */
 #define VFIO_CMD(n)			((';' << 8) | (100 + (n)))

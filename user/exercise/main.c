@@ -22,8 +22,10 @@ static const struct vx_cmd cmds[] = {
 	{ "ioctls", cmd_ioctls, "ioctls DEVICE [--cmd KIND] [-n K]\n"
 	  "\tK ioctls of one kind (get-info, region-info, irq-info, group-status,\n"
 	  "\tcheck-extension, api-version, unknown) as fast as the kernel answers" },
-	{ "dma", cmd_dma, "dma DEVICE [-n COUNT] [--size BYTES] [--hold SECONDS]\n"
+	{ "dma", cmd_dma, "dma DEVICE [-n COUNT] [--size BYTES] [--hold SECONDS] [--wait]\n"
 	  "\tmap COUNT buffers for DMA (type1 pins them), hold, unmap" },
+	{ "dma-rate", cmd_dma_rate, "dma-rate DEVICE [--seconds S] [--window-ms W] [--wait]\n"
+	  "\tmap and unmap one page as fast as allowed for S seconds; accepted and EAGAIN per window" },
 	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"
 	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, unmap" },
 };

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy file: libyaml builds the document tree (node marks carry the
+ * lines), a table of keys per mapping drives typed parsers with range
+ * checks, then whole-file validation (unique rule names and ids, no
+ * overlapping mdev entries). Nothing here touches the system.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "compile.h"
+#include "conf.h"
+
+struct ctx {
+	yaml_document_t *doc;
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(c->err, c->errlen, "%s:%lu: %s", c->file,
+		 n ? (unsigned long)n->start_mark.line + 1 : 1ul, msg);
+	return -1;
+}
+
+static const char *kind_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE: return "a scalar";
+	case YAML_SEQUENCE_NODE: return "a list";
+	case YAML_MAPPING_NODE: return "a mapping";
+	default: return "empty";
+	}
+}
+
+static int want(struct ctx *c, const yaml_node_t *n, yaml_node_type_t t, const char *what)
+{
+	static const char *const names[] = {
+		[YAML_SCALAR_NODE] = "a scalar", [YAML_SEQUENCE_NODE] = "a list",
+		[YAML_MAPPING_NODE] = "a mapping",
+	};
+
+	if (n->type == t)
+		return 0;
+	return fail(c, n, "%s must be %s, not %s", what, names[t], kind_name(n));
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static int str_copy(struct ctx *c, const yaml_node_t *n, const char *what, char *out,
+		    size_t outlen)
+{
+	if (want(c, n, YAML_SCALAR_NODE, what))
+		return -1;
+	if (!n->data.scalar.length)
+		return fail(c, n, "%s is empty", what);
+	if (n->data.scalar.length >= outlen)
+		return fail(c, n, "%s is longer than %zu characters", what, outlen - 1);
+	if (strlen(scalar(n)) != n->data.scalar.length)
+		return fail(c, n, "%s contains a NUL character", what);
+	memcpy(out, scalar(n), n->data.scalar.length + 1);
+	return 0;
+}
+
+/* an unsigned decimal in [min, max]; with @sizes, k/M/G/T are powers of 1024 */
+static int num(struct ctx *c, const yaml_node_t *n, const char *what, uint64_t min,
+	       uint64_t max, int sizes, uint64_t *out)
+{
+	const char *s;
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (want(c, n, YAML_SCALAR_NODE, what))
+		return -1;
+	s = scalar(n);
+	if (!isdigit((unsigned char)s[0]))
+		return fail(c, n, "%s: '%s' is not a number", what, s);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (sizes && *end && !end[1]) {
+		static const char sfxs[] = "kKMGT";
+		const char *sfx = strchr(sfxs, *end);
+
+		if (sfx) {
+			shift = sfx - sfxs < 2 ? 10 : 10 * (int)(sfx - sfxs);
+			end++;
+		}
+	}
+	if (errno || *end)
+		return fail(c, n, "%s: '%s' is not a number%s", what, s,
+			    sizes ? " (suffixes: k, M, G, T)" : "");
+	if (shift && v > (~0ull >> shift))
+		return fail(c, n, "%s: '%s' is too large", what, s);
+	v <<= shift;
+	if (v < min || v > max)
+		return fail(c, n, "%s: %llu is out of range [%llu, %llu]", what, v,
+			    (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+static int mode_of(struct ctx *c, const yaml_node_t *n, enum vfs_pol_mode *out)
+{
+	if (want(c, n, YAML_SCALAR_NODE, "mode"))
+		return -1;
+	if (!strcmp(scalar(n), "enforce"))
+		*out = VFS_POL_MODE_ENFORCE;
+	else if (!strcmp(scalar(n), "monitor"))
+		*out = VFS_POL_MODE_MONITOR;
+	else
+		return fail(c, n, "mode must be enforce or monitor, not '%s'", scalar(n));
+	return 0;
+}
+
+/* one key of a mapping: its name and the parser of its value */
+struct key {
+	const char *name;
+	int (*parse)(struct ctx *c, yaml_node_t *v, void *obj);
+};
+
+/*
+ * Walk mapping @n: every key must be in @keys (NULL-terminated), none
+ * twice, and those flagged in @required must be present.
+ */
+static int walk(struct ctx *c, yaml_node_t *n, const char *what, const struct key *keys,
+		unsigned int required, void *obj)
+{
+	yaml_node_pair_t *p;
+	unsigned int seen = 0;
+	size_t i;
+
+	if (want(c, n, YAML_MAPPING_NODE, what))
+		return -1;
+	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+
+		if (want(c, k, YAML_SCALAR_NODE, "a key"))
+			return -1;
+		for (i = 0; keys[i].name; i++)
+			if (!strcmp(keys[i].name, scalar(k)))
+				break;
+		if (!keys[i].name) {
+			char list[256] = "";
+
+			for (i = 0; keys[i].name; i++)
+				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+					 i ? ", " : "", keys[i].name);
+			return fail(c, k, "unknown key '%s' in %s (known: %s)", scalar(k), what,
+				    list);
+		}
+		if (seen & (1u << i))
+			return fail(c, k, "'%s' given twice in %s", scalar(k), what);
+		seen |= 1u << i;
+		if (keys[i].parse(c, v, obj))
+			return -1;
+	}
+	for (i = 0; keys[i].name; i++)
+		if ((required & (1u << i)) && !(seen & (1u << i)))
+			return fail(c, n, "%s needs '%s'", what, keys[i].name);
+	return 0;
+}
+
+/* ------------------------------------------------------------ selectors */
+static int sel_name(struct ctx *c, yaml_node_t *v, void *o)
+{
+	struct pd_selector *s = o;
+
+	s->kind = PD_SEL_NAME;
+	return str_copy(c, v, "name", s->value, sizeof(s->value));
+}
+
+static int sel_cgroup(struct ctx *c, yaml_node_t *v, void *o)
+{
+	struct pd_selector *s = o;
+
+	s->kind = PD_SEL_CGROUP;
+	if (str_copy(c, v, "cgroup", s->value, sizeof(s->value)))
+		return -1;
+	if (s->value[0] != '/' || strstr(s->value, "/../") || strstr(s->value, "/./") ||
+	    (strlen(s->value) >= 3 && !strcmp(s->value + strlen(s->value) - 3, "/..")))
+		return fail(c, v, "cgroup must be an absolute path within cgroup2 without . or .., not '%s'",
+			    s->value);
+	return 0;
+}
+
+static int sel_pid(struct ctx *c, yaml_node_t *v, void *o)
+{
+	struct pd_selector *s = o;
+	uint64_t pid;
+
+	s->kind = PD_SEL_PID;
+	if (num(c, v, "pid", 1, 4194304, 0, &pid))
+		return -1;
+	s->pid = (pid_t)pid;
+	return 0;
+}
+
+static int rule_match(struct ctx *c, yaml_node_t *v, void *o)
+{
+	static const struct key keys[] = {
+		{ "name", sel_name }, { "cgroup", sel_cgroup }, { "pid", sel_pid }, { NULL, NULL },
+	};
+	struct pd_rule *r = o;
+	yaml_node_item_t *it;
+
+	if (want(c, v, YAML_SEQUENCE_NODE, "match"))
+		return -1;
+	if (v->data.sequence.items.top == v->data.sequence.items.start)
+		return fail(c, v, "match is an empty list: the rule would select nothing");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *n = yaml_document_get_node(c->doc, *it);
+		struct pd_selector *s;
+
+		if (r->nsel == PD_MAX_SELECTORS)
+			return fail(c, n, "more than %d selectors in one rule", PD_MAX_SELECTORS);
+		s = &r->sel[r->nsel];
+		if (want(c, n, YAML_MAPPING_NODE, "a selector"))
+			return -1;
+		if (n->data.mapping.pairs.top - n->data.mapping.pairs.start != 1)
+			return fail(c, n, "a selector has exactly one of name, cgroup, pid");
+		if (walk(c, n, "a selector", keys, 0, s))
+			return -1;
+		s->line = n->start_mark.line + 1;
+		r->nsel++;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- rules */
+static int bucket_rate(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return num(c, v, "rate", 1, 1000000000, 0, &((struct pd_bucket *)o)->rate);
+}
+
+static int bucket_burst(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return num(c, v, "burst", 1, 1000000000, 0, &((struct pd_bucket *)o)->burst);
+}
+
+static int rule_rate(struct ctx *c, yaml_node_t *v, void *o)
+{
+	static const struct key keys[] = {
+		{ "rate", bucket_rate }, { "burst", bucket_burst }, { NULL, NULL },
+	};
+	struct pd_rule *r = o;
+	yaml_node_pair_t *p;
+	int cls;
+
+	if (want(c, v, YAML_MAPPING_NODE, "rate"))
+		return -1;
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *b = yaml_document_get_node(c->doc, p->value);
+		struct pd_bucket *bk;
+
+		if (want(c, k, YAML_SCALAR_NODE, "a class"))
+			return -1;
+		for (cls = 0; cls < VFS_POL_BUCKETS; cls++)
+			if (!strcmp(scalar(k), pd_class_name(cls)))
+				break;
+		if (cls == VFS_POL_BUCKETS)
+			return fail(c, k, "unknown ioctl class '%s' (all, dma_map, dma_unmap, reset, migration)",
+				    scalar(k));
+		bk = &r->rate[cls];
+		if (bk->line)
+			return fail(c, k, "class '%s' given twice", scalar(k));
+		/* walk() flags: bit 0 rate, bit 1 burst; burst defaults to 1 */
+		if (walk(c, b, "a class's bucket", keys, 1u << 0, bk))
+			return -1;
+		if (!bk->burst)
+			bk->burst = 1;
+		bk->line = b->start_mark.line + 1;
+	}
+	return 0;
+}
+
+static int rule_name(struct ctx *c, yaml_node_t *v, void *o)
+{
+	struct pd_rule *r = o;
+	const char *s;
+
+	if (str_copy(c, v, "rule name", r->name, sizeof(r->name)))
+		return -1;
+	for (s = r->name; *s; s++)
+		if (!(*s == '-' || *s == '_' || *s == '.' || (*s >= '0' && *s <= '9') ||
+		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+			return fail(c, v, "rule name '%s' may hold only letters, digits, '-', '_', '.'",
+				    r->name);
+	return 0;
+}
+
+static int rule_mode(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return mode_of(c, v, &((struct pd_rule *)o)->mode);
+}
+
+static int rule_pinned(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return num(c, v, "max_pinned_bytes", 4096, 1ull << 50, 1,
+		   &((struct pd_rule *)o)->max_pinned_bytes);
+}
+
+static int rule_mdev(struct ctx *c, yaml_node_t *v, void *o)
+{
+	struct pd_rule *r = o;
+	uint64_t n;
+
+	if (num(c, v, "max_mdev", 0, 65535, 0, &n))
+		return -1;
+	r->has_mdev_max = 1;
+	r->mdev_max = (uint32_t)n;
+	return 0;
+}
+
+/* ----------------------------------------------------------------- mdev */
+static int mdev_parent(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return str_copy(c, v, "parent", ((struct pd_mdev *)o)->parent, VFS_NAME_LEN);
+}
+
+static int mdev_type(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return str_copy(c, v, "type", ((struct pd_mdev *)o)->type, VFS_NAME_LEN);
+}
+
+static int mdev_max(struct ctx *c, yaml_node_t *v, void *o)
+{
+	struct pd_mdev *m = o;
+	uint64_t n;
+
+	if (num(c, v, "max_instances", 0, 65535, 0, &n))
+		return -1;
+	m->has_max = 1;
+	m->max_instances = (uint32_t)n;
+	return 0;
+}
+
+/* the reference driver's knobs; only qos_* attributes are ever written */
+static int mdev_knobs(struct ctx *c, yaml_node_t *v, void *o)
+{
+	static const char *const known[] = { "qos_job_rate", "qos_dma_bw" };
+	struct pd_mdev *m = o;
+	yaml_node_pair_t *p;
+	size_t i;
+
+	if (want(c, v, YAML_MAPPING_NODE, "knobs"))
+		return -1;
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
+		struct pd_knob *kn = &m->knobs[m->nknobs];
+
+		if (want(c, k, YAML_SCALAR_NODE, "a knob"))
+			return -1;
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (!strcmp(known[i], scalar(k)))
+				break;
+		if (i == sizeof(known) / sizeof(known[0]))
+			return fail(c, k, "unknown knob '%s' (qos_job_rate, qos_dma_bw)", scalar(k));
+		for (i = 0; i < m->nknobs; i++)
+			if (!strcmp(m->knobs[i].name, scalar(k)))
+				return fail(c, k, "knob '%s' given twice", scalar(k));
+		snprintf(kn->name, sizeof(kn->name), "%s", scalar(k));
+		if (num(c, val, kn->name, 0, ~0u, 1, &kn->value))
+			return -1;
+		m->nknobs++;
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- top */
+static int top_mode(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return mode_of(c, v, &((struct pd_conf *)o)->mode);
+}
+
+static int top_scan(struct ctx *c, yaml_node_t *v, void *o)
+{
+	uint64_t ms;
+
+	if (num(c, v, "discovery_interval_ms", 50, 60000, 0, &ms))
+		return -1;
+	((struct pd_conf *)o)->scan_ms = (uint32_t)ms;
+	return 0;
+}
+
+/* a list of mappings parsed by @keys into @n elements of @size at *@arr */
+static int list_of(struct ctx *c, yaml_node_t *v, const char *what, const struct key *keys,
+		   unsigned int required, size_t size, size_t max, void **arr, size_t *n)
+{
+	yaml_node_item_t *it;
+	size_t cnt = v->type == YAML_SEQUENCE_NODE ?
+		(size_t)(v->data.sequence.items.top - v->data.sequence.items.start) : 0;
+
+	if (want(c, v, YAML_SEQUENCE_NODE, what))
+		return -1;
+	if (cnt > max)
+		return fail(c, v, "more than %zu entries in %s", max, what);
+	*arr = calloc(cnt ? cnt : 1, size);
+	if (!*arr)
+		return fail(c, v, "out of memory");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
+		char *obj = (char *)*arr + *n * size;
+
+		/* the first int after the name in both element types is the line */
+		if (walk(c, e, what, keys, required, obj))
+			return -1;
+		if (size == sizeof(struct pd_rule))
+			((struct pd_rule *)obj)->line = e->start_mark.line + 1;
+		else
+			((struct pd_mdev *)obj)->line = e->start_mark.line + 1;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int top_rules(struct ctx *c, yaml_node_t *v, void *o)
+{
+	static const struct key keys[] = {
+		{ "name", rule_name }, { "match", rule_match }, { "mode", rule_mode },
+		{ "rate", rule_rate }, { "max_pinned_bytes", rule_pinned },
+		{ "max_mdev", rule_mdev }, { NULL, NULL },
+	};
+	struct pd_conf *conf = o;
+
+	return list_of(c, v, "rules", keys, 3u /* name, match */, sizeof(struct pd_rule),
+		       VFS_POL_MAX_RULES, (void **)&conf->rules, &conf->nrules);
+}
+
+static int top_mdev(struct ctx *c, yaml_node_t *v, void *o)
+{
+	static const struct key keys[] = {
+		{ "parent", mdev_parent }, { "type", mdev_type },
+		{ "max_instances", mdev_max }, { "knobs", mdev_knobs }, { NULL, NULL },
+	};
+	struct pd_conf *conf = o;
+
+	return list_of(c, v, "mdev", keys, 3u /* parent, type */, sizeof(struct pd_mdev),
+		       256, (void **)&conf->mdevs, &conf->nmdevs);
+}
+
+/* whole-file rules: what single keys cannot see */
+static int validate(struct ctx *c, struct pd_conf *conf)
+{
+	size_t i, j;
+	int cls;
+
+	for (i = 0; i < conf->nrules; i++) {
+		struct pd_rule *r = &conf->rules[i];
+		int any = r->max_pinned_bytes || r->has_mdev_max;
+
+		for (cls = 0; cls < VFS_POL_BUCKETS; cls++)
+			any |= r->rate[cls].rate != 0;
+		if (!any) {
+			snprintf(c->err, c->errlen, "%s:%d: rule '%s' sets no quota (rate, max_pinned_bytes or max_mdev)",
+				 c->file, r->line, r->name);
+			return -1;
+		}
+		for (j = 0; j < i; j++) {
+			if (!strcmp(conf->rules[j].name, r->name)) {
+				snprintf(c->err, c->errlen, "%s:%d: rule name '%s' already used at line %d",
+					 c->file, r->line, r->name, conf->rules[j].line);
+				return -1;
+			}
+			if (pd_rule_id(conf->rules[j].name) == pd_rule_id(r->name)) {
+				snprintf(c->err, c->errlen, "%s:%d: rule names '%s' and '%s' hash to the same id: rename one",
+					 c->file, r->line, r->name, conf->rules[j].name);
+				return -1;
+			}
+		}
+	}
+	for (i = 0; i < conf->nmdevs; i++) {
+		struct pd_mdev *m = &conf->mdevs[i];
+
+		if (!m->has_max && !m->nknobs) {
+			snprintf(c->err, c->errlen, "%s:%d: mdev entry %s/%s sets neither max_instances nor knobs",
+				 c->file, m->line, m->parent, m->type);
+			return -1;
+		}
+		for (j = 0; j < i; j++)
+			if (!strcmp(conf->mdevs[j].parent, m->parent) &&
+			    !strcmp(conf->mdevs[j].type, m->type)) {
+				snprintf(c->err, c->errlen, "%s:%d: mdev %s/%s already configured at line %d",
+					 c->file, m->line, m->parent, m->type, conf->mdevs[j].line);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+int pd_conf_parse(const char *file, const char *buf, size_t len, struct pd_conf *out,
+		  char *err, size_t errlen)
+{
+	static const struct key keys[] = {
+		{ "mode", top_mode }, { "discovery_interval_ms", top_scan },
+		{ "rules", top_rules }, { "mdev", top_mdev }, { NULL, NULL },
+	};
+	struct ctx c = { .file = file, .err = err, .errlen = errlen };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->file, sizeof(out->file), "%s", file);
+	out->mode = VFS_POL_MODE_ENFORCE;
+	out->scan_ms = 500;
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s:1: cannot initialise the YAML parser", file);
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%lu: %s%s%s", file,
+			 (unsigned long)(parser.problem_mark.line + 1),
+			 parser.problem ? parser.problem : "invalid YAML",
+			 parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return -1;
+	}
+	c.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root)
+		snprintf(err, errlen, "%s:1: the policy file is empty", file);
+	else if (!walk(&c, root, "the policy file", keys, 0, out) && !validate(&c, out))
+		ret = 0;
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (ret)
+		pd_conf_free(out);
+	return ret;
+}
+
+int pd_conf_load(const char *path, struct pd_conf *out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!f) {
+		snprintf(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	do {
+		if (len == cap) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 4096);
+
+			if (!nb || cap > (1u << 24)) {
+				free(nb ? nb : buf);
+				fclose(f);
+				snprintf(err, errlen, "%s:0: too large (over 16 MiB) or out of memory", path);
+				return -1;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+	} while (n);
+	fclose(f);
+	ret = pd_conf_parse(path, buf, len, out, err, errlen);
+	free(buf);
+	return ret;
+}
+
+void pd_conf_free(struct pd_conf *c)
+{
+	free(c->rules);
+	free(c->mdevs);
+	c->rules = NULL;
+	c->mdevs = NULL;
+	c->nrules = c->nmdevs = 0;
+}
+
+const char *pd_class_name(enum vfs_pol_class c)
+{
+	static const char *const names[VFS_POL_CLASS_MAX] = {
+		[VFS_POL_ALL] = "all", [VFS_POL_DMA_MAP] = "dma_map",
+		[VFS_POL_DMA_UNMAP] = "dma_unmap", [VFS_POL_RESET] = "reset",
+		[VFS_POL_MIGRATION] = "migration", [VFS_POL_OTHER] = "other",
+	};
+
+	return (unsigned int)c < VFS_POL_CLASS_MAX ? names[c] : "?";
+}
+
+const char *pd_mode_name(enum vfs_pol_mode m)
+{
+	switch (m) {
+	case VFS_POL_MODE_ENFORCE: return "enforce";
+	case VFS_POL_MODE_MONITOR: return "monitor";
+	default: return "inherit";
+	}
+}
+
+int pd_glob_match(const char *glob, const char *name)
+{
+	return fnmatch(glob, name, 0) == 0;
+}

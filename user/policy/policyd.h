@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* vfio-policyd's shared state between the main loop, apply and control. */
+#ifndef PD_POLICYD_H
+#define PD_POLICYD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include "compile.h"
+#include "conf.h"
+#include "policy_bpf.h"
+
+#define PD_DEFAULT_CONFIG	"/etc/vfioscope/policy.yaml"
+#define PD_DEFAULT_SOCKET	"/run/vfioscope/policyd.sock"
+
+/* a process the discovery matched, and what was done to it */
+struct pd_vm {
+	pid_t pid;
+	uint32_t rule;
+	char name[64];
+	uint64_t memlock;		/* RLIMIT_MEMLOCK set, 0 if none */
+	int memlock_err;		/* errno of the last prlimit, 0 if fine */
+	bool ipc_lock;			/* has CAP_IPC_LOCK: the memlock cap does not bind */
+};
+
+struct pd_state {
+	const char *config;
+	const char *pin_dir;
+	struct pd_conf conf;		/* running policy */
+	struct pd_compiled comp;
+	bool have_policy;
+	uint32_t generation;
+	char last_error[512];
+	struct pd_bpf *bpf;
+	struct pd_vm *vms;
+	size_t nvms, capvms;
+	uint64_t reloads, reload_failures;
+};
+
+/* rate-limited log line to stderr (journal under systemd) */
+void pd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Parse, validate and compile @path, then apply it; on any failure the
+ * running policy stays and stays applied. 0 or -1 (reason in last_error
+ * and logged).
+ */
+int pd_reload(struct pd_state *s, const char *path);
+/* discovery: match processes by name/pid, sync targets and memlock limits */
+int pd_scan(struct pd_state *s);
+/* "status" and "vms" replies of the control socket */
+void pd_write_status(struct pd_state *s, FILE *out);
+void pd_write_vms(struct pd_state *s, FILE *out);
+bool pd_enforcing(const struct pd_state *s);
+/* a rule's name for output: its name, "mdev-type-cap" (0), or the id in hex */
+const char *pd_rule_label(const struct pd_state *s, uint32_t id, char *buf, size_t len);
+
+/* the cgroup id of a cgroup2 path (its directory's inode number) */
+int pd_cgroup_id(const char *path, uint64_t *id, void *ctx);
+
+#endif
