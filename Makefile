@@ -249,6 +249,7 @@ fuzz: $(FUZZ_BINS)
 # Criterion prints its synthesis; the result file feeds `make test`'s total.
 check: $(UNIT_BIN)
 	$(Q)tests/run-unit.sh $(UNIT_BIN) $(O)/results/check
+	$(Q)scripts/check-dashboards.sh dashboards/testdata/scrape.txt
 
 vmtest: all
 	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --result $(O)/results/vmtest

@@ -5,9 +5,10 @@
 # every (VM, file kind, command) counter of vm-b, the per-command latency
 # histogram's count, vm-a's DMA-mapped and pinned bytes; every event class
 # reports its tier, the loss counters are there; `promtool check metrics`
-# accepts a raw scrape. The endpoint is driven by tests/tools/metrics_serve.c
-# (the daemon's loop, minimal).
+# accepts a raw scrape; every metric name the dashboards and alert rules use
+# is in it. The endpoint is vfio-policyd's, with a monitor-mode rule.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
+. "$VFIOSCOPE_REPO/tests/vm/policy-lib.sh"
 O=$VFIOSCOPE_OUT
 page=$(getconf PAGESIZE)
 command -v prometheus > /dev/null || fail "prometheus is not installed (make deps)"
@@ -15,10 +16,21 @@ command -v curl > /dev/null || fail "curl is not in the host root"
 # the bench guest boots with loopback down
 ip link set lo up
 
-"$VFIOSCOPE_REPO/build/tests/metrics-serve" -p 0 > $O/serve.out 2> $O/serve.err &
-serve=$!
-wait_for_line $O/serve.out 'listening on' 90 $serve
-port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $O/serve.out)
+# a monitor-mode rule for vm-b: the daemon's decision counters exist too
+cat > $O/p.yaml << EOT
+mode: monitor
+discovery_interval_ms: 200
+rules:
+  - name: tenant-b
+    match:
+      - name: "vm-b"
+    rate:
+      all: {rate: 100000, burst: 100000}
+EOT
+PD_FLAGS="--metrics-port 0"
+pd_start $O/p.yaml $O/pd.err
+port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $O/pd.err | tail -n 1)
+[ -n "$port" ] || fail "the daemon logged no metrics port: $(cat $O/pd.err)"
 note "metrics on 127.0.0.1:$port"
 # it is loopback only
 ss -ltn 2>/dev/null | grep ":$port " | grep -q '127.0.0.1' ||
@@ -114,9 +126,17 @@ expect_eq "ring buffer losses counted" \
 
 promtool check metrics < $O/scrape.txt || fail "promtool check metrics rejected a raw scrape"
 note "$(grep -c '^# TYPE' $O/scrape.txt) families, $(grep -vc '^#' $O/scrape.txt) samples in a raw scrape"
+expect_eq "the daemon's own families in Prometheus (policy generation)" \
+	"$(q 'vfioscope_policy_generation')" 1
+"$VFIOSCOPE_REPO/scripts/check-dashboards.sh" $O/scrape.txt ||
+	fail "the dashboards or alert rules use names this scrape lacks"
+# make check runs the same check on a stored scrape: it must have the same families
+fixture=$VFIOSCOPE_REPO/dashboards/testdata/scrape.txt
+diff -u <(awk '$2 == "TYPE"' $fixture) <(awk '$2 == "TYPE"' $O/scrape.txt) ||
+	fail "the exporter's families changed: refresh $fixture from this run's scrape"
 kill $prom
 wait $prom || true
-kill -TERM $serve
-wait $serve || fail "metrics-serve failed: $(cat $O/serve.err)"
+kill -TERM $pd
+wait $pd || fail "vfio-policyd failed: $(tail -n 5 $O/pd.err)"
 [ -z "$(kernel_complaints)" ] || fail "kernel complaints: $(kernel_complaints)"
 echo "Prometheus holds the exercisers' counts exactly"
