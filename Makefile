@@ -260,6 +260,10 @@ check: $(UNIT_BIN) $(ASAN_UNIT)
 	$(Q)rc=0; tests/run-unit.sh $(UNIT_BIN) $(O)/results/check || rc=1; \
 	echo '  unit tests again under ASan+UBSan:'; \
 	tests/run-unit.sh --sanitized $(ASAN_UNIT) $(O)/results/check-asan || rc=1; \
+	echo '  dashboards and alert rules against a real scrape:'; \
+	if scripts/check-dashboards.sh dashboards/testdata/scrape.txt; then \
+		echo '1 0 0' > $(O)/results/dashboards; \
+	else echo '0 1 0' > $(O)/results/dashboards; rc=1; fi; \
 	exit $$rc
 
 # ------------------------------------------------------------------ fuzzing
@@ -330,7 +334,7 @@ test:
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 || true
 	$(Q)$(MAKE) --no-print-directory vmtest || true
 	$(Q)tests/summary.sh $(O)/results/clang-build $(O)/results/check $(O)/results/check-asan \
-		$(O)/results/fuzz \
+		$(O)/results/dashboards $(O)/results/fuzz \
 		$(O)/results/vmtest
 
 vmshell: all

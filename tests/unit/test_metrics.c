@@ -87,7 +87,7 @@ Test(metrics, serves_metrics_404s_the_rest_and_promtool_accepts_it)
 	cr_assert_neq(body, NULL);
 	body += 4;
 	cr_assert_neq(strstr(body, "vfio_policyd_test_calls_total 1\n"), NULL, "%s", body);
-	cr_assert_neq(strstr(body, "vfio_policyd_metrics_scrapes_total 1\n"), NULL, "%s", body);
+	cr_assert_neq(strstr(body, "vfioscope_metrics_scrapes_total 1\n"), NULL, "%s", body);
 	cr_assert_neq(strstr(body, "\nprocess_resident_memory_bytes "), NULL, "%s", body);
 	fd = mkstemp(path);
 	f = fdopen(fd, "w");

@@ -51,8 +51,9 @@ Test(prom, special_doubles)
 	prom_sample_double(&b, "g", NULL, 0, INFINITY);
 	prom_sample_double(&b, "g", NULL, 0, -INFINITY);
 	prom_sample_double(&b, "g", NULL, 0, 0.1);
+	prom_sample_double(&b, "g", NULL, 0, 0.1 + 0.2);
 	cr_assert_str_eq(strchr(strchr(b.data, '\n') + 1, '\n') + 1,
-			 "g NaN\ng +Inf\ng -Inf\ng 0.10000000000000001\n");
+			 "g NaN\ng +Inf\ng -Inf\ng 0.1\ng 0.30000000000000004\n");
 	prom_buf_free(&b);
 }
 

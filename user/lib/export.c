@@ -456,22 +456,28 @@ static int aggregate_cmds(struct vfs_export *e)
 	return 0;
 }
 
+/* the label strings of one aggregate */
+struct cmd_text {
+	char pid[16];
+	char cmd[64];
+};
+
 /* labels vm, pid, fd, cmd of aggregate @a */
 static size_t cmd_labels(const struct vfs_export *e, const struct cmd_agg *a,
-			 struct prom_label l[4], char *pid, char *cmd, size_t len)
+			 struct prom_label l[4], struct cmd_text *t)
 {
 	const struct vfs_vm_row *r = vm_of(e, a->tgid);
 	const char *name = vfio_ioctl_name(a->kind, a->cmd);
 
-	snprintf(pid, len, "%u", a->tgid);
+	snprintf(t->pid, sizeof(t->pid), "%u", a->tgid);
 	if (name)
-		snprintf(cmd, len, "%s", name);
+		snprintf(t->cmd, sizeof(t->cmd), "%s", name);
 	else
-		snprintf(cmd, len, "0x%x", a->cmd);
+		snprintf(t->cmd, sizeof(t->cmd), "0x%x", a->cmd);
 	l[0] = (struct prom_label){ "vm", r ? r->name : "" };
-	l[1] = (struct prom_label){ "pid", pid };
+	l[1] = (struct prom_label){ "pid", t->pid };
 	l[2] = (struct prom_label){ "fd", vfio_fd_kind_name(a->kind) };
-	l[3] = (struct prom_label){ "cmd", cmd };
+	l[3] = (struct prom_label){ "cmd", t->cmd };
 	return 4;
 }
 
@@ -480,7 +486,7 @@ static int render_cmds(struct vfs_export *e, struct prom_buf *b)
 	static const char calls[] = "vfioscope_vm_cmd_ioctls_total";
 	static const char errs[] = "vfioscope_vm_cmd_ioctl_errors_total";
 	struct prom_label l[4];
-	char pid[24], cmd[64];
+	struct cmd_text t;
 	size_t i;
 	int err = aggregate_cmds(e);
 
@@ -488,16 +494,16 @@ static int render_cmds(struct vfs_export *e, struct prom_buf *b)
 		return err;
 	prom_family(b, calls, PROM_COUNTER, "VFIO ioctls per VM, file kind and command.");
 	for (i = 0; i < e->nagg; i++)
-		prom_sample_u64(b, calls, l, cmd_labels(e, &e->agg[i], l, pid, cmd, sizeof(pid)),
+		prom_sample_u64(b, calls, l, cmd_labels(e, &e->agg[i], l, &t),
 				e->agg[i].count);
 	prom_family(b, errs, PROM_COUNTER, "Failed VFIO ioctls per VM, file kind and command.");
 	for (i = 0; i < e->nagg; i++)
-		prom_sample_u64(b, errs, l, cmd_labels(e, &e->agg[i], l, pid, cmd, sizeof(pid)),
+		prom_sample_u64(b, errs, l, cmd_labels(e, &e->agg[i], l, &t),
 				e->agg[i].errors);
 	prom_family(b, "vfioscope_vm_cmd_ioctl_latency_seconds", PROM_HISTOGRAM,
 		    "Latency of VFIO ioctls per VM, file kind and command.");
 	for (i = 0; i < e->nagg; i++)
-		prom_hist_log2(b, l, cmd_labels(e, &e->agg[i], l, pid, cmd, sizeof(pid)),
+		prom_hist_log2(b, l, cmd_labels(e, &e->agg[i], l, &t),
 			       e->agg[i].hist, VFS_HIST_SLOTS, e->agg[i].sum_ns, 9);
 	return 0;
 }

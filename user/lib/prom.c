@@ -226,8 +226,8 @@ void prom_sample_double(struct prom_buf *b, const char *name, const struct prom_
 		snprintf(tmp, sizeof(tmp), "NaN");
 	else if (isinf(v))
 		snprintf(tmp, sizeof(tmp), "%s", v > 0 ? "+Inf" : "-Inf");
-	else
-		snprintf(tmp, sizeof(tmp), "%.17g", v);
+	else if (snprintf(tmp, sizeof(tmp), "%.15g", v), strtod(tmp, NULL) != v)
+		snprintf(tmp, sizeof(tmp), "%.17g", v);	/* the shortest that reads back */
 	sample_end(b, nl, tmp);
 }
 

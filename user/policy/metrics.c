@@ -60,15 +60,15 @@ static void render_self(struct pd_metrics *m, struct prom_buf *b, __u64 t0)
 	prom_family(b, "process_resident_memory_bytes", PROM_GAUGE,
 		    "Resident memory size of vfio-policyd in bytes.");
 	prom_sample_u64(b, "process_resident_memory_bytes", NULL, 0, rss_bytes(m->page_size));
-	prom_family(b, "vfio_policyd_metrics_scrapes_total", PROM_COUNTER,
+	prom_family(b, "vfioscope_metrics_scrapes_total", PROM_COUNTER,
 		    "Scrapes of /metrics served, this one included.");
-	prom_sample_u64(b, "vfio_policyd_metrics_scrapes_total", NULL, 0, m->scrapes);
-	prom_family(b, "vfio_policyd_metrics_scrape_failures_total", PROM_COUNTER,
+	prom_sample_u64(b, "vfioscope_metrics_scrapes_total", NULL, 0, m->scrapes);
+	prom_family(b, "vfioscope_metrics_scrape_failures_total", PROM_COUNTER,
 		    "Scrapes answered 500 because rendering failed (out of memory, bad name).");
-	prom_sample_u64(b, "vfio_policyd_metrics_scrape_failures_total", NULL, 0, m->failures);
-	prom_family(b, "vfio_policyd_metrics_scrape_duration_seconds", PROM_GAUGE,
+	prom_sample_u64(b, "vfioscope_metrics_scrape_failures_total", NULL, 0, m->failures);
+	prom_family(b, "vfioscope_metrics_scrape_duration_seconds", PROM_GAUGE,
 		    "Time spent rendering this response, up to this line, in seconds.");
-	prom_sample_double(b, "vfio_policyd_metrics_scrape_duration_seconds", NULL, 0,
+	prom_sample_double(b, "vfioscope_metrics_scrape_duration_seconds", NULL, 0,
 			   (double)(now_ns() - t0) / 1e9);
 }
 
