@@ -270,6 +270,7 @@ static void usage(FILE *f)
 		"       vfio-policyd --check FILE    validate FILE, print what it compiles to\n"
 		"       vfio-policyd --ctl COMMAND   ask the running daemon: status, vms, reload\n"
 		"       vfio-policyd --unload        remove the pinned policy (enforcement stops)\n"
+		"                                    and the pinned collectors\n"
 		"  -c, --config FILE   policy file (default " PD_DEFAULT_CONFIG ")\n"
 		"  --socket PATH       control socket (default " PD_DEFAULT_SOCKET ")\n"
 		"  --pin-dir DIR       bpffs directory of the pinned state (default " PD_PIN_DIR ")\n"
@@ -309,7 +310,9 @@ static int add_fd(int ep, int fd)
 static int run(struct pd_state *s, const struct pd_opts *o)
 {
 	const char *sock_path = o->sock;
-	struct vfs_collector_opts copts = { 0 };
+	/* the collectors pinned like the policy: a restart adopts them, so the
+	 * exported counters stay monotonic, and vfiotop --shared reads them */
+	struct vfs_collector_opts copts = { .share = VFS_SHARE_PIN };
 	struct vfs_collector *coll = NULL;
 	struct pd_metrics *metrics = NULL;
 	struct itimerspec its = { 0 };
@@ -478,7 +481,8 @@ int main(int argc, char **argv)
 	if (ctl)
 		return ctl_client(o.sock, ctl);
 	if (unload) {
-		if (pd_bpf_unpin_all(s.pin_dir, err, sizeof(err))) {
+		if (pd_bpf_unpin_all(s.pin_dir, err, sizeof(err)) ||
+		    vfs_collector_unpin(NULL, err, sizeof(err))) {
 			fprintf(stderr, "vfio-policyd: %s\n", err);
 			return 1;
 		}

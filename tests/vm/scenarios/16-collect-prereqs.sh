@@ -6,8 +6,10 @@
 O=$VFIOSCOPE_OUT
 
 grep -qw bpf /sys/kernel/security/lsm && fail "bpf is in the active LSMs: $(cat /sys/kernel/security/lsm)"
-# mdacc is the only user of mdev in the bench
-rmmod mdacc && rmmod mdev || fail "cannot unload mdacc and mdev"
+# mdacc is the only user of mdev in the bench; without vfioscope_trace (its
+# tracepoints) nothing at all reports mdev events
+rmmod mdacc && rmmod vfioscope_trace && rmmod mdev ||
+	fail "cannot unload mdacc, vfioscope_trace and mdev: $(lsmod | grep -E 'mdev|vfioscope')"
 
 vfiosnoop --features > $O/features.txt 2> $O/features.err || fail "--features: $(cat $O/features.err)"
 cat $O/features.txt
