@@ -182,6 +182,40 @@ $(O)/k/%/modtree/.stamp: $(O)/k/%/bench/.stamp kernel/bench/modtree.sh $(O)/k/km
 		$(foreach m,$(KMODS),$(O)/k/$*/mods/$(m)/*.ko)
 	$(Q)touch $@
 
+# The patched flavour (6.12): the subsystem modules rebuilt from Debian's
+# linux-source with kernel/patches applied (kernel/bench/build-patched.sh),
+# our drivers rebuilt against the tracepoints those export (no
+# vfioscope_trace: the same tracepoint must not be defined twice), and a
+# module tree where the rebuilt modules shadow the stock ones (updates/).
+PATCHES	    := $(sort $(wildcard kernel/patches/0*.patch))
+PSERIES	    := $(if $(PATCHES),$(filter 6.12,$(KSERIES)))
+PKMODS	    := $(filter-out vfioscope_trace,$(KMODS))
+kernel: $(foreach s,$(PSERIES),$(O)/k/$(s)/modtree-patched/.stamp)
+
+$(O)/k/%/patched/.stamp: kernel/bench/build-patched.sh $(PATCHES) $(VFIOSCOPE_CACHE)/k/%/.prepared
+	$(call msg,KBUILD,patched subsystem modules for $*)
+	$(Q)kernel/bench/build-patched.sh $(VFIOSCOPE_CACHE)/k/$* kernel/patches $(@D) >/dev/null
+	$(Q)touch $@
+
+define pmod_rule
+$(O)/k/$(1)/pmods/$(2)/.stamp: $(wildcard kernel/$(2)/*) $(TP_HEADERS) $(O)/k/$(1)/patched/.stamp
+	$$(call msg,KBUILD,$(2) for $(1) patched)
+	$(Q)mkdir -p $$(@D) && cp -a kernel/$(2)/. $$(@D)/
+	$(Q)$(MAKE) -s -C $(VFIOSCOPE_CACHE)/k/$(1)/build M=$(abspath $(O)/k/$(1)/pmods/$(2)) \
+		$(KMAKE_FLAGS) VFIOSCOPE_CORE_TRACE=y \
+		VFIOSCOPE_TRACE_SYMVERS=$(abspath $(O)/k/$(1)/patched/Module.symvers) modules
+	$(Q)touch $$@
+endef
+$(foreach s,$(PSERIES),$(foreach m,$(PKMODS),$(eval $(call pmod_rule,$(s),$(m)))))
+
+$(O)/k/%/modtree-patched/.stamp: $(O)/k/%/patched/.stamp kernel/bench/modtree.sh \
+		$(O)/k/kmods.list $$(foreach m,$$(PKMODS),$(O)/k/$$*/pmods/$$(m)/.stamp)
+	$(call msg,DEPMOD,patched module tree for $*)
+	$(Q)flock /run/lock/vfioscope-modtree.lock kernel/bench/modtree.sh \
+		-u $(O)/k/$*/patched $(VFIOSCOPE_CACHE)/k/$* $(@D) \
+		$(foreach m,$(PKMODS),$(O)/k/$*/pmods/$(m)/*.ko)
+	$(Q)touch $@
+
 # -------------------------------------------------------------------- tests
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(O)/obj/tests/%.o,$(UNIT_SRCS))
@@ -200,6 +234,7 @@ $(UNIT_BIN): $(UNIT_OBJS) $(LIB)
 # Criterion prints its synthesis; the result file feeds `make test`'s total.
 check: $(UNIT_BIN)
 	$(Q)tests/run-unit.sh $(UNIT_BIN) $(O)/results/check
+	$(if $(PATCHES),$(Q)kernel/patches/check.sh)
 
 vmtest: all
 	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --result $(O)/results/vmtest
