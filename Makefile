@@ -16,6 +16,8 @@ export VFIOSCOPE_CACHE
 
 KERNELS	?= 6.12 6.1
 KERNEL	?= 6.12
+FLAVOURS ?= stock
+FLAVOUR	?= stock
 TESTS	?=
 SCRIPT	?=
 
@@ -58,6 +60,7 @@ help:
 	@echo 'make deps       set up this Debian machine (root): packages, bench kernels'
 	@echo 'make check      unit tests (no root, no VM)'
 	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
+	@echo '                [FLAVOURS="stock patched"]: patched = kernel/patches applied (6.12)'
 	@echo 'make test       deps + build + check + vmtest (what CI runs)'
 	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
 	@echo 'make vmrun      run SCRIPT=path in the bench guest [KERNEL=6.12]'
@@ -237,7 +240,8 @@ check: $(UNIT_BIN)
 	$(if $(PATCHES),$(Q)kernel/patches/check.sh)
 
 vmtest: all
-	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --result $(O)/results/vmtest
+	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --flavours "$(FLAVOURS)" --tests "$(TESTS)" \
+		--result $(O)/results/vmtest
 
 test:
 	$(Q)rm -rf $(O)/results
@@ -248,11 +252,11 @@ test:
 	$(Q)tests/summary.sh $(O)/results/check $(O)/results/vmtest
 
 vmshell: all
-	$(Q)tests/vm/bench/runvm.sh --shell $(KERNEL)
+	$(Q)VFIOSCOPE_FLAVOUR=$(FLAVOUR) tests/vm/bench/runvm.sh --shell $(KERNEL)
 
 vmrun: all
 	$(Q)[ -n "$(SCRIPT)" ] || { echo 'usage: make vmrun KERNEL=6.12 SCRIPT=path/to/script.sh' >&2; exit 2; }
-	$(Q)tests/vm/bench/runvm.sh $(KERNEL) $(SCRIPT)
+	$(Q)VFIOSCOPE_FLAVOUR=$(FLAVOUR) tests/vm/bench/runvm.sh $(KERNEL) $(SCRIPT)
 
 demo:
 	$(Q)$(MAKE) --no-print-directory deps
