@@ -16,6 +16,8 @@ export VFIOSCOPE_CACHE
 
 KERNELS	?= 6.12 6.1
 KERNEL	?= 6.12
+FLAVOURS ?= stock
+FLAVOUR	?= stock
 TESTS	?=
 SCRIPT	?=
 
@@ -67,6 +69,7 @@ help:
 	@echo 'make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
 	@echo 'make bench      measured budgets (6.12 guest + host), written to docs/bench.md'
 	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
+	@echo '                [FLAVOURS="stock patched"]: patched = kernel/patches applied (6.12)'
 	@echo 'make clang-build  the userspace built with clang, as warning-free as with gcc'
 	@echo 'make test       deps + build + clang-build + check + 10 s fuzz + vmtest (what CI runs)'
 	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
@@ -205,6 +208,40 @@ $(O)/k/%/modtree/.stamp: $(O)/k/%/bench/.stamp kernel/bench/modtree.sh $(O)/k/km
 		$(foreach m,$(KMODS),$(O)/k/$*/mods/$(m)/*.ko)
 	$(Q)touch $@
 
+# The patched flavour (6.12): the subsystem modules rebuilt from Debian's
+# linux-source with kernel/patches applied (kernel/bench/build-patched.sh),
+# our drivers rebuilt against the tracepoints those export (no
+# vfioscope_trace: the same tracepoint must not be defined twice), and a
+# module tree where the rebuilt modules shadow the stock ones (updates/).
+PATCHES	    := $(sort $(wildcard kernel/patches/0*.patch))
+PSERIES	    := $(if $(PATCHES),$(filter 6.12,$(KSERIES)))
+PKMODS	    := $(filter-out vfioscope_trace,$(KMODS))
+kernel: $(foreach s,$(PSERIES),$(O)/k/$(s)/modtree-patched/.stamp)
+
+$(O)/k/%/patched/.stamp: kernel/bench/build-patched.sh $(PATCHES) $(VFIOSCOPE_CACHE)/k/%/.prepared
+	$(call msg,KBUILD,patched subsystem modules for $*)
+	$(Q)kernel/bench/build-patched.sh $(VFIOSCOPE_CACHE)/k/$* kernel/patches $(@D) >/dev/null
+	$(Q)touch $@
+
+define pmod_rule
+$(O)/k/$(1)/pmods/$(2)/.stamp: $(wildcard kernel/$(2)/*) $(TP_HEADERS) $(O)/k/$(1)/patched/.stamp
+	$$(call msg,KBUILD,$(2) for $(1) patched)
+	$(Q)mkdir -p $$(@D) && cp -a kernel/$(2)/. $$(@D)/
+	$(Q)$(MAKE) -s -C $(VFIOSCOPE_CACHE)/k/$(1)/build M=$(abspath $(O)/k/$(1)/pmods/$(2)) \
+		$(KMAKE_FLAGS) VFIOSCOPE_CORE_TRACE=y \
+		VFIOSCOPE_TRACE_SYMVERS=$(abspath $(O)/k/$(1)/patched/Module.symvers) modules
+	$(Q)touch $$@
+endef
+$(foreach s,$(PSERIES),$(foreach m,$(PKMODS),$(eval $(call pmod_rule,$(s),$(m)))))
+
+$(O)/k/%/modtree-patched/.stamp: $(O)/k/%/patched/.stamp kernel/bench/modtree.sh \
+		$(O)/k/kmods.list $$(foreach m,$$(PKMODS),$(O)/k/$$*/pmods/$$(m)/.stamp)
+	$(call msg,DEPMOD,patched module tree for $*)
+	$(Q)flock /run/lock/vfioscope-modtree.lock kernel/bench/modtree.sh \
+		-u $(O)/k/$*/patched $(VFIOSCOPE_CACHE)/k/$* $(@D) \
+		$(foreach m,$(PKMODS),$(O)/k/$*/pmods/$(m)/*.ko)
+	$(Q)touch $@
+
 # -------------------------------------------------------------------- tests
 # the daemon's /metrics endpoint and the policy core, linked into the unit
 # tests too
@@ -264,6 +301,9 @@ check: $(UNIT_BIN) $(ASAN_UNIT)
 	if scripts/check-dashboards.sh dashboards/testdata/scrape.txt; then \
 		echo '1 0 0' > $(O)/results/dashboards; \
 	else echo '0 1 0' > $(O)/results/dashboards; rc=1; fi; \
+	$(if $(PATCHES),echo '  the tracepoint patch series (checkpatch; git am; headers):'; \
+	if kernel/patches/check.sh; then echo '1 0 0' > $(O)/results/patches; \
+	else echo '0 1 0' > $(O)/results/patches; rc=1; fi;) \
 	exit $$rc
 
 # ------------------------------------------------------------------ fuzzing
@@ -322,8 +362,13 @@ clang-build:
 bench: all
 	$(Q)scripts/bench.sh
 
+# `make test` also runs the core scenarios on the patched 6.12 modules: the
+# tracepoint tier must count what the fentry tier counts
+PATCHED_TESTS ?= ^(02|06|07|08|09|30|31|81)-
+
 vmtest: all
-	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --tests "$(TESTS)" --result $(O)/results/vmtest
+	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --flavours "$(FLAVOURS)" --tests "$(TESTS)" \
+		--result $(O)/results/vmtest
 
 test:
 	$(Q)rm -rf $(O)/results
@@ -333,16 +378,18 @@ test:
 	$(Q)$(MAKE) --no-print-directory check || true
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 || true
 	$(Q)$(MAKE) --no-print-directory vmtest || true
+	$(Q)$(if $(PSERIES),tests/vm/run.sh --kernels 6.12 --flavours patched \
+		--tests '$(PATCHED_TESTS)' --result $(O)/results/vmtest-patched || true)
 	$(Q)tests/summary.sh $(O)/results/clang-build $(O)/results/check $(O)/results/check-asan \
-		$(O)/results/dashboards $(O)/results/fuzz \
-		$(O)/results/vmtest
+		$(O)/results/dashboards $(if $(PATCHES),$(O)/results/patches) $(O)/results/fuzz \
+		$(O)/results/vmtest $(if $(PSERIES),$(O)/results/vmtest-patched)
 
 vmshell: all
-	$(Q)tests/vm/bench/runvm.sh --shell $(KERNEL)
+	$(Q)VFIOSCOPE_FLAVOUR=$(FLAVOUR) tests/vm/bench/runvm.sh --shell $(KERNEL)
 
 vmrun: all
 	$(Q)[ -n "$(SCRIPT)" ] || { echo 'usage: make vmrun KERNEL=6.12 SCRIPT=path/to/script.sh' >&2; exit 2; }
-	$(Q)tests/vm/bench/runvm.sh $(KERNEL) $(SCRIPT)
+	$(Q)VFIOSCOPE_FLAVOUR=$(FLAVOUR) tests/vm/bench/runvm.sh $(KERNEL) $(SCRIPT)
 
 # on a terminal: vfiotop interactive in the guest (q quits, the guest powers
 # off); DEMO_ARGS="-b -n 3" (or no terminal): vfiotop's frames, then off

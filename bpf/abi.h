@@ -182,6 +182,8 @@ enum vfs_event_type {
 	VFS_EV_REGION,		/* region read/write/mmap (only when streamed) */
 	VFS_EV_VDPA,		/* vDPA device add/del/status */
 	VFS_EV_POLICY,		/* a quota throttled, denied or would have */
+	VFS_EV_DMA,		/* type1 map/unmap and its result (tracepoint tier) */
+	VFS_EV_MIG_REQ,		/* a migration state request, kernel-timed (tracepoint tier) */
 	VFS_EV_TYPE_MAX,
 };
 
@@ -282,6 +284,27 @@ struct vfs_ev_vdpa {
 	char name[VFS_NAME_LEN];
 };
 VFS_ABI_ASSERT(struct vfs_ev_vdpa, 120);
+
+/*
+ * Only the tracepoint series (kernel/patches) sees these: type1's map and
+ * unmap handlers are inlined on stock kernels.
+ */
+enum vfs_dma_op { VFS_DMA_MAP = 1, VFS_DMA_UNMAP = 2 };
+
+struct vfs_ev_dma {
+	struct vfs_event_hdr hdr;
+	__u64 iova;
+	__u64 size;		/* requested */
+	__u64 done;		/* mapped (size or 0) / actually unmapped */
+	__u64 vaddr;		/* map only */
+	__s32 ret;
+	__u32 op;		/* enum vfs_dma_op */
+	__u32 flags;		/* VFIO_DMA_MAP_FLAG_* (map only) */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_ev_dma, 96);
+
+/* VFS_EV_MIG_REQ uses struct vfs_ev_mig_arc: from, to, ret, start/end */
 
 /* ------------------------------------------------------------------ vDPA */
 

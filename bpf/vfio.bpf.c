@@ -760,10 +760,10 @@ int BPF_PROG(tp_mdev_remove, struct device *parent, const char *type, const guid
 }
 
 /* --------------------------------------------------------- migration class */
-static __always_inline void mig_emit(__u64 obj, __u32 from, __u32 to, __u64 start,
-				     __u64 end, __s32 ret, __u32 tier)
+static __always_inline void mig_emit_as(__u16 type, __u64 obj, __u32 from, __u32 to,
+					__u64 start, __u64 end, __s32 ret, __u32 tier)
 {
-	struct vfs_ev_mig_arc *e = vfs_event_reserve(sizeof(*e), VFS_EV_MIG_ARC);
+	struct vfs_ev_mig_arc *e = vfs_event_reserve(sizeof(*e), type);
 	struct vfio_device___vfs *d = (void *)obj;
 
 	if (!e)
@@ -778,6 +778,8 @@ static __always_inline void mig_emit(__u64 obj, __u32 from, __u32 to, __u64 star
 	vfs_kstr(e->dev, sizeof(e->dev), BPF_CORE_READ(d, dev, kobj.name));
 	vfs_event_submit(e);
 }
+
+#define mig_emit(...)	mig_emit_as(VFS_EV_MIG_ARC, __VA_ARGS__)
 
 static __always_inline void mig_close(__u64 obj, __u64 now, __s32 ret, __u32 tid)
 {
@@ -868,6 +870,58 @@ int BPF_PROG(tp_irq_signal, struct vfio_device___vfs *dev, u32 index, u32 vector
 
 	if (iv)
 		__sync_fetch_and_add(&iv->signals, 1);
+	return 0;
+}
+
+/* ------------------------------- only the tracepoint series sees these */
+
+/* a migration state request as the vfio core timed it (all its arcs) */
+SEC("tp_btf/vfio_mig_request")
+int BPF_PROG(tp_mig_request, struct vfio_device___vfs *dev, u32 from, u32 to, int ret,
+	     u64 duration_ns)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!dev || !vfs_streamed(VFS_EV_MIG_REQ))
+		return 0;
+	mig_emit_as(VFS_EV_MIG_REQ, (__u64)dev, from, to, now - duration_ns, now, ret,
+		    VFS_TIER_TRACEPOINT);
+	return 0;
+}
+
+static __always_inline void dma_emit(__u32 op, __u64 iova, __u64 size, __u64 done,
+				     __u64 vaddr, __u32 flags, int ret)
+{
+	struct vfs_ev_dma *e;
+
+	if (!vfs_streamed(VFS_EV_DMA))
+		return;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_DMA);
+	if (!e)
+		return;
+	e->op = op;
+	e->iova = iova;
+	e->size = size;
+	e->done = done;
+	e->vaddr = vaddr;
+	e->flags = flags;
+	e->ret = ret;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* type1's map/unmap results, from inside the handlers stock kernels inline */
+SEC("tp_btf/vfio_dma_map")
+int BPF_PROG(tp_dma_map, u64 iova, u64 vaddr, u64 size, u32 flags, int ret)
+{
+	dma_emit(VFS_DMA_MAP, iova, size, ret ? 0 : size, vaddr, flags, ret);
+	return 0;
+}
+
+SEC("tp_btf/vfio_dma_unmap")
+int BPF_PROG(tp_dma_unmap, u64 iova, u64 size, u64 unmapped, int ret)
+{
+	dma_emit(VFS_DMA_UNMAP, iova, size, unmapped, 0, 0, ret);
 	return 0;
 }
 

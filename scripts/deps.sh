@@ -134,7 +134,8 @@ prepare_kernel() {
 		'*/drivers/virtio' '*/include/trace/events' '*/scripts/extract-vmlinux' \
 		'*/samples/vfio-mdev' '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
 		'*/scripts/const_structs.checkpatch' '*/include/linux/vfio*.h' \
-		'*/include/linux/mdev.h' '*/include/linux/vdpa.h' '*/include/uapi/linux/vfio.h'
+		'*/include/linux/mdev.h' '*/include/linux/vdpa.h' '*/include/uapi/linux/vfio.h' \
+		'*/MAINTAINERS'
 	rm -f "$root/usr/src/linux-source-"*.tar.xz
 
 	# Module BTF needs a BTF-carrying vmlinux and resolve_btfids in the
@@ -174,6 +175,21 @@ fix_btfids() {
 	done
 }
 
+# Trees prepared before MAINTAINERS was part of the extract (the patch
+# series touches it; kernel/patches/check.sh applies the series to the
+# extracted source): take it from the cached source package, no download.
+add_maintainers() {
+	local s deb
+	for s in "$CACHE"/k/*; do
+		[ -d "$s/src" ] && [ ! -e "$s/src/MAINTAINERS" ] || continue
+		deb=$(ls "$CACHE"/debs/linux-source-"$(basename "$s")"_*.deb 2>/dev/null | head -n1)
+		[ -n "$deb" ] || die "$(basename "$s"): no cached linux-source package for MAINTAINERS"
+		log "kernel $(basename "$s"): extracting MAINTAINERS"
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
+			tar -xJ -C "$s/src" --strip-components=1 --wildcards '*/MAINTAINERS'
+	done
+}
+
 main() {
 	install_pkgs
 	if [ "$(id -u)" != 0 ] && [ ! -w "$CACHE" ]; then
@@ -185,6 +201,7 @@ main() {
 		prepare_kernel 6.12 linux-image-6.12-amd64 linux-headers-6.12-amd64 linux-source-6.12
 		prepare_kernel 6.1 linux-image-amd64 linux-headers-amd64 linux-source-6.1
 		fix_btfids
+		add_maintainers
 	fi
 	# The guest bind-mounts its module tree on /lib/modules, which must exist
 	# on the (read-only) shared root.

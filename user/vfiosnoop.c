@@ -74,6 +74,8 @@ static __s64 event_ret(const struct vfs_event_hdr *ev)
 	case VFS_EV_MDEV: return ((const struct vfs_ev_mdev *)ev)->ret;
 	case VFS_EV_REGION: return ((const struct vfs_ev_region *)ev)->ret;
 	case VFS_EV_VDPA: return ((const struct vfs_ev_vdpa *)ev)->ret;
+	case VFS_EV_DMA: return ((const struct vfs_ev_dma *)ev)->ret;
+	case VFS_EV_MIG_REQ: return ((const struct vfs_ev_mig_arc *)ev)->ret;
 	}
 	return 0;
 }
@@ -137,6 +139,24 @@ static void report_losses(__u64 *last, bool final)
 	}
 }
 
+/* asked-for events this kernel cannot produce: say so, never show silence */
+static void report_unavailable(void)
+{
+	static const struct { __u32 type; enum vfs_class cls; } only_tp[] = {
+		{ VFS_EV_DMA, VFS_CLASS_DMA_RESULT },
+		{ VFS_EV_MIG_REQ, VFS_CLASS_MIG_REQUEST },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(only_tp) / sizeof(only_tp[0]); i++) {
+		const struct vfs_tier_choice *t = vfs_collector_tier(env.c, only_tp[i].cls);
+
+		if ((env.classes & VFS_STREAM(only_tp[i].type)) && t->tier == VFS_TIER_NONE)
+			fprintf(stderr, "vfiosnoop: %s: %s\n", vfs_class_name(only_tp[i].cls),
+				t->reason);
+	}
+}
+
 static int parse_classes(const char *arg, __u32 *out)
 {
 	static const struct { const char *name; __u32 bits; } map[] = {
@@ -145,6 +165,8 @@ static int parse_classes(const char *arg, __u32 *out)
 		{ "migration", VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) },
 		{ "mdev", VFS_STREAM(VFS_EV_MDEV) },
 		{ "vdpa", VFS_STREAM(VFS_EV_VDPA) },
+		{ "dma", VFS_STREAM(VFS_EV_DMA) },
+		{ "mig-request", VFS_STREAM(VFS_EV_MIG_REQ) },
 	};
 	char *s = strdup(arg), *tok, *save;
 	size_t i;
@@ -156,7 +178,7 @@ static int parse_classes(const char *arg, __u32 *out)
 				break;
 		if (i == sizeof(map) / sizeof(map[0])) {
 			fprintf(stderr, "vfiosnoop: unknown class '%s' "
-				"(ioctl, region, migration, mdev, vdpa)\n", tok);
+				"(ioctl, region, migration, mdev, vdpa, dma, mig-request)\n", tok);
 			free(s);
 			return -1;
 		}
@@ -174,7 +196,9 @@ static void usage(FILE *f)
 		"Trace VFIO, mdev, migration and vDPA events as they happen.\n\n"
 		"  -p PID        only this process (a VM)\n"
 		"  -D DEVICE     only events whose device name contains DEVICE\n"
-		"  -c CLASSES    comma list of ioctl,region,migration,mdev,vdpa (default all)\n"
+		"  -c CLASSES    comma list of ioctl,region,migration,mdev,vdpa,dma,\n"
+		"                mig-request (default all; the last two need the kernel\n"
+		"                tracepoint series: --features says whether they are here)\n"
 		"  -x            only failed calls\n"
 		"  -j            one JSON object per line\n"
 		"  -d SECONDS    stop after SECONDS\n"
@@ -268,6 +292,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	if (secs)
 		until = time(NULL) + secs;
+	report_unavailable();
 	if (!env.json)
 		printf("%-10s %-7s %-15s %s\n", "TIME(s)", "PID", "COMM", "EVENT");
 	fflush(stdout);

@@ -956,7 +956,8 @@ static ssize_t edu_write(struct vfio_device *vdev, const char __user *buf,
 	}
 	edu_state_mutex_unlock(edu);
 
-	trace_vfio_region_rw(vdev, index, off, count, true, ret);
+	if (!vfioscope_core_traced)
+		trace_vfio_region_rw(vdev, index, off, count, true, ret);
 	return ret;
 }
 
@@ -968,7 +969,8 @@ static ssize_t edu_read(struct vfio_device *vdev, char __user *buf,
 	ssize_t ret;
 
 	ret = vfio_pci_core_read(vdev, buf, count, ppos);
-	if (index == VFIO_PCI_BAR0_REGION_INDEX)
+	if (index == VFIO_PCI_BAR0_REGION_INDEX &&
+	    !vfioscope_core_traced)
 		trace_vfio_region_rw(vdev, index, off, count, false, ret);
 	return ret;
 }
@@ -1035,7 +1037,8 @@ static int edu_open_device(struct vfio_device *vdev)
 	 */
 	core->bar_mmap_supported[0] = false;
 out:
-	trace_vfio_device_open(vdev, ret);
+	if (!vfioscope_core_traced)
+		trace_vfio_device_open(vdev, ret);
 	return ret;
 }
 
@@ -1046,7 +1049,8 @@ static void edu_close_device(struct vfio_device *vdev)
 	mutex_lock(&edu->state_mutex);
 	edu_reset_state(edu);
 	edu_state_mutex_unlock(edu);
-	trace_vfio_device_close(vdev);
+	if (!vfioscope_core_traced)
+		trace_vfio_device_close(vdev);
 	vfio_pci_core_close_device(vdev);
 }
 
@@ -1112,7 +1116,8 @@ static void edu_reset_done(struct pci_dev *pdev)
 	struct edu_vfio_device *edu = container_of(core, struct edu_vfio_device,
 						   core);
 
-	trace_vfio_device_reset(&core->vdev, 0);
+	if (!vfioscope_core_traced)
+		trace_vfio_device_reset(&core->vdev, 0);
 	/*
 	 * A reset returns the device to RUNNING. The reset path holds
 	 * memory_lock, which an arc may be waiting for under state_mutex:

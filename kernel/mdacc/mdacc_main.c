@@ -202,7 +202,8 @@ static int mdacc_pin_ring(struct mdacc_state *s, struct mdacc_queue *q)
 		return 0;
 	ret = vfio_pin_pages(&s->vdev, iova, 1, IOMMU_READ | IOMMU_WRITE,
 			     &q->ring);
-	trace_vfio_pin_pages(&s->vdev, iova, 1, ret);
+	if (!vfioscope_core_traced)
+		trace_vfio_pin_pages(&s->vdev, iova, 1, ret);
 	if (ret != 1) {
 		q->ring = NULL;
 		return ret < 0 ? ret : -EFAULT;
@@ -217,7 +218,8 @@ void mdacc_unpin_ring(struct mdacc_state *s, struct mdacc_queue *q)
 	if (!q->ring)
 		return;
 	vfio_unpin_pages(&s->vdev, q->ring_iova, 1);
-	trace_vfio_unpin_pages(&s->vdev, q->ring_iova, 1);
+	if (!vfioscope_core_traced)
+		trace_vfio_unpin_pages(&s->vdev, q->ring_iova, 1);
 	q->ring = NULL;
 	q->gen++;
 }
@@ -336,7 +338,8 @@ static int mdacc_dma(struct mdacc_state *s, u64 iova, void *buf, u32 len,
 {
 	int ret = vfio_dma_rw(&s->vdev, iova, buf, len, write);
 
-	trace_vfio_dma_rw(&s->vdev, iova, len, write, ret);
+	if (!vfioscope_core_traced)
+		trace_vfio_dma_rw(&s->vdev, iova, len, write, ret);
 	return ret;
 }
 
@@ -894,7 +897,8 @@ static long mdacc_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	struct mdacc_state *s = to_mdacc(vdev);
 	long ret;
 
-	trace_vfio_ioctl_enter(vdev, cmd, arg);
+	if (!vfioscope_core_traced)
+		trace_vfio_ioctl_enter(vdev, cmd, arg);
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
 		ret = mdacc_get_device_info(arg);
@@ -914,7 +918,8 @@ static long mdacc_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	default:
 		ret = -ENOTTY;
 	}
-	trace_vfio_ioctl_exit(vdev, cmd, ret);
+	if (!vfioscope_core_traced)
+		trace_vfio_ioctl_exit(vdev, cmd, ret);
 	return ret;
 }
 
@@ -931,7 +936,8 @@ static int mdacc_open_device(struct vfio_device *vdev)
 	s->open = true;
 	mutex_unlock(&s->lock);
 	mutex_unlock(&s->mig_lock);
-	trace_vfio_device_open(vdev, 0);
+	if (!vfioscope_core_traced)
+		trace_vfio_device_open(vdev, 0);
 	return 0;
 }
 
@@ -953,7 +959,8 @@ static void mdacc_close_device(struct vfio_device *vdev)
 		mdacc_disable_irq(s, i);
 	mutex_unlock(&s->lock);
 	mutex_unlock(&s->mig_lock);
-	trace_vfio_device_close(vdev);
+	if (!vfioscope_core_traced)
+		trace_vfio_device_close(vdev);
 }
 
 /*
@@ -1196,8 +1203,9 @@ err_put:
 err_unreserve:
 	mdacc_unreserve(type);
 out:
-	trace_mdev_create(mdev->dev.parent, kobject_name(&mdev->type->kobj),
-			  &mdev->uuid, ret);
+	if (!vfioscope_core_traced)
+		trace_mdev_create(mdev->dev.parent, kobject_name(&mdev->type->kobj),
+				  &mdev->uuid, ret);
 	return ret;
 }
 
@@ -1209,8 +1217,9 @@ static void mdacc_remove(struct mdev_device *mdev)
 	vfio_unregister_group_dev(&s->vdev);
 	vfio_put_device(&s->vdev);
 	mdacc_unreserve(type);
-	trace_mdev_remove(mdev->dev.parent, kobject_name(&mdev->type->kobj),
-			  &mdev->uuid, 0);
+	if (!vfioscope_core_traced)
+		trace_mdev_remove(mdev->dev.parent, kobject_name(&mdev->type->kobj),
+				  &mdev->uuid, 0);
 }
 
 static unsigned int mdacc_get_available(struct mdev_type *mtype)

@@ -32,6 +32,8 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_irq_set);
 EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_irq_signal);
 EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_mig_set_state);
 EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_mig_data);
+EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_mig_request);
+EXPORT_TRACEPOINT_SYMBOL_GPL(vfio_device_feature);
 
 EXPORT_TRACEPOINT_SYMBOL_GPL(mdev_create);
 EXPORT_TRACEPOINT_SYMBOL_GPL(mdev_remove);
@@ -41,6 +43,9 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(vdpa_dev_del);
 EXPORT_TRACEPOINT_SYMBOL_GPL(vdpa_set_status);
 EXPORT_TRACEPOINT_SYMBOL_GPL(vdpa_kick_vq);
 EXPORT_TRACEPOINT_SYMBOL_GPL(vdpa_vq_call);
+EXPORT_TRACEPOINT_SYMBOL_GPL(vduse_vq_kick);
+EXPORT_TRACEPOINT_SYMBOL_GPL(vduse_vq_irq_inject);
+EXPORT_TRACEPOINT_SYMBOL_GPL(vdpa_vring_ioctl);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vfio, mdev and vdpa trace events for out-of-tree drivers");

@@ -1,24 +1,30 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh --kernels "6.12 6.1" [--tests REGEX] [--result FILE]
+# run.sh --kernels "6.12 6.1" [--flavours "stock patched"] [--tests REGEX]
+#        [--result FILE]
 # Runs every scenario in tests/vm/scenarios whose name matches REGEX in a
-# fresh bench guest per kernel, one after the other (2 cores: one TCG guest
-# at a time). One line per scenario and kernel, then "N passed, N failed"
+# fresh bench guest per kernel and flavour, one after the other (2 cores:
+# one TCG guest at a time). Flavours: stock (Debian's modules, the
+# default) and patched (the subsystem modules rebuilt with kernel/patches;
+# kernels without a patched module tree are skipped, and said so); results
+# of the patched flavour are labelled <kernel>/patched. One line per scenario and kernel, then "N passed, N failed"
 # (skips named and counted apart). Exits non-zero on any failure, and when
 # nothing matched: a run that tested nothing is not a pass.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 KERNELS="6.12 6.1"
+FLAVOURS=stock
 PATTERN=
 RESULT=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernels) KERNELS=$2; shift 2 ;;
+	--flavours) FLAVOURS=$2; shift 2 ;;
 	--tests) PATTERN=$2; shift 2 ;;
 	--result) RESULT=$2; shift 2 ;;
-	*) echo "usage: run.sh --kernels LIST [--tests REGEX] [--result FILE]" >&2; exit 2 ;;
+	*) echo "usage: run.sh --kernels LIST [--flavours LIST] [--tests REGEX] [--result FILE]" >&2; exit 2 ;;
 	esac
 done
 LOGS=$REPO/build/vm/logs
@@ -27,11 +33,25 @@ pass=0 failn=0 skip=0
 skipped=() failed=() retried=()
 start=$(date +%s)
 
-for k in $KERNELS; do
+for kf in $(for k in $KERNELS; do for f in $FLAVOURS; do echo "$k/$f"; done; done); do
+	k=${kf%/*}
+	f=${kf#*/}
+	case $f in
+	stock) label=$k ;;
+	patched)
+		label=$k/patched
+		if [ ! -d "$REPO/build/k/$k/modtree-patched" ]; then
+			echo "vmtest: no patched module tree for $k (the series is built for 6.12): skipped"
+			continue
+		fi
+		;;
+	*) echo "run.sh: unknown flavour '$f' (stock or patched)" >&2; exit 2 ;;
+	esac
+	export VFIOSCOPE_FLAVOUR=$f
 	for s in "$HERE"/scenarios/[0-9]*.sh; do
 		name=$(basename "$s" .sh)
 		[ -z "$PATTERN" ] || echo "$name" | grep -Eq -- "$PATTERN" || continue
-		log=$LOGS/$k-$name.log
+		log=$LOGS/${label//\//-}-$name.log
 		t0=$(date +%s.%N)
 		VM_QUIET=1 VM_LOG=$log VM_TIMEOUT=${VM_TIMEOUT:-300} \
 			"$HERE/bench/runvm.sh" "$k" "$s" > "$log.runvm" 2>&1
@@ -41,8 +61,8 @@ for k in $KERNELS; do
 		# emulator-race.sh), the scenario runs again - and says so.
 		if [ $rc != 0 ] && [ $rc != 77 ] && "$HERE/bench/emulator-race.sh" "$log"; then
 			printf 'RETRY %-5s %-28s guest killed by the emulator int3 race (log %s.race)\n' \
-				"$k" "$name" "${log#$REPO/}"
-			retried+=("$k/$name")
+				"$label" "$name" "${log#$REPO/}"
+			retried+=("$label/$name")
 			mv "$log" "$log.race"
 			VM_QUIET=1 VM_LOG=$log VM_TIMEOUT=${VM_TIMEOUT:-300} \
 				"$HERE/bench/runvm.sh" "$k" "$s" > "$log.runvm" 2>&1
@@ -52,18 +72,18 @@ for k in $KERNELS; do
 		case $rc in
 		0)
 			pass=$((pass + 1))
-			printf 'PASS  %-5s %-28s %6ss\n' "$k" "$name" "$t"
+			printf 'PASS  %-5s %-28s %6ss\n' "$label" "$name" "$t"
 			;;
 		77)
 			skip=$((skip + 1))
 			why=$(sed -n 's/^UNSUPPORTED: //p' "$log" | tail -n1 | tr -d '\r')
-			skipped+=("$k/$name: ${why:-no reason given}")
-			printf 'UNSUP %-5s %-28s %6ss  %s\n' "$k" "$name" "$t" "$why"
+			skipped+=("$label/$name: ${why:-no reason given}")
+			printf 'UNSUP %-5s %-28s %6ss  %s\n' "$label" "$name" "$t" "$why"
 			;;
 		*)
 			failn=$((failn + 1))
-			failed+=("$k/$name")
-			printf 'FAIL  %-5s %-28s %6ss  (exit %s, log %s)\n' "$k" "$name" "$t" "$rc" "${log#$REPO/}"
+			failed+=("$label/$name")
+			printf 'FAIL  %-5s %-28s %6ss  (exit %s, log %s)\n' "$label" "$name" "$t" "$rc" "${log#$REPO/}"
 			cat "$log.runvm" | sed 's/^/  | /'
 			echo "  console tail:"
 			grep -v '^\[ *[0-9.]*\] reboot' "$log" | tail -n 40 | tr -d '\r' | sed 's/^/  | /'
@@ -72,6 +92,7 @@ for k in $KERNELS; do
 	done
 done
 
+unset VFIOSCOPE_FLAVOUR
 # The harness checks itself once per run, on the first kernel.
 first=${KERNELS%% *}
 if [ -n "$first" ] && { [ -z "$PATTERN" ] || echo 00-harness | grep -Eq -- "$PATTERN"; }; then

@@ -58,6 +58,9 @@ static const struct vfs_prog_spec specs[] = {
 	PROG("mig_next_state", VFS_CLASS_MIG_ARC, VFS_TIER_FENTRY, "vfio", "vfio_mig_get_next_state"),
 	PROG("tp_mig_set_state", VFS_CLASS_MIG_ARC, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_set_state"),
 	EXTRA("tp_mig_data", VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_data"),
+	PROG("tp_dma_map", VFS_CLASS_DMA_RESULT, VFS_TIER_TRACEPOINT, NULL, "vfio_dma_map"),
+	PROG("tp_dma_unmap", VFS_CLASS_DMA_RESULT, VFS_TIER_TRACEPOINT, NULL, "vfio_dma_unmap"),
+	PROG("tp_mig_request", VFS_CLASS_MIG_REQUEST, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_request"),
 };
 
 /* a fentry target: the kernel has BTF and the module has the function */
@@ -96,6 +99,24 @@ static void choose_tp_or_fentry(struct vfs_collector *c, enum vfs_class cls, con
 		vfs_collector_choose(c, cls, VFS_TIER_NONE, "module %s is not loaded", module);
 	else
 		vfs_collector_choose(c, cls, VFS_TIER_NONE, "%s has no BTF for %s", module, func);
+}
+
+/*
+ * A class only the tracepoint series (kernel/patches) serves: the
+ * subsystem itself must define the event (vfioscope_trace defines it for
+ * out-of-tree drivers, which never fire the core's events).
+ */
+static void choose_core_tp(struct vfs_collector *c, enum vfs_class cls, const char *tp,
+			   const char *core, const char *what, const char *why_not)
+{
+	char owner[64] = "";
+
+	if (vfs_tracepoint_owner(tp, owner, sizeof(owner)) && !strcmp(owner, core))
+		vfs_collector_choose(c, cls, VFS_TIER_TRACEPOINT, "%s", what);
+	else
+		vfs_collector_choose(c, cls, VFS_TIER_NONE,
+				     "unavailable: %s on this kernel; needs the tracepoint "
+				     "series (kernel/patches)", why_not);
 }
 
 static void choose_tiers(struct vfs_collector *c)
@@ -162,9 +183,21 @@ static void choose_tiers(struct vfs_collector *c)
 
 	choose_tp_or_fentry(c, VFS_CLASS_MDEV, "mdev_create", "mdev", "mdev", "mdev_device_create",
 			    "mdev create/remove");
-	choose_tp_or_fentry(c, VFS_CLASS_MIG_ARC, "vfio_mig_set_state", "vfio", "vfio",
+	/*
+	 * Even where the vfio core defines vfio_mig_set_state (the tracepoint
+	 * series), only the drivers that opted in fire it: the FSM step every
+	 * migration driver takes stays the complete source. "(drivers)" names
+	 * no module, so the tracepoint serves only where fentry cannot.
+	 */
+	choose_tp_or_fentry(c, VFS_CLASS_MIG_ARC, "vfio_mig_set_state", "(drivers)", "vfio",
 			    "vfio_mig_get_next_state",
 			    "arcs from the FSM step every migration driver takes");
+	choose_core_tp(c, VFS_CLASS_DMA_RESULT, "vfio_dma_map", "vfio",
+		       "vfio:vfio_dma_map/unmap: type1's map/unmap results from inside its handlers",
+		       "type1's map/unmap handlers are inlined");
+	choose_core_tp(c, VFS_CLASS_MIG_REQUEST, "vfio_mig_request", "vfio",
+		       "vfio:vfio_mig_request: each state request as the vfio core timed it",
+		       "the migration state handler is inlined into the ioctl path");
 	if (vfs_tracepoint_owner("vfio_mig_data", owner, sizeof(owner)))
 		vfs_collector_choose(c, VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT,
 				     "tracepoint vfio:vfio_mig_data from %s", owner);

@@ -64,6 +64,8 @@ static const char *const class_names[VFS_CLASS_MAX] = {
 	[VFS_CLASS_MIG_DATA] = "migration-data",
 	[VFS_CLASS_VDPA_DEV] = "vdpa-device",
 	[VFS_CLASS_VDPA_VQ] = "vdpa-virtqueue",
+	[VFS_CLASS_DMA_RESULT] = "dma-results",
+	[VFS_CLASS_MIG_REQUEST] = "migration-requests",
 };
 
 const char *vfs_class_name(enum vfs_class c)

@@ -26,6 +26,8 @@ enum vfs_class {
 	VFS_CLASS_MIG_DATA,	/* migration data fd bytes */
 	VFS_CLASS_VDPA_DEV,	/* vDPA device add/del/status */
 	VFS_CLASS_VDPA_VQ,	/* virtqueue kicks and calls */
+	VFS_CLASS_DMA_RESULT,	/* type1 map/unmap results (tracepoint series only) */
+	VFS_CLASS_MIG_REQUEST,	/* kernel-timed migration requests (tracepoint series only) */
 	VFS_CLASS_MAX,
 };
 

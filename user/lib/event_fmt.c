@@ -25,6 +25,8 @@ const char *vfs_event_type_name(__u16 type)
 	case VFS_EV_MDEV: return "mdev";
 	case VFS_EV_REGION: return "region";
 	case VFS_EV_VDPA: return "vdpa";
+	case VFS_EV_DMA: return "dma";
+	case VFS_EV_MIG_REQ: return "mig_request";
 	default: return "?";
 	}
 }
@@ -50,6 +52,8 @@ static size_t event_size(__u16 type)
 	case VFS_EV_MDEV: return sizeof(struct vfs_ev_mdev);
 	case VFS_EV_REGION: return sizeof(struct vfs_ev_region);
 	case VFS_EV_VDPA: return sizeof(struct vfs_ev_vdpa);
+	case VFS_EV_DMA: return sizeof(struct vfs_ev_dma);
+	case VFS_EV_MIG_REQ: return sizeof(struct vfs_ev_mig_arc);
 	default: return 0;
 	}
 }
@@ -117,10 +121,12 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 				name_of(namer, user, e->obj, a, sizeof(a)), cmd, args,
 				errstr(e->ret, r, sizeof(r)), (unsigned long long)e->lat_ns);
 	}
-	case VFS_EV_MIG_ARC: {
+	case VFS_EV_MIG_ARC:
+	case VFS_EV_MIG_REQ: {
 		const struct vfs_ev_mig_arc *e = (const void *)ev;
 
-		return snprintf(buf, len, "mig_arc %.*s %s->%s = %s %lluns", NAMEARG(e->dev),
+		return snprintf(buf, len, "%s %.*s %s->%s = %s %lluns",
+				vfs_event_type_name(ev->type), NAMEARG(e->dev),
 				vfs_mig_state_name(e->from), vfs_mig_state_name(e->to),
 				errstr(e->ret, r, sizeof(r)),
 				(unsigned long long)(e->end_ns - e->start_ns));
@@ -156,6 +162,18 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 		return snprintf(buf, len, "vdpa_%s %.*s status=0x%x old=0x%x = %s",
 				e->op < 4 ? vdpa_ops[e->op] : "?", NAMEARG(e->name), e->status,
 				e->old_status, errstr(e->ret, r, sizeof(r)));
+	}
+	case VFS_EV_DMA: {
+		const struct vfs_ev_dma *e = (const void *)ev;
+
+		if (e->op == VFS_DMA_MAP)
+			return snprintf(buf, len, "dma_map iova=0x%llx size=0x%llx vaddr=0x%llx "
+					"flags=0x%x = %s", (unsigned long long)e->iova,
+					(unsigned long long)e->size, (unsigned long long)e->vaddr,
+					e->flags, errstr(e->ret, r, sizeof(r)));
+		return snprintf(buf, len, "dma_unmap iova=0x%llx size=0x%llx unmapped=0x%llx = %s",
+				(unsigned long long)e->iova, (unsigned long long)e->size,
+				(unsigned long long)e->done, errstr(e->ret, r, sizeof(r)));
 	}
 	}
 	return -1;
@@ -202,7 +220,8 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 		put_ret(o, e->ret);
 		break;
 	}
-	case VFS_EV_MIG_ARC: {
+	case VFS_EV_MIG_ARC:
+	case VFS_EV_MIG_REQ: {
 		const struct vfs_ev_mig_arc *e = (const void *)ev;
 
 		json_object_object_add(o, "device", json_object_new_string_len(e->dev,
@@ -262,6 +281,19 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 					strnlen(e->name, sizeof(e->name))));
 		json_object_object_add(o, "status", json_object_new_int(e->status));
 		json_object_object_add(o, "old_status", json_object_new_int(e->old_status));
+		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_DMA: {
+		const struct vfs_ev_dma *e = (const void *)ev;
+
+		json_object_object_add(o, "op", json_object_new_string(
+			e->op == VFS_DMA_MAP ? "map" : "unmap"));
+		json_object_object_add(o, "iova", json_object_new_uint64(e->iova));
+		json_object_object_add(o, "size", json_object_new_uint64(e->size));
+		json_object_object_add(o, "done", json_object_new_uint64(e->done));
+		json_object_object_add(o, "vaddr", json_object_new_uint64(e->vaddr));
+		json_object_object_add(o, "flags", json_object_new_int(e->flags));
 		put_ret(o, e->ret);
 		break;
 	}

@@ -11,7 +11,10 @@
 # bench devices and runs SCRIPT. The status comes back as a VFIOSCOPE-RC line
 # on the console; a guest that panics, hangs or never prints it fails.
 #
-# Env: VFIOSCOPE_CACHE (kernels), VM_TIMEOUT (seconds, default 300),
+# Env: VFIOSCOPE_FLAVOUR (stock, the default: Debian's modules plus ours;
+#      patched: the subsystem modules rebuilt with kernel/patches shadow the
+#      stock ones, build/k/<series>/modtree-patched),
+#      VFIOSCOPE_CACHE (kernels), VM_TIMEOUT (seconds, default 300),
 #      VM_LOG (file receiving the whole console), VM_QUIET=1 (console to the
 #      log only), VM_MEM (MiB, 3072), any VFIOSCOPE_* variable is passed into
 #      the guest's environment.
@@ -38,8 +41,14 @@ SCRIPT=${2:-}
 KDIR=$CACHE/k/$KERNEL
 [ -f "$KDIR/.prepared" ] || { echo "runvm: bench kernel $KERNEL is not prepared: run 'make deps' (as root)" >&2; exit 2; }
 KVER=$(cat "$KDIR/kver")
-MODTREE=$REPO/build/k/$KERNEL/modtree/lib/modules
-[ -f "$MODTREE/$KVER/modules.dep" ] || { echo "runvm: no module tree for $KERNEL: run 'make'" >&2; exit 2; }
+FLAVOUR=${VFIOSCOPE_FLAVOUR:-stock}
+case $FLAVOUR in
+stock) MODTREE=$REPO/build/k/$KERNEL/modtree/lib/modules ;;
+patched) MODTREE=$REPO/build/k/$KERNEL/modtree-patched/lib/modules ;;
+*) echo "runvm: unknown flavour '$FLAVOUR' (stock or patched)" >&2; exit 2 ;;
+esac
+[ -f "$MODTREE/$KVER/modules.dep" ] ||
+	{ echo "runvm: no $FLAVOUR module tree for $KERNEL: run 'make' (patched: 6.12 only)" >&2; exit 2; }
 case "$REPO" in *[[:space:]]*) echo "runvm: the repository path must not contain spaces" >&2; exit 2;; esac
 "$HERE/mkinitrd.sh" "$KDIR" >/dev/null
 [ -w /dev/kvm ] && [ "${VM_KVM:-0}" = 1 ] && ACCEL=kvm || ACCEL=tcg
@@ -47,7 +56,9 @@ case "$REPO" in *[[:space:]]*) echo "runvm: the repository path must not contain
 # Each run gets a directory inside the repository: the script, the
 # environment handed to the guest and whatever the guest writes back.
 mkdir -p "$REPO/build/vm"
-RUNDIR=$(mktemp -d "$REPO/build/vm/run-$KERNEL-XXXXXX")
+TAG=$KERNEL
+[ "$FLAVOUR" = stock ] || TAG=$KERNEL-$FLAVOUR
+RUNDIR=$(mktemp -d "$REPO/build/vm/run-$TAG-XXXXXX")
 # a failed run keeps its directory (the script's files) for a look
 trap 'if [ "${rc:-1}" = 0 ]; then rm -rf "$RUNDIR"; else echo "runvm: kept $RUNDIR" >&2; fi' EXIT
 if [ -n "$SCRIPT" ]; then
@@ -68,6 +79,7 @@ if [ $TTY_MODE = 1 ]; then
 	} >> "$RUNDIR/env"
 fi
 echo "export VFIOSCOPE_KERNEL=$KERNEL" >> "$RUNDIR/env"
+echo "export VFIOSCOPE_FLAVOUR=$FLAVOUR" >> "$RUNDIR/env"
 
 APPEND="console=ttyS0 quiet panic=-1 intel_iommu=on"
 APPEND+=" vfioscope.repo=$REPO vfioscope.modtree=$MODTREE"

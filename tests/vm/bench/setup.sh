@@ -14,14 +14,33 @@ mkdir -p /run/vfioscope
 put() { echo "$1=$2" >> "$ENV"; }
 
 # 1. modules: modprobe resolves our out-of-tree builds (vdpa_sim on both
-# kernels, the whole vDPA stack on 6.1) from the prepared module tree.
+# kernels, the whole vDPA stack on 6.1) from the prepared module tree. The
+# patched flavour's tree has the subsystem modules rebuilt with
+# kernel/patches under updates/, where modprobe prefers them; they define
+# the tracepoints themselves, so vfioscope_trace is not part of it.
+FLAVOUR=${VFIOSCOPE_FLAVOUR:-stock}
+TRACE_MODULE=vfioscope_trace
+[ "$FLAVOUR" = stock ] || TRACE_MODULE=
 MODULES="vfio vfio_iommu_type1 vfio-pci mdev vdpa virtio_vdpa vhost_vdpa vduse
-	vdpa_sim vdpa_sim_blk vdpa_sim_net virtio_blk virtio_net nvme vfioscope_trace mdacc
+	vdpa_sim vdpa_sim_blk vdpa_sim_net virtio_blk virtio_net nvme $TRACE_MODULE mdacc
 	${VFIOSCOPE_EXTRA_MODULES:-}"
 for m in $MODULES; do
 	modprobe "$m" || die "modprobe $m failed"
 done
 put MDACC_PARENT /sys/class/mdacc/mdacc0
+put VFIOSCOPE_FLAVOUR "$FLAVOUR"
+if [ "$FLAVOUR" = patched ]; then
+	for m in vfio vfio_iommu_type1 vfio-pci vfio-pci-core mdev vdpa virtio_vdpa vhost_vdpa vduse; do
+		case $(modinfo -n "$m") in
+		*/updates/*) ;;
+		*) die "patched flavour: $m resolves to $(modinfo -n "$m"), not the patched build" ;;
+		esac
+	done
+	for e in vfio/vfio_dma_map mdev/mdev_create vdpa/vdpa_kick_vq; do
+		[ -d "/sys/kernel/tracing/events/$e" ] || die "patched flavour: no tracepoint $e"
+	done
+	[ ! -d /sys/module/vfioscope_trace ] || die "patched flavour: vfioscope_trace got loaded"
+fi
 
 grep -qw bpf /sys/kernel/security/lsm || echo "setup: note: BPF LSM is not active" >&2
 

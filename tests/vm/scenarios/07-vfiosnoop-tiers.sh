@@ -7,7 +7,15 @@ O=$VFIOSCOPE_OUT
 
 vfiosnoop --features > $O/features.txt
 cat $O/features.txt
-for cls in vfio-ioctl dma-map region-access irq-setup mdev-lifecycle migration-arcs; do
+FENTRY="vfio-ioctl dma-map region-access irq-setup migration-arcs"
+# the patched flavour's mdev core fires mdev:mdev_create itself
+if [ "${VFIOSCOPE_FLAVOUR:-stock}" = patched ]; then
+	grep -Eq "^mdev-lifecycle +tracepoint " $O/features.txt ||
+		fail "mdev-lifecycle is not on the tracepoint tier of the patched mdev core"
+else
+	FENTRY="$FENTRY mdev-lifecycle"
+fi
+for cls in $FENTRY; do
 	grep -Eq "^$cls +fentry " $O/features.txt || fail "$cls is not on the fentry tier"
 done
 

@@ -20,13 +20,17 @@ OUT=$VFIOSCOPE_OUT
 vfiostat --features > "$OUT/features.txt" || fail "vfiostat --features failed"
 grep '^vdpa' "$OUT/features.txt"
 tier() { awk -v c="$1" '$1 == c { print $2 }' "$OUT/features.txt"; }
-expect_eq "vdpa-virtqueue tier" "$(tier vdpa-virtqueue)" fentry
-expect_eq "vdpa-device tier" "$(tier vdpa-device)" fentry
+# the patched flavour's vdpa core and bus drivers fire the vdpa events
+# themselves (kernel/patches): the same counts then come from them
+want_tier=fentry
+[ "${VFIOSCOPE_FLAVOUR:-stock}" = patched ] && want_tier=tracepoint
+expect_eq "vdpa-virtqueue tier" "$(tier vdpa-virtqueue)" $want_tier
+expect_eq "vdpa-device tier" "$(tier vdpa-device)" $want_tier
 
 # The tracepoint tier's programs must pass the verifier too: with the vdpa
 # events defined (vfioscope_trace) but fired by no stock module, forcing
 # that tier loads and attaches them (they count nothing here).
-if [ -d /sys/kernel/tracing/events/vdpa ]; then
+if [ $want_tier = fentry ] && [ -d /sys/kernel/tracing/events/vdpa ]; then
 	vfiostat --tier vdpa-virtqueue=tracepoint --tier vdpa-device=tracepoint --features \
 		> "$OUT/forced.txt" 2>&1 || fail "tracepoint tier does not load: $(cat "$OUT/forced.txt")"
 	expect_eq "forced tiers" "$(awk '$1 ~ /^vdpa-/ { print $2 }' "$OUT/forced.txt" | sort -u)" \

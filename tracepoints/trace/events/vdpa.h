@@ -115,6 +115,47 @@ DEFINE_EVENT(vdpa_vq_class, vdpa_vq_call,
 	TP_ARGS(vdev, qid)
 );
 
+/* VDUSE forwards a kick to its userspace device (eventfd or flag) */
+DEFINE_EVENT(vdpa_vq_class, vduse_vq_kick,
+
+	TP_PROTO(struct vdpa_device *vdev, u16 qid),
+
+	TP_ARGS(vdev, qid)
+);
+
+/* VDUSE's userspace device injects a virtqueue interrupt */
+DEFINE_EVENT(vdpa_vq_class, vduse_vq_irq_inject,
+
+	TP_PROTO(struct vdpa_device *vdev, u16 qid),
+
+	TP_ARGS(vdev, qid)
+);
+
+/* vhost-vdpa's per-virtqueue ioctls (VHOST_SET_VRING_*, ...) */
+TRACE_EVENT(vdpa_vring_ioctl,
+
+	TP_PROTO(struct vdpa_device *vdev, unsigned int cmd, u32 qid, long ret),
+
+	TP_ARGS(vdev, cmd, qid, ret),
+
+	TP_STRUCT__entry(
+		__string(dev, dev_name(&vdev->dev))
+		__field(long, ret)
+		__field(unsigned int, cmd)
+		__field(u32, qid)
+	),
+
+	TP_fast_assign(
+		vfioscope_assign_str(dev, dev_name(&vdev->dev));
+		__entry->ret = ret;
+		__entry->cmd = cmd;
+		__entry->qid = qid;
+	),
+
+	TP_printk("dev=%s cmd=0x%x qid=%u ret=%ld", __get_str(dev),
+		  __entry->cmd, __entry->qid, __entry->ret)
+);
+
 #endif /* _TRACE_VDPA_H */
 
 /* This part must be outside protection */

@@ -386,11 +386,7 @@ TRACE_EVENT(vfio_irq_signal,
 		  __get_str(dev), __entry->index, __entry->vector)
 );
 
-/*
- * One event per migration arc the driver takes (from and to are
- * enum vfio_device_mig_state values), with its result and duration.
- */
-TRACE_EVENT(vfio_mig_set_state,
+DECLARE_EVENT_CLASS(vfio_mig_state_class,
 
 	TP_PROTO(struct vfio_device *vdev, u32 from, u32 to, int ret,
 		 u64 duration_ns),
@@ -417,6 +413,59 @@ TRACE_EVENT(vfio_mig_set_state,
 		  __get_str(dev), show_vfio_mig_state(__entry->from),
 		  show_vfio_mig_state(__entry->to), __entry->ret,
 		  __entry->duration_ns)
+);
+
+/*
+ * One event per migration arc the driver takes (from and to are
+ * enum vfio_device_mig_state values), with its result and duration.
+ */
+DEFINE_EVENT(vfio_mig_state_class, vfio_mig_set_state,
+
+	TP_PROTO(struct vfio_device *vdev, u32 from, u32 to, int ret,
+		 u64 duration_ns),
+
+	TP_ARGS(vdev, from, to, ret, duration_ns)
+);
+
+/*
+ * One event per VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE request: the state
+ * the device was in, the state asked for, and how long the driver took to
+ * get there (possibly through several arcs).
+ */
+DEFINE_EVENT(vfio_mig_state_class, vfio_mig_request,
+
+	TP_PROTO(struct vfio_device *vdev, u32 from, u32 to, int ret,
+		 u64 duration_ns),
+
+	TP_ARGS(vdev, from, to, ret, duration_ns)
+);
+
+/* VFIO_DEVICE_FEATURE: the feature number and GET/SET/PROBE flags */
+TRACE_EVENT(vfio_device_feature,
+
+	TP_PROTO(struct vfio_device *vdev, u32 flags, int ret),
+
+	TP_ARGS(vdev, flags, ret),
+
+	TP_STRUCT__entry(
+		__string(dev, dev_name(vdev->dev))
+		__field(u32, flags)
+		__field(int, ret)
+	),
+
+	TP_fast_assign(
+		vfioscope_assign_str(dev, dev_name(vdev->dev));
+		__entry->flags = flags;
+		__entry->ret = ret;
+	),
+
+	TP_printk("dev=%s feature=%u flags=%s ret=%d", __get_str(dev),
+		  __entry->flags & VFIO_DEVICE_FEATURE_MASK,
+		  __print_flags(__entry->flags & ~VFIO_DEVICE_FEATURE_MASK, "|",
+				{ VFIO_DEVICE_FEATURE_GET,	"GET" },
+				{ VFIO_DEVICE_FEATURE_SET,	"SET" },
+				{ VFIO_DEVICE_FEATURE_PROBE,	"PROBE" }),
+		  __entry->ret)
 );
 
 /* bytes read from (saving) or written to (resuming) a migration data fd */

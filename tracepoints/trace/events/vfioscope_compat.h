@@ -27,6 +27,16 @@
 #define vfioscope_assign_str(dst, src)	__assign_str(dst, src)
 #endif
 
+/*
+ * A driver built for a kernel whose subsystems carry the tracepoint series
+ * (kernel/patches; Kbuild defines VFIOSCOPE_CORE_TRACE=1) links against the
+ * events the vfio, mdev and vdpa modules define, and leaves the events the
+ * core already fires for the same operation (device open/close, device fd
+ * ioctls, pinning, emulated DMA, mdev create/remove, vfio-pci's region
+ * access and reset) to the core: fired twice, they would count twice.
+ */
+#define vfioscope_core_traced	IS_ENABLED(VFIOSCOPE_CORE_TRACE)
+
 #endif /* _TRACE_VFIOSCOPE_COMPAT_H */
 
 /*
