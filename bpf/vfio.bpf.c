@@ -907,7 +907,7 @@ static __always_inline void dma_emit(__u32 op, __u64 iova, __u64 size, __u64 don
 	e->flags = flags;
 	e->ret = ret;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	vfs_event_submit(e);
 }
 
 /* type1's map/unmap results, from inside the handlers stock kernels inline */

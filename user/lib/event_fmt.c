@@ -27,6 +27,7 @@ const char *vfs_event_type_name(__u16 type)
 	case VFS_EV_VDPA: return "vdpa";
 	case VFS_EV_DMA: return "dma";
 	case VFS_EV_MIG_REQ: return "mig_request";
+	case VFS_EV_POLICY: return "policy";
 	default: return "?";
 	}
 }
