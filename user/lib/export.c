@@ -14,6 +14,7 @@
 #include "model.h"
 #include "event_fmt.h"
 #include "vfio_ioctl.h"
+#include "vec.h"
 
 /* one VM's calls of one command on one kind of file, over all objects */
 struct cmd_agg {
@@ -336,22 +337,6 @@ static void render_vms(struct vfs_export *e, struct prom_buf *b)
 	}
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	n = realloc(*p, c * size);
-	if (!n)
-		return -ENOMEM;
-	*p = n;
-	*cap = c;
-	return 0;
-}
 
 static int render_devs(struct vfs_export *e, struct prom_buf *b)
 {
@@ -360,7 +345,7 @@ static int render_devs(struct vfs_export *e, struct prom_buf *b)
 	size_t f, i, j;
 	__u64 slots[VFS_HIST_SLOTS];
 
-	if (grow((void **)&e->dl, &e->capdev, m->ndevs, sizeof(*e->dl)))
+	if (vfs_grow((void **)&e->dl, &e->capdev, m->ndevs, sizeof(*e->dl)))
 		return -ENOMEM;
 	for (i = 0; i < m->ndevs; i++) {
 		driver_of(m->devs[i].name, e->dl[i].driver, sizeof(e->dl[i].driver));
@@ -421,7 +406,7 @@ static int aggregate_cmds(struct vfs_export *e)
 	const struct vfs_map_buf *ib = &e->model.map[VFS_IN_IOCTL];
 	size_t i, j, n = 0;
 
-	if (grow((void **)&e->agg, &e->capagg, ib->n, sizeof(*e->agg)))
+	if (vfs_grow((void **)&e->agg, &e->capagg, ib->n, sizeof(*e->agg)))
 		return -ENOMEM;
 	for (i = 0; i < ib->n; i++) {
 		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(ib, struct vfs_cmd_key, i);

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include "event_fmt.h"
 #include "migmodel.h"
+#include "vec.h"
 
 struct vfs_migmodel {
 	struct vfs_mm_session **sessions;	/* every session, in creation order */
@@ -17,21 +18,6 @@ struct vfs_migmodel {
 	bool unpaired;		/* local pairing off */
 };
 
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
-{
-	void *q;
-	size_t c;
-
-	if (n < *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 8;
-	q = realloc(*p, c * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
 
 bool vfs_mm_running(__u32 state)
 {
@@ -313,7 +299,7 @@ static struct vfs_mm_migration *pid_migration(struct vfs_migmodel *m, __u32 pid,
 		if (g->pid == pid && !g->emitted && !mig_complete(m, g))
 			return g;
 	}
-	if (grow((void **)&m->migs, &m->migs_cap, m->nmigs, sizeof(*m->migs)))
+	if (vfs_grow((void **)&m->migs, &m->migs_cap, m->nmigs + 1, sizeof(*m->migs)))
 		return NULL;
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -330,7 +316,7 @@ static int add_pair(struct vfs_migmodel *m, struct vfs_mm_session *src, struct v
 	struct vfs_mm_session *s = src ? src : dst;
 	struct vfs_mm_migration *g = pid_migration(m, s->pid, s->comm);
 
-	if (!g || grow((void **)&g->pairs, &g->pairs_cap, g->npairs, sizeof(*g->pairs)))
+	if (!g || vfs_grow((void **)&g->pairs, &g->pairs_cap, g->npairs + 1, sizeof(*g->pairs)))
 		return -ENOMEM;
 	memset(&g->pairs[g->npairs], 0, sizeof(g->pairs[0]));
 	g->pairs[g->npairs].src = src;
@@ -388,8 +374,8 @@ static int feed_arc(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 	int err = 0;
 
 	if (!s) {
-		if (grow((void **)&m->sessions, &m->sessions_cap, m->nsessions,
-			 sizeof(*m->sessions)))
+		if (vfs_grow((void **)&m->sessions, &m->sessions_cap, m->nsessions + 1,
+			     sizeof(*m->sessions)))
 			return -ENOMEM;
 		s = calloc(1, sizeof(*s));
 		if (!s)
@@ -399,7 +385,7 @@ static int feed_arc(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 		s->pid = ev->pid;
 		m->sessions[m->nsessions++] = s;
 	}
-	if (grow((void **)&s->arcs, &s->arcs_cap, s->narcs, sizeof(*s->arcs)))
+	if (vfs_grow((void **)&s->arcs, &s->arcs_cap, s->narcs + 1, sizeof(*s->arcs)))
 		return -ENOMEM;
 	a = &s->arcs[s->narcs++];
 	a->from = ev->from;
@@ -469,7 +455,7 @@ static int feed_data(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 	}
 	total = ev->write ? &s->bytes_written : &s->bytes_read;
 	*total += (__u64)ev->ret;
-	if (grow((void **)&s->points, &s->points_cap, s->npoints, sizeof(*s->points)))
+	if (vfs_grow((void **)&s->points, &s->points_cap, s->npoints + 1, sizeof(*s->points)))
 		return -ENOMEM;
 	s->points[s->npoints].ts_ns = ev->ts_ns;
 	s->points[s->npoints].total = *total;
@@ -681,7 +667,7 @@ int vfs_mm_read_replay(FILE *f, const char *name, struct vfs_mm_event **out, siz
 				 name, lineno, json_tokener_error_desc(jerr));
 			goto out;
 		}
-		if (grow((void **)&evs, &cap, n, sizeof(*evs))) {
+		if (vfs_grow((void **)&evs, &cap, n + 1, sizeof(*evs))) {
 			json_object_put(o);
 			snprintf(err, errlen, "out of memory reading %s", name);
 			goto out;

@@ -13,6 +13,7 @@
 #include "vfio_ioctl.h"
 #include "map_iter.h"
 #include "stats.h"
+#include "vec.h"
 
 static const char *const view_names[VFS_VIEW_MAX] = {
 	"vms", "devices", "queues", "migrations", "events"
@@ -142,22 +143,6 @@ static struct vfs_dev_row *dev_find(struct vfs_model *m, __u64 obj)
 	return found ? &m->devs[i] : NULL;
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	p = realloc(*arr, c * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
 
 static void vm_reset(struct vfs_vm_row *r, __u64 pid, __u64 first_ns, const char *comm,
 		     struct vfs_model *m)
@@ -187,7 +172,7 @@ static struct vfs_vm_row *vm_get(struct vfs_model *m, __u64 pid, __u64 first_ns,
 			r->first_ns = first_ns;
 		return r;
 	}
-	if (grow((void **)&m->vms, &m->capvms, m->nvms + 1, sizeof(*m->vms)))
+	if (vfs_grow((void **)&m->vms, &m->capvms, m->nvms + 1, sizeof(*m->vms)))
 		return NULL;
 	memmove(&m->vms[i + 1], &m->vms[i], (m->nvms - i) * sizeof(*m->vms));
 	m->nvms++;
@@ -204,7 +189,7 @@ static struct vfs_dev_row *dev_get(struct vfs_model *m, __u64 obj)
 
 	if (found)
 		return &m->devs[i];
-	if (grow((void **)&m->devs, &m->capdevs, m->ndevs + 1, sizeof(*m->devs)))
+	if (vfs_grow((void **)&m->devs, &m->capdevs, m->ndevs + 1, sizeof(*m->devs)))
 		return NULL;
 	memmove(&m->devs[i + 1], &m->devs[i], (m->ndevs - i) * sizeof(*m->devs));
 	m->ndevs++;
@@ -259,7 +244,7 @@ static struct vfs_vq_row *vq_get(struct vfs_model *m, __u64 obj, __u64 qid)
 	}
 	if (lo < m->nvqs && m->vqs[lo].obj == obj && m->vqs[lo].qid == qid)
 		return &m->vqs[lo];
-	if (grow((void **)&m->vqs, &m->capvqs, m->nvqs + 1, sizeof(*m->vqs)))
+	if (vfs_grow((void **)&m->vqs, &m->capvqs, m->nvqs + 1, sizeof(*m->vqs)))
 		return NULL;
 	memmove(&m->vqs[lo + 1], &m->vqs[lo], (m->nvqs - lo) * sizeof(*m->vqs));
 	m->nvqs++;
@@ -275,7 +260,7 @@ static int view_fill(struct vfs_table *t, void *rows, size_t n, size_t size)
 {
 	size_t i;
 
-	if (grow((void **)&t->rows, &t->cap, n, sizeof(void *)))
+	if (vfs_grow((void **)&t->rows, &t->cap, n, sizeof(void *)))
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		t->rows[i] = (char *)rows + i * size;
@@ -340,7 +325,7 @@ static void events_view(struct vfs_model *m)
 	struct vfs_table *t = &m->view[VFS_VIEW_EVENTS];
 	__u64 n = m->nevents < VFS_MODEL_EVENTS ? m->nevents : VFS_MODEL_EVENTS, i;
 
-	if (!t->rows && grow((void **)&t->rows, &t->cap, VFS_MODEL_EVENTS, sizeof(void *)))
+	if (!t->rows && vfs_grow((void **)&t->rows, &t->cap, VFS_MODEL_EVENTS, sizeof(void *)))
 		return;
 	for (i = 0; i < n; i++) {
 		struct vfs_event_row *e = &m->events[(m->nevents - n + i) % VFS_MODEL_EVENTS];
@@ -361,7 +346,7 @@ static struct vfs_mig_row *mig_row(struct vfs_model *m, const char *dev, const c
 	for (i = 0; i < m->nmigs; i++)
 		if (!strcmp(m->migs[i].device, dev) && !strcmp(m->migs[i].role, role))
 			return &m->migs[i];
-	if (grow((void **)&m->migs, &m->capmigs, m->nmigs + 1, sizeof(*m->migs)))
+	if (vfs_grow((void **)&m->migs, &m->capmigs, m->nmigs + 1, sizeof(*m->migs)))
 		return NULL;
 	r = &m->migs[m->nmigs++];
 	memset(r, 0, sizeof(*r));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* vfiotop --record / --replay: see record.h for the format. */
 #include "record.h"
+#include "vec.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -318,22 +319,6 @@ out:
 	return rc;
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	size_t c = *cap ? *cap : 16;
-	void *q;
-
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	q = realloc(*arr, c * size);
-	if (!q)
-		return -1;
-	*arr = q;
-	*cap = c;
-	return 0;
-}
 
 static int load_map(struct vfs_replay *p, int i, struct json_object *arr,
 		    struct vfs_map_buf *b, char *err, size_t len)
@@ -346,7 +331,7 @@ static int load_map(struct vfs_replay *p, int i, struct json_object *arr,
 	if (n > b->cap) {
 		size_t kc = b->cap, vc = b->cap;
 
-		if (grow(&b->keys, &kc, n, ks) || grow(&b->vals, &vc, n, vs))
+		if (vfs_grow(&b->keys, &kc, n, ks) || vfs_grow(&b->vals, &vc, n, vs))
 			return bad(p, err, len, "out of memory");
 		b->cap = kc < vc ? kc : vc;
 	}
@@ -375,7 +360,7 @@ static int load_names(struct vfs_replay *p, struct json_object *arr, char *err, 
 {
 	size_t n = json_object_array_length(arr), j;
 
-	if (grow((void **)&p->names, &p->capnames, n, sizeof(*p->names)))
+	if (vfs_grow((void **)&p->names, &p->capnames, n, sizeof(*p->names)))
 		return bad(p, err, len, "out of memory");
 	p->nnames = 0;
 	for (j = 0; j < n; j++) {
@@ -410,7 +395,7 @@ static int feed_events(struct vfs_replay *p, struct vfs_model *m, struct json_ob
 		sz = hl / 2;
 		if (hl % 2 || sz < sizeof(struct vfs_event_hdr) || sz > 65536)
 			return bad(p, err, len, "event %zu: %zu hex digits, not an event", j, hl);
-		if (grow(&p->evbuf, &p->evcap, sz, 1))
+		if (vfs_grow(&p->evbuf, &p->evcap, sz, 1))
 			return bad(p, err, len, "out of memory");
 		if (!hex_in(json_object_get_string(e), p->evbuf, sz))
 			return bad(p, err, len, "event %zu: not lowercase hex", j);
