@@ -304,3 +304,61 @@ Test(top_fields, every_view_has_a_table_with_its_sort_key)
 	}
 	vfs_model_free(&m);
 }
+
+Test(top_filter, regular_expressions_on_text_columns_any_case)
+{
+	struct vfs_vm_row a = { .pid = 10 }, b = { .pid = 20 };
+	struct vfs_filter f = { 0 };
+	char err[200];
+
+	snprintf(a.name, sizeof(a.name), "web-1");
+	snprintf(a.comm, sizeof(a.comm), "qemu-system-x86");
+	snprintf(b.name, sizeof(b.name), "db-primary");
+	snprintf(b.comm, sizeof(b.comm), "qemu-system-x86");
+
+	cr_assert(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &a), "no filter: every row");
+	cr_assert_eq(vfs_filter_set(&f, "WEB", err, sizeof(err)), 0);
+	cr_expect(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &a));
+	cr_expect_not(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &b));
+	cr_assert_eq(vfs_filter_set(&f, "^(web|db)-[0-9]+$", err, sizeof(err)), 0);
+	cr_expect(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &a));
+	cr_expect_not(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &b));
+	/* numbers are not text: a pid never matches */
+	cr_assert_eq(vfs_filter_set(&f, "^10$", err, sizeof(err)), 0);
+	cr_expect_not(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &a));
+
+	/* a bad expression says why and keeps the filter that applied */
+	cr_assert_eq(vfs_filter_set(&f, "db", err, sizeof(err)), 0);
+	cr_expect_eq(vfs_filter_set(&f, "(unclosed", err, sizeof(err)), -1);
+	cr_expect(strstr(err, "not a regular expression") != NULL, "%s", err);
+	cr_expect_str_eq(f.text, "db");
+	cr_expect(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &b));
+
+	cr_assert_eq(vfs_filter_set(&f, "", err, sizeof(err)), 0);
+	cr_expect_not(f.set);
+	cr_expect(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &b));
+	vfs_filter_free(&f);
+}
+
+Test(top_columns, pick_by_key)
+{
+	int name = vfs_field_find(vfs_vm_fields, vfs_vm_nfields, "name");
+	int ioctls = vfs_field_find(vfs_vm_fields, vfs_vm_nfields, "ioctls");
+	__u64 hidden = 0;
+	char err[160];
+	size_t i;
+
+	cr_assert_eq(vfs_fields_pick(vfs_vm_fields, vfs_vm_nfields, "ioctls,name", &hidden, err,
+				     sizeof(err)), 0);
+	for (i = 0; i < vfs_vm_nfields; i++)
+		cr_expect_eq(!(hidden & (1ull << i)), (int)i == name || (int)i == ioctls,
+			     "field %s", vfs_vm_fields[i].key);
+	cr_expect_eq(vfs_fields_pick(vfs_vm_fields, vfs_vm_nfields, "ioctls,nope", &hidden, err,
+				     sizeof(err)), -1);
+	cr_expect(strstr(err, "'nope'") != NULL, "%s", err);
+	cr_expect(!(hidden & (1ull << ioctls)), "a bad list leaves the columns as they were");
+	cr_expect_eq(vfs_fields_pick(vfs_vm_fields, vfs_vm_nfields, "", &hidden, err, sizeof(err)), 0);
+	cr_expect_eq(hidden, 0);
+	cr_expect_eq(vfs_fields_pick(vfs_vm_fields, vfs_vm_nfields, "name,", &hidden, err,
+				     sizeof(err)), 0, "a trailing comma is harmless");
+}

@@ -34,6 +34,7 @@ struct vfs_table {
 	size_t nfields;
 	int sort;		/* field index */
 	bool desc;
+	__u64 hidden;		/* bit i: field i not shown (vfs_fields_pick) */
 	void **rows;		/* display order */
 	size_t n, cap;
 };

@@ -238,3 +238,83 @@ void vfs_rows_sort(void **rows, size_t n, const struct vfs_field *f, bool desc,
 		return;		/* also: an empty table has no array (qsort wants one) */
 	qsort_r(rows, n, sizeof(*rows), cmp_rows, &s);
 }
+
+int vfs_filter_set(struct vfs_filter *f, const char *text, char *err, size_t errlen)
+{
+	regex_t re;
+	int r;
+
+	if (!text || !*text) {
+		vfs_filter_free(f);
+		return 0;
+	}
+	if (strlen(text) >= sizeof(f->text)) {
+		snprintf(err, errlen, "the filter is longer than %zu characters", sizeof(f->text) - 1);
+		return -1;
+	}
+	r = regcomp(&re, text, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	if (r) {
+		char why[128];
+
+		regerror(r, &re, why, sizeof(why));
+		snprintf(err, errlen, "the filter '%s' is not a regular expression: %s", text, why);
+		return -1;
+	}
+	vfs_filter_free(f);
+	f->re = re;
+	f->set = true;
+	snprintf(f->text, sizeof(f->text), "%s", text);
+	return 0;
+}
+
+void vfs_filter_free(struct vfs_filter *f)
+{
+	if (f->set)
+		regfree(&f->re);
+	f->set = false;
+	f->text[0] = 0;
+}
+
+bool vfs_filter_match(const struct vfs_filter *f, const struct vfs_field *fields, size_t n,
+		      const void *row)
+{
+	char buf[192];
+	size_t i;
+
+	if (!f || !f->set)
+		return true;
+	for (i = 0; i < n; i++)
+		if (fields[i].type == VFS_FT_STR &&
+		    !regexec(&f->re, vfs_field_text(&fields[i], row, buf, sizeof(buf)), 0, NULL, 0))
+			return true;
+	return false;
+}
+
+int vfs_fields_pick(const struct vfs_field *f, size_t n, const char *list, __u64 *hidden,
+		    char *err, size_t errlen)
+{
+	__u64 shown = 0;
+	const char *p = list, *e;
+	size_t i;
+
+	if (!list || !*list) {
+		*hidden = 0;
+		return 0;
+	}
+	while (*p) {
+		e = strchr(p, ',');
+		if (!e)
+			e = p + strlen(p);
+		for (i = 0; i < n && i < 64; i++)
+			if (strlen(f[i].key) == (size_t)(e - p) && !strncmp(f[i].key, p, e - p))
+				break;
+		if (i == n || i == 64) {
+			snprintf(err, errlen, "'%.*s' is not a column here", (int)(e - p), p);
+			return -1;
+		}
+		shown |= 1ull << i;
+		p = *e ? e + 1 : e;
+	}
+	*hidden = ~shown;
+	return 0;
+}

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <regex.h>
 #include <linux/types.h>
 #include <json-c/json.h>
 #include "abi.h"
@@ -165,5 +166,31 @@ extern const struct vfs_field vfs_mig_fields[];
 extern const size_t vfs_mig_nfields;
 extern const struct vfs_field vfs_event_fields[];
 extern const size_t vfs_event_nfields;
+
+/*
+ * A row filter: a POSIX extended regular expression matched, in any case,
+ * against a row's text columns (a plain word is a regular expression too).
+ * vfs_filter_set() with "" or NULL clears it; on a bad expression it
+ * returns -1 with the reason in @err and leaves @f as it was.
+ */
+struct vfs_filter {
+	char text[64];
+	regex_t re;
+	bool set;
+};
+
+int vfs_filter_set(struct vfs_filter *f, const char *text, char *err, size_t errlen);
+void vfs_filter_free(struct vfs_filter *f);
+/* @f NULL or clear: every row */
+bool vfs_filter_match(const struct vfs_filter *f, const struct vfs_field *fields, size_t n,
+		      const void *row);
+
+/*
+ * Columns to show: @list is a comma list of field keys (in any order;
+ * "" or NULL shows all). Sets a bit in *@hidden for every other field;
+ * -1 with a sentence naming an unknown key (and *@hidden unchanged).
+ */
+int vfs_fields_pick(const struct vfs_field *f, size_t n, const char *list, __u64 *hidden,
+		    char *err, size_t errlen);
 
 #endif

@@ -45,7 +45,8 @@ static void usage(FILE *f)
 	int v;
 
 	fprintf(f, "usage: vfiotop [-b] [-j] [-d SECONDS] [-n COUNT] [--view VIEW] [-s KEY] [-r]\n"
-		"               [-f TEXT] [--record FILE | --replay FILE] [--features] [collector options]\n"
+		"               [-f RE] [-o KEYS] [--record FILE | --replay FILE] [--features]\n"
+		"               [collector options]\n"
 		"Per VM, device, vDPA queue and migration: VFIO ioctls, DMA mappings, pinned\n"
 		"memory, interrupts, vDPA kicks, ioctl latency, migration downtime; refreshed\n"
 		"every SECONDS. Interactive on a terminal (h there lists the keys).\n\n"
@@ -55,7 +56,10 @@ static void usage(FILE *f)
 		"  -n COUNT          stop after COUNT frames (SIGINT/SIGTERM: one last frame, then stop)\n"
 		"  --view VIEW       vms (default), devices, queues, migrations or events\n"
 		"  -s, --sort KEY    sort on KEY (below), in the column's natural order; -r reverses\n"
-		"  -f, --filter TEXT only rows with a text column containing TEXT (any case)\n"
+		"  -f, --filter RE   only rows with a text column matching the extended regular\n"
+		"                    expression RE, in any case (a plain word matches itself)\n"
+		"  -o, --columns K,K show only these columns of the view (text and interactive;\n"
+		"                    JSON frames keep every key)\n"
 		"  --record FILE     also write the model's input, frame by frame, to FILE\n"
 		"  --replay FILE     read frames from a recording instead of the kernel (no root)\n"
 		"  --features        which tier serves each event class here, and why\n"
@@ -172,9 +176,9 @@ static int batch(struct vfs_model *m, struct top_source *s, const struct top_opt
 		if (rc == 0)
 			break;	/* the recording ended */
 		if (o->json)
-			top_print_json(m, o->filter, stdout);
+			top_print_json(m, &o->filter, stdout);
 		else
-			top_print_text(m, o->view, o->filter, stdout);
+			top_print_text(m, o->view, &o->filter, stdout);
 		shown |= m->view[o->view].n > 0;
 		if ((o->count && ++n >= o->count) || last)
 			break;
@@ -220,6 +224,7 @@ int main(int argc, char **argv)
 		{ "view", required_argument, NULL, 'V' },
 		{ "sort", required_argument, NULL, 's' },
 		{ "filter", required_argument, NULL, 'f' },
+		{ "columns", required_argument, NULL, 'o' },
 		{ "record", required_argument, NULL, 'R' },
 		{ "replay", required_argument, NULL, 'P' },
 		{ "features", no_argument, NULL, 'F' },
@@ -229,13 +234,13 @@ int main(int argc, char **argv)
 	};
 	struct top_opts o = { .delay_ms = 2000, .view = VFS_VIEW_VMS };
 	struct vfs_collector_opts co = { 0 };
-	const char *sort = NULL, *record = NULL, *replay = NULL;
+	const char *sort = NULL, *record = NULL, *replay = NULL, *columns = NULL;
 	struct top_source src = { 0 };
 	struct vfs_model m;
 	int opt, err, features = 0, batchmode = 0, reverse = 0, ret;
 	char msg[320] = "";
 
-	while ((opt = getopt_long(argc, argv, "bjd:n:s:f:rvh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "bjd:n:s:f:o:rvh", lopts, NULL)) != -1) {
 		err = vfs_cli_collector_opt(opt, optarg, &co, msg, sizeof(msg));
 		if (err < 0)
 			goto bad;
@@ -263,7 +268,11 @@ int main(int argc, char **argv)
 			reverse = 1;
 			break;
 		case 'f':
-			o.filter = optarg;
+			if (vfs_filter_set(&o.filter, optarg, msg, sizeof(msg)))
+				goto bad;
+			break;
+		case 'o':
+			columns = optarg;
 			break;
 		case 'R':
 			record = optarg;
@@ -321,6 +330,17 @@ int main(int argc, char **argv)
 	}
 	if (reverse)
 		m.view[o.view].desc = !m.view[o.view].desc;
+	if (columns) {
+		struct vfs_table *t = &m.view[o.view];
+		char why[160];
+
+		if (vfs_fields_pick(t->fields, t->nfields, columns, &t->hidden, why, sizeof(why))) {
+			snprintf(msg, sizeof(msg), "-o: %s of the %s view (vfiotop -h lists them)",
+				 why, vfs_view_name(o.view));
+			vfs_model_free(&m);
+			goto bad;
+		}
+	}
 	src.m = &m;
 	if (replay) {
 		if (vfs_replay_open(&src.rp, replay, &m, msg, sizeof(msg))) {

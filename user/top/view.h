@@ -24,7 +24,7 @@ struct top_opts {
 	__u64 count;		/* frames; 0: until interrupted */
 	enum vfs_view view;
 	bool json;
-	const char *filter;	/* show only rows with a text field containing it */
+	struct vfs_filter filter;	/* rows shown: a text column matches it */
 };
 
 extern volatile sig_atomic_t top_exiting;
@@ -42,15 +42,16 @@ const char *top_source_name(const struct top_source *s);
 
 /* why a view has no rows */
 const char *top_view_empty(enum vfs_view v);
-/* a row has a text field containing @filter (NULL or "": every row) */
-bool top_row_matches(const struct vfs_table *t, const void *row, const char *filter);
+/* a row has a text column @filter matches (NULL or clear: every row) */
+bool top_row_matches(const struct vfs_table *t, const void *row, const struct vfs_filter *filter);
 /* names come from processes: nothing that moves the cursor */
 void top_printable(char *s);
 
 /* one frame as text: a header line, the column titles, the rows */
-void top_print_text(const struct vfs_model *m, enum vfs_view v, const char *filter, FILE *out);
+void top_print_text(const struct vfs_model *m, enum vfs_view v, const struct vfs_filter *filter,
+		    FILE *out);
 /* one frame as one JSON document on one line (every view) */
-void top_print_json(const struct vfs_model *m, const char *filter, FILE *out);
+void top_print_json(const struct vfs_model *m, const struct vfs_filter *filter, FILE *out);
 /* the interactive view; returns the exit status */
 int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o);
 

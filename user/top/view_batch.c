@@ -26,26 +26,30 @@ void top_printable(char *s)
 			*s = '?';
 }
 
-bool top_row_matches(const struct vfs_table *t, const void *row, const char *filter)
+bool top_row_matches(const struct vfs_table *t, const void *row, const struct vfs_filter *filter)
 {
-	char buf[192];
-	size_t f;
-
-	if (!filter || !*filter)
-		return true;
-	for (f = 0; f < t->nfields; f++)
-		if (t->fields[f].type == VFS_FT_STR &&
-		    strcasestr(vfs_field_text(&t->fields[f], row, buf, sizeof(buf)), filter))
-			return true;
-	return false;
+	return vfs_filter_match(filter, t->fields, t->nfields, row);
 }
 
-void top_print_text(const struct vfs_model *m, enum vfs_view v, const char *filter, FILE *out)
+/* the last column shown (it is not padded on the right) */
+static size_t last_shown(const struct vfs_table *t)
+{
+	size_t f, last = 0;
+
+	for (f = 0; f < t->nfields; f++)
+		if (!(t->hidden & (1ull << f)))
+			last = f;
+	return last;
+}
+
+void top_print_text(const struct vfs_model *m, enum vfs_view v, const struct vfs_filter *filter,
+		    FILE *out)
 {
 	const struct vfs_table *t = &m->view[v];
 	char buf[192], tbuf[32];
 	time_t now = (time_t)(m->rt_ns / 1000000000ull);
-	size_t i, f, shown = 0;
+	size_t i, f, shown = 0, last = last_shown(t);
+	bool first;
 	struct tm tm;
 
 	localtime_r(&now, &tm);
@@ -56,25 +60,32 @@ void top_print_text(const struct vfs_model *m, enum vfs_view v, const char *filt
 		m->dt_ns ? (snprintf(buf, sizeof(buf), "%.2fs", m->dt_ns / 1e9), buf) : "-",
 		m->nvms, m->ndevs, vfs_view_name(v), t->fields[t->sort].key,
 		t->desc ? "" : " (ascending)", (unsigned long long)m->lost);
-	for (f = 0; f < t->nfields; f++)
-		fprintf(out, "%s%*s", f ? " " : "", t->fields[f].left ? -(int)t->fields[f].width :
-			(int)t->fields[f].width, t->fields[f].title);
+	for (f = 0, first = true; f < t->nfields; f++) {
+		if (t->hidden & (1ull << f))
+			continue;
+		fprintf(out, "%s%*s", first ? "" : " ", t->fields[f].left ?
+			-(int)t->fields[f].width : (int)t->fields[f].width, t->fields[f].title);
+		first = false;
+	}
 	fputc('\n', out);
 	for (i = 0; i < t->n; i++) {
 		if (!top_row_matches(t, t->rows[i], filter))
 			continue;
 		shown++;
-		for (f = 0; f < t->nfields; f++) {
+		for (f = 0, first = true; f < t->nfields; f++) {
 			const struct vfs_field *fl = &t->fields[f];
 
+			if (t->hidden & (1ull << f))
+				continue;
 			vfs_field_text(fl, t->rows[i], buf, sizeof(buf));
 			top_printable(buf);
 			/* the last column is not padded on the right */
-			if (fl->left && f + 1 == t->nfields)
-				fprintf(out, " %s", buf);
+			if (fl->left && f == last)
+				fprintf(out, "%s%s", first ? "" : " ", buf);
 			else
-				fprintf(out, "%s%*s", f ? " " : "",
+				fprintf(out, "%s%*s", first ? "" : " ",
 					fl->left ? -(int)fl->width : (int)fl->width, buf);
+			first = false;
 		}
 		fputc('\n', out);
 	}
@@ -86,7 +97,7 @@ void top_print_text(const struct vfs_model *m, enum vfs_view v, const char *filt
 	fflush(out);
 }
 
-static struct json_object *table_json(const struct vfs_table *t, const char *filter)
+static struct json_object *table_json(const struct vfs_table *t, const struct vfs_filter *filter)
 {
 	struct json_object *arr = json_object_new_array();
 	size_t i, f;
@@ -104,7 +115,7 @@ static struct json_object *table_json(const struct vfs_table *t, const char *fil
 	return arr;
 }
 
-void top_print_json(const struct vfs_model *m, const char *filter, FILE *out)
+void top_print_json(const struct vfs_model *m, const struct vfs_filter *filter, FILE *out)
 {
 	struct json_object *doc = json_object_new_object();
 	int v;

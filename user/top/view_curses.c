@@ -18,14 +18,16 @@
 
 struct ui {
 	enum vfs_view v;
-	bool help, paused, drill, editing, colour;
-	char filter[64], edit[64];
+	bool help, paused, drill, colour;
+	bool editing, editing_cols;	/* typing a filter / a column list */
+	struct vfs_filter *filter;	/* the options' (shared with batch mode) */
+	char edit[128];
 	size_t cursor;			/* row index among the shown rows */
 	size_t dcursor;			/* command index in the drill-down */
 	__u64 key_obj;			/* the drilled row's id (pid or device address) */
 	char key_name[160];
 	struct vfs_drill d;
-	char msg[160];
+	char msg[256];
 };
 
 static const char *const help_lines[] = {
@@ -35,7 +37,10 @@ static const char *const help_lines[] = {
 	"  v  Tab      next view;  1-5: VMs, devices, queues, migrations, events",
 	"  < >         sort on the column to the left / right (also Left/Right)",
 	"  r           reverse the sort order",
-	"  /           filter: type text, Enter applies, Esc clears",
+	"  /           filter: an extended regular expression, any case, matched",
+	"              against the text columns; Enter applies, Esc clears",
+	"  c           columns to show: keys separated by commas (vfiotop -h lists",
+	"              them); Enter applies, an empty list shows all",
 	"  Up Down j k select a row;  PgUp PgDn Home End",
 	"  Enter       drill-down on the selected VM or device: per-ioctl",
 	"              latency histogram and errno breakdown (Esc returns)",
@@ -76,19 +81,25 @@ static size_t cell(char *out, size_t len, const char *s, const struct vfs_field 
 static void row_text(const struct vfs_table *t, const void *row, char *out, size_t len)
 {
 	char buf[192];
-	size_t f, o = 0;
+	size_t f, o = 0, last = 0;
 
+	for (f = 0; f < t->nfields; f++)
+		if (!(t->hidden & (1ull << f)))
+			last = f;
 	out[0] = 0;
 	for (f = 0; f < t->nfields && o < len; f++) {
-		const char *s = row ? vfs_field_text(&t->fields[f], row, buf, sizeof(buf)) :
-				      t->fields[f].title;
+		const char *s;
 
-		o += cell(out + o, len - o, s, &t->fields[f], f + 1 == t->nfields);
+		if (t->hidden & (1ull << f))
+			continue;
+		s = row ? vfs_field_text(&t->fields[f], row, buf, sizeof(buf)) : t->fields[f].title;
+		o += cell(out + o, len - o, s, &t->fields[f], f == last);
 	}
 }
 
 /* the rows shown (filtered), in order; returns how many */
-static size_t shown_rows(const struct vfs_table *t, const char *filter, const void **out,
+static size_t shown_rows(const struct vfs_table *t, const struct vfs_filter *filter,
+			 const void **out,
 			 size_t max)
 {
 	size_t i, n = 0;
@@ -123,7 +134,7 @@ static void header(const struct vfs_model *m, const struct top_source *s, struct
 		n += snprintf(l + n, sizeof(l) - n, "%s%d:%s%s ", v == (int)u->v ? "[" : "", v + 1,
 			      vfs_view_name(v), v == (int)u->v ? "]" : "");
 	snprintf(l + n, sizeof(l) - n, " sort %s %s%s%s", t->fields[t->sort].key,
-		 t->desc ? "desc" : "asc", u->filter[0] ? "  filter: " : "", u->filter);
+		 t->desc ? "desc" : "asc", u->filter->set ? "  filter: " : "", u->filter->text);
 	line_at(1, l, 0);
 }
 
@@ -161,10 +172,12 @@ static void draw_table(const struct vfs_model *m, struct ui *u)
 		line_at(y++, "", 0);
 	if (u->editing)
 		snprintf(l, sizeof(l), "filter: %s_   (Enter applies, Esc clears)", u->edit);
+	else if (u->editing_cols)
+		snprintf(l, sizeof(l), "columns: %s_   (keys, comma-separated; empty: all)", u->edit);
 	else if (u->msg[0])
 		snprintf(l, sizeof(l), "%s", u->msg);
 	else
-		snprintf(l, sizeof(l), "q quit  1-5/v view  <> sort  r rev  / filter  Enter drill  "
+		snprintf(l, sizeof(l), "q quit  1-5/v view  <> sort  r rev  / filter  c cols  Enter drill  "
 			 "p pause  +- delay  h help");
 	line_at(LINES - 1, l, A_REVERSE);
 }
@@ -325,18 +338,38 @@ static void set_sort(struct vfs_model *m, struct ui *u, int delta)
 	vfs_model_sort(m, u->v);
 }
 
-/* a key while typing a filter */
-static void edit_key(struct ui *u, int ch)
+/* the shown columns' keys, comma-separated ("" when all are shown) */
+static void columns_text(const struct vfs_table *t, char *out, size_t len)
 {
+	size_t f, o = 0;
+
+	out[0] = 0;
+	for (f = 0; t->hidden && f < t->nfields && o < len; f++)
+		if (!(t->hidden & (1ull << f)))
+			o += snprintf(out + o, len - o, "%s%s", o ? "," : "", t->fields[f].key);
+}
+
+/* a key while typing a filter or a column list */
+static void edit_key(struct vfs_model *m, struct ui *u, int ch)
+{
+	struct vfs_table *t = &m->view[u->v];
 	size_t n = strlen(u->edit);
+	char why[200];	/* fits u->msg with its prefix */
 
 	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
-		snprintf(u->filter, sizeof(u->filter), "%s", u->edit);
-		u->editing = false;
+		/* a bad expression or key keeps what applied before, and says why */
+		if (u->editing && vfs_filter_set(u->filter, u->edit, why, sizeof(why)))
+			snprintf(u->msg, sizeof(u->msg), "%s", why);
+		else if (u->editing_cols &&
+			 vfs_fields_pick(t->fields, t->nfields, u->edit, &t->hidden, why, sizeof(why)))
+			snprintf(u->msg, sizeof(u->msg), "columns: %s", why);
+		u->editing = u->editing_cols = false;
 		u->cursor = 0;
 	} else if (ch == 27) {
-		u->filter[0] = u->edit[0] = 0;
-		u->editing = false;
+		if (u->editing)
+			vfs_filter_free(u->filter);
+		u->edit[0] = 0;
+		u->editing = u->editing_cols = false;
 	} else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n) {
 		u->edit[n - 1] = 0;
 	} else if (ch >= 32 && ch < 127 && n + 1 < sizeof(u->edit)) {
@@ -358,8 +391,7 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 	__u64 frames = 0;
 	int rc = TOP_EXIT_OK;
 
-	if (o->filter)
-		snprintf(u.filter, sizeof(u.filter), "%s", o->filter);
+	u.filter = &o->filter;
 	setlocale(LC_ALL, "");
 	if (!initscr()) {
 		fprintf(stderr, "vfiotop: cannot start the terminal UI: use -b\n");
@@ -408,8 +440,8 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 			u.help = false;
 			continue;
 		}
-		if (u.editing) {
-			edit_key(&u, ch);
+		if (u.editing || u.editing_cols) {
+			edit_key(m, &u, ch);
 			continue;
 		}
 		u.msg[0] = ended ? u.msg[0] : 0;
@@ -443,7 +475,11 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 			break;
 		case '/':
 			u.editing = true;
-			snprintf(u.edit, sizeof(u.edit), "%s", u.filter);
+			snprintf(u.edit, sizeof(u.edit), "%s", u.filter->text);
+			break;
+		case 'c':
+			u.editing_cols = true;
+			columns_text(&m->view[u.v], u.edit, sizeof(u.edit));
 			break;
 		case 'p':
 		case ' ':

@@ -70,6 +70,34 @@ sleep 0.3
 screen_wait "filter cleared" ' vm-b '
 note "the filter hides the other VM"
 
+# a regular expression, any case (short: the header line has 80 columns):
+# both VMs; then a bad one is refused and the old one kept
+keys -l '/^VM-.$'
+keys Enter
+screen_wait "regex filter applied" 'filter: \^VM-\.\$'
+grep -q ' vm-a ' $O/screen.txt && grep -q ' vm-b ' $O/screen.txt ||
+	fail "the regular expression did not keep both VMs"
+keys -l '/(x'
+keys Enter
+screen_wait "bad regex refused" "not a regular expression"
+grep -q 'filter: ^VM-.\$' $O/screen.txt || fail "a bad expression replaced the filter"
+keys / Escape
+sleep 0.3
+note "regular-expression filter; a bad one is refused and the old one kept"
+
+# pick columns: only pid, name and ioctls
+keys -l cpid,name,ioctls
+keys Enter
+screen_wait "columns picked" '^ *PID +VM +IOCTLS *$'
+screen_wait "picked columns' values" "^ *$pidb +vm-b +$ioctls_b *\$"
+keys c
+sleep 0.2
+keys C-u 2>/dev/null || true
+for i in $(seq 20); do keys BSpace; done
+keys Enter
+screen_wait "all columns back" '^ *PID +VM +DEVICES +IOCTLS'
+note "column picking shows just the chosen columns, and all again"
+
 # every view has its own titles
 keys 2
 screen_wait "devices view" '^DEVICE +KIND +GROUP +OWNER'
