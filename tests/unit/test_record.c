@@ -154,6 +154,7 @@ Test(top_model, rows_rates_and_views)
 	cr_assert_eq(a->devices, 1);
 	cr_assert_float_eq(m.vqs[0].kick_rate, 50.0, 1e-9);
 	cr_assert_float_eq(m.vqs[0].call_rate, 40.0, 1e-9);
+	cr_assert_eq(m.vqs[0].stalls, 0, "kicked and called back: no stall");
 	cr_assert(vfs_model_drill(&m, VFS_VIEW_VMS, a, &d));
 	cr_assert_eq(d.ncmd, 1);
 	cr_assert_eq(d.cmd[0].count, 3000);
@@ -164,6 +165,29 @@ Test(top_model, rows_rates_and_views)
 	cr_assert(vfs_model_drill(&m, VFS_VIEW_DEVICES, m.view[VFS_VIEW_DEVICES].rows[0], &d));
 	cr_assert_eq(d.ncmd, 1, "the other VM's ioctls are on another object");
 	cr_assert_not(vfs_model_drill(&m, VFS_VIEW_QUEUES, m.view[VFS_VIEW_QUEUES].rows[0], &d));
+	vfs_model_free(&m);
+}
+
+Test(top_model, a_kicked_queue_without_calls_stalls)
+{
+	struct vfs_model m;
+
+	model(&m);
+	fill(&m, 1);
+	cr_assert_eq(vfs_model_compute(&m, SEC, SEC), 0);
+	fill(&m, 2);
+	cr_assert_eq(vfs_model_compute(&m, 2 * SEC, 2 * SEC), 0);
+	cr_assert_eq(m.vqs[0].stalls, 0);
+	/* frame 3: more kicks, the calls of frame 2 */
+	fill(&m, 3);
+	VFS_MAP_BUF_VAL(&m.map[VFS_IN_VQ], struct vfs_vq_val, 0)->calls = 80;
+	cr_assert_eq(vfs_model_compute(&m, 3 * SEC, 3 * SEC), 0);
+	cr_assert_eq(m.vqs[0].stalls, 1);
+	/* frame 4: nothing kicked, nothing called: idle, not stalled */
+	fill(&m, 3);
+	VFS_MAP_BUF_VAL(&m.map[VFS_IN_VQ], struct vfs_vq_val, 0)->calls = 80;
+	cr_assert_eq(vfs_model_compute(&m, 4 * SEC, 4 * SEC), 0);
+	cr_assert_eq(m.vqs[0].stalls, 1);
 	vfs_model_free(&m);
 }
 

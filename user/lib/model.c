@@ -698,6 +698,14 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 
 		q->kick_rate = rate(q->has_prev, q->prev.kicks, q->kicks, m->dt_ns);
 		q->call_rate = rate(q->has_prev, q->prev.calls, q->calls, m->dt_ns);
+		/*
+		 * Kicked, and no call back over the whole interval: the device
+		 * did not complete anything. Only where calls are observable
+		 * (a parent may signal a vhost VMM's eventfd directly).
+		 */
+		if (q->has_prev && q->kicks > q->prev.kicks && q->calls == q->prev.calls &&
+		    (q->calls || !strcmp(q->path, "virtio")))
+			q->stalls++;
 		q->prev.kicks = q->kicks;
 		q->prev.calls = q->calls;
 		q->has_prev = true;

@@ -65,6 +65,9 @@ const struct vfs_field vfs_vq_fields[] = {
 	FIELD("kick_rate", "KICK/s", "kicks per second", 8, VFS_FT_RATE, false, true, QF(kick_rate)),
 	FIELD("calls", "CALLS", "device to driver interrupts since attach", 9, VFS_FT_U64, false, true, QF(calls)),
 	FIELD("call_rate", "CALL/s", "calls per second", 8, VFS_FT_RATE, false, true, QF(call_rate)),
+	FIELD("stalls", "STALLS", "refresh intervals in which the queue was kicked but not "
+	      "called back (counted where calls are seen: virtio, or a queue with calls)",
+	      6, VFS_FT_U64, false, true, QF(stalls)),
 };
 const size_t vfs_vq_nfields = sizeof(vfs_vq_fields) / sizeof(vfs_vq_fields[0]);
 

@@ -124,6 +124,7 @@ struct vfs_vq_row {
 	char owner[VFS_VM_NAME_LEN];	/* owner VM's name, "-": none */
 	__u64 kicks, calls;
 	double kick_rate, call_rate;
+	__u64 stalls;			/* intervals kicked but not called back */
 	/* model bookkeeping */
 	struct { __u64 kicks, calls; } prev;
 	bool has_prev, seen;
