@@ -21,7 +21,7 @@ PKGS=(
 	dwarves libcriterion-dev libfuzzer-14-dev
 	qemu-system-x86 qemu-system-common busybox-static iproute2 kmod xz-utils cpio
 	tmux jq libncurses-dev libjson-c-dev libmicrohttpd-dev libyaml-dev libxml2-utils
-	python3 procps util-linux bc file binutils prometheus curl bpftrace
+	python3 procps util-linux bc file binutils prometheus curl bpftrace time
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
