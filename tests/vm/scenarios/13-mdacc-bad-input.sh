@@ -261,7 +261,7 @@ vfio-exercise migrate $U $U2 --workload mdacc > $OUT/mig-fail.txt 2>&1 || rc=$?
 expect_eq "migration with fail_stop_copy: exit status" $rc 3
 grep -q "^migration failed src STOP STOP_COPY 5$" $OUT/mig-fail.txt ||
 	fail "no EIO on STOP -> STOP_COPY: $(grep -E '^(arc|migration)' $OUT/mig-fail.txt)"
-grep -q "^state_after_failure src STOP$" $OUT/mig-fail.txt || fail "source not left in STOP"
+grep -q "^state_after_failure src STOP $U$" $OUT/mig-fail.txt || fail "source $U not left in STOP"
 echo none > $D/debug_fault
 echo 1 > /sys/bus/mdev/devices/$U2/remove
 
