@@ -167,7 +167,12 @@ static int ctl_client(const char *path, const char *cmd)
 		fprintf(stderr, "vfio-policyd: cannot connect to %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	if (write(fd, cmd, strlen(cmd)) < 0 || write(fd, "\n", 1) < 0) {
+	/*
+	 * One line in one send: the daemon answers the first read and closes,
+	 * so a second write could meet a closed socket (and SIGPIPE).
+	 */
+	snprintf(buf, sizeof(buf), "%s\n", cmd);
+	if (send(fd, buf, strlen(buf), MSG_NOSIGNAL) < 0) {
 		fprintf(stderr, "vfio-policyd: cannot send to %s: %s\n", path, strerror(errno));
 		return 1;
 	}
