@@ -95,7 +95,7 @@ sleep 0.2
 keys C-u 2>/dev/null || true
 for i in $(seq 20); do keys BSpace; done
 keys Enter
-screen_wait "all columns back" '^ *PID +VM +DEVICES +IOCTLS'
+screen_wait "all columns back" '^ *PID +VM +DEVS +IOCTLS'
 note "column picking shows just the chosen columns, and all again"
 
 # every view has its own titles
