@@ -157,8 +157,8 @@ for ring in rings:
 p("")
 p("## Not measured yet")
 p("")
-p("- LSM fast path on non-VFIO ioctls on the host: not measured yet: the policy "
-  "(BPF LSM) programs are not on this branch.")
+p("- LSM fast path on non-VFIO ioctls: not measured yet: the host kernel here has no "
+  "active BPF LSM, and the guest row (vfio-policyd attached vs not) is not written yet.")
 p("- vfio-policyd CPU and RSS at 64 VMs / 256 devices: not measured yet.")
 p("")
 topcpu = vals("top_cpu_us_per_frame", "vfiotop")
@@ -199,7 +199,7 @@ p("| goal | measured (median) | verdict |")
 p("|---|---|---|")
 p(f"| traced VFIO ioctl: added p50 ≤ 150 ns | CHECK_EXTENSION {chk:.0f} ns, MAP/UNMAP {mp:.0f} ns per ioctl, under TCG | "
   f"{verdict(max(chk, mp), 150)} under TCG (bare metal not measured) |")
-p("| LSM fast path on non-VFIO ioctls ≤ 20 ns | - | not measured yet (policy programs on another branch) |")
+p("| LSM fast path on non-VFIO ioctls ≤ 20 ns | - | not measured yet (no BPF LSM on this host; no guest row yet) |")
 p("| no LSM program attached when no quota is configured | collectors attached: "
   f"{info.get('lsm_progs_while_attached', '?')} LSM programs | "
   f"{'met for the collectors' if info.get('lsm_progs_while_attached') == '0' else 'not met'}; the daemon not measured yet |")
