@@ -26,7 +26,6 @@ struct mdev_parent___vfs {
 } __attribute__((preserve_access_index));
 
 struct mdev_type___vfs {
-	const char *sysfs_name;
 	struct mdev_parent___vfs *parent;
 	struct kobject kobj;
 } __attribute__((preserve_access_index));

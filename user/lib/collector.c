@@ -102,11 +102,6 @@ const char *vfs_drop_name(enum vfs_drop d)
 	return d < VFS_DROP_MAX && drop_names[d] ? drop_names[d] : "unused";
 }
 
-const struct vfs_collector_opts *vfs_collector_opts(const struct vfs_collector *c)
-{
-	return &c->opts;
-}
-
 enum vfs_tier vfs_collector_choose(struct vfs_collector *c, enum vfs_class cls,
 				   enum vfs_tier tier, const char *reason, ...)
 {

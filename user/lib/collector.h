@@ -158,7 +158,6 @@ int vfs_collector_drops(const struct vfs_collector *c, __u64 out[VFS_DROP_MAX]);
 const char *vfs_drop_name(enum vfs_drop d);
 
 /* ---- for the families' glue ---- */
-const struct vfs_collector_opts *vfs_collector_opts(const struct vfs_collector *c);
 /*
  * Record @cls's tier: @tier with @reason (printf-style), unless the user
  * forced another one. Returns the tier that applies.
