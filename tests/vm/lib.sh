@@ -28,6 +28,16 @@ wait_for_line() {
 	fail "timed out waiting for '$2' in $1"
 }
 
+# mig_why OUT [ERR]: why a `vfio-exercise migrate` run failed, on one line:
+# its verdict and failed arcs from OUT (stdout, whose last lines are the
+# ioctl summary) and the end of ERR (its stderr)
+mig_why() {
+	{
+		grep -E '^migration (failed|unverified)|^arc ([^ ]+ ){5}[1-9]' "$1" || true
+		[ -n "${2:-}" ] && [ -s "$2" ] && tail -n 4 "$2"
+	} | tr '\n' ';'
+}
+
 # the dmesg lines that mean the kernel is unhappy
 kernel_complaints() {
 	dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|Call Trace:|KASAN|refcount_t:' || true

@@ -310,6 +310,10 @@ static int edu_verify(void *ctx, struct vx_dev *dst)
 	/* the migrated interrupt status was raised on the destination */
 	ok = poll(&pfd, 1, 2000) == 1 && drain_irq(s) > 0;
 	printf("wl_edu_irq_signalled %d\n", ok);
+	if (!ok)
+		warnx_("edu workload: the migrated interrupt status 0x%x did not signal the "
+		       "destination's INTx eventfd within 2 s (it reads 0x%x)",
+		       w->want.irq_status, rd32(s, EDU_IRQ_STATUS));
 	bad += !ok;
 
 	/* the destination works on: a factorial and a DMA round trip */
@@ -317,12 +321,20 @@ static int edu_verify(void *ctx, struct vx_dev *dst)
 	n = w->fact_in + 1;
 	wr32(s, EDU_FACT, n);
 	wait_clear(s, EDU_STATUS, EDU_STATUS_COMPUTING, "factorial");
-	ok = rd32(s, EDU_FACT) == fact(n) && (rd32(s, EDU_IRQ_STATUS) & EDU_IRQ_FACT);
+	got.fact = rd32(s, EDU_FACT);
+	got.irq_status = rd32(s, EDU_IRQ_STATUS);
+	ok = got.fact == fact(n) && (got.irq_status & EDU_IRQ_FACT);
 	printf("wl_edu_dst_factorial %d\n", ok);
+	if (!ok)
+		warnx_("edu workload: the destination computed %u! as %u (want %u), "
+		       "interrupt status 0x%x", n, got.fact, fact(n), got.irq_status);
 	bad += !ok;
 	ok = roundtrip(s, w->mem, EDU_DMA_MAX, IN_OFF, w->seed + 1,
 		       EDU_CMD_START | EDU_CMD_TO_RAM);
 	printf("wl_edu_dst_dma_roundtrip %d\n", ok);
+	if (!ok)
+		warnx_("edu workload: the destination's DMA round trip of %u bytes came back "
+		       "different", EDU_DMA_MAX);
 	bad += !ok;
 	quiet_irq(s);
 	printf("wl_edu_mismatches %d\n", bad);

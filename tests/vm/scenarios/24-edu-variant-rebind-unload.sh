@@ -18,8 +18,9 @@ modprobe edu_vfio_pci || fail "modprobe edu_vfio_pci failed"
 for i in 1 2 3; do
 	bind_to "$EDU_BDF" edu_vfio_pci
 	bind_to "$EDU2_BDF" edu_vfio_pci
-	vfio-exercise migrate "$EDU_BDF" "$EDU2_BDF" --workload edu --seed $i > "$OUT/mig-$i.txt" ||
-		fail "round $i: migration failed: $(tail -n 3 "$OUT/mig-$i.txt")"
+	vfio-exercise migrate "$EDU_BDF" "$EDU2_BDF" --workload edu --seed $i > "$OUT/mig-$i.txt" \
+		2> "$OUT/mig-$i.err" ||
+		fail "round $i: migration failed: $(mig_why "$OUT/mig-$i.txt" "$OUT/mig-$i.err")"
 	grep -qx 'migration ok' "$OUT/mig-$i.txt" || fail "round $i: no 'migration ok'"
 	bind_to "$EDU_BDF" vfio-pci
 	bind_to "$EDU2_BDF" vfio-pci

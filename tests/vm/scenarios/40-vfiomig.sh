@@ -39,7 +39,7 @@ record() {
 # ---- a good migration with injected delays
 rc=$(record good $U1 $U2 --workload mdacc --delay-stop-copy 150 --delay-resume 80)
 expect_eq "exerciser exit status" "$rc" 0
-grep -q '^migration ok$' $O/good.client.txt || fail "exerciser: $(tail -n 3 $O/good.client.txt)"
+grep -q '^migration ok$' $O/good.client.txt || fail "exerciser: $(mig_why $O/good.client.txt)"
 vfiomig --replay $O/good.rec.json -j --trace-out $O/good.trace.json --svg $O/good.svg \
 	> $O/good.mig.json 2> $O/good.mig.err || fail "vfiomig: $(cat $O/good.mig.err)"
 expect_eq "migrations found" "$(wc -l < $O/good.mig.json)" 1

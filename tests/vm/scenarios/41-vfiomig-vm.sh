@@ -30,7 +30,7 @@ run() {
 	kill -INT $s
 	wait $s
 	expect_eq "$name: exerciser exit status" $rc 0
-	grep -qx 'migration ok' $O/$name.client.txt || fail "$name: $(tail -n 3 $O/$name.client.txt)"
+	grep -qx 'migration ok' $O/$name.client.txt || fail "$name: $(mig_why $O/$name.client.txt)"
 	vfiomig --replay $O/$name.rec.json -j --trace-out $O/$name.trace.json --svg $O/$name.svg \
 		> $O/$name.mig.json 2> $O/$name.mig.err || fail "vfiomig: $(cat $O/$name.mig.err)"
 	expect_eq "$name: VM name" "$(jq -r .comm $O/$name.mig.json)" vm41

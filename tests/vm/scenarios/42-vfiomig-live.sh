@@ -22,12 +22,12 @@ wait_for_line $O/live.err attached 90 $m
 
 taskset -c 0 vfio-exercise --name vm42a migrate $U1 $U2 "$EDU_BDF" "$EDU2_BDF" \
 	--workload mdacc,edu --delay-stop-copy 30,90 > $O/a.client.txt 2>&1 ||
-	fail "exerciser: $(tail -n 3 $O/a.client.txt)"
+	fail "exerciser: $(mig_why $O/a.client.txt)"
 wait_for_line $O/live.mig.json '"comm":"vm42a"' 20 $m
 note "vm42a's summary came while vfiomig was still running"
 taskset -c 0 vfio-exercise --name vm42b migrate $U3 $U4 --workload mdacc \
 	--delay-stop-copy 50 --delay-resume 20 > $O/b.client.txt 2>&1 ||
-	fail "exerciser: $(tail -n 3 $O/b.client.txt)"
+	fail "exerciser: $(mig_why $O/b.client.txt)"
 wait_for_line $O/live.mig.json '"comm":"vm42b"' 20 $m
 kill -INT $m
 wait $m || fail "vfiomig exited with status $?: $(cat $O/live.err)"
