@@ -10,6 +10,8 @@ set -euo pipefail
 die() { echo "setup: $*" >&2; exit 1; }
 ENV=/run/vfioscope/bench.env
 mkdir -p /run/vfioscope
+# loopback: /metrics, Prometheus and curl in scenarios and make bench
+ip link set lo up
 : > "$ENV"
 put() { echo "$1=$2" >> "$ENV"; }
 
