@@ -138,6 +138,13 @@ int pd_bpf_open(struct pd_bpf **out, const char *pin_dir, char *err, size_t errl
 		}
 		if (strcmp(progs[i].module, "vmlinux") && !loadable(&progs[i], func + 1))
 			bpf_program__set_autoload(p, false);
+		/*
+		 * Without BPF LSM an LSM program can never be attached, and
+		 * recent kernels refuse to load one (EPERM): leave them out,
+		 * the daemon then counts in monitor mode
+		 */
+		if (!b->st.lsm_active && !strncmp(sec, "lsm/", 4))
+			bpf_program__set_autoload(p, false);
 	}
 	if (policy_bpf__load(b->skel)) {
 		snprintf(err, errlen, "cannot load the policy BPF programs: %s (pinned maps of another version under %s? `vfio-policyd --unload` removes them)",
