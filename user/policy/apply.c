@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "identity.h"
 #include "policyd.h"
+#include "vec.h"
 
 #define CGROUP2_ROOT "/sys/fs/cgroup"
 #define CAP_IPC_LOCK_BIT 14
@@ -340,6 +341,41 @@ static void cgroup_members(struct pd_state *s, const struct pd_compiled *c,
 	}
 }
 
+/* re-read a known process's cmdline and cgroup every this many scans */
+#define PD_NAME_MAX_AGE 20
+
+/*
+ * @pid's VM name. A name comes from the cmdline (QEMU -name) or the cgroup
+ * (libvirt scope), which only change with an exec, and an exec changes
+ * comm: so a scan reads the two files again only for a new pid, a new
+ * comm, or a name PD_NAME_MAX_AGE scans old, and otherwise opens one /proc
+ * file per process. The previous scan's table is s->names (ascending pid,
+ * /proc's order); this scan's is built in s->names_next.
+ */
+static const char *vm_name(struct pd_state *s, size_t *hint, pid_t pid, const char *comm)
+{
+	struct pd_name *n, *old = NULL;
+
+	while (*hint < s->nnames && s->names[*hint].pid < pid)
+		(*hint)++;
+	if (*hint < s->nnames && s->names[*hint].pid == pid)
+		old = &s->names[*hint];
+	if (vfs_grow((void **)&s->names_next, &s->capnames_next, s->nnames_next + 1,
+		     sizeof(*n)))
+		return NULL;
+	n = &s->names_next[s->nnames_next++];
+	if (old && !strcmp(old->comm, comm) && old->age < PD_NAME_MAX_AGE) {
+		*n = *old;
+		n->age++;
+		return n->name;
+	}
+	n->pid = pid;
+	n->age = 0;
+	snprintf(n->comm, sizeof(n->comm), "%s", comm);
+	vfs_vm_name(pid, comm, n->name, sizeof(n->name));
+	return n->name;
+}
+
 /*
  * Rebuild s->vms for @c: every process whose name or pid a rule selects.
  * Processes already known keep their memlock result (set once per process
@@ -351,13 +387,16 @@ static void discover(struct pd_state *s, const struct pd_compiled *c)
 	size_t nold = s->nvms, k;
 	DIR *d = opendir("/proc");
 	struct dirent *e;
+	size_t hint = 0;
 
 	s->vms = NULL;
 	s->nvms = s->capvms = 0;
+	s->nnames_next = 0;
 	while (d && (e = readdir(d))) {
 		const struct pd_crule *cr;
 		const struct pd_rule *r;
-		char path[64], comm[32] = "", name[64];
+		char path[64], comm[32] = "";
+		const char *name;
 		struct pd_vm *vm;
 		FILE *f;
 		pid_t pid;
@@ -373,7 +412,9 @@ static void discover(struct pd_state *s, const struct pd_compiled *c)
 			comm[0] = '\0';
 		fclose(f);
 		comm[strcspn(comm, "\n")] = '\0';
-		vfs_vm_name(pid, comm, name, sizeof(name));
+		name = vm_name(s, &hint, pid, comm);
+		if (!name)
+			continue;
 		cr = pd_match_process(c, pid, name);
 		if (!cr)
 			continue;
@@ -398,6 +439,16 @@ static void discover(struct pd_state *s, const struct pd_compiled *c)
 	}
 	if (d)
 		closedir(d);
+	{
+		struct pd_name *t = s->names;
+		size_t cap = s->capnames;
+
+		s->names = s->names_next;
+		s->capnames = s->capnames_next;
+		s->nnames = s->nnames_next;
+		s->names_next = t;
+		s->capnames_next = cap;
+	}
 	/* cgroup members are listed for memlock; the kernel matches their cgroup */
 	cgroup_members(s, c, old, nold);
 	free(old);

@@ -24,6 +24,14 @@ struct pd_vm {
 	bool ipc_lock;			/* has CAP_IPC_LOCK: the memlock cap does not bind */
 };
 
+/* a process's VM name, resolved once per (pid, comm): see discover() */
+struct pd_name {
+	pid_t pid;
+	unsigned int age;		/* scans since resolved */
+	char comm[16];
+	char name[64];
+};
+
 struct pd_state {
 	const char *config;
 	const char *pin_dir;
@@ -35,6 +43,8 @@ struct pd_state {
 	struct pd_bpf *bpf;
 	struct pd_vm *vms;
 	size_t nvms, capvms;
+	struct pd_name *names, *names_next;	/* by pid, ascending; swapped per scan */
+	size_t nnames, nnames_next, capnames, capnames_next;
 	uint64_t reloads, reload_failures;
 };
 
