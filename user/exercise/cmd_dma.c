@@ -7,8 +7,8 @@
  * "dma_pinned_pages <n>" (what was pinned while held).
  *
  * dma-rate: MAP_DMA (and unmap) one buffer as fast as the kernel lets it
- * for SECONDS, counting accepted maps and EAGAIN refusals per window: the
- * ground truth for rate quotas.
+ * for SECONDS (SIGUSR1 ends it early, at the next call), counting accepted
+ * maps and EAGAIN refusals per window: the ground truth for rate quotas.
  *
  * --wait (both): after opening the device, say "ready" on stderr and wait
  * for SIGUSR2 before the first map (so a policy can match the process).
@@ -36,6 +36,13 @@ static volatile sig_atomic_t go;
 static void on_go(int sig)
 {
 	go = 1;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	stop = 1;
 }
 
 /* "ready" on stderr, then wait for SIGUSR2 */
@@ -163,12 +170,13 @@ int cmd_dma_rate(int argc, char **argv)
 	if (mem == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
 	m.vaddr = (__u64)(uintptr_t)mem;
+	signal(SIGUSR1, on_stop);
 	if (wait)
 		wait_go();
 	start = vx_now_ns();
 	end = start + secs * 1000000000ull;
 	win_end = start + window_ms * 1000000ull;
-	for (now = start; now < end; now = vx_now_ns()) {
+	for (now = start; now < end && !stop; now = vx_now_ns()) {
 		if (now >= win_end) {
 			printf("window %u accepted %llu eagain %llu\n", window++,
 			       (unsigned long long)win_acc, (unsigned long long)win_again);
