@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make bench: the budgets of DESIGN.md section 7 as measured figures. Runs
-# the host half (load+attach on the host kernel), then the guest half
-# (tests/bench/guest.sh in the 6.12 bench guest: traced-ioctl loops,
-# vDPA kicks, attach times, ring-buffer overload), then prints one table
+# the host half (load+attach on the host kernel; the LSM fast path when the
+# host runs BPF LSM), then the guest half (tests/bench/guest.sh in the 6.12
+# bench guest: traced-ioctl loops, vDPA kicks, attach times, the LSM fast
+# path, ring-buffer overload), then the ioctl loops again on the patched
+# modules (tests/bench/guest.sh, VFIOSCOPE_FLAVOUR=patched: the disabled
+# tracepoints' cost and the tracepoint tier's), then prints one table
 # (min / median / max over the rounds, and per-round paired differences)
 # and writes it, with the date, commit and machine, to docs/bench.md.
 #
@@ -19,7 +22,7 @@ KERNEL=${BENCH_KERNEL:-6.12}
 DOC=${BENCH_DOC-docs/bench.md}
 OUT=$REPO/build/bench
 mkdir -p "$OUT"
-rm -f "$OUT/raw.txt" "$OUT/host.txt"
+rm -f "$OUT"/raw*.txt "$OUT/host.txt"
 say() { printf 'bench: [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 now() { date +%s%N; }
 start=$(now)
@@ -63,23 +66,52 @@ for r in $(seq 1 "$ROUNDS"); do
 	echo "top_first_frame_ms vfiotop $r $((($(now) - t0) / 1000000))" >> "$OUT/host.txt"
 done
 
-# ---- guest
-say "guest $KERNEL: ioctl loops, vDPA kicks, attach, ring buffer ($ROUNDS rounds; progress below)"
-VFIOSCOPE_BENCH_OUT=$OUT VFIOSCOPE_BENCH_ROUNDS=$ROUNDS VM_TIMEOUT=${VM_TIMEOUT:-1080} \
-	tests/vm/bench/runvm.sh "$KERNEL" tests/bench/guest.sh 2>&1 |
-	grep --line-buffered -E '^bench:|FAIL|UNSUPPORTED|runvm:' || true
-[ -s "$OUT/raw.txt" ] && grep -q '^ring_dropped' "$OUT/raw.txt" ||
+# ---- host: the LSM fast path, where the host kernel runs BPF LSM
+gcc -O2 -Wall -Wextra -Werror -o "$OUT/syscall-loop" tests/bench/syscall-loop.c
+gcc -O2 -Wall -Wextra -Werror -Ibpf -o "$OUT/fill-maps" tests/bench/fill-maps.c -lbpf
+gcc -O2 -Wall -Wextra -Werror -Ibuild/bpf -o "$OUT/lsm-floor" tests/bench/lsm-floor.c -lbpf
+if [ "$(id -u)" = 0 ] && grep -qw bpf /sys/kernel/security/lsm 2>/dev/null; then
+	say "host: LSM fast path, $ROUNDS rounds"
+	(
+		raw=$OUT/host.txt
+		rec() { echo "$*" >> "$raw"; }
+		fail() { say "host LSM rows: $*"; exit 1; }
+		export PATH=$REPO/build/bin:$PATH
+		LSM_LOOP=$OUT/syscall-loop LSM_FLOOR=$OUT/lsm-floor LSM_MP=host- LSM_DIR=$OUT/lsm
+		. tests/bench/lsm.sh
+		lsm_bench "$ROUNDS" host
+	)
+else
+	echo "info lsm_host BPF LSM is not active on the host kernel $(uname -r) (security/lsm: $(cat /sys/kernel/security/lsm 2>/dev/null || echo unreadable))" >> "$OUT/host.txt"
+	say "host: BPF LSM not active on $(uname -r): the LSM fast path is measured in the guest only"
+fi
+
+# ---- guest, stock modules then patched ones
+for flavour in stock patched; do
+	if [ $flavour = stock ]; then
+		say "guest $KERNEL: ioctl loops, vDPA kicks, attach, LSM fast path, ring buffer ($ROUNDS rounds; progress below)"
+	else
+		say "guest $KERNEL, patched modules: ioctl loops untraced and with the tracepoint tier ($ROUNDS rounds)"
+	fi
+	VFIOSCOPE_FLAVOUR=$flavour VFIOSCOPE_BENCH_OUT=$OUT VFIOSCOPE_BENCH_ROUNDS=$ROUNDS \
+		VM_TIMEOUT=${VM_TIMEOUT:-1080} VFIOSCOPE_SCRIPT_TIMEOUT=1000 tests/vm/bench/runvm.sh "$KERNEL" tests/bench/guest.sh 2>&1 |
+		grep --line-buffered -E '^bench:|FAIL|UNSUPPORTED|runvm:' || true
+done
+[ -s "$OUT/raw-stock.txt" ] && grep -q '^ring_dropped' "$OUT/raw-stock.txt" ||
 	{ say "the guest half did not complete: no table"; exit 1; }
+grep -q '^map_ns patched-vfioscope' "$OUT/raw-patched.txt" 2>/dev/null ||
+	{ say "the guest half on the patched modules did not complete: no table"; exit 1; }
 
 # ---- table
-cat "$OUT/host.txt" >> "$OUT/raw.txt" 2>/dev/null || true
+cat "$OUT/raw-stock.txt" "$OUT/raw-patched.txt" "$OUT/host.txt" > "$OUT/raw.txt"
 elapsed=$((($(now) - start) / 1000000000))
 python3 "$REPO/tests/bench/table.py" "$OUT/raw.txt" \
 	--commit "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs/bench.md' || echo '+dirty')" \
 	--host-kernel "$(uname -r)" \
 	--host-cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)" \
 	--host-cpus "$(nproc)" --load "$(cut -d' ' -f1-3 /proc/loadavg)" \
-	--host-features "$OUT/host-features.txt" --guest-features "$OUT/guest-features.txt" \
+	--host-features "$OUT/host-features.txt" --guest-features "$OUT/guest-features-stock.txt" \
+	--patched-features "$OUT/guest-features-patched.txt" \
 	--elapsed "$elapsed" > "$OUT/bench.md"
 cat "$OUT/bench.md"
 if [ -n "$DOC" ]; then

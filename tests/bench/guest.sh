@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-# make bench, guest half (runs in the bench guest through runvm.sh): every
-# measurement in rounds, the traced modes interleaved within each round
+# make bench, guest half (runs in the bench guest through runvm.sh, once on
+# the stock modules and once on the patched ones): every measurement in rounds, the traced modes interleaved within each round
 # (none, vfioscope, bpftrace, none, ...) so slow drift of a shared TCG
 # host hits all modes alike. Raw figures, one per line, go to
-# $VFIOSCOPE_BENCH_OUT/raw.txt as "ROW MODE ROUND VALUE"; bench.sh makes
-# the table. Every traced run is also checked: the tracer must have seen
+# $VFIOSCOPE_BENCH_OUT/raw-FLAVOUR.txt as "ROW MODE ROUND VALUE"; bench.sh
+# makes the table. On the patched modules (the tracepoint tier) only the
+# ioctl loops run, untraced and with vfioscope, as modes "patched-none" and
+# "patched-vfioscope": untraced patched vs stock is the cost of the
+# disabled tracepoints, and the added cost is the tracepoint tier's. Every traced run is also checked: the tracer must have seen
 # exactly the ioctls the exerciser reports, or the figure means nothing.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 B=${VFIOSCOPE_BENCH_OUT:?VFIOSCOPE_BENCH_OUT names the output directory}
@@ -18,16 +21,25 @@ RINGS=${VFIOSCOPE_BENCH_RINGS:-4096,65536,1048576}
 RING_ROUNDS=${VFIOSCOPE_BENCH_RING_ROUNDS:-3}
 T=/tmp/bench
 mkdir -p "$B" "$T"
-raw=$B/raw.txt
+FLAVOUR=${VFIOSCOPE_FLAVOUR:-stock}
+raw=$B/raw-$FLAVOUR.txt
 : > "$raw"
 rec() { echo "$*" >> "$raw"; }
 say() { echo "bench: $*"; }
 now() { date +%s%N; }
+MP=		# mode prefix of the flavour
+MODES="none vfioscope bpftrace"
+if [ "$FLAVOUR" = patched ]; then
+	MP=patched-
+	MODES="none vfioscope"
+fi
 
-rec info kernel "$(uname -r)"
-rec info guest_cpus "$(nproc)"
-vfiostat --features > "$B/guest-features.txt" 2>&1 || fail "vfiostat --features failed"
-rec info guest_cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 | tr ' ' _)"
+vfiostat --features > "$B/guest-features-$FLAVOUR.txt" 2>&1 || fail "vfiostat --features failed"
+if [ "$FLAVOUR" = stock ]; then
+	rec info kernel "$(uname -r)"
+	rec info guest_cpus "$(nproc)"
+	rec info guest_cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 | tr ' ' _)"
+fi
 
 # wait_ready FILE PATTERN PID: poll every 10 ms (attach times are measured
 # with it); prints nothing, fails if PID dies first
@@ -58,9 +70,9 @@ attach() {
 		wait_ready $T/bt.txt '^ready' $TRACER ;;
 	esac
 	t1=$(now)
-	rec attach_ms "$1" "$2" $(((t1 - t0) / 1000000))
+	rec attach_ms "$MP$1" "$2" $(((t1 - t0) / 1000000))
 	# the collectors alone never attach an LSM program (that is the policy's)
-	if [ "$1" = vfioscope ] && [ "$2" = 1 ]; then
+	if [ "$1" = vfioscope ] && [ "$2" = 1 ] && [ -z "$MP" ]; then
 		rec info lsm_progs_while_attached "$(bpftool prog show | grep -c '^[0-9]*: lsm ' || true)"
 		rec info progs_while_attached "$(bpftool prog show | grep -c '^[0-9]*: ' || true)"
 	fi
@@ -92,15 +104,15 @@ check_seen() {
 # (scenario 30 proves it); VDUSE's path adds a userspace daemon's noise
 KICK_DISK=${SIMBLK_BLK:-}
 
-say "rounds=$ROUNDS ioctl loops: check-extension x$N_CHECK, map+unmap x$N_MAP; kicks x$N_KICK"
+say "$FLAVOUR modules, rounds=$ROUNDS ioctl loops: check-extension x$N_CHECK, map+unmap x$N_MAP; kicks x$N_KICK"
 for r in $(seq 1 "$ROUNDS"); do
-	for mode in none vfioscope bpftrace; do
+	for mode in $MODES; do
 		attach $mode $r
 		vfio-exercise ioctls "$EDU_BDF" --cmd check-extension --time -n "$N_CHECK" > $T/check.txt ||
 			fail "check-extension loop failed"
 		vfio-exercise ioctls "$EDU_BDF" --cmd map-unmap --time -n "$N_MAP" > $T/map.txt ||
 			fail "map-unmap loop failed"
-		if [ -n "$KICK_DISK" ] && [ $mode != bpftrace ]; then
+		if [ -n "$KICK_DISK" ] && [ $mode != bpftrace ] && [ -z "$MP" ]; then
 			t0=$(now)
 			dd if="$KICK_DISK" of=/dev/null bs=4096 count="$N_KICK" iflag=direct status=none ||
 				fail "reads from $KICK_DISK failed"
@@ -110,11 +122,30 @@ for r in $(seq 1 "$ROUNDS"); do
 		detach
 		check_seen $mode $T/check.txt
 		check_seen $mode $T/map.txt
-		rec check_ns $mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt)"
-		rec map_ns $mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt)"
-		say "round $r/$ROUNDS $mode: check-extension $(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt) ns, map+unmap $(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt) ns"
+		rec check_ns $MP$mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt)"
+		rec map_ns $MP$mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt)"
+		say "round $r/$ROUNDS $MP$mode: check-extension $(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt) ns, map+unmap $(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt) ns"
 	done
 done
+
+if [ "$FLAVOUR" = patched ]; then
+	say done
+	exit 0
+fi
+
+# LSM fast path: vfio-policyd's BPF LSM programs vs none (tests/bench/lsm.sh)
+if grep -qw bpf /sys/kernel/security/lsm; then
+	LSM_LOOP=$B/syscall-loop
+	LSM_FLOOR=$B/lsm-floor
+	. "$VFIOSCOPE_REPO/tests/bench/lsm.sh"
+	lsm_bench "$ROUNDS" guest
+else
+	rec info lsm_guest "BPF LSM not active: $(cat /sys/kernel/security/lsm)"
+fi
+
+# vfio-policyd and vfiotop at 64 VMs / 256 devices (tests/bench/fleet.sh)
+. "$VFIOSCOPE_REPO/tests/bench/fleet.sh"
+fleet_bench
 
 # ring buffer: vfiosnoop streams every ioctl of a flood; overload_run
 # (lib.sh) fails unless delivered + drops equal what was issued, exactly
