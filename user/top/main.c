@@ -240,7 +240,8 @@ int main(int argc, char **argv)
 	int opt, err, features = 0, batchmode = 0, reverse = 0, ret;
 	char msg[320] = "";
 
-	while ((opt = getopt_long(argc, argv, "bjd:n:s:f:o:rvh", lopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":bjd:n:s:f:o:rvh", lopts, NULL)) != -1) {
 		err = vfs_cli_collector_opt(opt, optarg, &co, msg, sizeof(msg));
 		if (err < 0)
 			goto bad;
@@ -294,8 +295,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return TOP_EXIT_OK;
 		default:
-			usage(stderr);
-			return TOP_EXIT_USAGE;
+			vfs_cli_bad_option(opt, argv, msg, sizeof(msg));
+			goto bad;
 		}
 	}
 	if (optind != argc) {
