@@ -7,12 +7,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 #include "compile.h"
 #include "conf.h"
@@ -561,21 +563,29 @@ int pd_conf_parse(const char *file, const char *buf, size_t len, struct pd_conf 
 
 int pd_conf_load(const char *path, struct pd_conf *out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	/* O_NONBLOCK: a FIFO in the policy's place must not hang the daemon */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
 	struct stat st;
+	FILE *f;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!f) {
+	if (fd < 0) {
 		snprintf(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s:0: not a regular file (%s)", path,
 			 S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
-		fclose(f);
+		close(fd);
+		return -1;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	do {
