@@ -81,7 +81,8 @@ if [ $old_rules = 1 ] && [ "$sysctl_v" -gt 0 ]; then
 else
 	expect_eq "granted: exit status" $rc 0
 	expect_eq "granted: stderr" "$(cat $O/granted.err)" \
-		"vfiotop: not root: reading the pinned counters read-only (the migrations and events views stay empty)"
+		"vfiotop: not root: reading the pinned counters read-only (the migrations and events views stay empty)
+vfiotop: attached"
 	expect_eq "granted: vm-p's ioctls" \
 		"$(tail -n 1 $O/granted.json | jq --argjson p $pid '.vms[] | select(.pid == $p) | .ioctls')" \
 		"$(awk '$1 == "ioctl" { n += $5 } END { print n }' $O/vm.txt)"
@@ -140,5 +141,9 @@ vfio-policyd --unload || fail "root's --unload failed"
 vfiostat --unpin 2> /dev/null || true
 [ ! -e $ROOT ] && [ ! -e $POL ] || fail "pins left after root's --unload: $(ls -R /sys/fs/bpf/vfioscope)"
 chmod $bpffs_mode /sys/fs/bpf
+if [ -d /sys/fs/bpf/vfioscope ]; then
+	chgrp 0 /sys/fs/bpf/vfioscope
+	chmod 0755 /sys/fs/bpf/vfioscope
+fi
 [ -z "$(kernel_complaints)" ] || fail "kernel: $(kernel_complaints)"
 echo "privilege: read where granted, said what is missing, nothing changed"
