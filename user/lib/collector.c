@@ -599,7 +599,7 @@ fail:
 /*
  * Why a user without CAP_BPF could not open @path (-EACCES or -EPERM from
  * BPF_OBJ_GET): the directory it cannot search, the pin it cannot read, or
- * the sysctl that closes bpf() to such users altogether before Linux 6.5.
+ * the sysctl that closes bpf() to such users altogether before Linux 5.19.
  */
 static void why_no_access(const char *path, int r, int rdonly, char *err, size_t errlen)
 {
@@ -617,7 +617,7 @@ static void why_no_access(const char *path, int r, int rdonly, char *err, size_t
 	if (r == -EPERM && v > 0) {
 		snprintf(err, errlen, "cannot open %s: this kernel refuses every bpf() call of "
 			 "a user without CAP_BPF while kernel.unprivileged_bpf_disabled is %d "
-			 "(before Linux 6.5 it guards all commands, not only loading): reading "
+			 "(before Linux 5.19 it guards all commands, not only loading): reading "
 			 "the pinned collectors needs root (or CAP_BPF) here", path, v);
 		return;
 	}

@@ -2,12 +2,13 @@
 # a user without root
 #  (a) under the default bpffs modes fails with exit status 3 and one
 #      sentence naming what is missing (the directory it may not search,
-#      or, before Linux 6.5 with kernel.unprivileged_bpf_disabled set, the
-#      sysctl that closes bpf() to it);
+#      the pin it may not read, or, before Linux 5.19 with
+#      kernel.unprivileged_bpf_disabled set, the sysctl that closes bpf());
 #  (b) after the operator grants read access the documented way
 #      (docs/permissions.md: chgrp + g+r, never w), shows the same rows as
-#      root where the kernel allows unprivileged BPF_OBJ_GET (6.5+; before
-#      that, while the sysctl is set, it names the sysctl again);
+#      root where the kernel allows unprivileged BPF_OBJ_GET (5.19+, so both
+#      6.1 and 6.12 whatever the sysctl; before that, while the sysctl is
+#      set, it names the sysctl again);
 #  (c) can change nothing: no control socket, no write to a pinned policy
 #      or collector map, no `vfio-policyd --unload`, no `vfiostat --unpin`.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
@@ -20,12 +21,13 @@ NB="setpriv --reuid=65534 --regid=65534 --groups=$GID"
 
 sysctl_v=$(cat /proc/sys/kernel/unprivileged_bpf_disabled)
 IFS=. read -r kmaj kmin _ <<< "$(uname -r)"
-# before 6.5 __sys_bpf refuses every command to users without CAP_BPF
-# while the sysctl is set; from 6.5 only map creation and program loading
+# before 5.19 __sys_bpf refuses every command to users without CAP_BPF
+# while the sysctl is set; from 5.19 (c8644cd0efe7) only map creation and
+# program loading (6.5 moved those checks into map_create/bpf_prog_load)
 old_rules=0
-[ "$kmaj" -lt 6 ] || { [ "$kmaj" = 6 ] && [ "$kmin" -lt 5 ]; } && old_rules=1
+[ "$kmaj" -lt 5 ] || { [ "$kmaj" = 5 ] && [ "$kmin" -lt 19 ]; } && old_rules=1
 note "kernel $(uname -r), kernel.unprivileged_bpf_disabled = $sysctl_v"
-SYSCTL_SENTENCE="vfiotop: not root, and cannot open $ROOT/meta: this kernel refuses every bpf() call of a user without CAP_BPF while kernel.unprivileged_bpf_disabled is $sysctl_v (before Linux 6.5 it guards all commands, not only loading): reading the pinned collectors needs root (or CAP_BPF) here"
+SYSCTL_SENTENCE="vfiotop: not root, and cannot open $ROOT/meta: this kernel refuses every bpf() call of a user without CAP_BPF while kernel.unprivileged_bpf_disabled is $sysctl_v (before Linux 5.19 it guards all commands, not only loading): reading the pinned collectors needs root (or CAP_BPF) here"
 
 bpffs_mode=$(stat -c %a /sys/fs/bpf)
 vfiostat --unpin 2> /dev/null || true
