@@ -1029,11 +1029,8 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			snprintf(msg, sizeof(msg), "%s needs a value (see --help)", argv[optind - 1]);
-			goto bad;
 		default:
-			snprintf(msg, sizeof(msg), "unknown option %s (see --help)", argv[optind - 1]);
+			vfs_cli_bad_option(opt, argv, msg, sizeof(msg));
 			goto bad;
 		}
 	}

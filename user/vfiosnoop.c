@@ -229,7 +229,8 @@ int main(int argc, char **argv)
 
 	env.classes = ~0u;
 	env.obj_fd = -1;
-	while ((opt = getopt_long(argc, argv, "p:D:c:xjd:vh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":p:D:c:xjd:vh", opts, NULL)) != -1) {
 		err = vfs_cli_collector_opt(opt, optarg, &o, msg, sizeof(msg));
 		if (err < 0)
 			goto bad;
@@ -265,13 +266,13 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			vfs_cli_bad_option(opt, argv, msg, sizeof(msg));
+			goto bad;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
-		return 2;
+		snprintf(msg, sizeof(msg), "unexpected argument '%s' (see --help)", argv[optind]);
+		goto bad;
 	}
 	err = vfs_collector_open(&env.c, &o, msg, sizeof(msg));
 	if (err) {

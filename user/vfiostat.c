@@ -70,7 +70,8 @@ int main(int argc, char **argv)
 	char msg[256] = "";
 	time_t until = 0;
 
-	while ((opt = getopt_long(argc, argv, "d:evh", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":d:evh", opts, NULL)) != -1) {
 		err = vfs_cli_collector_opt(opt, optarg, &o, msg, sizeof(msg));
 		if (err < 0)
 			goto bad;
@@ -94,13 +95,13 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			vfs_cli_bad_option(opt, argv, msg, sizeof(msg));
+			goto bad;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
-		return 2;
+		snprintf(msg, sizeof(msg), "unexpected argument '%s' (see --help)", argv[optind]);
+		goto bad;
 	}
 	if (unpin) {
 		if (vfs_collector_unpin(o.pin_root, msg, sizeof(msg))) {

@@ -14,7 +14,9 @@
  * for SIGUSR2 before the first map (so a policy can match the process).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,5 +216,172 @@ int cmd_dma_rate(int argc, char **argv)
 	/* from the first call to the last accepted one: the bucket's window */
 	printf("dma_rate_elapsed_ns %llu\n",
 	       (unsigned long long)(last_ok ? last_ok - first : 0));
+	return 0;
+}
+
+/*
+ * dma-race: the dma-rate loop with two hostile threads beside it. "mapper"
+ * issues MAP_DMA (and UNMAP_DMA) through one argument struct that
+ * "scribbler" keeps rewriting (size, iova, flags) while the kernel reads
+ * it; "juggler" swaps the container fd for a fresh, unconfigured one,
+ * closes it and puts the real one back. A rate quota's verdict must depend
+ * on kernel-side state only: every call that reached the ioctl (all but
+ * EBADF) was either allowed or refused with EAGAIN by the policy, whatever
+ * the kernel then answered.
+ */
+struct race {
+	struct vfio_iommu_type1_dma_map m;	/* shared, rewritten while in use */
+	int container, keep;
+	volatile int stop;
+	__u64 map_allowed, map_eagain, map_ebadf, map_ok, unmap_allowed, unmap_ebadf;
+	__u64 rewrites, swaps, first_ns, last_allowed_ns;
+};
+
+static void *race_mapper(void *arg)
+{
+	struct race *x = arg;
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .iova = IOVA_BASE, .size = 4096,
+	};
+	long r;
+
+	x->first_ns = vx_now_ns();
+	while (!x->stop) {
+		r = vx_ioctl(VFS_FD_CONTAINER, x->container, VFIO_IOMMU_MAP_DMA, &x->m);
+		if (r == -EAGAIN) {
+			x->map_eagain++;
+			continue;
+		}
+		if (r == -EBADF) {
+			x->map_ebadf++;
+			continue;
+		}
+		x->map_allowed++;
+		x->last_allowed_ns = vx_now_ns();
+		x->map_ok += r == 0;
+		r = vx_ioctl(VFS_FD_CONTAINER, x->container, VFIO_IOMMU_UNMAP_DMA, &u);
+		if (r == -EBADF)
+			x->unmap_ebadf++;
+		else
+			x->unmap_allowed++;
+	}
+	return NULL;
+}
+
+static void *race_scribbler(void *arg)
+{
+	static const __u64 sizes[] = { 4096, 0, 3, 8192, 1ull << 40, 4096 };
+	static const __u64 iovas[] = { IOVA_BASE, 1, ~0xfffull, IOVA_BASE + 4096 };
+	static const __u32 flags[] = {
+		VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, 0, 0xffffffffu,
+	};
+	struct race *x = arg;
+	unsigned int i = 0;
+
+	while (!x->stop) {
+		__atomic_store_n(&x->m.size, sizes[i % 6], __ATOMIC_RELAXED);
+		__atomic_store_n(&x->m.iova, iovas[i % 4], __ATOMIC_RELAXED);
+		__atomic_store_n(&x->m.flags, flags[i % 3], __ATOMIC_RELAXED);
+		i++;
+		x->rewrites++;
+	}
+	return NULL;
+}
+
+static void *race_juggler(void *arg)
+{
+	struct race *x = arg;
+	int fresh;
+
+	while (!x->stop) {
+		fresh = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+		if (fresh < 0)
+			die("open /dev/vfio/vfio: %s", strerror(errno));
+		if (dup3(fresh, x->container, O_CLOEXEC) < 0)
+			die("dup3: %s", strerror(errno));
+		close(fresh);
+		usleep(300);
+		close(x->container);
+		usleep(300);
+		if (dup3(x->keep, x->container, O_CLOEXEC) < 0)
+			die("dup3: %s", strerror(errno));
+		x->swaps++;
+		usleep(2000);
+	}
+	return NULL;
+}
+
+int cmd_dma_race(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seconds", required_argument, NULL, 's' },
+		{ "wait", no_argument, NULL, 'W' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .iova = IOVA_BASE, .size = 1ull << 41,
+	};
+	struct race x = { 0 };
+	pthread_t t[3];
+	__u64 secs = 3;
+	int opt, wait = 0, i;
+	char err[160];
+	struct vx_dev d;
+	void *mem;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			if (vfs_parse_u64("--seconds", optarg, 1, 600, 0, &secs, err, sizeof(err)))
+				die("%s", err);
+			break;
+		case 'W':
+			wait = 1;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 1)
+		die("usage: vfio-exercise dma-race DEVICE [--seconds S] [--wait]");
+	vx_open(&d, argv[optind]);
+	mem = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	munmap((char *)mem + 4096, 4096);	/* an 8 KiB map runs into a hole */
+	x.m = (struct vfio_iommu_type1_dma_map){
+		.argsz = sizeof(x.m), .vaddr = (__u64)(uintptr_t)mem, .iova = IOVA_BASE,
+		.size = 4096, .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+	};
+	x.container = d.container;
+	x.keep = dup(d.container);
+	if (x.keep < 0)
+		die("dup: %s", strerror(errno));
+	if (wait)
+		wait_go();
+	if (pthread_create(&t[0], NULL, race_mapper, &x) ||
+	    pthread_create(&t[1], NULL, race_scribbler, &x) ||
+	    pthread_create(&t[2], NULL, race_juggler, &x))
+		die("pthread_create failed");
+	sleep(secs);
+	x.stop = 1;
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	/* whatever a torn struct left mapped in the real container */
+	vx_ioctl(VFS_FD_CONTAINER, d.container, VFIO_IOMMU_UNMAP_DMA, &u);
+	x.unmap_allowed++;
+	close(x.keep);
+	vx_close(&d);
+	vx_print_summary(stdout);
+	printf("race_map_allowed %llu\n", (unsigned long long)x.map_allowed);
+	printf("race_map_eagain %llu\n", (unsigned long long)x.map_eagain);
+	printf("race_map_ebadf %llu\n", (unsigned long long)x.map_ebadf);
+	printf("race_map_ok %llu\n", (unsigned long long)x.map_ok);
+	printf("race_unmap_allowed %llu\n", (unsigned long long)x.unmap_allowed);
+	printf("race_unmap_ebadf %llu\n", (unsigned long long)x.unmap_ebadf);
+	printf("race_rewrites %llu\n", (unsigned long long)x.rewrites);
+	printf("race_swaps %llu\n", (unsigned long long)x.swaps);
+	printf("race_elapsed_ns %llu\n",
+	       (unsigned long long)(x.last_allowed_ns ? x.last_allowed_ns - x.first_ns : 0));
 	return 0;
 }

@@ -4,6 +4,9 @@
  * kernel answers - the countable load for exact and overload tests.
  *   --cmd get-info | region-info | irq-info | group-status | check-extension |
  *         api-version | unknown (an undefined device command: ENOTTY) |
+ *         hostile (on the container, group and device each: an undefined
+ *         VFIO number, a VFIO number with size bits no VFIO command has,
+ *         a command of a foreign ioctl type: nine per op, all refused) |
  *         map-unmap (MAP_DMA + UNMAP_DMA of one page: two ioctls per op)
  *   --time   first K/10 untimed operations (warm-up), then print the timed
  *            loop's "ns_per_op" (for make bench's traced/untraced ratios)
@@ -20,10 +23,17 @@
 
 static const char *const kinds[] = {
 	"get-info", "region-info", "irq-info", "group-status", "check-extension",
-	"api-version", "unknown", "map-unmap",
+	"api-version", "unknown", "map-unmap", "hostile",
 };
 enum { GET_INFO, REGION_INFO, IRQ_INFO, GROUP_STATUS, CHECK_EXT, API_VERSION, UNKNOWN,
-       MAP_UNMAP, NKINDS };
+       MAP_UNMAP, HOSTILE, NKINDS };
+
+/* commands no VFIO file knows: the kernel answers ENOTTY or EINVAL */
+static const unsigned long hostile_cmds[] = {
+	_IO(VFIO_TYPE, VFIO_BASE + 63),
+	_IOWR(VFIO_TYPE, VFIO_BASE + 7, __u64),	/* GET_INFO's number, with size bits */
+	_IO(0xee, 0x42),			/* a foreign ioctl type */
+};
 
 static void one(struct vx_dev *d, int what, void *page)
 {
@@ -59,6 +69,24 @@ static void one(struct vx_dev *d, int what, void *page)
 		vx_map(d, page, PAGE_IOVA, 4096);
 		vx_unmap(d, PAGE_IOVA, 4096);
 		break;
+	case HOSTILE: {
+		const struct { enum vfs_fd_kind kind; int fd; } fds[] = {
+			{ VFS_FD_CONTAINER, d->container }, { VFS_FD_GROUP, d->group },
+			{ VFS_FD_DEVICE, d->device },
+		};
+		__u64 junk[4] = { 0 };
+		size_t f, c;
+		long r;
+
+		for (f = 0; f < 3; f++)
+			for (c = 0; c < sizeof(hostile_cmds) / sizeof(hostile_cmds[0]); c++) {
+				r = vx_ioctl(fds[f].kind, fds[f].fd, hostile_cmds[c], junk);
+				if (r != -ENOTTY && r != -EINVAL)
+					die("%s ioctl 0x%lx answered %ld, not ENOTTY or EINVAL",
+					    vfio_fd_kind_name(fds[f].kind), hostile_cmds[c], r);
+			}
+		break;
+	}
 	}
 }
 
@@ -98,7 +126,7 @@ int cmd_ioctls(int argc, char **argv)
 		;
 	if (what == NKINDS)
 		die("unknown --cmd '%s' (get-info, region-info, irq-info, group-status, "
-		    "check-extension, api-version, unknown, map-unmap)", name);
+		    "check-extension, api-version, unknown, map-unmap, hostile)", name);
 	vx_open(&d, argv[optind]);
 	if (what == MAP_UNMAP) {
 		page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,

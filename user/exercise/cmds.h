@@ -16,6 +16,7 @@ int cmd_mdacc_jobs(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_dma(int argc, char **argv);
 int cmd_dma_rate(int argc, char **argv);
+int cmd_dma_race(int argc, char **argv);
 int cmd_ioctls(int argc, char **argv);
 int cmd_vhost_kick(int argc, char **argv);
 

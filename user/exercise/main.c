@@ -23,12 +23,16 @@ static const struct vx_cmd cmds[] = {
 	{ "vhost-kick", cmd_vhost_kick, "vhost-kick NODE [-n KICKS] [-q QID]\n\town vhost-vdpa NODE like a VMM, give queue QID an eventfd kick, have a child signal it KICKS times" },
 	{ "ioctls", cmd_ioctls, "ioctls DEVICE [--cmd KIND] [-n K] [--time]\n"
 	  "\tK ioctls of one kind (get-info, region-info, irq-info, group-status,\n"
-	  "\tcheck-extension, api-version, unknown, map-unmap) as fast as the kernel\n"
+	  "\tcheck-extension, api-version, unknown, map-unmap, hostile: undefined\n"
+	  "\tand foreign commands on every fd) as fast as the kernel\n"
 	  "\tanswers; --time: after K/10 untimed, print the loop's ns_per_op" },
 	{ "dma", cmd_dma, "dma DEVICE [-n COUNT] [--size BYTES] [--hold SECONDS] [--wait]\n"
 	  "\tmap COUNT buffers for DMA (type1 pins them), hold, unmap" },
 	{ "dma-rate", cmd_dma_rate, "dma-rate DEVICE [--seconds S] [--window-ms W] [--wait]\n"
 	  "\tmap and unmap one page as fast as allowed for S seconds; accepted and EAGAIN per window" },
+	{ "dma-race", cmd_dma_race, "dma-race DEVICE [--seconds S] [--wait]\n"
+	  "\tdma-rate's loop while a thread rewrites the MAP_DMA argument and another swaps\n"
+	  "\tand closes the container fd; every call allowed or refused (EAGAIN) is counted" },
 	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"
 	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, unmap" },
 };

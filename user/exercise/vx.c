@@ -21,6 +21,34 @@ static struct {
 	unsigned long reads, writes, read_bytes, write_bytes, mmaps, errors;
 } regions[VX_MAX_REGIONS];
 struct vx_stats vx_stats;
+/* commands outside the VFIO _IO(';', 100 + n) slots: unknown ones, foreign ones */
+#define NR_OTHER 16
+static struct {
+	__u32 kind, cmd;
+	unsigned long issued, failed[NR_ERRNO];
+} other[NR_OTHER];
+static unsigned int nother;
+
+static int vfio_slot(unsigned long cmd)
+{
+	unsigned int nr = _IOC_NR(cmd) - VFIO_BASE;
+
+	return cmd == _IO(VFIO_TYPE, VFIO_BASE + nr) && nr < NR_SLOTS ? (int)nr : -1;
+}
+
+static unsigned int other_slot(enum vfs_fd_kind kind, unsigned long cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < nother; i++)
+		if (other[i].kind == (__u32)kind && other[i].cmd == (__u32)cmd)
+			return i;
+	if (nother == NR_OTHER)
+		die("more than %d distinct unnamed ioctl commands", NR_OTHER);
+	other[nother].kind = kind;
+	other[nother].cmd = cmd;
+	return nother++;
+}
 
 void die(const char *fmt, ...)
 {
@@ -48,17 +76,24 @@ void warnx_(const char *fmt, ...)
 
 long vx_ioctl(enum vfs_fd_kind kind, int fd, unsigned long cmd, void *arg)
 {
-	unsigned int nr = _IOC_NR(cmd) - VFIO_BASE;
+	int nr = vfio_slot(cmd);
+	unsigned int o = nr < 0 ? other_slot(kind, cmd) : 0;
 	long r;
 
-	if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < NR_SLOTS)
+	if (nr >= 0)
 		issued[kind][nr]++;
+	else
+		other[o].issued++;
 	r = ioctl(fd, cmd, arg);
 	if (r >= 0)
 		return r;
 	r = -errno;
-	if (_IOC_TYPE(cmd) == VFIO_TYPE && nr < NR_SLOTS && -r < NR_ERRNO)
+	if (-r >= NR_ERRNO)
+		return r;
+	if (nr >= 0)
 		failed[kind][nr][-r]++;
+	else
+		other[o].failed[-r]++;
 	return r;
 }
 
@@ -310,6 +345,17 @@ void vx_print_summary(FILE *out)
 						vfio_fd_kind_name(k), name ? name : "?", e,
 						failed[k][nr][e]);
 		}
+	for (nr = 0; nr < nother; nr++) {
+		int e;
+
+		fprintf(out, "ioctl %d %s 0x%x %lu\n", getpid(),
+			vfio_fd_kind_name(other[nr].kind), other[nr].cmd, other[nr].issued);
+		for (e = 1; e < NR_ERRNO; e++)
+			if (other[nr].failed[e])
+				fprintf(out, "ioctl_errno %d %s 0x%x %d %lu\n", getpid(),
+					vfio_fd_kind_name(other[nr].kind), other[nr].cmd, e,
+					other[nr].failed[e]);
+	}
 	for (nr = 0; nr < VX_MAX_REGIONS; nr++)
 		if (regions[nr].reads || regions[nr].writes || regions[nr].mmaps ||
 		    regions[nr].errors)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,11 @@ int vfs_parse_u64(const char *what, const char *arg, __u64 min, __u64 max, int s
 	}
 	errno = 0;
 	v = strtoull(arg, &end, 10);
+	if (errno == ERANGE) {
+		snprintf(err, errlen, "%s: '%s' is too large (at most %llu)", what, arg,
+			 (unsigned long long)max);
+		return -1;
+	}
 	if (sizes && *end) {
 		switch (*end) {
 		case 'k': case 'K': shift = 10; break;
@@ -94,6 +100,11 @@ int vfs_cli_collector_opt(int opt, const char *arg, struct vfs_collector_opts *o
 	case VFS_OPT_RINGBUF:
 		if (vfs_parse_u64("--ringbuf", arg, 4096, 1ull << 30, 1, &v, err, errlen))
 			return -1;
+		if (v & (v - 1)) {
+			snprintf(err, errlen, "--ringbuf: %llu is not a power of two (e.g. 256k, 4M)",
+				 (unsigned long long)v);
+			return -1;
+		}
 		o->ringbuf_bytes = v;
 		return 1;
 	case VFS_OPT_MAP_ENTRIES:
@@ -113,6 +124,22 @@ int vfs_cli_collector_opt(int opt, const char *arg, struct vfs_collector_opts *o
 	default:
 		return 0;
 	}
+}
+
+void vfs_cli_bad_option(int opt, char *const argv[], char *err, size_t errlen)
+{
+	const char *last = argv[optind - 1];
+	char name[64];
+
+	/* a long option is still in argv; a short one may sit inside a group (-bZ) */
+	if (!strncmp(last, "--", 2) && (opt == ':' || optopt == 0 || optopt > 255))
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(last, "="), last);
+	else
+		snprintf(name, sizeof(name), "-%c", optopt);
+	if (opt == ':')
+		snprintf(err, errlen, "option %s needs a value (see --help)", name);
+	else
+		snprintf(err, errlen, "unknown option %s (see --help)", name);
 }
 
 __s64 vfs_realtime_offset_ns(void)

@@ -56,6 +56,13 @@ int vfs_cli_collector_opt(int opt, const char *arg, struct vfs_collector_opts *o
 			  char *err, size_t errlen);
 
 /*
+ * The sentence for getopt's complaint @opt ('?' unknown option, ':' missing
+ * value; run getopt with opterr = 0 and an optstring starting with ':'),
+ * naming the option as typed: "unknown option --bogus (see --help)".
+ */
+void vfs_cli_bad_option(int opt, char *const argv[], char *err, size_t errlen);
+
+/*
  * CLOCK_REALTIME - CLOCK_MONOTONIC now, in ns: added to an event's
  * monotonic time (bpf_ktime_get_ns) it gives wall-clock time, the common
  * ground of two hosts' outputs (as good as their clock synchronisation).

@@ -596,9 +596,66 @@ fail:
 	return r;
 }
 
+/*
+ * Why a user without CAP_BPF could not open @path (-EACCES or -EPERM from
+ * BPF_OBJ_GET): the directory it cannot search, the pin it cannot read, or
+ * the sysctl that closes bpf() to such users altogether before Linux 5.19.
+ */
+static void why_no_access(const char *path, int r, int rdonly, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], *s;
+	int v = -1;
+	FILE *f;
+
+	f = fopen("/proc/sys/kernel/unprivileged_bpf_disabled", "r");
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	/* bpffs answers EACCES; EPERM before any path walk is the sysctl */
+	if (r == -EPERM && v > 0) {
+		snprintf(err, errlen, "cannot open %s: this kernel refuses every bpf() call of "
+			 "a user without CAP_BPF while kernel.unprivileged_bpf_disabled is %d "
+			 "(before Linux 5.19 it guards all commands, not only loading): reading "
+			 "the pinned collectors needs root (or CAP_BPF) here", path, v);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (s = strchr(dir + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		if (access(dir, X_OK)) {
+			snprintf(err, errlen, "cannot open %s: uid %u may not search the directory "
+				 "%s (it needs execute permission on every directory up to the "
+				 "pins: see the permission recipe in docs/permissions.md)", path,
+				 getuid(), dir);
+			return;
+		}
+		*s = '/';
+	}
+	if (access(path, rdonly ? R_OK : R_OK | W_OK)) {
+		snprintf(err, errlen, "cannot open %s: uid %u has no %s permission on it (an "
+			 "operator grants it with chgrp and chmod g+r: see docs/permissions.md)",
+			 path, getuid(), rdonly ? "read" : "read and write");
+		return;
+	}
+	snprintf(err, errlen, "cannot open %s: %s (reading the pinned collectors needs root, "
+		 "or read access to the pins: see docs/permissions.md)", path, strerror(-r));
+}
+
+/* BPF_OBJ_GET of @path, read-only for a VFS_SHARE_READ reader */
+static int obj_get(const struct vfs_collector *c, const char *path)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, o,
+		.file_flags = c->opts.share == VFS_SHARE_READ ? BPF_F_RDONLY : 0);
+
+	return bpf_obj_get_opts(path, &o);
+}
+
 /* adopt the set pinned under c->root: 0, -ENOENT (none), or -errno + @err */
 static int open_pinned(struct vfs_collector *c, char *err, size_t errlen)
 {
+	bool rdonly = c->opts.share == VFS_SHARE_READ;
 	struct pin_meta meta;
 	char path[PATH_MAX];
 	struct dirent *d;
@@ -607,13 +664,14 @@ static int open_pinned(struct vfs_collector *c, char *err, size_t errlen)
 	int r = 0, fd, i;
 
 	snprintf(path, sizeof(path), "%s/meta", c->root);
-	fd = bpf_obj_get(path);
+	fd = obj_get(c, path);
 	if (fd < 0) {
 		r = -errno;
-		if (r != -ENOENT)
-			snprintf(err, errlen, "cannot open the pinned collectors (%s): %s%s", path,
-				 strerror(-r), r == -EACCES || r == -EPERM ?
-				 " (reading them needs root, or read access to the pins)" : "");
+		if (r == -EACCES || r == -EPERM)
+			why_no_access(path, r, rdonly, err, errlen);
+		else if (r != -ENOENT)
+			snprintf(err, errlen, "cannot open the pinned collectors (%s): %s", path,
+				 strerror(-r));
 		return r;
 	}
 	r = bpf_map_lookup_elem(fd, &zero, &meta) ? -errno : 0;
@@ -629,18 +687,26 @@ static int open_pinned(struct vfs_collector *c, char *err, size_t errlen)
 		memcpy(c->tiers[i].reason, meta.reason[i], sizeof(c->tiers[i].reason));
 	}
 	dir = opendir(c->root);
-	if (!dir)
-		return -errno;
+	if (!dir) {
+		r = -errno;
+		snprintf(err, errlen, "cannot list %s: %s%s", c->root, strerror(-r),
+			 r == -EACCES ? " (it needs read permission: see docs/permissions.md)" : "");
+		return r;
+	}
 	while (!r && (d = readdir(dir))) {
 		bool map = !strncmp(d->d_name, "map-", 4);
 
-		if (!map && strncmp(d->d_name, "link-", 5))
+		/* links open read-write only; a read-only reader needs none */
+		if (!map && (rdonly || strncmp(d->d_name, "link-", 5)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", c->root, d->d_name);
-		fd = bpf_obj_get(path);
+		fd = obj_get(c, path);
 		if (fd < 0) {
 			r = -errno;
-			snprintf(err, errlen, "cannot open %s: %s", path, strerror(-r));
+			if (r == -EACCES || r == -EPERM)
+				why_no_access(path, r, rdonly, err, errlen);
+			else
+				snprintf(err, errlen, "cannot open %s: %s", path, strerror(-r));
 		} else if (map) {
 			r = add_map(c, d->d_name + 4, fd, true);
 		} else {
@@ -757,6 +823,11 @@ int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_op
 				r = -EINVAL;
 				goto fail;
 			}
+	}
+	if (r == -ENOENT && c->opts.share == VFS_SHARE_READ) {
+		snprintf(err, errlen, "no collectors are pinned under %s: without root only a "
+			 "pinned set can be read (root pins one with `vfiostat --pin`)", c->root);
+		goto fail;
 	}
 	if (r == -ENOENT && (r = load_all(c, err, errlen)))
 		goto fail;
@@ -891,6 +962,8 @@ int vfs_collector_poll(struct vfs_collector *c, int timeout_ms, vfs_event_cb cb,
 
 	c->cb = cb;
 	c->cb_user = user;
+	if (c->opts.share == VFS_SHARE_READ)
+		return -EACCES;	/* consuming moves the ring's read position: a write */
 	if (!c->rb) {
 		if (c->pinned && c->stream_lock < 0 && (r = take_stream(c)))
 			return r;

@@ -48,7 +48,12 @@ struct vfs_tier_choice {
  * load privately. A shared set's counters are readable by every reader;
  * its event stream has one consumer at a time (see vfs_collector_poll).
  */
-enum vfs_share { VFS_SHARE_PRIVATE, VFS_SHARE_AUTO, VFS_SHARE_PIN };
+/*
+ * READ: the pinned set only, opened read-only (BPF_F_RDONLY) and never
+ * loaded: what a user without CAP_BPF can do where bpffs grants read access
+ * (counters only: the event stream needs write access to its ring buffer).
+ */
+enum vfs_share { VFS_SHARE_PRIVATE, VFS_SHARE_AUTO, VFS_SHARE_PIN, VFS_SHARE_READ };
 
 #define VFS_PIN_ROOT "/sys/fs/bpf/vfioscope/collectors"
 

@@ -84,16 +84,6 @@ static const char *name_of(vfs_obj_namer namer, void *user, __u64 obj, char *buf
 	return buf;
 }
 
-static const char *cmd_str(__u32 kind, __u32 cmd, char *buf, size_t len)
-{
-	const char *n = vfio_ioctl_name(kind, cmd);
-
-	if (n)
-		return n;
-	snprintf(buf, len, "ioctl-0x%x", cmd);
-	return buf;
-}
-
 static const char *const region_ops[] = { "read", "write", "mmap" };
 static const char *const vdpa_ops[] = { "?", "add", "del", "status" };
 
@@ -108,7 +98,7 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 	switch (ev->type) {
 	case VFS_EV_IOCTL: {
 		const struct vfs_ev_ioctl *e = (const void *)ev;
-		const char *cmd = cmd_str(e->kind, e->cmd, b, sizeof(b));
+		const char *cmd = vfio_ioctl_str(e->kind, e->cmd, b, sizeof(b));
 		char args[96] = "";
 
 		if (!strcmp(cmd, "VFIO_IOMMU_MAP_DMA") || !strcmp(cmd, "VFIO_IOMMU_UNMAP_DMA"))
@@ -214,7 +204,7 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 		json_object_object_add(o, "kind", json_object_new_string(
 			vfio_fd_kind_name(e->kind)));
 		json_object_object_add(o, "cmd", json_object_new_string(
-			cmd_str(e->kind, e->cmd, b, sizeof(b))));
+			vfio_ioctl_str(e->kind, e->cmd, b, sizeof(b))));
 		json_object_object_add(o, "lat_ns", json_object_new_uint64(e->lat_ns));
 		json_object_object_add(o, "a0", json_object_new_uint64(e->a0));
 		json_object_object_add(o, "a1", json_object_new_uint64(e->a1));

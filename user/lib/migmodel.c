@@ -126,6 +126,16 @@ static int get_field(struct json_object *o, const char *key, json_type type,
 		return -1; \
 } while (0)
 
+/* a count or a time: an integer that is not negative */
+#define GET_U64(key, var) do { \
+	GET(key, json_type_int, v); \
+	if (json_object_get_int64(v) < 0) { \
+		snprintf(err, errlen, "the \"%s\" field is negative", key); \
+		return -1; \
+	} \
+	var = json_object_get_uint64(v); \
+} while (0)
+
 int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 			   char *err, size_t errlen)
 {
@@ -147,10 +157,8 @@ int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 		out->kind = VFS_MM_DATA;
 	else
 		return 0;
-	GET("ts_ns", json_type_int, v);
-	out->ts_ns = json_object_get_uint64(v);
-	GET("pid", json_type_int, v);
-	out->pid = (__u32)json_object_get_int64(v);
+	GET_U64("ts_ns", out->ts_ns);
+	GET_U64("pid", out->pid);
 	if (json_object_object_get_ex(o, "comm", &v) && json_object_is_type(v, json_type_string))
 		copy_str(out->comm, sizeof(out->comm), json_object_get_string(v), VFS_COMM_LEN);
 	GET("device", json_type_string, v);
@@ -182,10 +190,8 @@ int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 			return -1;
 		}
 		out->to = st;
-		GET("start_ns", json_type_int, v);
-		out->start_ns = json_object_get_uint64(v);
-		GET("end_ns", json_type_int, v);
-		out->end_ns = json_object_get_uint64(v);
+		GET_U64("start_ns", out->start_ns);
+		GET_U64("end_ns", out->end_ns);
 		if (out->end_ns < out->start_ns) {
 			snprintf(err, errlen, "an arc ends (end_ns) before it starts (start_ns)");
 			return -1;
@@ -199,8 +205,7 @@ int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 				 json_object_get_string(v));
 			return -1;
 		}
-		GET("bytes", json_type_int, v);
-		out->bytes = json_object_get_uint64(v);
+		GET_U64("bytes", out->bytes);
 	}
 	return 1;
 }
@@ -661,6 +666,11 @@ int vfs_mm_read_replay(FILE *f, const char *name, struct vfs_mm_event **out, siz
 		if (*p == '\n' || !*p)
 			continue;
 		o = json_tokener_parse_verbose(p, &jerr);
+		if (!o && line[got - 1] != '\n') {
+			snprintf(err, errlen, "%s:%lu: truncated: the last line has no end",
+				 name, lineno);
+			goto out;
+		}
 		if (!o) {
 			snprintf(err, errlen, "%s:%lu: not JSON (%s); the replay file is one "
 				 "JSON object per line, as `vfiosnoop -j -c migration` writes",

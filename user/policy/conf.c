@@ -7,11 +7,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 #include "compile.h"
 #include "conf.h"
@@ -93,10 +96,15 @@ static int num(struct ctx *c, const yaml_node_t *n, const char *what, uint64_t m
 	if (want(c, n, YAML_SCALAR_NODE, what))
 		return -1;
 	s = scalar(n);
+	if (s[0] == '-' && isdigit((unsigned char)s[1]))
+		return fail(c, n, "%s: '%s' is negative (0 or more)", what, s);
 	if (!isdigit((unsigned char)s[0]))
 		return fail(c, n, "%s: '%s' is not a number", what, s);
 	errno = 0;
 	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return fail(c, n, "%s: '%s' is too large (at most %llu)", what, s,
+			    (unsigned long long)max);
 	if (sizes && *end && !end[1]) {
 		static const char sfxs[] = "kKMGT";
 		const char *sfx = strchr(sfxs, *end);
@@ -555,14 +563,29 @@ int pd_conf_parse(const char *file, const char *buf, size_t len, struct pd_conf 
 
 int pd_conf_load(const char *path, struct pd_conf *out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	/* O_NONBLOCK: a FIFO in the policy's place must not hang the daemon */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
+	struct stat st;
+	FILE *f;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!f) {
+	if (fd < 0) {
 		snprintf(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s:0: not a regular file (%s)", path,
+			 S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
+		close(fd);
+		return -1;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	do {
@@ -580,6 +603,12 @@ int pd_conf_load(const char *path, struct pd_conf *out, char *err, size_t errlen
 		n = fread(buf + len, 1, cap - len, f);
 		len += n;
 	} while (n);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+		free(buf);
+		fclose(f);
+		return -1;
+	}
 	fclose(f);
 	ret = pd_conf_parse(path, buf, len, out, err, errlen);
 	free(buf);

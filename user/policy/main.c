@@ -453,7 +453,8 @@ int main(int argc, char **argv)
 	char err[256];
 	__u64 port;
 
-	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': s.config = optarg; break;
 		case 'C': chk = optarg; break;
@@ -473,11 +474,14 @@ int main(int argc, char **argv)
 		case 'M': o.metrics = false; break;
 		case 'N': o.collector = false; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default:
+			vfs_cli_bad_option(opt, argv, err, sizeof(err));
+			fprintf(stderr, "vfio-policyd: %s\n", err);
+			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		fprintf(stderr, "vfio-policyd: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);

@@ -65,7 +65,9 @@ static void usage(FILE *f)
 		"  --features        which tier serves each event class here, and why\n"
 		"With --shared, the counters come from collectors pinned by another process\n"
 		"(vfio-policyd, vfiostat --pin); the migrations and events views need the\n"
-		"event stream, which only one reader of a pinned set gets.\n\n");
+		"event stream, which only one reader of a pinned set gets. Without root, vfiotop\n"
+		"reads a pinned set's counters read-only where bpffs grants read access\n"
+		"(docs/permissions.md) and otherwise says what is missing.\n\n");
 	for (v = 0; v < VFS_VIEW_MAX; v++) {
 		const struct vfs_field *fl = NULL;
 		size_t n = 0;
@@ -83,7 +85,8 @@ static void usage(FILE *f)
 		fputc('\n', f);
 	}
 	fprintf(f, "\nFirst frame: counts since vfiotop attached, rates \"-\" (unknown).\n"
-		"Exit status: 0 ok, 1 runtime error, 2 usage, 3 not root, 4 BPF not available,\n"
+		"Exit status: 0 ok, 1 runtime error, 2 usage, 3 not root and the pinned counters\n"
+		"cannot be read, 4 BPF not available,\n"
 		"5 nothing to show (-n frames, the view empty in all of them).\n\n"
 		VFS_CLI_COLLECTOR_USAGE);
 }
@@ -240,7 +243,8 @@ int main(int argc, char **argv)
 	int opt, err, features = 0, batchmode = 0, reverse = 0, ret;
 	char msg[320] = "";
 
-	while ((opt = getopt_long(argc, argv, "bjd:n:s:f:o:rvh", lopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":bjd:n:s:f:o:rvh", lopts, NULL)) != -1) {
 		err = vfs_cli_collector_opt(opt, optarg, &co, msg, sizeof(msg));
 		if (err < 0)
 			goto bad;
@@ -294,8 +298,8 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return TOP_EXIT_OK;
 		default:
-			usage(stderr);
-			return TOP_EXIT_USAGE;
+			vfs_cli_bad_option(opt, argv, msg, sizeof(msg));
+			goto bad;
 		}
 	}
 	if (optind != argc) {
@@ -352,13 +356,21 @@ int main(int argc, char **argv)
 		src.replay = true;
 		snprintf(src.name, sizeof(src.name), "replay %s", replay);
 	} else {
-		if (geteuid() != 0) {
-			fprintf(stderr, "vfiotop: not root: loading the BPF collectors needs root "
-				"(CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN); --replay FILE needs none\n");
+		if (geteuid() != 0 && co.share == VFS_SHARE_PIN) {
+			fprintf(stderr, "vfiotop: not root: --pin loads the BPF collectors, which "
+				"needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)\n");
 			vfs_model_free(&m);
 			return TOP_EXIT_NOT_ROOT;
 		}
+		/* without root: the pinned set's counters, where bpffs lets us read them */
+		if (geteuid() != 0)
+			co.share = VFS_SHARE_READ;
 		err = vfs_collector_open(&src.c, &co, msg, sizeof(msg));
+		if (err && co.share == VFS_SHARE_READ) {
+			fprintf(stderr, "vfiotop: not root, and %s\n", msg);
+			vfs_model_free(&m);
+			return TOP_EXIT_NOT_ROOT;
+		}
 		if (err) {
 			fprintf(stderr, "vfiotop: BPF not available: %s\n", msg);
 			vfs_model_free(&m);
@@ -375,8 +387,13 @@ int main(int argc, char **argv)
 		vfs_model_attach(&m, src.c);
 		snprintf(src.name, sizeof(src.name), vfs_collector_shared(src.c) ?
 			 "live, shared" : "live");
+		if (co.share == VFS_SHARE_READ) {
+			src.no_stream = true;
+			fprintf(stderr, "vfiotop: not root: reading the pinned counters read-only "
+				"(the migrations and events views stay empty)\n");
+		}
 		source_poll(&src, 0);
-		if (src.no_stream)
+		if (src.no_stream && co.share != VFS_SHARE_READ)
 			fprintf(stderr, "vfiotop: the pinned collectors' event stream is read by pid "
 				"%d: counters only (migrations and events views stay empty)\n",
 				vfs_collector_stream_holder(src.c));
