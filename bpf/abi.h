@@ -14,7 +14,7 @@
 #ifndef VFIOSCOPE_ABI_H
 #define VFIOSCOPE_ABI_H
 
-#define VFS_ABI_VERSION		1
+#define VFS_ABI_VERSION		2
 
 /* What kind of VFIO file an ioctl went to. */
 enum vfs_fd_kind {
@@ -81,8 +81,14 @@ struct vfs_obj_info {
 	__u32 kind;			/* enum vfs_fd_kind */
 	__u32 group_id;			/* IOMMU group (devices, groups) */
 	__u32 pad;
+	/*
+	 * When the kernel object went away (a device unregistered); 0 while
+	 * it lives. Userspace deletes the object's entries a grace period
+	 * later (user/lib/gc.c).
+	 */
+	__u64 gone_ns;
 };
-VFS_ABI_ASSERT(struct vfs_obj_info, 80);
+VFS_ABI_ASSERT(struct vfs_obj_info, 88);
 
 /* vm_stats: per VM (per-CPU values) */
 struct vfs_vm_val {
@@ -110,8 +116,13 @@ struct vfs_vm_info {
 	 */
 	__u64 locked_pages;
 	__u64 locked_ns;	/* when it was read */
+	/*
+	 * When the VM process exited (its last thread); 0 while it runs.
+	 * Userspace deletes the VM's entries a grace period later.
+	 */
+	__u64 exit_ns;
 };
-VFS_ABI_ASSERT(struct vfs_vm_info, 48);
+VFS_ABI_ASSERT(struct vfs_vm_info, 56);
 
 /* region_stats: trapped region accesses per device and region index */
 struct vfs_region_key {

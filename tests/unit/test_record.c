@@ -318,12 +318,16 @@ Test(top_replay, truncated_file_names_file_and_line)
 	unlink(path);
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ABI_STR STR(VFS_ABI_VERSION)
+
 Test(top_replay, corrupt_lines_are_named)
 {
 	static const struct { int line; const char *text, *want; } cases[] = {
 		{ 1, "{\"format\":\"other\"}\n", "1: not a vfiotop recording" },
 		{ 1, "{\"format\":\"vfiotop-record\",\"version\":9}\n", "1: recording format version not supported" },
-		{ 1, "{\"format\":\"vfiotop-record\",\"version\":1,\"abi\":1,\"page_size\":4096,"
+		{ 1, "{\"format\":\"vfiotop-record\",\"version\":1,\"abi\":" ABI_STR ",\"page_size\":4096,"
 		     "\"maps\":{\"ioctl_stats\":{\"key_size\":8,\"value_size\":160}}}\n",
 		  "1: map \"ioctl_stats\": key_size/value_size are not 24/160" },
 		{ 2, "{\"frame\":1,\n", "2: not a JSON line" },

@@ -34,6 +34,7 @@ struct vfs_vm_row {
 	__u64 irq_setups;		/* VFIO_DEVICE_SET_IRQS calls */
 	__u64 kicks;			/* vDPA kicks on devices it owns */
 	double kick_rate;
+	char state[8];			/* "running", "exited" (until collected) */
 	/* model bookkeeping, not shown */
 	__u64 first_ns;			/* vm_info.first_ns: a reused pid is a new VM */
 	struct { __u64 ioctls, errors, dma_maps, kicks; } prev;
@@ -55,6 +56,7 @@ struct vfs_dev_row {
 	double region_rate;
 	__u64 kicks;
 	double kick_rate;
+	char state[8];			/* "live", "gone" (until collected) */
 	/* model bookkeeping */
 	__u32 hist[VFS_HIST_SLOTS];	/* ioctl latency, summed over commands */
 	struct { __u64 ioctls, region_accesses, kicks; } prev;

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Garbage collection of the collectors' maps: see gc.h. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "collector.h"
+#include "gc.h"
+#include "vec.h"
+
+/* every map keyed by a VM or an object; the markers' own maps last */
+static const struct gc_map {
+	const char *name;
+	__u32 key_size;
+	int obj_off, tgid_off;	/* -1: not keyed by it */
+} gc_maps[] = {
+	{ "ioctl_stats", sizeof(struct vfs_cmd_key), offsetof(struct vfs_cmd_key, obj),
+	  offsetof(struct vfs_cmd_key, tgid) },
+	{ "ioctl_errno", sizeof(struct vfs_errno_key), offsetof(struct vfs_errno_key, obj),
+	  offsetof(struct vfs_errno_key, tgid) },
+	{ "region_stats", sizeof(struct vfs_region_key), offsetof(struct vfs_region_key, obj), -1 },
+	{ "irq_stats", sizeof(struct vfs_irq_key), offsetof(struct vfs_irq_key, obj), -1 },
+	{ "mig_pending", sizeof(__u64), 0, -1 },
+	{ "vm_stats", sizeof(__u32), -1, 0 },
+	{ "vm_info", sizeof(__u32), -1, 0 },
+	{ "obj_info", sizeof(__u64), 0, -1 },
+};
+#define NR_GC_MAPS (sizeof(gc_maps) / sizeof(gc_maps[0]))
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool has_u32(const __u32 *v, size_t n, __u32 x)
+{
+	return n && bsearch(&x, v, n, sizeof(*v), cmp_u32);
+}
+
+/* a mark set at least @grace ago (the clock never runs backwards) */
+static bool expired(__u64 mark, __u64 now, __u64 grace)
+{
+	return mark && now >= mark && now - mark >= grace;
+}
+
+int vfs_gc_plan(struct vfs_gc *g, const struct vfs_map_buf *vminfo,
+		const struct vfs_map_buf *objinfo, __u64 now, __u64 grace)
+{
+	size_t i, n = vminfo->n, no = objinfo->n;
+
+	g->nvms = g->nobjs = g->nknown = 0;
+	if (vfs_grow((void **)&g->vms, &g->capvms, n, sizeof(*g->vms)) ||
+	    vfs_grow((void **)&g->known, &g->capknown, n, sizeof(*g->known)) ||
+	    vfs_grow((void **)&g->objs, &g->capobjs, no, sizeof(*g->objs)))
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		__u32 tgid = *VFS_MAP_BUF_KEY(vminfo, __u32, i);
+		const struct vfs_vm_info *vi = VFS_MAP_BUF_VAL(vminfo, struct vfs_vm_info, i);
+
+		g->known[g->nknown++] = tgid;
+		if (expired(vi->exit_ns, now, grace))
+			g->vms[g->nvms++] = tgid;
+	}
+	qsort(g->vms, g->nvms, sizeof(*g->vms), cmp_u32);
+	qsort(g->known, g->nknown, sizeof(*g->known), cmp_u32);
+	for (i = 0; i < no; i++) {
+		__u64 obj = *VFS_MAP_BUF_KEY(objinfo, __u64, i);
+		const struct vfs_obj_info *oi = VFS_MAP_BUF_VAL(objinfo, struct vfs_obj_info, i);
+		bool goes = expired(oi->gone_ns, now, grace);
+
+		/* containers and groups are handles of their owner process */
+		if (!goes && oi->kind != VFS_FD_DEVICE)
+			goes = has_u32(g->vms, g->nvms, oi->owner_tgid) ||
+			       (!has_u32(g->known, g->nknown, oi->owner_tgid) &&
+				expired(oi->first_ns, now, grace));
+		if (goes)
+			g->objs[g->nobjs++] = obj;
+	}
+	qsort(g->objs, g->nobjs, sizeof(*g->objs), cmp_u64);
+	return 0;
+}
+
+bool vfs_gc_vm_goes(const struct vfs_gc *g, __u32 tgid)
+{
+	return has_u32(g->vms, g->nvms, tgid);
+}
+
+bool vfs_gc_obj_goes(const struct vfs_gc *g, __u64 obj)
+{
+	return g->nobjs && bsearch(&obj, g->objs, g->nobjs, sizeof(*g->objs), cmp_u64);
+}
+
+static bool goes(const struct vfs_gc *g, const struct gc_map *m, const void *key)
+{
+	__u64 obj;
+	__u32 tgid;
+
+	if (m->obj_off >= 0) {
+		memcpy(&obj, (const char *)key + m->obj_off, sizeof(obj));
+		if (vfs_gc_obj_goes(g, obj))
+			return true;
+	}
+	if (m->tgid_off >= 0) {
+		memcpy(&tgid, (const char *)key + m->tgid_off, sizeof(tgid));
+		if (vfs_gc_vm_goes(g, tgid))
+			return true;
+	}
+	return false;
+}
+
+bool vfs_gc_key_goes(const struct vfs_gc *g, const char *map, const void *key)
+{
+	size_t i;
+
+	for (i = 0; i < NR_GC_MAPS; i++)
+		if (!strcmp(gc_maps[i].name, map))
+			return goes(g, &gc_maps[i], key);
+	return false;
+}
+
+/* the keys of map @fd that go, then their deletion */
+static int sweep(struct vfs_gc *g, const struct gc_map *m, int fd)
+{
+	char cur[64], next[64];
+	void *prev = NULL;
+	size_t n = 0, i;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (goes(g, m, next)) {
+			if (vfs_grow(&g->keys, &g->capkeys, n + 1, m->key_size))
+				return -ENOMEM;
+			memcpy((char *)g->keys + n++ * m->key_size, next, m->key_size);
+		}
+		memcpy(cur, next, m->key_size);
+		prev = cur;
+	}
+	for (i = 0; i < n; i++) {
+		if (!bpf_map_delete_elem(fd, (char *)g->keys + i * m->key_size))
+			g->stats.entries++;
+		else if (errno != ENOENT)	/* another reader was first */
+			g->stats.errors++;
+	}
+	return 0;
+}
+
+int vfs_gc_run(struct vfs_gc *g, struct vfs_collector *c, __u64 now, __u64 grace)
+{
+	int vfd = vfs_collector_map_fd(c, "vm_info"), ofd = vfs_collector_map_fd(c, "obj_info");
+	size_t i;
+	int err;
+
+	if (vfd < 0 || ofd < 0)
+		return 0;	/* the vfio family is not loaded: nothing to collect */
+	if ((err = vfs_map_buf_read(vfd, &g->vminfo, NULL)) ||
+	    (err = vfs_map_buf_read(ofd, &g->objinfo, NULL)) ||
+	    (err = vfs_gc_plan(g, &g->vminfo, &g->objinfo, now, grace)))
+		return err;
+	g->stats.runs++;
+	if (!g->nvms && !g->nobjs)
+		return 0;
+	for (i = 0; i < NR_GC_MAPS; i++) {
+		int fd = vfs_collector_map_fd(c, gc_maps[i].name);
+
+		if (fd >= 0 && (err = sweep(g, &gc_maps[i], fd)))
+			return err;
+	}
+	g->stats.vms += g->nvms;
+	g->stats.objs += g->nobjs;
+	return 0;
+}
+
+void vfs_gc_free(struct vfs_gc *g)
+{
+	free(g->vms);
+	free(g->objs);
+	free(g->known);
+	free(g->keys);
+	vfs_map_buf_free(&g->vminfo);
+	vfs_map_buf_free(&g->objinfo);
+	memset(g, 0, sizeof(*g));
+}
