@@ -145,10 +145,17 @@ static int sweep(struct vfs_gc *g, const struct gc_map *m, int fd)
 		prev = cur;
 	}
 	for (i = 0; i < n; i++) {
-		if (!bpf_map_delete_elem(fd, (char *)g->keys + i * m->key_size))
-			g->stats.entries++;
-		else if (errno != ENOENT)	/* another reader was first */
-			g->stats.errors++;
+		if (bpf_map_delete_elem(fd, (char *)g->keys + i * m->key_size)) {
+			if (errno != ENOENT)	/* ENOENT: another reader was first */
+				g->stats.errors++;
+			continue;
+		}
+		g->stats.entries++;
+		/* a VM or object counts for the reader that deleted its marker */
+		if (!strcmp(m->name, "vm_info"))
+			g->stats.vms++;
+		else if (!strcmp(m->name, "obj_info"))
+			g->stats.objs++;
 	}
 	return 0;
 }
@@ -174,8 +181,6 @@ int vfs_gc_run(struct vfs_gc *g, struct vfs_collector *c, __u64 now, __u64 grace
 		if (fd >= 0 && (err = sweep(g, &gc_maps[i], fd)))
 			return err;
 	}
-	g->stats.vms += g->nvms;
-	g->stats.objs += g->nobjs;
 	return 0;
 }
 

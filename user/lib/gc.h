@@ -39,6 +39,7 @@ struct vfs_collector;
 
 struct vfs_gc_stats {
 	__u64 runs;		/* vfs_gc_run() calls that looked at the maps */
+	/* by this reader (readers of one pinned set add up to the total) */
 	__u64 vms;		/* VMs collected */
 	__u64 objs;		/* objects (devices, containers, groups) collected */
 	__u64 entries;		/* map entries deleted, all maps */
