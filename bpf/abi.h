@@ -341,7 +341,7 @@ VFS_ABI_ASSERT(struct vfs_vq_val, 16);
 /* vfs_vdpa_info.flags: lifecycle seen while loaded */
 enum vfs_vdpa_flag {
 	VFS_VDPA_F_ADDED = 1,		/* registered */
-	VFS_VDPA_F_REMOVED = 2,		/* unregistered (counts kept until reuse) */
+	VFS_VDPA_F_REMOVED = 2,		/* unregistered (counts kept until collected or reuse) */
 };
 
 /* vdpa_info: name, owner and status of each vDPA device seen */
@@ -352,8 +352,10 @@ struct vfs_vdpa_info {
 	__u32 status;		/* last virtio status set */
 	__u32 path;
 	__u32 flags;		/* enum vfs_vdpa_flag bits */
+	/* when it was unregistered (0: registered); collected a grace period later */
+	__u64 gone_ns;
 };
-VFS_ABI_ASSERT(struct vfs_vdpa_info, 72);
+VFS_ABI_ASSERT(struct vfs_vdpa_info, 80);
 
 /* ---------------------------------------------------------------- policy */
 /*

@@ -31,11 +31,19 @@ static struct vfs_obj_info infos[] = {
 	{ .kind = VFS_FD_GROUP, .owner_tgid = 666, .first_ns = 95 * SEC },	/* no such VM, new */
 };
 
+static __u64 vdpas[] = { 0x7000, 0x8000, 0x6000 };
+static struct vfs_vdpa_info vdinfo[] = {
+	{ .flags = VFS_VDPA_F_ADDED },						/* live */
+	{ .flags = VFS_VDPA_F_ADDED | VFS_VDPA_F_REMOVED, .gone_ns = 40 * SEC },	/* deleted */
+	{ .flags = VFS_VDPA_F_ADDED | VFS_VDPA_F_REMOVED, .gone_ns = 80 * SEC },	/* just deleted */
+};
+
 static void plan(struct vfs_gc *g, __u64 now)
 {
 	struct vfs_map_buf vb = BUF(tgids, vms, 4), ob = BUF(objs, infos, 7);
+	struct vfs_map_buf db = BUF(vdpas, vdinfo, 3);
 
-	cr_assert_eq(vfs_gc_plan(g, &vb, &ob, now, GRACE), 0);
+	cr_assert_eq(vfs_gc_plan(g, &vb, &ob, &db, now, GRACE), 0);
 }
 
 Test(gc, vms_go_a_grace_period_after_exit)
@@ -64,7 +72,10 @@ Test(gc, objects_go_when_gone_or_with_their_owner)
 	cr_assert_not(vfs_gc_obj_goes(&g, 0xe000), "a running VM's group stays");
 	cr_assert(vfs_gc_obj_goes(&g, 0xf000), "an old handle of no VM");
 	cr_assert_not(vfs_gc_obj_goes(&g, 0x9000), "a new handle of no VM (yet)");
-	cr_assert_eq(g.nobjs, 3);
+	cr_assert_not(vfs_gc_obj_goes(&g, 0x7000), "a registered vDPA device");
+	cr_assert(vfs_gc_obj_goes(&g, 0x8000), "a vDPA device deleted 60 s ago");
+	cr_assert_not(vfs_gc_obj_goes(&g, 0x6000), "a vDPA device deleted 20 s ago");
+	cr_assert_eq(g.nobjs, 4);
 	vfs_gc_free(&g);
 }
 
@@ -94,6 +105,8 @@ Test(gc, keys_of_every_map)
 	cr_assert(vfs_gc_key_goes(&g, "vm_info", &t));
 	cr_assert(vfs_gc_key_goes(&g, "obj_info", &o));
 	cr_assert(vfs_gc_key_goes(&g, "mig_pending", &o));
+	cr_assert(vfs_gc_key_goes(&g, "vq_stats", &(struct vfs_vq_key){ .obj = 0x8000, .qid = 1 }));
+	cr_assert_not(vfs_gc_key_goes(&g, "vq_stats", &(struct vfs_vq_key){ .obj = 0x7000 }));
 	cr_assert_not(vfs_gc_key_goes(&g, "irq_signals", &t), "not keyed by VM or object");
 	vfs_gc_free(&g);
 }

@@ -9,22 +9,31 @@
 #include "gc.h"
 #include "vec.h"
 
+static bool vm_still(const struct vfs_gc *g, const void *val);
+static bool obj_still(const struct vfs_gc *g, const void *val);
+static bool vdpa_still(const struct vfs_gc *g, const void *val);
+
 /* every map keyed by a VM or an object; the markers' own maps last */
 static const struct gc_map {
 	const char *name;
-	__u32 key_size;
+	__u32 key_size, value_size;	/* value: the markers' maps only */
 	int obj_off, tgid_off;	/* -1: not keyed by it */
+	/* a markers' map: the entry still goes (read again right before its delete) */
+	bool (*still)(const struct vfs_gc *g, const void *val);
 } gc_maps[] = {
-	{ "ioctl_stats", sizeof(struct vfs_cmd_key), offsetof(struct vfs_cmd_key, obj),
-	  offsetof(struct vfs_cmd_key, tgid) },
-	{ "ioctl_errno", sizeof(struct vfs_errno_key), offsetof(struct vfs_errno_key, obj),
-	  offsetof(struct vfs_errno_key, tgid) },
-	{ "region_stats", sizeof(struct vfs_region_key), offsetof(struct vfs_region_key, obj), -1 },
-	{ "irq_stats", sizeof(struct vfs_irq_key), offsetof(struct vfs_irq_key, obj), -1 },
-	{ "mig_pending", sizeof(__u64), 0, -1 },
-	{ "vm_stats", sizeof(__u32), -1, 0 },
-	{ "vm_info", sizeof(__u32), -1, 0 },
-	{ "obj_info", sizeof(__u64), 0, -1 },
+	{ "ioctl_stats", sizeof(struct vfs_cmd_key), 0, offsetof(struct vfs_cmd_key, obj),
+	  offsetof(struct vfs_cmd_key, tgid), NULL },
+	{ "ioctl_errno", sizeof(struct vfs_errno_key), 0, offsetof(struct vfs_errno_key, obj),
+	  offsetof(struct vfs_errno_key, tgid), NULL },
+	{ "region_stats", sizeof(struct vfs_region_key), 0,
+	  offsetof(struct vfs_region_key, obj), -1, NULL },
+	{ "irq_stats", sizeof(struct vfs_irq_key), 0, offsetof(struct vfs_irq_key, obj), -1, NULL },
+	{ "mig_pending", sizeof(__u64), 0, 0, -1, NULL },
+	{ "vq_stats", sizeof(struct vfs_vq_key), 0, offsetof(struct vfs_vq_key, obj), -1, NULL },
+	{ "vm_stats", sizeof(__u32), 0, -1, 0, NULL },
+	{ "vm_info", sizeof(__u32), sizeof(struct vfs_vm_info), -1, 0, vm_still },
+	{ "obj_info", sizeof(__u64), sizeof(struct vfs_obj_info), 0, -1, obj_still },
+	{ "vdpa_info", sizeof(__u64), sizeof(struct vfs_vdpa_info), 0, -1, vdpa_still },
 };
 #define NR_GC_MAPS (sizeof(gc_maps) / sizeof(gc_maps[0]))
 
@@ -53,11 +62,54 @@ static bool expired(__u64 mark, __u64 now, __u64 grace)
 	return mark && now >= mark && now - mark >= grace;
 }
 
-int vfs_gc_plan(struct vfs_gc *g, const struct vfs_map_buf *vminfo,
-		const struct vfs_map_buf *objinfo, __u64 now, __u64 grace)
+static bool vm_entry_goes(const struct vfs_gc *g, const struct vfs_vm_info *vi)
 {
-	size_t i, n = vminfo->n, no = objinfo->n;
+	return expired(vi->exit_ns, g->now, g->grace);
+}
 
+static bool obj_entry_goes(const struct vfs_gc *g, const struct vfs_obj_info *oi)
+{
+	if (expired(oi->gone_ns, g->now, g->grace))
+		return true;
+	/* containers and groups are handles of their owner process */
+	return oi->kind != VFS_FD_DEVICE &&
+	       (has_u32(g->vms, g->nvms, oi->owner_tgid) ||
+		(!has_u32(g->known, g->nknown, oi->owner_tgid) &&
+		 expired(oi->first_ns, g->now, g->grace)));
+}
+
+static bool vdpa_entry_goes(const struct vfs_gc *g, const struct vfs_vdpa_info *di)
+{
+	return (di->flags & VFS_VDPA_F_REMOVED) && expired(di->gone_ns, g->now, g->grace);
+}
+
+/*
+ * Read again right before the delete: a pid or address reused since the
+ * plan holds a fresh, unmarked entry, which stays.
+ */
+static bool vm_still(const struct vfs_gc *g, const void *val)
+{
+	return vm_entry_goes(g, val);
+}
+
+static bool obj_still(const struct vfs_gc *g, const void *val)
+{
+	return obj_entry_goes(g, val);
+}
+
+static bool vdpa_still(const struct vfs_gc *g, const void *val)
+{
+	return vdpa_entry_goes(g, val);
+}
+
+int vfs_gc_plan(struct vfs_gc *g, const struct vfs_map_buf *vminfo,
+		const struct vfs_map_buf *objinfo, const struct vfs_map_buf *vdpainfo,
+		__u64 now, __u64 grace)
+{
+	size_t i, n = vminfo->n, no = objinfo->n + vdpainfo->n;
+
+	g->now = now;
+	g->grace = grace;
 	g->nvms = g->nobjs = g->nknown = 0;
 	if (vfs_grow((void **)&g->vms, &g->capvms, n, sizeof(*g->vms)) ||
 	    vfs_grow((void **)&g->known, &g->capknown, n, sizeof(*g->known)) ||
@@ -65,27 +117,19 @@ int vfs_gc_plan(struct vfs_gc *g, const struct vfs_map_buf *vminfo,
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		__u32 tgid = *VFS_MAP_BUF_KEY(vminfo, __u32, i);
-		const struct vfs_vm_info *vi = VFS_MAP_BUF_VAL(vminfo, struct vfs_vm_info, i);
 
 		g->known[g->nknown++] = tgid;
-		if (expired(vi->exit_ns, now, grace))
+		if (vm_entry_goes(g, VFS_MAP_BUF_VAL(vminfo, struct vfs_vm_info, i)))
 			g->vms[g->nvms++] = tgid;
 	}
 	qsort(g->vms, g->nvms, sizeof(*g->vms), cmp_u32);
 	qsort(g->known, g->nknown, sizeof(*g->known), cmp_u32);
-	for (i = 0; i < no; i++) {
-		__u64 obj = *VFS_MAP_BUF_KEY(objinfo, __u64, i);
-		const struct vfs_obj_info *oi = VFS_MAP_BUF_VAL(objinfo, struct vfs_obj_info, i);
-		bool goes = expired(oi->gone_ns, now, grace);
-
-		/* containers and groups are handles of their owner process */
-		if (!goes && oi->kind != VFS_FD_DEVICE)
-			goes = has_u32(g->vms, g->nvms, oi->owner_tgid) ||
-			       (!has_u32(g->known, g->nknown, oi->owner_tgid) &&
-				expired(oi->first_ns, now, grace));
-		if (goes)
-			g->objs[g->nobjs++] = obj;
-	}
+	for (i = 0; i < objinfo->n; i++)
+		if (obj_entry_goes(g, VFS_MAP_BUF_VAL(objinfo, struct vfs_obj_info, i)))
+			g->objs[g->nobjs++] = *VFS_MAP_BUF_KEY(objinfo, __u64, i);
+	for (i = 0; i < vdpainfo->n; i++)
+		if (vdpa_entry_goes(g, VFS_MAP_BUF_VAL(vdpainfo, struct vfs_vdpa_info, i)))
+			g->objs[g->nobjs++] = *VFS_MAP_BUF_KEY(vdpainfo, __u64, i);
 	qsort(g->objs, g->nobjs, sizeof(*g->objs), cmp_u64);
 	return 0;
 }
@@ -131,7 +175,7 @@ bool vfs_gc_key_goes(const struct vfs_gc *g, const char *map, const void *key)
 /* the keys of map @fd that go, then their deletion */
 static int sweep(struct vfs_gc *g, const struct gc_map *m, int fd)
 {
-	char cur[64], next[64];
+	char cur[64], next[64], val[128];
 	void *prev = NULL;
 	size_t n = 0, i;
 
@@ -145,7 +189,11 @@ static int sweep(struct vfs_gc *g, const struct gc_map *m, int fd)
 		prev = cur;
 	}
 	for (i = 0; i < n; i++) {
-		if (bpf_map_delete_elem(fd, (char *)g->keys + i * m->key_size)) {
+		void *key = (char *)g->keys + i * m->key_size;
+
+		if (m->still && (bpf_map_lookup_elem(fd, key, val) || !m->still(g, val)))
+			continue;
+		if (bpf_map_delete_elem(fd, key)) {
 			if (errno != ENOENT)	/* ENOENT: another reader was first */
 				g->stats.errors++;
 			continue;
@@ -154,23 +202,33 @@ static int sweep(struct vfs_gc *g, const struct gc_map *m, int fd)
 		/* a VM or object counts for the reader that deleted its marker */
 		if (!strcmp(m->name, "vm_info"))
 			g->stats.vms++;
-		else if (!strcmp(m->name, "obj_info"))
+		else if (m->still)
 			g->stats.objs++;
 	}
 	return 0;
 }
 
+/* a map of the set, read into @b (absent: empty) */
+static int read_marks(struct vfs_collector *c, const char *name, struct vfs_map_buf *b)
+{
+	int fd = vfs_collector_map_fd(c, name);
+
+	if (fd < 0) {
+		b->n = 0;
+		return 0;
+	}
+	return vfs_map_buf_read(fd, b, NULL);
+}
+
 int vfs_gc_run(struct vfs_gc *g, struct vfs_collector *c, __u64 now, __u64 grace)
 {
-	int vfd = vfs_collector_map_fd(c, "vm_info"), ofd = vfs_collector_map_fd(c, "obj_info");
 	size_t i;
 	int err;
 
-	if (vfd < 0 || ofd < 0)
-		return 0;	/* the vfio family is not loaded: nothing to collect */
-	if ((err = vfs_map_buf_read(vfd, &g->vminfo, NULL)) ||
-	    (err = vfs_map_buf_read(ofd, &g->objinfo, NULL)) ||
-	    (err = vfs_gc_plan(g, &g->vminfo, &g->objinfo, now, grace)))
+	if ((err = read_marks(c, "vm_info", &g->vminfo)) ||
+	    (err = read_marks(c, "obj_info", &g->objinfo)) ||
+	    (err = read_marks(c, "vdpa_info", &g->vdpainfo)) ||
+	    (err = vfs_gc_plan(g, &g->vminfo, &g->objinfo, &g->vdpainfo, now, grace)))
 		return err;
 	g->stats.runs++;
 	if (!g->nvms && !g->nobjs)
@@ -192,5 +250,6 @@ void vfs_gc_free(struct vfs_gc *g)
 	free(g->keys);
 	vfs_map_buf_free(&g->vminfo);
 	vfs_map_buf_free(&g->objinfo);
+	vfs_map_buf_free(&g->vdpainfo);
 	memset(g, 0, sizeof(*g));
 }

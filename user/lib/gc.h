@@ -21,8 +21,11 @@
  * groups it owned (per-process handles; a group is noted again when a
  * next VM uses it). For a device past its grace: its obj_info entry and
  * every key naming it (ioctl_stats, ioctl_errno, region_stats, irq_stats,
- * mig_pending). A container or group whose owner is no VM at all (vm_info
- * was full) goes a grace period after it was first seen.
+ * mig_pending). A vDPA device unregistered (vdpa.bpf.c: vdpa_info.gone_ns)
+ * past its grace: its vdpa_info and vq_stats entries. A container or group
+ * whose owner is no VM at all (vm_info was full) goes a grace period after
+ * it was first seen. Each markers' entry is read again right before its
+ * delete, so a pid or address reused since the plan keeps its fresh entry.
  */
 #ifndef VFIOSCOPE_GC_H
 #define VFIOSCOPE_GC_H
@@ -56,17 +59,20 @@ struct vfs_gc {
 	size_t nknown, capknown;
 	void *keys;		/* one map's keys to delete */
 	size_t capkeys;
-	struct vfs_map_buf vminfo, objinfo;
+	struct vfs_map_buf vminfo, objinfo, vdpainfo;
+	__u64 now, grace;	/* of the last plan */
 	struct vfs_gc_stats stats;
 };
 
 /*
- * The decision, a pure function of the two marker maps' contents (taken
+ * The decision, a pure function of the marker maps' contents (vm_info,
+ * obj_info, vdpa_info, taken
  * at monotonic time @now_ns, the clock of bpf_ktime_get_ns): fills g->vms
  * and g->objs with what goes. 0 or -ENOMEM.
  */
 int vfs_gc_plan(struct vfs_gc *g, const struct vfs_map_buf *vminfo,
-		const struct vfs_map_buf *objinfo, __u64 now_ns, __u64 grace_ns);
+		const struct vfs_map_buf *objinfo, const struct vfs_map_buf *vdpainfo,
+		__u64 now_ns, __u64 grace_ns);
 bool vfs_gc_vm_goes(const struct vfs_gc *g, __u32 tgid);
 bool vfs_gc_obj_goes(const struct vfs_gc *g, __u64 obj);
 /* a key of map @map goes: false for a map the collection does not touch */
