@@ -195,13 +195,15 @@ enum vfs_event_type {
 	VFS_EV_POLICY,		/* a quota throttled, denied or would have */
 	VFS_EV_DMA,		/* type1 map/unmap and its result (tracepoint tier) */
 	VFS_EV_MIG_REQ,		/* a migration state request, kernel-timed (tracepoint tier) */
+	VFS_EV_VM_EXIT,		/* a VM process (one that used VFIO) exited */
 	VFS_EV_TYPE_MAX,
 };
 
 #define VFS_STREAM(type)	(1u << (type))
 /* always delivered: rare lifecycle events */
 #define VFS_STREAM_DEFAULT	(VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) | \
-				 VFS_STREAM(VFS_EV_MDEV) | VFS_STREAM(VFS_EV_VDPA))
+				 VFS_STREAM(VFS_EV_MDEV) | VFS_STREAM(VFS_EV_VDPA) | \
+				 VFS_STREAM(VFS_EV_VM_EXIT))
 
 struct vfs_event_hdr {
 	__u16 type;		/* enum vfs_event_type */
@@ -316,6 +318,15 @@ struct vfs_ev_dma {
 VFS_ABI_ASSERT(struct vfs_ev_dma, 96);
 
 /* VFS_EV_MIG_REQ uses struct vfs_ev_mig_arc: from, to, ret, start/end */
+
+/* VFS_EV_VM_EXIT: the header names the VM (its last thread) */
+struct vfs_ev_vm_exit {
+	struct vfs_event_hdr hdr;
+	__u64 first_ns;		/* when the VM was first seen (vm_info) */
+	__s32 exit_code;	/* the task's exit_code (wait status) */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_ev_vm_exit, 64);
 
 /* ------------------------------------------------------------------ vDPA */
 

@@ -242,9 +242,20 @@ int BPF_PROG(vm_exit, struct task_struct *p)
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	struct vfs_vm_info *vi = bpf_map_lookup_elem(&vm_info, &tgid);
 
+	struct vfs_ev_vm_exit *e;
+
 	if (!vi || vi->exit_ns || BPF_CORE_READ(p, signal, live.counter))
 		return 0;
 	vi->exit_ns = bpf_ktime_get_ns();
+	if (!vfs_streamed(VFS_EV_VM_EXIT))
+		return 0;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_VM_EXIT);
+	if (!e)
+		return 0;
+	e->first_ns = vi->first_ns;
+	e->exit_code = BPF_CORE_READ(p, exit_code);
+	e->pad = 0;
+	vfs_event_submit(e);
 	return 0;
 }
 

@@ -8,7 +8,7 @@
 # vfiotop frame and none is in the last one; the readers collected N VMs
 # between them; the daemon and vfiotop logged no error, the kernel no
 # complaint; and every counter the /metrics endpoint kept across the churn
-# only grew.
+# only grew. Last, vfiosnoop on the same set streams one more VM's exit.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/policy-lib.sh"
 O=$VFIOSCOPE_OUT
@@ -120,4 +120,24 @@ c=$(kernel_complaints)
 [ -z "$c" ] || fail "kernel complaints: $c"
 kill $pd
 wait $pd || true
+
+# the stream names a VM's exit: vfiosnoop on the pinned set, once the
+# daemon and vfiotop let go of it
+vfiosnoop --shared -c vm -j > $O/snoop.json 2> $O/snoop.err &
+snoop=$!
+wait_for_line $O/snoop.err attached 60 $snoop
+u=$(uuid 99)
+echo $u > $T/mdacc-1q/create || fail "create $u"
+vfio-exercise --name vm-last mdacc-jobs $u -n 1 > $O/last.txt 2>&1 || fail "vm-last failed"
+echo 1 > /sys/bus/mdev/devices/$u/remove || fail "remove $u"
+for i in $(seq 1 100); do
+	grep -q vm_exit $O/snoop.json && break
+	sleep 0.1
+done
+kill -INT $snoop
+wait $snoop || fail "vfiosnoop failed: $(cat $O/snoop.err)"
+cat $O/snoop.json
+last=$(awk '$1 == "pid" { print $2 }' $O/last.txt)
+expect_eq "vm_exit events of vm-last ($last)" \
+	"$(jq -c --argjson p "$last" 'select(.event == "vm_exit" and .pid == $p) | .exit_status' $O/snoop.json)" 0
 echo "$N VM and device life cycles left no entry and no row behind"
