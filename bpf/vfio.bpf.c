@@ -190,6 +190,14 @@ static __always_inline void note_vm(__u32 tgid)
 		vfs_drop(VFS_DROP_MAP_VM);
 }
 
+/* per-object keys (region_stats, irq_stats) share their first field, obj */
+static long forget_obj(struct bpf_map *map, const __u64 *key, void *val, __u64 *obj)
+{
+	if (*key == *obj)
+		bpf_map_delete_elem(map, key);
+	return 0;
+}
+
 /*
  * Record what @obj is and who uses it. Called on the slow path only (first
  * sight of a (VM, object, command) key), so the common ioctl costs nothing.
@@ -206,6 +214,11 @@ static __always_inline void note_obj(__u64 obj, __u32 kind, __u32 tgid, void *pt
 			cur->cgroup_id = bpf_get_current_cgroup_id();
 		}
 		return;
+	}
+	if (cur) {
+		/* a new object at a gone one's address: nothing carries over */
+		bpf_for_each_map_elem(&region_stats, forget_obj, &obj, 0);
+		bpf_for_each_map_elem(&irq_stats, forget_obj, &obj, 0);
 	}
 	oi.kind = kind;
 	oi.owner_tgid = tgid;

@@ -72,9 +72,10 @@ Test(gc, objects_go_when_gone_or_with_their_owner)
 	cr_assert_not(vfs_gc_obj_goes(&g, 0xe000), "a running VM's group stays");
 	cr_assert(vfs_gc_obj_goes(&g, 0xf000), "an old handle of no VM");
 	cr_assert_not(vfs_gc_obj_goes(&g, 0x9000), "a new handle of no VM (yet)");
-	cr_assert_not(vfs_gc_obj_goes(&g, 0x7000), "a registered vDPA device");
-	cr_assert(vfs_gc_obj_goes(&g, 0x8000), "a vDPA device deleted 60 s ago");
-	cr_assert_not(vfs_gc_obj_goes(&g, 0x6000), "a vDPA device deleted 20 s ago");
+	cr_assert_not(vfs_gc_key_goes(&g, "vdpa_info", &vdpas[0]), "a registered vDPA device");
+	cr_assert(vfs_gc_key_goes(&g, "vdpa_info", &vdpas[1]), "a vDPA device deleted 60 s ago");
+	cr_assert_not(vfs_gc_key_goes(&g, "vdpa_info", &vdpas[2]), "deleted 20 s ago");
+	cr_assert_not(vfs_gc_obj_goes(&g, vdpas[1]), "a VFIO object at a gone vDPA device's address");
 	cr_assert_eq(g.nobjs, 4);
 	vfs_gc_free(&g);
 }
@@ -107,6 +108,8 @@ Test(gc, keys_of_every_map)
 	cr_assert(vfs_gc_key_goes(&g, "mig_pending", &o));
 	cr_assert(vfs_gc_key_goes(&g, "vq_stats", &(struct vfs_vq_key){ .obj = 0x8000, .qid = 1 }));
 	cr_assert_not(vfs_gc_key_goes(&g, "vq_stats", &(struct vfs_vq_key){ .obj = 0x7000 }));
+	ck.obj = 0x8000;
+	cr_assert_not(vfs_gc_key_goes(&g, "ioctl_stats", &ck), "a VFIO key at a vDPA address");
 	cr_assert_not(vfs_gc_key_goes(&g, "irq_signals", &t), "not keyed by VM or object");
 	vfs_gc_free(&g);
 }

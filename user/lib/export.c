@@ -571,7 +571,7 @@ static void render_vqs(struct vfs_export *e, struct prom_buf *b)
 		for (i = 0; i < q->n; i++) {
 			const struct vfs_vq_key *k = VFS_MAP_BUF_KEY(q, struct vfs_vq_key, i);
 			const struct vfs_vq_val *v = VFS_MAP_BUF_VAL(q, struct vfs_vq_val, i);
-			long d = dev_index(e, k->obj);
+			long d = dev_index(e, VFS_DEV_ROW_ID_VDPA(k->obj));
 
 			if (d < 0)
 				continue;

@@ -13,27 +13,35 @@ static bool vm_still(const struct vfs_gc *g, const void *val);
 static bool obj_still(const struct vfs_gc *g, const void *val);
 static bool vdpa_still(const struct vfs_gc *g, const void *val);
 
+/*
+ * A vDPA device's id among the objects (kernel objects are aligned): a
+ * gone vDPA device and a live VFIO device may share an address.
+ */
+#define VDPA_ID(obj)	((obj) | 1)
+
 /* every map keyed by a VM or an object; the markers' own maps last */
 static const struct gc_map {
 	const char *name;
 	__u32 key_size, value_size;	/* value: the markers' maps only */
 	int obj_off, tgid_off;	/* -1: not keyed by it */
+	bool vdpa;		/* its objects are vDPA devices */
 	/* a markers' map: the entry still goes (read again right before its delete) */
 	bool (*still)(const struct vfs_gc *g, const void *val);
 } gc_maps[] = {
 	{ "ioctl_stats", sizeof(struct vfs_cmd_key), 0, offsetof(struct vfs_cmd_key, obj),
-	  offsetof(struct vfs_cmd_key, tgid), NULL },
+	  offsetof(struct vfs_cmd_key, tgid), false, NULL },
 	{ "ioctl_errno", sizeof(struct vfs_errno_key), 0, offsetof(struct vfs_errno_key, obj),
-	  offsetof(struct vfs_errno_key, tgid), NULL },
+	  offsetof(struct vfs_errno_key, tgid), false, NULL },
 	{ "region_stats", sizeof(struct vfs_region_key), 0,
-	  offsetof(struct vfs_region_key, obj), -1, NULL },
-	{ "irq_stats", sizeof(struct vfs_irq_key), 0, offsetof(struct vfs_irq_key, obj), -1, NULL },
-	{ "mig_pending", sizeof(__u64), 0, 0, -1, NULL },
-	{ "vq_stats", sizeof(struct vfs_vq_key), 0, offsetof(struct vfs_vq_key, obj), -1, NULL },
-	{ "vm_stats", sizeof(__u32), 0, -1, 0, NULL },
-	{ "vm_info", sizeof(__u32), sizeof(struct vfs_vm_info), -1, 0, vm_still },
-	{ "obj_info", sizeof(__u64), sizeof(struct vfs_obj_info), 0, -1, obj_still },
-	{ "vdpa_info", sizeof(__u64), sizeof(struct vfs_vdpa_info), 0, -1, vdpa_still },
+	  offsetof(struct vfs_region_key, obj), -1, false, NULL },
+	{ "irq_stats", sizeof(struct vfs_irq_key), 0, offsetof(struct vfs_irq_key, obj), -1,
+	  false, NULL },
+	{ "mig_pending", sizeof(__u64), 0, 0, -1, false, NULL },
+	{ "vq_stats", sizeof(struct vfs_vq_key), 0, offsetof(struct vfs_vq_key, obj), -1, true, NULL },
+	{ "vm_stats", sizeof(__u32), 0, -1, 0, false, NULL },
+	{ "vm_info", sizeof(__u32), sizeof(struct vfs_vm_info), -1, 0, false, vm_still },
+	{ "obj_info", sizeof(__u64), sizeof(struct vfs_obj_info), 0, -1, false, obj_still },
+	{ "vdpa_info", sizeof(__u64), sizeof(struct vfs_vdpa_info), 0, -1, true, vdpa_still },
 };
 #define NR_GC_MAPS (sizeof(gc_maps) / sizeof(gc_maps[0]))
 
@@ -129,7 +137,7 @@ int vfs_gc_plan(struct vfs_gc *g, const struct vfs_map_buf *vminfo,
 			g->objs[g->nobjs++] = *VFS_MAP_BUF_KEY(objinfo, __u64, i);
 	for (i = 0; i < vdpainfo->n; i++)
 		if (vdpa_entry_goes(g, VFS_MAP_BUF_VAL(vdpainfo, struct vfs_vdpa_info, i)))
-			g->objs[g->nobjs++] = *VFS_MAP_BUF_KEY(vdpainfo, __u64, i);
+			g->objs[g->nobjs++] = VDPA_ID(*VFS_MAP_BUF_KEY(vdpainfo, __u64, i));
 	qsort(g->objs, g->nobjs, sizeof(*g->objs), cmp_u64);
 	return 0;
 }
@@ -151,7 +159,7 @@ static bool goes(const struct vfs_gc *g, const struct gc_map *m, const void *key
 
 	if (m->obj_off >= 0) {
 		memcpy(&obj, (const char *)key + m->obj_off, sizeof(obj));
-		if (vfs_gc_obj_goes(g, obj))
+		if (vfs_gc_obj_goes(g, m->vdpa ? VDPA_ID(obj) : obj))
 			return true;
 	}
 	if (m->tgid_off >= 0) {

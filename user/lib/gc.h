@@ -74,6 +74,7 @@ int vfs_gc_plan(struct vfs_gc *g, const struct vfs_map_buf *vminfo,
 		const struct vfs_map_buf *objinfo, const struct vfs_map_buf *vdpainfo,
 		__u64 now_ns, __u64 grace_ns);
 bool vfs_gc_vm_goes(const struct vfs_gc *g, __u32 tgid);
+/* a VFIO object (obj_info's key; vDPA devices: vfs_gc_key_goes) */
 bool vfs_gc_obj_goes(const struct vfs_gc *g, __u64 obj);
 /* a key of map @map goes: false for a map the collection does not touch */
 bool vfs_gc_key_goes(const struct vfs_gc *g, const char *map, const void *key);

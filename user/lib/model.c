@@ -624,7 +624,7 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 		struct vfs_dev_row *r;
 		struct vfs_vm_row *o;
 
-		if (!(r = dev_get(m, obj)))
+		if (!(r = dev_get(m, VFS_DEV_ROW_ID_VDPA(obj))))
 			return -ENOMEM;
 		r->seen = true;
 		cstr(r->name, sizeof(r->name), di->name, sizeof(di->name));
@@ -669,7 +669,7 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 	for (i = 0; i < m->map[VFS_IN_VQ].n; i++) {
 		const struct vfs_vq_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_VQ], struct vfs_vq_key, i);
 		const struct vfs_vq_val *qv = VFS_MAP_BUF_VAL(&m->map[VFS_IN_VQ], struct vfs_vq_val, i);
-		struct vfs_dev_row *d = dev_find(m, k->obj);
+		struct vfs_dev_row *d = dev_find(m, VFS_DEV_ROW_ID_VDPA(k->obj));
 		struct vfs_vm_row *r;
 
 		struct vfs_vq_row *q = vq_get(m, k->obj, k->qid);

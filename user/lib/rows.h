@@ -41,9 +41,16 @@ struct vfs_vm_row {
 	bool has_prev, seen;
 };
 
-/* one device: a VFIO device or a vDPA device (key: kernel address) */
+/*
+ * One device: a VFIO device or a vDPA device, keyed by its kernel address;
+ * a vDPA device's with the low bit set (kernel objects are aligned): a
+ * freed device of one kind, still shown for its grace period, and a new
+ * one of the other kind may share an address.
+ */
+#define VFS_DEV_ROW_ID_VDPA(obj)	((obj) | 1)
+
 struct vfs_dev_row {
-	__u64 obj;
+	__u64 obj;			/* the key (VFS_DEV_ROW_ID_VDPA for vDPA) */
 	char name[VFS_NAME_LEN + 1];
 	char kind[16];			/* "vfio", "vdpa-vhost", "vdpa-virtio" */
 	__s64 group;			/* IOMMU group, -1: none */
