@@ -14,7 +14,7 @@
 #ifndef VFIOSCOPE_ABI_H
 #define VFIOSCOPE_ABI_H
 
-#define VFS_ABI_VERSION		1
+#define VFS_ABI_VERSION		2
 
 /* What kind of VFIO file an ioctl went to. */
 enum vfs_fd_kind {
@@ -81,8 +81,14 @@ struct vfs_obj_info {
 	__u32 kind;			/* enum vfs_fd_kind */
 	__u32 group_id;			/* IOMMU group (devices, groups) */
 	__u32 pad;
+	/*
+	 * When the kernel object went away (a device unregistered); 0 while
+	 * it lives. Userspace deletes the object's entries a grace period
+	 * later (user/lib/gc.c).
+	 */
+	__u64 gone_ns;
 };
-VFS_ABI_ASSERT(struct vfs_obj_info, 80);
+VFS_ABI_ASSERT(struct vfs_obj_info, 88);
 
 /* vm_stats: per VM (per-CPU values) */
 struct vfs_vm_val {
@@ -110,8 +116,13 @@ struct vfs_vm_info {
 	 */
 	__u64 locked_pages;
 	__u64 locked_ns;	/* when it was read */
+	/*
+	 * When the VM process exited (its last thread); 0 while it runs.
+	 * Userspace deletes the VM's entries a grace period later.
+	 */
+	__u64 exit_ns;
 };
-VFS_ABI_ASSERT(struct vfs_vm_info, 48);
+VFS_ABI_ASSERT(struct vfs_vm_info, 56);
 
 /* region_stats: trapped region accesses per device and region index */
 struct vfs_region_key {
@@ -184,13 +195,15 @@ enum vfs_event_type {
 	VFS_EV_POLICY,		/* a quota throttled, denied or would have */
 	VFS_EV_DMA,		/* type1 map/unmap and its result (tracepoint tier) */
 	VFS_EV_MIG_REQ,		/* a migration state request, kernel-timed (tracepoint tier) */
+	VFS_EV_VM_EXIT,		/* a VM process (one that used VFIO) exited */
 	VFS_EV_TYPE_MAX,
 };
 
 #define VFS_STREAM(type)	(1u << (type))
 /* always delivered: rare lifecycle events */
 #define VFS_STREAM_DEFAULT	(VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) | \
-				 VFS_STREAM(VFS_EV_MDEV) | VFS_STREAM(VFS_EV_VDPA))
+				 VFS_STREAM(VFS_EV_MDEV) | VFS_STREAM(VFS_EV_VDPA) | \
+				 VFS_STREAM(VFS_EV_VM_EXIT))
 
 struct vfs_event_hdr {
 	__u16 type;		/* enum vfs_event_type */
@@ -306,6 +319,15 @@ VFS_ABI_ASSERT(struct vfs_ev_dma, 96);
 
 /* VFS_EV_MIG_REQ uses struct vfs_ev_mig_arc: from, to, ret, start/end */
 
+/* VFS_EV_VM_EXIT: the header names the VM (its last thread) */
+struct vfs_ev_vm_exit {
+	struct vfs_event_hdr hdr;
+	__u64 first_ns;		/* when the VM was first seen (vm_info) */
+	__s32 exit_code;	/* the task's exit_code (wait status) */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_ev_vm_exit, 64);
+
 /* ------------------------------------------------------------------ vDPA */
 
 enum vfs_vdpa_path {
@@ -330,7 +352,7 @@ VFS_ABI_ASSERT(struct vfs_vq_val, 16);
 /* vfs_vdpa_info.flags: lifecycle seen while loaded */
 enum vfs_vdpa_flag {
 	VFS_VDPA_F_ADDED = 1,		/* registered */
-	VFS_VDPA_F_REMOVED = 2,		/* unregistered (counts kept until reuse) */
+	VFS_VDPA_F_REMOVED = 2,		/* unregistered (counts kept until collected or reuse) */
 };
 
 /* vdpa_info: name, owner and status of each vDPA device seen */
@@ -341,8 +363,10 @@ struct vfs_vdpa_info {
 	__u32 status;		/* last virtio status set */
 	__u32 path;
 	__u32 flags;		/* enum vfs_vdpa_flag bits */
+	/* when it was unregistered (0: registered); collected a grace period later */
+	__u64 gone_ns;
 };
-VFS_ABI_ASSERT(struct vfs_vdpa_info, 72);
+VFS_ABI_ASSERT(struct vfs_vdpa_info, 80);
 
 /* ---------------------------------------------------------------- policy */
 /*

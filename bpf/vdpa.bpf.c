@@ -194,8 +194,10 @@ static __always_inline void dev_del(struct vdpa_device___vfs *vdpa)
 	struct vfs_vdpa_info *info = info_get(vdpa);
 
 	dev_event(vdpa, VFS_VDPA_DEL, info ? info->status : 0, 0, 0, info);
-	if (info)
+	if (info) {
 		info->flags |= VFS_VDPA_F_REMOVED;
+		info->gone_ns = bpf_ktime_get_ns();
+	}
 }
 
 /* @old < 0: not known to the hook, use the last status seen */

@@ -174,15 +174,28 @@ static __always_inline __u32 group_id(struct vfio_group___vfs *g)
 
 static __always_inline void note_vm(__u32 tgid)
 {
-	struct vfs_vm_info vi = {};
+	struct vfs_vm_info *cur, vi = {};
+	__u64 flags = BPF_NOEXIST;
 
-	if (bpf_map_lookup_elem(&vm_info, &tgid))
+	cur = bpf_map_lookup_elem(&vm_info, &tgid);
+	if (cur && !cur->exit_ns)
 		return;
+	/* an exited VM's pid, reused before userspace collected it: a new VM */
+	if (cur)
+		flags = BPF_EXIST;
 	vi.cgroup_id = bpf_get_current_cgroup_id();
 	vi.first_ns = bpf_ktime_get_ns();
 	bpf_get_current_comm(vi.comm, sizeof(vi.comm));
-	if (bpf_map_update_elem(&vm_info, &tgid, &vi, BPF_NOEXIST) == -7 /* E2BIG */)
+	if (bpf_map_update_elem(&vm_info, &tgid, &vi, flags) == -7 /* E2BIG */)
 		vfs_drop(VFS_DROP_MAP_VM);
+}
+
+/* per-object keys (region_stats, irq_stats) share their first field, obj */
+static long forget_obj(struct bpf_map *map, const __u64 *key, void *val, __u64 *obj)
+{
+	if (*key == *obj)
+		bpf_map_delete_elem(map, key);
+	return 0;
 }
 
 /*
@@ -194,12 +207,18 @@ static __always_inline void note_obj(__u64 obj, __u32 kind, __u32 tgid, void *pt
 	struct vfs_obj_info *cur, oi = {};
 
 	cur = bpf_map_lookup_elem(&obj_info, &obj);
-	if (cur) {
+	/* a gone object's address, reused: fall through and start afresh */
+	if (cur && !cur->gone_ns) {
 		if (cur->owner_tgid != tgid) {
 			cur->owner_tgid = tgid;
 			cur->cgroup_id = bpf_get_current_cgroup_id();
 		}
 		return;
+	}
+	if (cur) {
+		/* a new object at a gone one's address: nothing carries over */
+		bpf_for_each_map_elem(&region_stats, forget_obj, &obj, 0);
+		bpf_for_each_map_elem(&irq_stats, forget_obj, &obj, 0);
 	}
 	oi.kind = kind;
 	oi.owner_tgid = tgid;
@@ -216,8 +235,53 @@ static __always_inline void note_obj(__u64 obj, __u32 kind, __u32 tgid, void *pt
 	} else {
 		__builtin_memcpy(oi.name, "container", 10);
 	}
-	if (bpf_map_update_elem(&obj_info, &obj, &oi, BPF_NOEXIST) == -7)
+	if (bpf_map_update_elem(&obj_info, &obj, &oi, cur ? BPF_EXIST : BPF_NOEXIST) == -7)
 		vfs_drop(VFS_DROP_MAP_OBJ);
+}
+
+/*
+ * Exit and removal marks: the time a VM process exited or a device went
+ * away, so userspace can delete their entries after a grace period
+ * (user/lib/gc.c). Nothing here deletes: a reader still shows what the
+ * VM did until then.
+ *
+ * sched_process_exit fires for every thread of every process: one hash
+ * lookup for processes that never used VFIO. signal->live is already
+ * decremented when it fires, so 0 means the last thread (the VM) exits.
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(vm_exit, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct vfs_vm_info *vi = bpf_map_lookup_elem(&vm_info, &tgid);
+
+	struct vfs_ev_vm_exit *e;
+
+	if (!vi || vi->exit_ns || BPF_CORE_READ(p, signal, live.counter))
+		return 0;
+	vi->exit_ns = bpf_ktime_get_ns();
+	if (!vfs_streamed(VFS_EV_VM_EXIT))
+		return 0;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_VM_EXIT);
+	if (!e)
+		return 0;
+	e->first_ns = vi->first_ns;
+	e->exit_code = BPF_CORE_READ(p, exit_code);
+	e->pad = 0;
+	vfs_event_submit(e);
+	return 0;
+}
+
+/* a VFIO device unregistered (device removed, mdev instance removed, unbind) */
+SEC("fentry/vfio_unregister_group_dev")
+int BPF_PROG(device_gone, struct vfio_device___vfs *dev)
+{
+	__u64 obj = (__u64)dev;
+	struct vfs_obj_info *oi = bpf_map_lookup_elem(&obj_info, &obj);
+
+	if (oi && !oi->gone_ns)
+		oi->gone_ns = bpf_ktime_get_ns();
+	return 0;
 }
 
 /* ------------------------------------------------------------ ioctl class */

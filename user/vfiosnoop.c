@@ -165,6 +165,7 @@ static int parse_classes(const char *arg, __u32 *out)
 		{ "migration", VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) },
 		{ "mdev", VFS_STREAM(VFS_EV_MDEV) },
 		{ "vdpa", VFS_STREAM(VFS_EV_VDPA) },
+		{ "vm", VFS_STREAM(VFS_EV_VM_EXIT) },
 		{ "dma", VFS_STREAM(VFS_EV_DMA) },
 		{ "mig-request", VFS_STREAM(VFS_EV_MIG_REQ) },
 	};
@@ -178,7 +179,7 @@ static int parse_classes(const char *arg, __u32 *out)
 				break;
 		if (i == sizeof(map) / sizeof(map[0])) {
 			fprintf(stderr, "vfiosnoop: unknown class '%s' "
-				"(ioctl, region, migration, mdev, vdpa, dma, mig-request)\n", tok);
+				"(ioctl, region, migration, mdev, vdpa, vm, dma, mig-request)\n", tok);
 			free(s);
 			return -1;
 		}
@@ -196,8 +197,8 @@ static void usage(FILE *f)
 		"Trace VFIO, mdev, migration and vDPA events as they happen.\n\n"
 		"  -p PID        only this process (a VM)\n"
 		"  -D DEVICE     only events whose device name contains DEVICE\n"
-		"  -c CLASSES    comma list of ioctl,region,migration,mdev,vdpa,dma,\n"
-		"                mig-request (default all; the last two need the kernel\n"
+		"  -c CLASSES    comma list of ioctl,region,migration,mdev,vdpa,vm (VM\n"
+		"                exits),dma,mig-request (default all; the last two need the kernel\n"
 		"                tracepoint series: --features says whether they are here)\n"
 		"  -x            only failed calls\n"
 		"  -j            one JSON object per line\n"

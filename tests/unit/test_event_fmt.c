@@ -200,3 +200,24 @@ Test(event_fmt, ret_outside_errno_range)
 	vfs_event_text(&e.hdr, sizeof(e), NULL, NULL, buf, sizeof(buf));
 	cr_expect(strstr(buf, "= -EBUSY "), "%s", buf);
 }
+
+Test(event_fmt, vm_exit_line_and_json)
+{
+	struct vfs_ev_vm_exit e;
+	struct json_object *o, *v;
+	char line[256];
+
+	hdr(&e.hdr, VFS_EV_VM_EXIT, sizeof(e));
+	e.hdr.ts_ns = 4500000000ull;
+	e.first_ns = 2000000000ull;
+	e.exit_code = 0x100;
+	cr_assert_gt(vfs_event_text(&e.hdr, sizeof(e), namer, NULL, line, sizeof(line)), 0);
+	cr_expect_str_eq(line, "vm_exit status=0x100 after 2.500s");
+	o = vfs_event_json(&e.hdr, sizeof(e), namer, NULL);
+	cr_assert(o);
+	cr_assert(json_object_object_get_ex(o, "event", &v));
+	cr_expect_str_eq(json_object_get_string(v), "vm_exit");
+	cr_assert(json_object_object_get_ex(o, "exit_status", &v));
+	cr_expect_eq(json_object_get_int(v), 0x100);
+	json_object_put(o);
+}

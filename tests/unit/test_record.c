@@ -318,12 +318,16 @@ Test(top_replay, truncated_file_names_file_and_line)
 	unlink(path);
 }
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define ABI_STR STR(VFS_ABI_VERSION)
+
 Test(top_replay, corrupt_lines_are_named)
 {
 	static const struct { int line; const char *text, *want; } cases[] = {
 		{ 1, "{\"format\":\"other\"}\n", "1: not a vfiotop recording" },
 		{ 1, "{\"format\":\"vfiotop-record\",\"version\":9}\n", "1: recording format version not supported" },
-		{ 1, "{\"format\":\"vfiotop-record\",\"version\":1,\"abi\":1,\"page_size\":4096,"
+		{ 1, "{\"format\":\"vfiotop-record\",\"version\":1,\"abi\":" ABI_STR ",\"page_size\":4096,"
 		     "\"maps\":{\"ioctl_stats\":{\"key_size\":8,\"value_size\":160}}}\n",
 		  "1: map \"ioctl_stats\": key_size/value_size are not 24/160" },
 		{ 2, "{\"frame\":1,\n", "2: not a JSON line" },
@@ -363,4 +367,53 @@ Test(top_replay, empty_and_missing_files)
 	unlink(path);
 	replay_error("/nonexistent/rec", err, sizeof(err));
 	cr_assert_str_eq(err, "--replay: cannot open /nonexistent/rec: No such file or directory");
+}
+
+/* an exited VM and a removed device: marked while in the maps, then gone */
+Test(top_model, exited_and_gone_rows_are_marked_then_dropped)
+{
+	struct vfs_model m;
+	struct vfs_vm_info *vi;
+	struct vfs_obj_info *oi;
+	size_t capvms, capdevs;
+
+	model(&m);
+	fill(&m, 1);
+	cr_assert_eq(vfs_model_compute(&m, SEC, SEC), 0);
+	cr_assert_str_eq(m.vms[0].state, "running");
+	cr_assert_str_eq(m.devs[0].state, "live");
+
+	/* pid 100 exited and its device was removed: both still counted */
+	fill(&m, 2);
+	vi = VFS_MAP_BUF_VAL(&m.map[VFS_IN_VMINFO], struct vfs_vm_info, 0);
+	vi->exit_ns = 2 * SEC;
+	oi = VFS_MAP_BUF_VAL(&m.map[VFS_IN_OBJ], struct vfs_obj_info, 0);
+	oi->gone_ns = 2 * SEC;
+	cr_assert_eq(vfs_model_compute(&m, 2 * SEC, 2 * SEC), 0);
+	cr_assert_eq(m.nvms, 2);
+	cr_assert_eq(m.vms[0].pid, 100);
+	cr_assert_str_eq(m.vms[0].state, "exited");
+	cr_assert_str_eq(m.vms[1].state, "running");
+	cr_assert_eq(m.ndevs, 1);
+	cr_assert_str_eq(m.devs[0].state, "gone");
+	cr_assert_eq(m.vms[0].ioctls, 2000, "an exited VM keeps its counts while shown");
+
+	/* collected: every entry of pid 100 and of the device left the maps */
+	capvms = m.capvms;
+	capdevs = m.capdevs;
+	fill(&m, 3);
+	m.map[VFS_IN_IOCTL].n = 0;
+	m.map[VFS_IN_ERRNO].n = 0;
+	m.map[VFS_IN_OBJ].n = 0;
+	*VFS_MAP_BUF_KEY(&m.map[VFS_IN_VMINFO], __u32, 0) = 200;
+	m.map[VFS_IN_VMINFO].n = 1;
+	cr_assert_eq(vfs_model_compute(&m, 3 * SEC, 3 * SEC), 0);
+	cr_assert_eq(m.nvms, 1);
+	cr_assert_eq(m.vms[0].pid, 200);
+	cr_assert_eq(m.view[VFS_VIEW_VMS].n, 1);
+	cr_assert_eq(m.ndevs, 0);
+	cr_assert_eq(m.view[VFS_VIEW_DEVICES].n, 0);
+	cr_assert_eq(m.capvms, capvms, "dropping rows allocates nothing");
+	cr_assert_eq(m.capdevs, capdevs);
+	vfs_model_free(&m);
 }

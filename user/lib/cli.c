@@ -121,6 +121,11 @@ int vfs_cli_collector_opt(int opt, const char *arg, struct vfs_collector_opts *o
 	case VFS_OPT_PRIVATE:
 		o->share = VFS_SHARE_PRIVATE;
 		return 1;
+	case VFS_OPT_GC_GRACE:
+		if (vfs_parse_u64("--gc-grace", arg, 1, 86400, 0, &v, err, errlen))
+			return -1;
+		o->gc_grace_ns = v * 1000000000ull;
+		return 1;
 	default:
 		return 0;
 	}

@@ -29,7 +29,7 @@ int vfs_parse_u64(const char *what, const char *arg, __u64 min, __u64 max, int s
  */
 enum {
 	VFS_OPT_TIER = 0x1000, VFS_OPT_RINGBUF, VFS_OPT_MAP_ENTRIES,
-	VFS_OPT_PIN, VFS_OPT_SHARED, VFS_OPT_PRIVATE,
+	VFS_OPT_PIN, VFS_OPT_SHARED, VFS_OPT_PRIVATE, VFS_OPT_GC_GRACE,
 };
 
 #define VFS_CLI_COLLECTOR_LONGOPTS \
@@ -38,7 +38,8 @@ enum {
 	{ "map-entries", required_argument, NULL, VFS_OPT_MAP_ENTRIES }, \
 	{ "pin", no_argument, NULL, VFS_OPT_PIN }, \
 	{ "shared", no_argument, NULL, VFS_OPT_SHARED }, \
-	{ "private", no_argument, NULL, VFS_OPT_PRIVATE }
+	{ "private", no_argument, NULL, VFS_OPT_PRIVATE }, \
+	{ "gc-grace", required_argument, NULL, VFS_OPT_GC_GRACE }
 
 #define VFS_CLI_COLLECTOR_USAGE \
 	"collector options:\n" \
@@ -50,7 +51,9 @@ enum {
 	"                 are some (one set of probes for every reader)\n" \
 	"  --pin          the same, and load and pin them when there are none: they\n" \
 	"                 stay attached after exit (remove with vfiostat --unpin)\n" \
-	"  --private      load a set of this process's own\n"
+	"  --private      load a set of this process's own\n" \
+	"  --gc-grace S   keep an exited VM or a removed device S seconds (marked)\n" \
+	"                 before its map entries are deleted (default 30)\n"
 
 int vfs_cli_collector_opt(int opt, const char *arg, struct vfs_collector_opts *o,
 			  char *err, size_t errlen);

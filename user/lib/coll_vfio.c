@@ -61,6 +61,9 @@ static const struct vfs_prog_spec specs[] = {
 	PROG("tp_dma_map", VFS_CLASS_DMA_RESULT, VFS_TIER_TRACEPOINT, NULL, "vfio_dma_map"),
 	PROG("tp_dma_unmap", VFS_CLASS_DMA_RESULT, VFS_TIER_TRACEPOINT, NULL, "vfio_dma_unmap"),
 	PROG("tp_mig_request", VFS_CLASS_MIG_REQUEST, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_request"),
+	/* exit and removal marks for the maps' garbage collection (gc.c) */
+	EXTRA("vm_exit", VFS_CLASS_IOCTL, VFS_TIER_TRACEPOINT, NULL, "sched_process_exit"),
+	EXTRA("device_gone", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_unregister_group_dev"),
 };
 
 /* a fentry target: the kernel has BTF and the module has the function */

@@ -16,6 +16,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "collector.h"
+#include "gc.h"
 
 static const struct vfs_family *const families[] = {
 	&vfs_family_vfio,
@@ -836,6 +837,11 @@ int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_op
 fail:
 	vfs_collector_close(c);
 	return r;
+}
+
+__u64 vfs_collector_gc_grace_ns(const struct vfs_collector *c)
+{
+	return c->opts.gc_grace_ns ?: VFS_GC_GRACE_NS;
 }
 
 bool vfs_collector_shared(const struct vfs_collector *c)

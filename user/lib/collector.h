@@ -65,6 +65,12 @@ struct vfs_collector_opts {
 	enum vfs_tier force[VFS_CLASS_MAX];
 	enum vfs_share share;
 	const char *pin_root;	/* NULL: VFS_PIN_ROOT */
+	/*
+	 * How long an exited VM or a removed device stays in the maps (and
+	 * in readers' tables, marked) before a reader collects it (gc.h);
+	 * 0: VFS_GC_GRACE_NS.
+	 */
+	__u64 gc_grace_ns;
 };
 
 struct vfs_collector;
@@ -122,6 +128,8 @@ extern const struct vfs_family vfs_family_vdpa;
 int vfs_collector_open(struct vfs_collector **c, const struct vfs_collector_opts *opts,
 		       char *err, size_t errlen);
 void vfs_collector_close(struct vfs_collector *c);
+/* the grace period before exited VMs and removed devices are collected (gc.h) */
+__u64 vfs_collector_gc_grace_ns(const struct vfs_collector *c);
 /* this reader uses a pinned set (loaded by another process, or pinned by it) */
 bool vfs_collector_shared(const struct vfs_collector *c);
 /* remove the set pinned under @root (NULL: VFS_PIN_ROOT): its programs detach */

@@ -28,6 +28,7 @@ const char *vfs_event_type_name(__u16 type)
 	case VFS_EV_DMA: return "dma";
 	case VFS_EV_MIG_REQ: return "mig_request";
 	case VFS_EV_POLICY: return "policy";
+	case VFS_EV_VM_EXIT: return "vm_exit";
 	default: return "?";
 	}
 }
@@ -55,6 +56,7 @@ static size_t event_size(__u16 type)
 	case VFS_EV_VDPA: return sizeof(struct vfs_ev_vdpa);
 	case VFS_EV_DMA: return sizeof(struct vfs_ev_dma);
 	case VFS_EV_MIG_REQ: return sizeof(struct vfs_ev_mig_arc);
+	case VFS_EV_VM_EXIT: return sizeof(struct vfs_ev_vm_exit);
 	default: return 0;
 	}
 }
@@ -146,6 +148,12 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 				name_of(namer, user, e->obj, a, sizeof(a)), e->index,
 				(unsigned long long)e->offset, (unsigned long long)e->size,
 				errstr(e->ret, r, sizeof(r)));
+	}
+	case VFS_EV_VM_EXIT: {
+		const struct vfs_ev_vm_exit *e = (const void *)ev;
+
+		return snprintf(buf, len, "vm_exit status=0x%x after %.3fs", (unsigned int)e->exit_code,
+				ev->ts_ns > e->first_ns ? (ev->ts_ns - e->first_ns) / 1e9 : 0.0);
 	}
 	case VFS_EV_VDPA: {
 		const struct vfs_ev_vdpa *e = (const void *)ev;
@@ -261,6 +269,13 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 		json_object_object_add(o, "offset", json_object_new_uint64(e->offset));
 		json_object_object_add(o, "size", json_object_new_uint64(e->size));
 		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_VM_EXIT: {
+		const struct vfs_ev_vm_exit *e = (const void *)ev;
+
+		json_object_object_add(o, "exit_status", json_object_new_int(e->exit_code));
+		json_object_object_add(o, "first_ns", json_object_new_uint64(e->first_ns));
 		break;
 	}
 	case VFS_EV_VDPA: {

@@ -289,6 +289,28 @@ static int render_drops(struct vfs_export *e, struct prom_buf *b)
 	return 0;
 }
 
+/* what this exporter's model collected (gc.h): monotonic, per process */
+static void render_gc(struct vfs_export *e, struct prom_buf *b)
+{
+	static const char name[] = "vfioscope_collector_gc_total";
+	const struct vfs_gc_stats *s = &e->model.gc.stats;
+	const struct { const char *what; __u64 v; } rows[] = {
+		{ "vms", s->vms }, { "objects", s->objs }, { "entries", s->entries },
+		{ "errors", s->errors },
+	};
+	size_t i;
+
+	prom_family(b, name, PROM_COUNTER,
+		    "Map entries of exited VMs and removed devices this exporter deleted after "
+		    "the grace period (vms, objects: their markers; entries: in all maps; "
+		    "errors: deletes that failed).");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct prom_label l = { "what", rows[i].what };
+
+		prom_sample_u64(b, name, &l, 1, rows[i].v);
+	}
+}
+
 /* ---------------------------------------------------------------- rows */
 
 static void vm_labels(const struct vfs_vm_row *r, struct prom_label l[2], char *pid, size_t len)
@@ -549,7 +571,7 @@ static void render_vqs(struct vfs_export *e, struct prom_buf *b)
 		for (i = 0; i < q->n; i++) {
 			const struct vfs_vq_key *k = VFS_MAP_BUF_KEY(q, struct vfs_vq_key, i);
 			const struct vfs_vq_val *v = VFS_MAP_BUF_VAL(q, struct vfs_vq_val, i);
-			long d = dev_index(e, k->obj);
+			long d = dev_index(e, VFS_DEV_ROW_ID_VDPA(k->obj));
 
 			if (d < 0)
 				continue;
@@ -572,6 +594,7 @@ int vfs_export_render(struct vfs_export *e, struct prom_buf *out)
 			return err;
 		if ((err = vfs_model_update(&e->model)))
 			return err;
+		render_gc(e, out);
 		render_vms(e, out);
 		if ((err = render_devs(e, out)) || (err = render_cmds(e, out)) ||
 		    (err = render_irqs(e, out)))

@@ -71,6 +71,7 @@ void vfs_model_attach(struct vfs_model *m, struct vfs_collector *c)
 	int i;
 
 	m->c = c;
+	m->gc_grace_ns = c ? vfs_collector_gc_grace_ns(c) : VFS_GC_GRACE_NS;
 	for (i = 0; i < VFS_IN_MAX; i++)
 		m->fd[i] = c ? vfs_collector_map_fd(c, vfs_model_map_names[i]) : -1;
 }
@@ -98,6 +99,7 @@ void vfs_model_free(struct vfs_model *m)
 
 	for (i = 0; i < VFS_IN_MAX; i++)
 		vfs_map_buf_free(&m->map[i]);
+	vfs_gc_free(&m->gc);
 	free(m->vms);
 	free(m->devs);
 	free(m->vqs);
@@ -151,6 +153,7 @@ static void vm_reset(struct vfs_vm_row *r, __u64 pid, __u64 first_ns, const char
 	r->pid = pid;
 	r->first_ns = first_ns;
 	snprintf(r->comm, sizeof(r->comm), "%s", comm);
+	snprintf(r->state, sizeof(r->state), "running");
 	m->namer(m->namer_user, (__u32)pid, comm, r->name, sizeof(r->name));
 	m->names_resolved++;
 	/* after the first frame a new key's counters were 0 at the last one */
@@ -222,6 +225,9 @@ int vfs_model_read(struct vfs_model *m)
 {
 	int err = 0, e, i;
 
+	/* entries of VMs and devices gone past the grace period first */
+	if (m->c)
+		m->gc_err = vfs_gc_run(&m->gc, m->c, now_ns(), m->gc_grace_ns);
 	/* a family whose modules are absent has no maps: an empty table */
 	for (i = 0; i < VFS_IN_MAX; i++)
 		if (m->fd[i] >= 0 && (e = vfs_map_buf_read(m->fd[i], &m->map[i], folds[i])))
@@ -566,6 +572,7 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 			return -ENOMEM;
 		r->seen = true;
 		r->pinned_bytes = vi->locked_pages * (__u64)m->page_size;
+		snprintf(r->state, sizeof(r->state), "%s", vi->exit_ns ? "exited" : "running");
 	}
 	for (i = 0; i < m->map[VFS_IN_IOCTL].n; i++) {
 		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_IOCTL], struct vfs_cmd_key, i);
@@ -603,6 +610,7 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 		r->seen = true;
 		cstr(r->name, sizeof(r->name), oi->name, sizeof(oi->name));
 		snprintf(r->kind, sizeof(r->kind), "vfio");
+		snprintf(r->state, sizeof(r->state), "%s", oi->gone_ns ? "gone" : "live");
 		r->group = oi->group_id;
 		r->owner_pid = oi->owner_tgid ? (__s64)oi->owner_tgid : -1;
 		o = oi->owner_tgid ? vm_find(m, oi->owner_tgid) : NULL;
@@ -616,10 +624,12 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 		struct vfs_dev_row *r;
 		struct vfs_vm_row *o;
 
-		if (!(r = dev_get(m, obj)))
+		if (!(r = dev_get(m, VFS_DEV_ROW_ID_VDPA(obj))))
 			return -ENOMEM;
 		r->seen = true;
 		cstr(r->name, sizeof(r->name), di->name, sizeof(di->name));
+		snprintf(r->state, sizeof(r->state), "%s",
+			 di->flags & VFS_VDPA_F_REMOVED ? "gone" : "live");
 		snprintf(r->kind, sizeof(r->kind), "%s", di->path == VFS_VDPA_PATH_VHOST ?
 			 "vdpa-vhost" : di->path == VFS_VDPA_PATH_VIRTIO ? "vdpa-virtio" : "vdpa");
 		r->group = -1;
@@ -659,7 +669,7 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 	for (i = 0; i < m->map[VFS_IN_VQ].n; i++) {
 		const struct vfs_vq_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_VQ], struct vfs_vq_key, i);
 		const struct vfs_vq_val *qv = VFS_MAP_BUF_VAL(&m->map[VFS_IN_VQ], struct vfs_vq_val, i);
-		struct vfs_dev_row *d = dev_find(m, k->obj);
+		struct vfs_dev_row *d = dev_find(m, VFS_DEV_ROW_ID_VDPA(k->obj));
 		struct vfs_vm_row *r;
 
 		struct vfs_vq_row *q = vq_get(m, k->obj, k->qid);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "collector.h"
+#include "gc.h"
 #include "map_buf.h"
 #include "rows.h"
 
@@ -85,6 +86,10 @@ struct vfs_model {
 	long page_size;
 	vfs_model_namer namer;		/* default: /proc (identity.h) */
 	void *namer_user;
+	/* a live source collects exited VMs and gone devices once per frame */
+	struct vfs_gc gc;
+	__u64 gc_grace_ns;		/* from the collector's options */
+	int gc_err;			/* the last pass's error (0: none) */
 };
 
 const char *vfs_view_name(enum vfs_view v);

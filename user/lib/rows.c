@@ -27,6 +27,7 @@ const struct vfs_field vfs_vm_fields[] = {
 	{ "irq_setups", "IRQSET", "VFIO_DEVICE_SET_IRQS calls", 6, VFS_FT_U64, false, true, VM(irq_setups), "vfioscope_vm_irq_setups_total", VFS_PROM_COUNTER },
 	{ "kicks", "KICKS", "vDPA kicks on devices it owns", 9, VFS_FT_U64, false, true, VM(kicks), "vfioscope_vm_vdpa_kicks_total", VFS_PROM_COUNTER },
 	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, VM(kick_rate), NULL, VFS_PROM_NONE },
+	{ "state", "STATE", "running, or exited (shown for the grace period, then collected)", 7, VFS_FT_STR, true, false, VM(state), NULL, VFS_PROM_NONE },
 };
 const size_t vfs_vm_nfields = sizeof(vfs_vm_fields) / sizeof(vfs_vm_fields[0]);
 
@@ -45,6 +46,7 @@ const struct vfs_field vfs_dev_fields[] = {
 	{ "region_rate", "REGION/s", "trapped region accesses per second", 8, VFS_FT_RATE, false, true, DEV(region_rate), NULL, VFS_PROM_NONE },
 	{ "kicks", "KICKS", "vDPA kicks", 9, VFS_FT_U64, false, true, DEV(kicks), "vfioscope_device_vdpa_kicks_total", VFS_PROM_COUNTER },
 	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, DEV(kick_rate), NULL, VFS_PROM_NONE },
+	{ "state", "STATE", "live, or gone (removed: shown for the grace period, then collected)", 5, VFS_FT_STR, true, false, DEV(state), NULL, VFS_PROM_NONE },
 };
 const size_t vfs_dev_nfields = sizeof(vfs_dev_fields) / sizeof(vfs_dev_fields[0]);
 

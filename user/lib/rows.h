@@ -34,15 +34,23 @@ struct vfs_vm_row {
 	__u64 irq_setups;		/* VFIO_DEVICE_SET_IRQS calls */
 	__u64 kicks;			/* vDPA kicks on devices it owns */
 	double kick_rate;
+	char state[8];			/* "running", "exited" (until collected) */
 	/* model bookkeeping, not shown */
 	__u64 first_ns;			/* vm_info.first_ns: a reused pid is a new VM */
 	struct { __u64 ioctls, errors, dma_maps, kicks; } prev;
 	bool has_prev, seen;
 };
 
-/* one device: a VFIO device or a vDPA device (key: kernel address) */
+/*
+ * One device: a VFIO device or a vDPA device, keyed by its kernel address;
+ * a vDPA device's with the low bit set (kernel objects are aligned): a
+ * freed device of one kind, still shown for its grace period, and a new
+ * one of the other kind may share an address.
+ */
+#define VFS_DEV_ROW_ID_VDPA(obj)	((obj) | 1)
+
 struct vfs_dev_row {
-	__u64 obj;
+	__u64 obj;			/* the key (VFS_DEV_ROW_ID_VDPA for vDPA) */
 	char name[VFS_NAME_LEN + 1];
 	char kind[16];			/* "vfio", "vdpa-vhost", "vdpa-virtio" */
 	__s64 group;			/* IOMMU group, -1: none */
@@ -55,6 +63,7 @@ struct vfs_dev_row {
 	double region_rate;
 	__u64 kicks;
 	double kick_rate;
+	char state[8];			/* "live", "gone" (until collected) */
 	/* model bookkeeping */
 	__u32 hist[VFS_HIST_SLOTS];	/* ioctl latency, summed over commands */
 	struct { __u64 ioctls, region_accesses, kicks; } prev;

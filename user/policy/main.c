@@ -36,6 +36,7 @@ struct pd_opts {
 	unsigned short metrics_port;
 	bool metrics;
 	bool collector;
+	__u64 gc_grace_ns;	/* 0: the collectors' default */
 };
 
 /* ------------------------------------------------------------------ log */
@@ -282,7 +283,9 @@ static void usage(FILE *f)
 		"  --metrics-addr A    /metrics address (default 127.0.0.1)\n"
 		"  --metrics-port P    /metrics port (default 9477)\n"
 		"  --no-metrics        no /metrics endpoint\n"
-		"  --no-collector      /metrics without the VFIO collectors (policy figures only)\n");
+		"  --no-collector      /metrics without the VFIO collectors (policy figures only)\n"
+		"  --gc-grace S        keep an exited VM or a removed device S seconds (marked)\n"
+		"                      before its collector entries are deleted (default 30)\n");
 }
 
 static int check(const char *path)
@@ -317,7 +320,8 @@ static int run(struct pd_state *s, const struct pd_opts *o)
 	const char *sock_path = o->sock;
 	/* the collectors pinned like the policy: a restart adopts them, so the
 	 * exported counters stay monotonic, and vfiotop --shared reads them */
-	struct vfs_collector_opts copts = { .share = VFS_SHARE_PIN };
+	struct vfs_collector_opts copts = { .share = VFS_SHARE_PIN,
+					    .gc_grace_ns = o->gc_grace_ns };
 	struct vfs_collector *coll = NULL;
 	struct pd_metrics *metrics = NULL;
 	struct itimerspec its = { 0 };
@@ -440,6 +444,7 @@ int main(int argc, char **argv)
 		{ "metrics-port", required_argument, NULL, 'p' },
 		{ "no-metrics", no_argument, NULL, 'M' },
 		{ "no-collector", no_argument, NULL, 'N' },
+		{ "gc-grace", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -451,7 +456,7 @@ int main(int argc, char **argv)
 	const char *ctl = NULL, *chk = NULL;
 	int opt, unload = 0;
 	char err[256];
-	__u64 port;
+	__u64 port, grace;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
@@ -473,6 +478,14 @@ int main(int argc, char **argv)
 			break;
 		case 'M': o.metrics = false; break;
 		case 'N': o.collector = false; break;
+		case 'G':
+			if (vfs_parse_u64("--gc-grace", optarg, 1, 86400, 0, &grace, err,
+					  sizeof(err))) {
+				fprintf(stderr, "vfio-policyd: %s\n", err);
+				return 2;
+			}
+			o.gc_grace_ns = grace * 1000000000ull;
+			break;
 		case 'h': usage(stdout); return 0;
 		default:
 			vfs_cli_bad_option(opt, argv, err, sizeof(err));

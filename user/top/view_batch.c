@@ -117,7 +117,7 @@ static struct json_object *table_json(const struct vfs_table *t, const struct vf
 
 void top_print_json(const struct vfs_model *m, const struct vfs_filter *filter, FILE *out)
 {
-	struct json_object *doc = json_object_new_object();
+	struct json_object *doc = json_object_new_object(), *gc;
 	int v;
 
 	json_object_object_add(doc, "frame", json_object_new_uint64(m->frame));
@@ -126,6 +126,12 @@ void top_print_json(const struct vfs_model *m, const struct vfs_filter *filter, 
 			       m->dt_ns ? json_object_new_uint64(m->dt_ns) : NULL);
 	json_object_object_add(doc, "lost", json_object_new_uint64(m->lost));
 	json_object_object_add(doc, "migrations_done", json_object_new_uint64(m->migrations_done));
+	gc = json_object_new_object();
+	json_object_object_add(gc, "vms", json_object_new_uint64(m->gc.stats.vms));
+	json_object_object_add(gc, "objects", json_object_new_uint64(m->gc.stats.objs));
+	json_object_object_add(gc, "entries", json_object_new_uint64(m->gc.stats.entries));
+	json_object_object_add(gc, "errors", json_object_new_uint64(m->gc.stats.errors));
+	json_object_object_add(doc, "gc", gc);
 	for (v = 0; v < VFS_VIEW_MAX; v++)
 		json_object_object_add(doc, vfs_view_name(v), table_json(&m->view[v], filter));
 	fprintf(out, "%s\n", json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |

@@ -1,0 +1,149 @@
+# VM and device churn leaves nothing behind. vfio-policyd runs the
+# collectors pinned and vfiotop reads the same set, both with a 3 s grace
+# period. N times: an mdacc mdev instance is created, a short-lived
+# "vm-churn-<i>" exerciser runs DMA jobs on it and exits, the instance is
+# removed; a vdpa_sim block device is added and deleted. Then, exactly:
+# every hash map of the pinned set holds as many entries as before the
+# churn; every churn VM was shown exited in some vfiotop frame, and the
+# last instance gone, and none is in the last frame; the readers collected N VMs
+# between them; the daemon and vfiotop logged no error, the kernel no
+# complaint; and every counter the /metrics endpoint kept across the churn
+# only grew. Last, vfiosnoop on the same set streams one more VM's exit.
+. "$VFIOSCOPE_REPO/tests/vm/lib.sh"
+. "$VFIOSCOPE_REPO/tests/vm/policy-lib.sh"
+O=$VFIOSCOPE_OUT
+ROOT=/sys/fs/bpf/vfioscope/collectors
+N=20
+GRACE=3
+T=$MDACC_PARENT/mdev_supported_types
+uuid() { printf '6d646163-0000-4000-8064-%012x' "$1"; }
+[ -d "$T/mdacc-1q" ] || fail "no mdacc-1q type under $T"
+ip link set lo up
+
+cat > $O/p.yaml << EOT
+mode: monitor
+discovery_interval_ms: 200
+rules:
+  - name: nobody
+    match:
+      - name: "no-such-vm"
+    rate:
+      all: {rate: 100000, burst: 100000}
+EOT
+PD_FLAGS="--metrics-port 0 --gc-grace $GRACE"
+pd_start $O/p.yaml $O/pd.err
+port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $O/pd.err | tail -n 1)
+[ -n "$port" ] || fail "the daemon logged no metrics port: $(cat $O/pd.err)"
+[ -e $ROOT/map-vm_info ] || fail "the daemon pinned no collectors under $ROOT"
+
+vfiotop -b -j -d 1 --shared --gc-grace $GRACE > $O/top.json 2> $O/top.err &
+top=$!
+wait_for_line $O/top.err attached 90 $top
+
+scrape() { curl -sf http://127.0.0.1:$port/metrics > $O/scrape-$1.txt || fail "scrape $1 failed"; }
+# "map entries" of every hash map of the pinned set
+counts() {
+	local f t
+	for f in $ROOT/map-*; do
+		t=$(bpftool map show pinned $f -j | jq -r .type)
+		case $t in *hash*) ;; *) continue ;; esac
+		echo "${f##*/map-} $(bpftool map dump pinned $f -j | jq length)"
+	done
+}
+counts > $O/base.txt
+cat $O/base.txt
+scrape 0
+
+vdpa=yes
+vdpa mgmtdev show vdpasim_blk > /dev/null 2>&1 || vdpa=no
+[ $vdpa = yes ] || note "no vdpasim_blk management device on this kernel: vDPA churn left out"
+for i in $(seq 1 $N); do
+	u=$(uuid $i)
+	echo $u > $T/mdacc-1q/create || fail "create $u"
+	vfio-exercise --name vm-churn-$i mdacc-jobs $u -n 4 -s $i > $O/ex-$i.txt 2>&1 ||
+		fail "vm-churn-$i failed: $(tail -3 $O/ex-$i.txt)"
+	echo 1 > /sys/bus/mdev/devices/$u/remove || fail "remove $u"
+	if [ $vdpa = yes ]; then
+		vdpa dev add name churn$i mgmtdev vdpasim_blk || fail "vdpa dev add churn$i"
+		vdpa dev del churn$i || fail "vdpa dev del churn$i"
+	fi
+	[ $i = $((N / 2)) ] && scrape 1
+done
+
+# collected a grace period after the last exit: vm_info back to its baseline
+want=$(awk '$1 == "vm_info" { print $2 }' $O/base.txt)
+for i in $(seq 1 300); do
+	[ "$(bpftool map dump pinned $ROOT/map-vm_info -j | jq length)" = "$want" ] && break
+	sleep 0.1
+done
+# two more frames, then SIGINT: one last frame
+n=$(wc -l < $O/top.json)
+for i in $(seq 1 100); do
+	[ "$(wc -l < $O/top.json)" -ge $((n + 2)) ] && break
+	sleep 0.1
+done
+kill -INT $top
+wait $top || fail "vfiotop failed: $(cat $O/top.err)"
+scrape 2
+counts > $O/end.txt
+diff -u $O/base.txt $O/end.txt || fail "map entries did not return to their baseline"
+note "every map back to its baseline: $(tr '\n' ' ' < $O/end.txt)"
+
+jq -e . $O/top.json > /dev/null || fail "a frame is not valid JSON"
+tail -n 1 $O/top.json > $O/last.json
+expect_eq "churn VMs in the last frame" \
+	"$(jq '[.vms[] | select(.name | startswith("vm-churn-"))] | length' $O/last.json)" 0
+expect_eq "churn devices in the last frame" \
+	"$(jq '[.devices[] | select(.device | test("^6d646163-0000-4000-8064-|^churn[0-9]"))] | length' $O/last.json)" 0
+expect_eq "churn VMs shown exited" \
+	"$(jq -r '.vms[] | select((.name | startswith("vm-churn-")) and .state == "exited") | .name' $O/top.json | sort -u | wc -l)" $N
+# a removed instance's row shows "gone" until collected, unless the next
+# instance took its kernel address first (a new device: a fresh row); the
+# last one has no successor
+gone=$(jq -r '.devices[] | select((.device | startswith("6d646163-0000-4000-8064-")) and .state == "gone") | .device' $O/top.json | sort -u)
+note "mdev instances shown gone: $(echo "$gone" | grep -c .) of $N"
+grep -qx "$(uuid $N)" <<< "$gone" || fail "the last instance, $(uuid $N), was never shown gone"
+top_vms=$(jq .gc.vms $O/last.json)
+pd_vms=$(awk '$1 == "vfioscope_collector_gc_total{what=\"vms\"}" { print $2 }' $O/scrape-2.txt)
+note "VMs collected: vfiotop $top_vms, vfio-policyd $pd_vms"
+expect_eq "VMs collected by the two readers" $((top_vms + pd_vms)) $N
+expect_eq "GC delete errors (vfiotop)" "$(jq .gc.errors $O/last.json)" 0
+
+# every counter present in two successive scrapes only grew
+for k in 1 2; do
+	awk '!/^#/ && $1 ~ /_total(\{|$)/ { print $1, $2 }' $O/scrape-$((k - 1)).txt | sort > $O/a.txt
+	awk '!/^#/ && $1 ~ /_total(\{|$)/ { print $1, $2 }' $O/scrape-$k.txt | sort > $O/b.txt
+	back=$(join $O/a.txt $O/b.txt | awk '$3 < $2')
+	[ -z "$back" ] || fail "counters went backwards between scrapes $((k - 1)) and $k: $back"
+	note "scrapes $((k - 1))..$k: $(join $O/a.txt $O/b.txt | wc -l) counters, none went backwards"
+done
+
+# its notes: attached, and that the daemon holds the shared set's stream
+quiet='^vfiotop: (attached|the pinned collectors. event stream is read by pid [0-9]+: counters only)'
+grep -Ev "$quiet" $O/top.err && fail "vfiotop logged: $(grep -Ev "$quiet" $O/top.err)"
+grep -Ei 'error|fail|cannot' $O/pd.err && fail "the daemon logged an error"
+c=$(kernel_complaints)
+[ -z "$c" ] || fail "kernel complaints: $c"
+kill $pd
+wait $pd || true
+
+# the stream names a VM's exit: vfiosnoop on the pinned set, once the
+# daemon and vfiotop let go of it
+vfiosnoop --shared -c vm -j > $O/snoop.json 2> $O/snoop.err &
+snoop=$!
+wait_for_line $O/snoop.err attached 60 $snoop
+u=$(uuid 99)
+echo $u > $T/mdacc-1q/create || fail "create $u"
+vfio-exercise --name vm-last mdacc-jobs $u -n 1 > $O/last.txt 2>&1 || fail "vm-last failed"
+echo 1 > /sys/bus/mdev/devices/$u/remove || fail "remove $u"
+for i in $(seq 1 100); do
+	grep -q vm_exit $O/snoop.json && break
+	sleep 0.1
+done
+kill -INT $snoop
+wait $snoop || fail "vfiosnoop failed: $(cat $O/snoop.err)"
+cat $O/snoop.json
+last=$(awk '$1 == "pid" { print $2 }' $O/last.txt)
+expect_eq "vm_exit events of vm-last ($last)" \
+	"$(jq -c --argjson p "$last" 'select(.event == "vm_exit" and .pid == $p) | .exit_status' $O/snoop.json)" 0
+echo "$N VM and device life cycles left no entry and no row behind"
