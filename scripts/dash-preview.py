@@ -141,9 +141,11 @@ def fmt_value(v, unit):
         for div, suf in ((1, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns")):
             if abs(v) >= div or suf == "ns":
                 return "%.3g %s" % (v / div, suf) if v else "0 s"
-    if unit == "ops":
-        return "%.3g ops/s" % v
-    return "%.4g" % v
+    for div, suf in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1, "")):
+        if abs(v) >= div or div == 1:
+            s = "%.3g%s" % (v / div, suf)
+            break
+    return s + " ops/s" if unit == "ops" else s
 
 
 def run_panel(p, prom, values, start, end, step):
@@ -291,7 +293,7 @@ def draw_table(ax, p, results):
 def preview(path, a, prom, given, out_png, out_json):
     """one dashboard: returns the number of queries Prometheus rejected"""
     dash = load_dashboard(path)
-    end = a.end or datetime.datetime.now().timestamp()
+    end = a.end
     start = end - a.window
     values = resolve_variables(dash, prom, given, end, "%ds" % (4 * a.scrape_interval), a.step)
     panels = list(panels_of(dash))
@@ -352,6 +354,8 @@ def main():
         k, v = kv.split("=", 1)
         given[k] = v
     prom = Prom(a.prometheus)
+    # one window for all the dashboards, however long drawing takes
+    a.end = a.end or datetime.datetime.now().timestamp()
     rejected = 0
     for path in a.dashboard:
         png, js = a.out, a.json
@@ -374,9 +378,9 @@ def draw(dash, panels, out, dpi, start, end):
     pad = 0.08
     for p in panels:
         g = p["gridPos"]
-        left = (g["x"] * cw + pad + 0.55) / W
+        left = (g["x"] * cw + pad + 0.75) / W
         bottom = 1 - ((g["y"] + g["h"]) * rh + 0.6 - pad - 0.3) / H
-        width = (g["w"] * cw - 2 * pad - 0.65) / W
+        width = (g["w"] * cw - 2 * pad - 0.85) / W
         height = (g["h"] * rh - 2 * pad - 0.45) / H
         ax = fig.add_axes([left, bottom, width, height])
         style_axes(ax, p.get("title", ""))

@@ -52,3 +52,12 @@ prom_wait_scrape() {
 	done
 	fail "no scrape stored after $t"
 }
+
+# pd_start_metrics POLICY: vfio-policyd with its collectors and /metrics on
+# a free loopback port; sets $pd and $port
+pd_start_metrics() {
+	PD_FLAGS="--metrics-port 0" pd_start "$1" $VFIOSCOPE_OUT/pd.err
+	port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $VFIOSCOPE_OUT/pd.err | tail -n 1)
+	[ -n "$port" ] || fail "the daemon logged no metrics port: $(cat $VFIOSCOPE_OUT/pd.err)"
+	note "metrics on 127.0.0.1:$port"
+}

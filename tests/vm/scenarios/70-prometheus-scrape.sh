@@ -28,11 +28,7 @@ rules:
     rate:
       all: {rate: 100000, burst: 100000}
 EOT
-PD_FLAGS="--metrics-port 0"
-pd_start $O/p.yaml $O/pd.err
-port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $O/pd.err | tail -n 1)
-[ -n "$port" ] || fail "the daemon logged no metrics port: $(cat $O/pd.err)"
-note "metrics on 127.0.0.1:$port"
+pd_start_metrics $O/p.yaml
 # it is loopback only
 ss -ltn 2>/dev/null | grep ":$port " | grep -q '127.0.0.1' ||
 	fail "the endpoint is not bound to 127.0.0.1: $(ss -ltn | grep ":$port ")"
