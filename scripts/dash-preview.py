@@ -220,10 +220,17 @@ def draw_heatmap(ax, results):
     z = np.array([[rows[le].get(t, 0.0) for t in times] for le in les])
     # increases per bucket: from cumulative le buckets to per bucket counts
     z = np.diff(np.vstack([np.zeros(len(times)), z]), axis=0).clip(min=0)
-    ax.imshow(z, aspect="auto", origin="lower", cmap="inferno", interpolation="nearest")
-    keep = [i for i in range(len(les)) if z[i].any()] or [0, len(les) - 1]
+    # only the buckets that hold something, one empty bucket either side
+    full = [i for i in range(len(les)) if z[i].any()] or [0]
+    lo, hi = max(0, full[0] - 1), min(len(les) - 1, full[-1] + 1)
+    z = np.ma.masked_equal(z[lo:hi + 1], 0)
+    cmap = matplotlib.colormaps["inferno"].copy()
+    cmap.set_bad(PANEL)
+    ax.imshow(z, aspect="auto", origin="lower", cmap=cmap, interpolation="nearest")
+    n = hi - lo + 1
+    keep = list(range(0, n, max(1, -(-n // 6))))
     ax.set_yticks(keep)
-    ax.set_yticklabels(["≤" + fmt_value(float(les[i]), "s") for i in keep])
+    ax.set_yticklabels(["≤" + fmt_value(float(les[lo + i]), "s") for i in keep])
     ticks = list(range(0, len(times), max(1, len(times) // 5)))
     ax.set_xticks(ticks)
     ax.set_xticklabels([datetime.datetime.fromtimestamp(times[i]).strftime("%H:%M:%S") for i in ticks])
