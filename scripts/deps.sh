@@ -22,7 +22,7 @@ PKGS=(
 	qemu-system-x86 qemu-system-common busybox-static iproute2 kmod xz-utils cpio
 	tmux jq libncurses-dev libjson-c-dev libmicrohttpd-dev libyaml-dev libxml2-utils
 	python3 procps util-linux bc file binutils prometheus curl bpftrace time
-	git perl
+	git perl python3-matplotlib
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }

@@ -9,6 +9,7 @@
 # is in it. The endpoint is vfio-policyd's, with a monitor-mode rule.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/policy-lib.sh"
+. "$VFIOSCOPE_REPO/tests/vm/prom-lib.sh"
 O=$VFIOSCOPE_OUT
 page=$(getconf PAGESIZE)
 command -v prometheus > /dev/null || fail "prometheus is not installed (make deps)"
@@ -27,11 +28,7 @@ rules:
     rate:
       all: {rate: 100000, burst: 100000}
 EOT
-PD_FLAGS="--metrics-port 0"
-pd_start $O/p.yaml $O/pd.err
-port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $O/pd.err | tail -n 1)
-[ -n "$port" ] || fail "the daemon logged no metrics port: $(cat $O/pd.err)"
-note "metrics on 127.0.0.1:$port"
+pd_start_metrics $O/p.yaml
 # it is loopback only
 ss -ltn 2>/dev/null | grep ":$port " | grep -q '127.0.0.1' ||
 	fail "the endpoint is not bound to 127.0.0.1: $(ss -ltn | grep ":$port ")"
@@ -39,30 +36,7 @@ expect_eq "GET / is 404" "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.
 expect_eq "content type" "$(curl -s -o /dev/null -w '%{content_type}' http://127.0.0.1:$port/metrics)" \
 	"text/plain; version=0.0.4; charset=utf-8"
 
-mkdir -p /tmp/prom
-cat > /tmp/prom/prometheus.yml << CONF
-global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: vfioscope
-    static_configs:
-      - targets: ['127.0.0.1:$port']
-CONF
-prometheus --config.file=/tmp/prom/prometheus.yml --storage.tsdb.path=/tmp/prom/data \
-	--web.listen-address=127.0.0.1:9090 > $O/prom.log 2>&1 &
-prom=$!
-t0=$(date +%s)
-api() { curl -s --get http://127.0.0.1:9090/api/v1/query --data-urlencode "query=$1"; }
-# the value of the single series @1 selects ("" if none)
-q() { api "$1" | jq -r '.data.result[0].value[1] // empty'; }
-for i in $(seq 1 600); do
-	[ "$(q 'up{job="vfioscope"}')" = 1 ] && break
-	kill -0 $prom 2> /dev/null || fail "prometheus exited: $(tail -n 5 $O/prom.log)"
-	sleep 0.2
-done
-expect_eq "prometheus scrapes the endpoint" "$(q 'up{job="vfioscope"}')" 1
-note "prometheus up and scraping after $(($(date +%s) - t0)) s"
+prom_start $port
 
 vfio-exercise --name vm-a dma "$EDU2_BDF" -n 4 --size 1M --hold 120 > $O/vma.txt 2> $O/vma.err &
 vma=$!
@@ -72,13 +46,7 @@ vfio-exercise --name vm-b ioctls "$EDU_BDF" --cmd get-info -n 500 > $O/vmb.txt |
 pidb=$(awk '$1 == "pid" { print $2 }' $O/vmb.txt)
 
 # a scrape that started after vm-b finished
-t_done=$(date +%s.%N)
-for i in $(seq 1 300); do
-	ts=$(q 'timestamp(up{job="vfioscope"})')
-	[ -n "$ts" ] && jq -e -n "$ts > $t_done" > /dev/null && break
-	sleep 0.2
-done
-jq -e -n "$ts > $t_done" > /dev/null || fail "no scrape after the exerciser finished"
+prom_wait_scrape
 curl -s http://127.0.0.1:$port/metrics > $O/scrape.txt
 
 # every (file kind, command) of vm-b, as the exerciser's summary lines
