@@ -293,10 +293,12 @@ $(ASAN_UNIT): $(patsubst tests/unit/%.c,$(ASAN_O)/obj/tests/%.o,$(UNIT_SRCS)) \
 
 # Criterion prints its synthesis; each run's result file feeds `make test`'s
 # total. Both runs happen even when the first fails.
-check: $(UNIT_BIN) $(ASAN_UNIT)
+check: $(UNIT_BIN) $(ASAN_UNIT) $(BINS)
 	$(Q)rc=0; tests/run-unit.sh $(UNIT_BIN) $(O)/results/check || rc=1; \
 	echo '  unit tests again under ASan+UBSan:'; \
 	tests/run-unit.sh --sanitized $(ASAN_UNIT) $(O)/results/check-asan || rc=1; \
+	echo '  absurd command-line values for every tool:'; \
+	tests/cli-absurd.sh $(O)/bin $(O)/results/cli || rc=1; \
 	echo '  dashboards and alert rules against a real scrape:'; \
 	if scripts/check-dashboards.sh dashboards/testdata/scrape.txt; then \
 		echo '1 0 0' > $(O)/results/dashboards; \
@@ -390,7 +392,7 @@ test:
 	$(Q)$(if $(PSERIES),tests/vm/run.sh --kernels 6.12 --flavours patched \
 		--tests '$(PATCHED_TESTS)' --result $(O)/results/vmtest-patched || true)
 	$(Q)tests/summary.sh $(O)/results/clang-build $(O)/results/check $(O)/results/check-asan \
-		$(O)/results/dashboards $(if $(PATCHES),$(O)/results/patches) $(O)/results/fuzz \
+		$(O)/results/cli $(O)/results/dashboards $(if $(PATCHES),$(O)/results/patches) $(O)/results/fuzz \
 		$(O)/results/vmtest $(O)/results/vmtest-6.1 $(if $(PSERIES),$(O)/results/vmtest-patched)
 
 vmshell: all
