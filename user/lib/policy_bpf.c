@@ -89,39 +89,32 @@ static bool loadable(const struct prog_ref *p, const char *func)
 	return vfs_module_loaded(p->module) && vfs_btf_has_func(p->module, func);
 }
 
-int pd_bpf_open(struct pd_bpf **out, const char *pin_dir, char *err, size_t errlen)
+/*
+ * Open and load the policy object into b->skel, its maps pinned under
+ * b->dir; LSM programs only with @lsm. 0, or -errno with @err set (and
+ * b->skel destroyed).
+ */
+static int load_skel(struct pd_bpf *b, bool lsm, char *err, size_t errlen)
 {
-	struct pd_bpf *b = calloc(1, sizeof(*b));
 	struct bpf_map *map;
 	size_t i;
 	int r;
 
-	*out = NULL;
-	if (!b) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	snprintf(b->dir, sizeof(b->dir), "%s", pin_dir);
-	b->st.lsm_active = vfs_bpf_lsm_active();
-	r = mkdirs(pin_dir);
-	if (r) {
-		snprintf(err, errlen, "cannot create %s: %s (is bpffs mounted on /sys/fs/bpf?)",
-			 pin_dir, strerror(-r));
-		goto fail;
-	}
 	b->skel = policy_bpf__open();
 	if (!b->skel) {
-		snprintf(err, errlen, "cannot open the policy BPF object: %s", strerror(errno));
-		goto fail;
+		r = -errno;
+		snprintf(err, errlen, "cannot open the policy BPF object: %s", strerror(-r));
+		return r;
 	}
 	bpf_object__for_each_map(map, b->skel->obj) {
 		char path[256];
 
 		if (bpf_map__is_internal(map))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map));
+		snprintf(path, sizeof(path), "%s/%s", b->dir, bpf_map__name(map));
 		if (bpf_map__set_pin_path(map, path)) {
 			snprintf(err, errlen, "cannot set the pin path of map %s", bpf_map__name(map));
+			r = -EINVAL;
 			goto fail;
 		}
 	}
@@ -134,23 +127,70 @@ int pd_bpf_open(struct pd_bpf **out, const char *pin_dir, char *err, size_t errl
 		if (!p || !func) {
 			snprintf(err, errlen, "program %s is missing from the policy object",
 				 progs[i].name);
+			r = -EINVAL;
 			goto fail;
 		}
 		if (strcmp(progs[i].module, "vmlinux") && !loadable(&progs[i], func + 1))
 			bpf_program__set_autoload(p, false);
-		/*
-		 * Without BPF LSM an LSM program can never be attached, and
-		 * recent kernels refuse to load one (EPERM): leave them out,
-		 * the daemon then counts in monitor mode
-		 */
-		if (!b->st.lsm_active && !strncmp(sec, "lsm/", 4))
+		/* an LSM program that can never be attached is not loaded */
+		if (!lsm && !strncmp(sec, "lsm/", 4))
 			bpf_program__set_autoload(p, false);
 	}
 	if (policy_bpf__load(b->skel)) {
-		snprintf(err, errlen, "cannot load the policy BPF programs: %s (pinned maps of another version under %s? `vfio-policyd --unload` removes them)",
-			 strerror(errno), pin_dir);
+		r = -errno;
+		snprintf(err, errlen, "cannot load the policy BPF programs: %s (pinned maps of "
+			 "another version under %s? `vfio-policyd --unload` removes them)",
+			 strerror(-r), b->dir);
 		goto fail;
 	}
+	return 0;
+fail:
+	policy_bpf__destroy(b->skel);
+	b->skel = NULL;
+	return r;
+}
+
+int pd_bpf_open(struct pd_bpf **out, const char *pin_dir, char *err, size_t errlen)
+{
+	struct pd_bpf *b = calloc(1, sizeof(*b));
+	FILE *f;
+	int r;
+
+	*out = NULL;
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(b->dir, sizeof(b->dir), "%s", pin_dir);
+	b->st.lsm_active = vfs_bpf_lsm_active();
+	if (!b->st.lsm_active) {
+		f = fopen("/sys/kernel/security/lsm", "r");
+		if (f)
+			fclose(f);
+		snprintf(b->st.lsm_why, sizeof(b->st.lsm_why), "%s", f ?
+			 "no \"bpf\" in /sys/kernel/security/lsm" :
+			 "cannot read /sys/kernel/security/lsm (is securityfs mounted there?)");
+	}
+	r = mkdirs(pin_dir);
+	if (r) {
+		snprintf(err, errlen, "cannot create %s: %s (is bpffs mounted on /sys/fs/bpf?)",
+			 pin_dir, strerror(-r));
+		goto fail;
+	}
+	r = load_skel(b, b->st.lsm_active, err, errlen);
+	/*
+	 * A kernel may list bpf among its LSMs and still refuse to load LSM
+	 * programs (EPERM before the verifier runs): count, do not enforce
+	 */
+	if (r == -EPERM && b->st.lsm_active) {
+		b->st.lsm_active = false;
+		snprintf(b->st.lsm_why, sizeof(b->st.lsm_why), "the kernel refuses to load BPF "
+			 "LSM programs (%s) although \"bpf\" is in /sys/kernel/security/lsm",
+			 strerror(-r));
+		r = load_skel(b, false, err, errlen);
+	}
+	if (r)
+		goto fail;
 	*out = b;
 	return 0;
 fail:

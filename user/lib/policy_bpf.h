@@ -28,6 +28,7 @@ struct pd_bpf_state {
 	bool ioctl_monitor;	/* fentry on VFIO's ioctls linked: counted only */
 	bool mdev;		/* lsm/file_permission + mdev counting linked */
 	bool adopted;		/* some links were found pinned at start */
+	char lsm_why[160];	/* without lsm_active: why, one sentence */
 };
 
 struct pd_bpf;

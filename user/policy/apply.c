@@ -614,7 +614,8 @@ void pd_write_status(struct pd_state *s, FILE *out)
 	fprintf(out, "mode %s\n", s->have_policy ? pd_mode_name(s->conf.mode) : "none");
 	fprintf(out, "bpf_lsm %s\n", b->lsm_active ? "active" : "inactive");
 	if (!b->lsm_active)
-		fprintf(out, "note BPF LSM is not active (no \"bpf\" in /sys/kernel/security/lsm): quotas are counted, not enforced\n");
+		fprintf(out, "note BPF LSM is not usable (%s): quotas are counted, not enforced\n",
+			b->lsm_why);
 	fprintf(out, "enforcing %s\n", pd_enforcing(s) ? "yes" : "no");
 	fprintf(out, "link file_ioctl %s\n", b->ioctl_lsm ? "pinned" : "none");
 	fprintf(out, "link ioctl_monitor %s\n", b->ioctl_monitor ? "pinned" : "none");

@@ -335,7 +335,8 @@ static int run(struct pd_state *s, const struct pd_opts *o)
 		return 1;
 	}
 	if (!pd_bpf_state(s->bpf)->lsm_active)
-		pd_log("BPF LSM is not active (no \"bpf\" in /sys/kernel/security/lsm), so quotas are counted as in monitor mode and nothing is enforced.");
+		pd_log("BPF LSM is not usable (%s), so quotas are counted as in monitor mode and nothing is enforced.",
+		       pd_bpf_state(s->bpf)->lsm_why);
 	if (pd_reload(s, s->config) && !s->have_policy)
 		pd_log("running without a policy until a valid one is loaded (SIGHUP or `--ctl reload`)");
 	sigemptyset(&set);
