@@ -3,7 +3,8 @@
  * lsm-floor: attach bpf/lsmfloor.bpf.c's do-nothing BPF LSM programs
  * (file_ioctl, file_permission), say "attached" on stderr, hold them until
  * SIGINT or SIGTERM. make bench's LSM rows measure the policy's programs
- * against these: the floor any BPF LSM program costs.
+ * against these: the floor any BPF LSM program costs. --probe: load,
+ * attach and exit (0 when this kernel takes BPF LSM programs).
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,11 +20,17 @@ static void on_signal(int sig __attribute__((unused)))
 	exiting = 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int probe = argc == 2 && !strcmp(argv[1], "--probe");
 	struct lsmfloor_bpf *skel;
 	int err;
 
+	if (argc > 1 && !probe) {
+		fprintf(stderr, "usage: lsm-floor [--probe]\n");
+		return 2;
+	}
+	libbpf_set_print(NULL);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	skel = lsmfloor_bpf__open_and_load();
@@ -40,7 +47,7 @@ int main(void)
 		return 1;
 	}
 	fprintf(stderr, "lsm-floor: attached\n");
-	while (!exiting)
+	while (!exiting && !probe)
 		pause();
 	lsmfloor_bpf__destroy(skel);
 	return 0;
