@@ -35,8 +35,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	skel = lsmfloor_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "lsm-floor: cannot load the programs: %s (BPF LSM programs "
-			"need \"bpf\" in /sys/kernel/security/lsm)\n", strerror(errno));
+		fprintf(stderr, "lsm-floor: cannot load the programs: %s\n", strerror(errno));
 		return 1;
 	}
 	err = lsmfloor_bpf__attach(skel);

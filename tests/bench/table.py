@@ -16,7 +16,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("raw")
 ap.add_argument("--guest-features", default="")
 ap.add_argument("--patched-features", default="")
-for a in ("commit", "host-kernel", "host-cpu", "host-cpus", "load", "host-features", "elapsed"):
+for a in ("measured", "commit", "host-kernel", "host-cpu", "host-cpus", "load", "host-features", "elapsed"):
     ap.add_argument("--" + a, default="")
 args = ap.parse_args()
 
@@ -54,7 +54,8 @@ def med(v):
 
 out = []
 p = out.append
-today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+# --measured: when the raw figures were taken, to re-render an older run
+today = args.measured or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 p("# vfioscope benchmarks (`make bench`)")
 p("")
 p(f"Measured {today} at commit `{args.commit}` in {args.elapsed} s.")
@@ -295,8 +296,8 @@ if lsm_modes:
         v = verdict(max(li, lw), 20) + " natively"
     else:
         fl = med(paired("lsm_ioctl_ns", "floor", "none"))
-        v = ("not shown either way: the host kernel runs no BPF LSM, and under TCG a "
-             f"do-nothing BPF LSM program (the floor) already adds {fl:.0f} ns per ioctl; "
+        v = ("not shown either way: no native figure on this host (see the LSM section), and "
+             f"under TCG a do-nothing BPF LSM program (the floor) already adds {fl:.0f} ns per ioctl; "
              f"the policy's fast path above that floor: {fi:.0f} ns (ioctl), {fw:.0f} ns (write)")
     p(f"| LSM fast path on non-VFIO ioctls ≤ 20 ns, < 1 % | ioctl +{li:.0f} ns, write +{lw:.0f} ns "
       f"({'host' if m else 'guest, TCG'}) | {v} |")
