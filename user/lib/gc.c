@@ -216,27 +216,15 @@ static int sweep(struct vfs_gc *g, const struct gc_map *m, int fd)
 	return 0;
 }
 
-/* a map of the set, read into @b (absent: empty) */
-static int read_marks(struct vfs_collector *c, const char *name, struct vfs_map_buf *b)
-{
-	int fd = vfs_collector_map_fd(c, name);
-
-	if (fd < 0) {
-		b->n = 0;
-		return 0;
-	}
-	return vfs_map_buf_read(fd, b, NULL);
-}
-
-int vfs_gc_run(struct vfs_gc *g, struct vfs_collector *c, __u64 now, __u64 grace)
+int vfs_gc_run(struct vfs_gc *g, struct vfs_collector *c, const struct vfs_map_buf *vminfo,
+	       const struct vfs_map_buf *objinfo, const struct vfs_map_buf *vdpainfo,
+	       __u64 now, __u64 grace)
 {
 	size_t i;
 	int err;
 
-	if ((err = read_marks(c, "vm_info", &g->vminfo)) ||
-	    (err = read_marks(c, "obj_info", &g->objinfo)) ||
-	    (err = read_marks(c, "vdpa_info", &g->vdpainfo)) ||
-	    (err = vfs_gc_plan(g, &g->vminfo, &g->objinfo, &g->vdpainfo, now, grace)))
+	err = vfs_gc_plan(g, vminfo, objinfo, vdpainfo, now, grace);
+	if (err)
 		return err;
 	g->stats.runs++;
 	if (!g->nvms && !g->nobjs)
@@ -247,7 +235,7 @@ int vfs_gc_run(struct vfs_gc *g, struct vfs_collector *c, __u64 now, __u64 grace
 		if (fd >= 0 && (err = sweep(g, &gc_maps[i], fd)))
 			return err;
 	}
-	return 0;
+	return 1;
 }
 
 void vfs_gc_free(struct vfs_gc *g)
@@ -256,8 +244,5 @@ void vfs_gc_free(struct vfs_gc *g)
 	free(g->objs);
 	free(g->known);
 	free(g->keys);
-	vfs_map_buf_free(&g->vminfo);
-	vfs_map_buf_free(&g->objinfo);
-	vfs_map_buf_free(&g->vdpainfo);
 	memset(g, 0, sizeof(*g));
 }

@@ -8,7 +8,8 @@
  * maps stop growing with VM and device churn, and no stale row stays.
  *
  * Who collects: every reader that refreshes (vfiotop, vfio-policyd's
- * exporter, through the model) calls vfs_gc_run() once per refresh.
+ * exporter, through the model) calls vfs_gc_run() once per refresh, with
+ * the marker maps it read for that refresh.
  * Deleting is idempotent, so readers of one pinned set may all collect;
  * the first that sees a mark past the grace period removes the entries and
  * counts them. What it removes is per VM and per device only: each one's
@@ -59,7 +60,6 @@ struct vfs_gc {
 	size_t nknown, capknown;
 	void *keys;		/* one map's keys to delete */
 	size_t capkeys;
-	struct vfs_map_buf vminfo, objinfo, vdpainfo;
 	__u64 now, grace;	/* of the last plan */
 	struct vfs_gc_stats stats;
 };
@@ -80,10 +80,14 @@ bool vfs_gc_obj_goes(const struct vfs_gc *g, __u64 obj);
 bool vfs_gc_key_goes(const struct vfs_gc *g, const char *map, const void *key);
 
 /*
- * One pass over @c's maps: read the markers, plan, delete. 0 or -errno
- * (a map that cannot be read); counts in g->stats.
+ * One pass over @c's maps: plan from the marker maps' contents as the
+ * caller just read them (the model's own tables), then delete. 1 if
+ * entries were due (the markers then changed: read them again), 0 if
+ * nothing was, -errno; counts in g->stats.
  */
-int vfs_gc_run(struct vfs_gc *g, struct vfs_collector *c, __u64 now_ns, __u64 grace_ns);
+int vfs_gc_run(struct vfs_gc *g, struct vfs_collector *c, const struct vfs_map_buf *vminfo,
+	       const struct vfs_map_buf *objinfo, const struct vfs_map_buf *vdpainfo,
+	       __u64 now_ns, __u64 grace_ns);
 void vfs_gc_free(struct vfs_gc *g);
 
 #endif

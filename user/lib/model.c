@@ -221,18 +221,44 @@ static __u64 now_ns(void)
 /* the fold of each map's per-CPU values (NULL: not per-CPU) */
 static vfs_fold_fn const folds[VFS_IN_MAX] = { [VFS_IN_IOCTL] = vfs_cmd_val_fold };
 
-int vfs_model_read(struct vfs_model *m)
+/* the exit and removal marks the garbage collection decides from */
+static bool is_marker(int i)
+{
+	return i == VFS_IN_VMINFO || i == VFS_IN_OBJ || i == VFS_IN_VDPA;
+}
+
+/* maps @markers selects (true: the marker maps, false: the others) */
+static int read_maps(struct vfs_model *m, bool markers)
 {
 	int err = 0, e, i;
 
-	/* entries of VMs and devices gone past the grace period first */
-	if (m->c)
-		m->gc_err = vfs_gc_run(&m->gc, m->c, now_ns(), m->gc_grace_ns);
 	/* a family whose modules are absent has no maps: an empty table */
 	for (i = 0; i < VFS_IN_MAX; i++)
-		if (m->fd[i] >= 0 && (e = vfs_map_buf_read(m->fd[i], &m->map[i], folds[i])))
+		if (is_marker(i) == markers && m->fd[i] >= 0 &&
+		    (e = vfs_map_buf_read(m->fd[i], &m->map[i], folds[i])))
 			err = e;
 	return err;
+}
+
+int vfs_model_read(struct vfs_model *m)
+{
+	int err, e, r;
+
+	/*
+	 * Entries of VMs and devices gone past the grace period go before
+	 * the frame is read: the plan comes from this frame's marker tables,
+	 * read again only when something was deleted
+	 */
+	err = read_maps(m, true);
+	if (m->c && !err) {
+		r = vfs_gc_run(&m->gc, m->c, &m->map[VFS_IN_VMINFO], &m->map[VFS_IN_OBJ],
+			       &m->map[VFS_IN_VDPA], now_ns(), m->gc_grace_ns);
+		m->gc_err = r < 0 ? r : 0;
+		if (r > 0)
+			err = read_maps(m, true);
+	}
+	e = read_maps(m, false);
+	return err ? err : e;
 }
 
 static struct vfs_vq_row *vq_get(struct vfs_model *m, __u64 obj, __u64 qid)
