@@ -28,6 +28,20 @@ wait_for_line() {
 	fail "timed out waiting for '$2' in $1"
 }
 
+# top_finish PID FRAMES ERR: let a batch vfiotop (-j, one frame per line
+# of FRAMES) print two more frames, then SIGINT: it prints one last frame
+# and must exit 0 (its stderr, ERR, says why not)
+top_finish() {
+	local n i
+	n=$(wc -l < "$2")
+	for i in $(seq 1 100); do
+		[ "$(wc -l < "$2")" -ge $((n + 2)) ] && break
+		sleep 0.1
+	done
+	kill -INT "$1"
+	wait "$1" || fail "vfiotop failed: $(cat "$3")"
+}
+
 # mig_why OUT [ERR]: why a `vfio-exercise migrate` run failed, on one line:
 # its verdict and failed arcs from OUT (stdout, whose last lines are the
 # ioctl summary) and the end of ERR (its stderr)

@@ -18,14 +18,8 @@ vma=$!
 wait_for_line $O/vma.err mapped 30 $vma
 vfio-exercise --name vm-b ioctls "$EDU_BDF" --cmd get-info -n 5000 > $O/vmb.txt ||
 	fail "vfio-exercise ioctls failed"
-# two more frames after vm-b is done, then SIGINT: one last frame
-n=$(wc -l < $O/top.json)
-for i in $(seq 1 100); do
-	[ "$(wc -l < $O/top.json)" -ge $((n + 2)) ] && break
-	sleep 0.1
-done
-kill -INT $top
-wait $top || fail "vfiotop failed: $(cat $O/top.err)"
+# vm-b is done: two more frames, the last one (lib.sh)
+top_finish $top $O/top.json $O/top.err
 kill -USR1 $vma
 wait $vma || fail "vfio-exercise dma failed: $(cat $O/vma.err)"
 

@@ -13,13 +13,7 @@ vfio-exercise --name vm-a dma "$EDU2_BDF" -n 2 --size 1M > $O/vma.txt ||
 	fail "vfio-exercise dma failed"
 vfio-exercise --name vm-b ioctls "$EDU_BDF" --cmd get-info -n 3000 > $O/vmb.txt ||
 	fail "vfio-exercise ioctls failed"
-n=$(wc -l < $O/live.json)
-for i in $(seq 1 100); do
-	[ "$(wc -l < $O/live.json)" -ge $((n + 2)) ] && break
-	sleep 0.1
-done
-kill -INT $top
-wait $top || fail "vfiotop failed: $(cat $O/top.err)"
+top_finish $top $O/live.json $O/top.err
 frames=$(wc -l < $O/live.json)
 expect_eq "recorded lines (header + frames)" "$(wc -l < $O/rec.ndjson)" $((frames + 1))
 head -n 1 $O/rec.ndjson | jq -e '.format == "vfiotop-record" and .version == 1' > /dev/null ||

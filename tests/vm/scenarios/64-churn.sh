@@ -76,14 +76,8 @@ for i in $(seq 1 300); do
 	[ "$(bpftool map dump pinned $ROOT/map-vm_info -j | jq length)" = "$want" ] && break
 	sleep 0.1
 done
-# two more frames, then SIGINT: one last frame
-n=$(wc -l < $O/top.json)
-for i in $(seq 1 100); do
-	[ "$(wc -l < $O/top.json)" -ge $((n + 2)) ] && break
-	sleep 0.1
-done
-kill -INT $top
-wait $top || fail "vfiotop failed: $(cat $O/top.err)"
+# two more frames, then the last one (lib.sh)
+top_finish $top $O/top.json $O/top.err
 scrape 2
 counts > $O/end.txt
 diff -u $O/base.txt $O/end.txt || fail "map entries did not return to their baseline"
