@@ -81,9 +81,9 @@ fi
 if [ -z "$lsm_host" ]; then
 	say "host: LSM fast path, $ROUNDS rounds"
 	(
+		. tests/vm/lib.sh	# fail, wait_for_line
 		raw=$OUT/host.txt
 		rec() { echo "$*" >> "$raw"; }
-		fail() { say "host LSM rows: $*"; exit 1; }
 		export PATH=$REPO/build/bin:$PATH
 		LSM_LOOP=$OUT/syscall-loop LSM_FLOOR=$OUT/lsm-floor LSM_MP=host- LSM_DIR=$OUT/lsm
 		. tests/bench/lsm.sh

@@ -6,12 +6,12 @@
 # Per round: the daemon's CPU over FLEET_IDLE_S seconds of nothing, its CPU
 # per /metrics scrape over FLEET_SCRAPES scrapes, its RSS, and vfiotop's
 # CPU per frame and RSS reading the same pinned set. Sourced by guest.sh
-# (rec, say, fail, $B, $T).
-FLEET_VMS=${FLEET_VMS:-64}
-FLEET_DEVS=${FLEET_DEVS:-256}
-FLEET_IDLE_S=${FLEET_IDLE_S:-15}
-FLEET_ROUNDS=${FLEET_ROUNDS:-3}
-FLEET_SCRAPES=${FLEET_SCRAPES:-30}
+# (rec, say, $B, $T; tests/vm/lib.sh).
+FLEET_VMS=${VFIOSCOPE_BENCH_FLEET_VMS:-64}
+FLEET_DEVS=${VFIOSCOPE_BENCH_FLEET_DEVS:-256}
+FLEET_IDLE_S=${VFIOSCOPE_BENCH_FLEET_IDLE_S:-15}
+FLEET_ROUNDS=${VFIOSCOPE_BENCH_FLEET_ROUNDS:-3}
+FLEET_SCRAPES=${VFIOSCOPE_BENCH_FLEET_SCRAPES:-30}
 FLEET_SOCK=/run/vfioscope/bench-fleet.sock
 FLEET_PORT=9477
 TCK=$(getconf CLK_TCK)
@@ -34,12 +34,7 @@ EOT
 	vfio-policyd -c $T/fleet.yaml --socket $FLEET_SOCK --metrics-port $FLEET_PORT \
 		> $T/fleet-pd.log 2>&1 &
 	pd=$!
-	for _ in $(seq 1 900); do
-		grep -q 'ready: control socket' $T/fleet-pd.log && break
-		kill -0 $pd 2>/dev/null || fail "vfio-policyd exited: $(tail -n 5 $T/fleet-pd.log)"
-		sleep 0.1
-	done
-	grep -q 'ready: control socket' $T/fleet-pd.log || fail "vfio-policyd never became ready"
+	wait_for_line $T/fleet-pd.log 'ready: control socket' 90 $pd
 	"$B/fill-maps" /sys/fs/bpf/vfioscope/collectors "$FLEET_VMS" "$FLEET_DEVS" > $T/fill.txt ||
 		fail "fill-maps failed"
 	series=$(curl -sf http://127.0.0.1:$FLEET_PORT/metrics | grep -c '^vfioscope_' || true)

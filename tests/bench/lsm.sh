@@ -2,14 +2,16 @@
 # make bench: what vfio-policyd's BPF LSM programs cost the file operations
 # no policy concerns (sourced by tests/bench/guest.sh in the bench guest,
 # and by scripts/bench.sh on the host when the host runs BPF LSM). Every
-# round runs the loops with no LSM program of ours attached, then with the
-# daemon's file_ioctl (a MAP_DMA rate quota) and file_permission (an mdev
-# cap) programs attached, then unloads them again. Appends
+# round runs the loops with no LSM program attached; then with do-nothing
+# BPF LSM programs on the same hooks (lsm-floor.c: what any BPF LSM program
+# costs); then with the daemon's file_ioctl (a MAP_DMA rate quota) and
+# file_permission (an mdev cap) programs, unloaded afterwards. Appends
 # "lsm_ioctl_ns MODE ROUND NS" and "lsm_write_ns MODE ROUND NS" (MODE none,
 # floor or policy, prefixed with $LSM_MP) through rec(). Needs: rec, say,
-# fail; vfio-policyd and bpftool, $LSM_LOOP (syscall-loop) and $LSM_FLOOR
-# (lsm-floor) on hand; $LSM_N operations a loop.
-LSM_N=${LSM_N:-200000}
+# tests/vm/lib.sh (fail, wait_for_line); vfio-policyd, bpftool, $LSM_LOOP
+# (syscall-loop) and $LSM_FLOOR (lsm-floor) on hand; $LSM_N operations a
+# loop.
+LSM_N=${VFIOSCOPE_BENCH_LSM_N:-200000}	# the guest sees VFIOSCOPE_* only
 LSM_DIR=${LSM_DIR:-/tmp/bench-lsm}
 LSM_SOCK=/run/vfioscope/bench-policyd.sock
 
@@ -28,6 +30,24 @@ lsm_gone() {
 		sleep 0.1
 	done
 	fail "LSM programs left 10 s after vfio-policyd --unload: $(bpftool prog show | grep ' lsm ')"
+}
+
+# lsm_policyd POLICY LOG: the daemon with POLICY, no collectors and no
+# /metrics, until it serves; sets $pd
+lsm_policyd() {
+	vfio-policyd -c "$1" --socket $LSM_SOCK --no-collector --no-metrics > "$2" 2>&1 &
+	pd=$!
+	wait_for_line "$2" 'ready: control socket' 60 $pd
+}
+
+# lsm_unload: stop the daemon $pd and remove its pinned policy, until no
+# LSM program is left
+lsm_unload() {
+	kill $pd
+	wait $pd || true
+	vfio-policyd --unload > "$LSM_DIR/unload.txt" 2>&1 ||
+		fail "vfio-policyd --unload: $(cat "$LSM_DIR/unload.txt")"
+	lsm_gone
 }
 
 lsm_loops() {	# MODE ROUND
@@ -62,53 +82,27 @@ rules:
       - name: "vfioscope-bench-selects-nothing"
     max_pinned_bytes: 1G
 EOT
-	vfio-policyd -c "$LSM_DIR/noquota.yaml" --socket $LSM_SOCK --no-collector --no-metrics \
-		> "$LSM_DIR/pd0.log" 2>&1 &
-	pd=$!
-	for _ in $(seq 1 600); do
-		grep -q 'ready: control socket' "$LSM_DIR/pd0.log" && break
-		kill -0 $pd 2>/dev/null || fail "vfio-policyd exited: $(tail -n 5 "$LSM_DIR/pd0.log")"
-		sleep 0.1
-	done
+	lsm_policyd "$LSM_DIR/noquota.yaml" "$LSM_DIR/pd0.log"
 	rec info "${LSM_MP:-}lsm_links_no_quota" "$(lsm_links)"
-	kill $pd
-	wait $pd || true
-	vfio-policyd --unload > "$LSM_DIR/unload.txt" 2>&1 ||
-		fail "vfio-policyd --unload: $(cat "$LSM_DIR/unload.txt")"
-	lsm_gone
+	lsm_unload
 	for r in $(seq 1 "$1"); do
 		lsm_loops none "$r"
 		"$LSM_FLOOR" 2> "$LSM_DIR/floor.log" &
 		pd=$!
-		for _ in $(seq 1 600); do
-			grep -q attached "$LSM_DIR/floor.log" && break
-			kill -0 $pd 2>/dev/null || fail "lsm-floor exited: $(cat "$LSM_DIR/floor.log")"
-			sleep 0.1
-		done
+		wait_for_line "$LSM_DIR/floor.log" attached 60 $pd
 		[ "$(lsm_links)" = 2 ] || fail "lsm-floor attached $(lsm_links) LSM programs, not 2"
 		lsm_loops floor "$r"
 		kill $pd
 		wait $pd || fail "lsm-floor: $(cat "$LSM_DIR/floor.log")"
 		lsm_gone
-		vfio-policyd -c "$LSM_DIR/bench.yaml" --socket $LSM_SOCK --no-collector --no-metrics \
-			> "$LSM_DIR/pd.log" 2>&1 &
-		pd=$!
-		for _ in $(seq 1 600); do
-			grep -q 'ready: control socket' "$LSM_DIR/pd.log" && break
-			kill -0 $pd 2>/dev/null || fail "vfio-policyd exited: $(tail -n 5 "$LSM_DIR/pd.log")"
-			sleep 0.1
-		done
+		lsm_policyd "$LSM_DIR/bench.yaml" "$LSM_DIR/pd.log"
 		vfio-policyd --socket $LSM_SOCK --ctl status > "$LSM_DIR/status.txt"
 		grep -q '^link file_ioctl pinned$' "$LSM_DIR/status.txt" &&
 			grep -q '^link mdev pinned$' "$LSM_DIR/status.txt" ||
 			fail "the policy's LSM programs are not linked: $(cat "$LSM_DIR/status.txt")"
 		[ "$r" = 1 ] && rec info "${LSM_MP:-}lsm_links_policy" "$(lsm_links)"
 		lsm_loops policy "$r"
-		kill $pd
-		wait $pd || true
-		vfio-policyd --unload > "$LSM_DIR/unload.txt" 2>&1 ||
-			fail "vfio-policyd --unload: $(cat "$LSM_DIR/unload.txt")"
-		lsm_gone
+		lsm_unload
 		say "$2 LSM round $r/$1: ioctl $(lsm_row ioctl none $r) / $(lsm_row ioctl floor $r) / $(lsm_row ioctl policy $r) ns, write $(lsm_row write none $r) / $(lsm_row write floor $r) / $(lsm_row write policy $r) ns (none / floor / policy)"
 	done
 }
