@@ -43,11 +43,13 @@ top_finish() {
 }
 
 # mig_why OUT [ERR]: why a `vfio-exercise migrate` run failed, on one line:
-# its verdict and failed arcs from OUT (stdout, whose last lines are the
-# ioctl summary) and the end of ERR (its stderr)
+# its verdict, failed arcs and its own warnings (what did not verify) from
+# OUT (stdout, or stdout and stderr together, whose last lines are the
+# ioctl summary) and the end of ERR (its stderr, when kept apart)
 mig_why() {
 	{
-		grep -E '^migration (failed|unverified)|^arc ([^ ]+ ){5}[1-9]' "$1" || true
+		grep -E '^migration (failed|unverified)|^arc ([^ ]+ ){5}[1-9]|^vfio-exercise: ' "$1" |
+			head -n 8 || true
 		[ -n "${2:-}" ] && [ -s "$2" ] && tail -n 4 "$2"
 	} | tr '\n' ';'
 }
