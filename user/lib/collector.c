@@ -197,6 +197,27 @@ bool vfs_btf_has_func(const char *module, const char *func)
 	return b && btf__find_by_name_kind(b, func, BTF_KIND_FUNC) > 0;
 }
 
+const char *vfs_fentry_why_not(const char *module, const char *func, char *buf, size_t len)
+{
+	char path[256];
+
+	if (!vfs_module_loaded(module)) {
+		snprintf(buf, len, "module %s is not loaded", module);
+		return buf;
+	}
+	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", module);
+	if (access(path, R_OK) || !btf_of(module)) {
+		snprintf(buf, len, "the kernel has no BTF for %s (%s)",
+			 strcmp(module, "vmlinux") ? module : "itself", path);
+		return buf;
+	}
+	if (vfs_btf_has_func(module, func))
+		return NULL;
+	snprintf(buf, len, "%s's BTF has no function %s: renamed, removed or inlined in this kernel",
+		 module, func);
+	return buf;
+}
+
 /* tracefs knows whether an event exists without parsing any BTF */
 static bool tracefs_has_event(const char *tp)
 {
@@ -375,7 +396,8 @@ static bool wanted(const struct vfs_collector *c, const struct vfs_prog_spec *s)
 	int i;
 
 	if (!s->any_of)
-		return c->tiers[s->cls].tier == s->tier;
+		return c->tiers[s->cls].tier == s->tier ||
+		       (s->also != VFS_TIER_NONE && c->tiers[s->cls].tier == s->also);
 	for (i = 0; i < VFS_CLASS_MAX; i++)
 		if ((s->any_of & VFS_CLASS_BIT(i)) && c->tiers[i].tier != VFS_TIER_NONE)
 			return true;

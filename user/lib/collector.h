@@ -89,6 +89,12 @@ struct vfs_prog_spec {
 	const char *module;	/* where the fentry/kprobe target lives */
 	const char *target;	/* function or tracepoint */
 	__u32 any_of;
+	/*
+	 * Another tier of the class this program also serves (its tracepoints
+	 * cover part of the class only: device fds have vfio_ioctl_enter/exit,
+	 * container and group fds keep their fentry programs).
+	 */
+	enum vfs_tier also;
 };
 
 #define VFS_CLASS_BIT(c) (1u << (c))
@@ -183,6 +189,13 @@ enum vfs_tier vfs_collector_choose(struct vfs_collector *c, enum vfs_class cls,
 bool vfs_module_loaded(const char *module);
 /* @func is a BTF FUNC in @module's BTF ("vmlinux" for the kernel) */
 bool vfs_btf_has_func(const char *module, const char *func);
+/*
+ * Why @func in @module is no fentry target, in one sentence for --features
+ * ("module vfio is not loaded", "the kernel has no BTF for module vfio
+ * (/sys/kernel/btf/vfio)", "vfio's BTF has no function F: renamed, removed
+ * or inlined in this kernel"); NULL when it is one.
+ */
+const char *vfs_fentry_why_not(const char *module, const char *func, char *buf, size_t len);
 /*
  * Which module's BTF has btf_trace_<tp> (a tracepoint tp_btf can attach
  * to): fills @owner, returns true if found.
