@@ -512,6 +512,27 @@ int BPF_PROG(device_ioctl_exit, struct file *f, unsigned int cmd, unsigned long 
 }
 
 /*
+ * Tracepoint tier (the series' vfio core, kernel/patches): the same two
+ * points of a device fd's ioctl, without a trampoline. Container and group
+ * fds have no tracepoint: their fentry programs above serve this tier too.
+ */
+SEC("tp_btf/vfio_ioctl_enter")
+int BPF_PROG(tp_ioctl_enter, struct vfio_device___vfs *dev, unsigned int cmd, unsigned long arg)
+{
+	if (!dev)	/* trusted-or-NULL */
+		return 0;
+	return ioctl_enter(dev, VFS_FD_DEVICE, cmd, arg, true);
+}
+
+SEC("tp_btf/vfio_ioctl_exit")
+int BPF_PROG(tp_ioctl_exit, struct vfio_device___vfs *dev, unsigned int cmd, long ret)
+{
+	if (!dev)
+		return 0;
+	return ioctl_exit(dev, VFS_FD_DEVICE, ret, true);
+}
+
+/*
  * Kprobe tier (no BTF): the same entry points, but nothing behind the file
  * pointer can be read safely, so the object is the file itself and only the
  * ioctl class is served.

@@ -4,16 +4,20 @@
 # (none, vfioscope, bpftrace, none, ...) so slow drift of a shared TCG
 # host hits all modes alike. Raw figures, one per line, go to
 # $VFIOSCOPE_BENCH_OUT/raw-FLAVOUR.txt as "ROW MODE ROUND VALUE"; bench.sh
-# makes the table. On the patched modules (the tracepoint tier) only the
-# ioctl loops run, untraced and with vfioscope, as modes "patched-none" and
-# "patched-vfioscope": untraced patched vs stock is the cost of the
-# disabled tracepoints, and the added cost is the tracepoint tier's. Every traced run is also checked: the tracer must have seen
+# makes the table. On the patched modules only the ioctl loops run, as
+# modes "patched-none", "patched-vfioscope" (the default there: device fds
+# at the series' tracepoints, the tracepoint tier) and
+# "patched-vfioscope-fentry" (--tier vfio-ioctl=fentry): untraced patched
+# vs stock is the cost of the disabled tracepoints, and the GET_INFO loop
+# (a device fd) compares the two tiers on the same event in the same
+# rounds. Every traced run is also checked: the tracer must have seen
 # exactly the ioctls the exerciser reports, or the figure means nothing.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 B=${VFIOSCOPE_BENCH_OUT:?VFIOSCOPE_BENCH_OUT names the output directory}
 ROUNDS=${VFIOSCOPE_BENCH_ROUNDS:-5}
 N_CHECK=${VFIOSCOPE_BENCH_N_CHECK:-50000}
 N_MAP=${VFIOSCOPE_BENCH_N_MAP:-3000}
+N_INFO=${VFIOSCOPE_BENCH_N_INFO:-50000}
 N_KICK=${VFIOSCOPE_BENCH_N_KICK:-1000}
 N_FLOOD=${VFIOSCOPE_BENCH_N_FLOOD:-20000}
 RINGS=${VFIOSCOPE_BENCH_RINGS:-4096,65536,1048576}
@@ -31,7 +35,7 @@ MP=		# mode prefix of the flavour
 MODES="none vfioscope bpftrace"
 if [ "$FLAVOUR" = patched ]; then
 	MP=patched-
-	MODES="none vfioscope"
+	MODES="none vfioscope vfioscope-fentry"
 fi
 
 vfiostat --features > "$B/guest-features-$FLAVOUR.txt" 2>&1 || fail "vfiostat --features failed"
@@ -60,8 +64,12 @@ attach() {
 	t0=$(now)
 	case $1 in
 	none) TRACER=; return ;;
-	vfioscope)
-		vfiostat > $T/stat.txt 2> $T/stat.err &
+	vfioscope|vfioscope-fentry)
+		if [ $1 = vfioscope ]; then
+			vfiostat > $T/stat.txt 2> $T/stat.err &
+		else
+			vfiostat --tier vfio-ioctl=fentry > $T/stat.txt 2> $T/stat.err &
+		fi
 		TRACER=$!
 		wait_ready $T/stat.err attached $TRACER ;;
 	bpftrace)
@@ -91,7 +99,7 @@ check_seen() {
 	[ "$1" != none ] || return 0
 	pid=$(awk '$1 == "pid" { print $2 }' "$2")
 	want=$(awk '$1 == "ioctl" { n += $5 } END { print n + 0 }' "$2")
-	if [ "$1" = vfioscope ]; then
+	if [ "$1" != bpftrace ]; then
 		# vfiostat's dump at exit
 		got=$(awk -v p=$pid '$1 == "ioctl" && $2 == p { n += $5 } END { print n + 0 }' $T/stat.txt)
 	else
@@ -104,7 +112,7 @@ check_seen() {
 # (scenario 30 proves it); VDUSE's path adds a userspace daemon's noise
 KICK_DISK=${SIMBLK_BLK:-}
 
-say "$FLAVOUR modules, rounds=$ROUNDS ioctl loops: check-extension x$N_CHECK, map+unmap x$N_MAP; kicks x$N_KICK"
+say "$FLAVOUR modules, rounds=$ROUNDS ioctl loops: check-extension x$N_CHECK, map+unmap x$N_MAP, get-info x$N_INFO; kicks x$N_KICK"
 for r in $(seq 1 "$ROUNDS"); do
 	for mode in $MODES; do
 		attach $mode $r
@@ -112,6 +120,8 @@ for r in $(seq 1 "$ROUNDS"); do
 			fail "check-extension loop failed"
 		vfio-exercise ioctls "$EDU_BDF" --cmd map-unmap --time -n "$N_MAP" > $T/map.txt ||
 			fail "map-unmap loop failed"
+		vfio-exercise ioctls "$EDU_BDF" --cmd get-info --time -n "$N_INFO" > $T/info.txt ||
+			fail "get-info loop failed"
 		if [ -n "$KICK_DISK" ] && [ $mode != bpftrace ] && [ -z "$MP" ]; then
 			t0=$(now)
 			dd if="$KICK_DISK" of=/dev/null bs=4096 count="$N_KICK" iflag=direct status=none ||
@@ -122,9 +132,11 @@ for r in $(seq 1 "$ROUNDS"); do
 		detach
 		check_seen $mode $T/check.txt
 		check_seen $mode $T/map.txt
+		check_seen $mode $T/info.txt
 		rec check_ns $MP$mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt)"
 		rec map_ns $MP$mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt)"
-		say "round $r/$ROUNDS $MP$mode: check-extension $(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt) ns, map+unmap $(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt) ns"
+		rec info_ns $MP$mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/info.txt)"
+		say "round $r/$ROUNDS $MP$mode: check-extension $(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt) ns, map+unmap $(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt) ns, get-info $(awk '$1 == "ns_per_op" { print $2 }' $T/info.txt) ns"
 	done
 done
 

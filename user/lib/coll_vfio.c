@@ -22,16 +22,21 @@
  * load whenever their class is served.
  */
 #define PROG(p, c, t, m, f) { .prog = p, .cls = c, .tier = t, .module = m, .target = f }
+/* a fentry program of the ioctl class that also serves its tracepoint tier */
+#define FENTRY_TOO(p, f) { .prog = p, .cls = VFS_CLASS_IOCTL, .tier = VFS_TIER_FENTRY, \
+			   .module = "vfio", .target = f, .also = VFS_TIER_TRACEPOINT }
 #define EXTRA(p, c, t, m, f) { .prog = p, .cls = c, .tier = t, .module = m, .target = f, \
 			       .any_of = VFS_CLASS_BIT(c) }
 
 static const struct vfs_prog_spec specs[] = {
-	PROG("container_ioctl_enter", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_fops_unl_ioctl"),
-	PROG("container_ioctl_exit", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_fops_unl_ioctl"),
-	PROG("group_ioctl_enter", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_group_fops_unl_ioctl"),
-	PROG("group_ioctl_exit", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_group_fops_unl_ioctl"),
+	FENTRY_TOO("container_ioctl_enter", "vfio_fops_unl_ioctl"),
+	FENTRY_TOO("container_ioctl_exit", "vfio_fops_unl_ioctl"),
+	FENTRY_TOO("group_ioctl_enter", "vfio_group_fops_unl_ioctl"),
+	FENTRY_TOO("group_ioctl_exit", "vfio_group_fops_unl_ioctl"),
 	PROG("device_ioctl_enter", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_device_fops_unl_ioctl"),
 	PROG("device_ioctl_exit", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_device_fops_unl_ioctl"),
+	PROG("tp_ioctl_enter", VFS_CLASS_IOCTL, VFS_TIER_TRACEPOINT, NULL, "vfio_ioctl_enter"),
+	PROG("tp_ioctl_exit", VFS_CLASS_IOCTL, VFS_TIER_TRACEPOINT, NULL, "vfio_ioctl_exit"),
 	PROG("container_ioctl_kp_enter", VFS_CLASS_IOCTL, VFS_TIER_KPROBE, "vfio", "vfio_fops_unl_ioctl"),
 	PROG("container_ioctl_kp_exit", VFS_CLASS_IOCTL, VFS_TIER_KPROBE, "vfio", "vfio_fops_unl_ioctl"),
 	PROG("group_ioctl_kp_enter", VFS_CLASS_IOCTL, VFS_TIER_KPROBE, "vfio", "vfio_group_fops_unl_ioctl"),
@@ -82,7 +87,7 @@ static void choose_tp_or_fentry(struct vfs_collector *c, enum vfs_class cls, con
 				const char *core, const char *module, const char *func,
 				const char *what)
 {
-	char owner[64] = "";
+	char owner[64] = "", why[192];
 	bool have_tp = vfs_tracepoint_owner(tp, owner, sizeof(owner));
 
 	if (have_tp && !strcmp(owner, core))
@@ -98,10 +103,10 @@ static void choose_tp_or_fentry(struct vfs_collector *c, enum vfs_class cls, con
 	else if (have_tp)
 		vfs_collector_choose(c, cls, VFS_TIER_TRACEPOINT,
 				     "only tracepoint %s (from %s) is available", tp, owner);
-	else if (!vfs_module_loaded(module))
-		vfs_collector_choose(c, cls, VFS_TIER_NONE, "module %s is not loaded", module);
 	else
-		vfs_collector_choose(c, cls, VFS_TIER_NONE, "%s has no BTF for %s", module, func);
+		vfs_collector_choose(c, cls, VFS_TIER_NONE, "%s",
+				     vfs_fentry_why_not(module, func, why, sizeof(why)) ?:
+				     "no hook");
 }
 
 /*
@@ -124,13 +129,20 @@ static void choose_core_tp(struct vfs_collector *c, enum vfs_class cls, const ch
 
 static void choose_tiers(struct vfs_collector *c)
 {
-	char owner[64];
+	char owner[64], why[192];
 	enum vfs_tier io;
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 
 	if (!vfs_module_loaded("vfio"))
 		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_NONE,
 					  "vfio is not loaded (modprobe vfio-pci)");
+	else if (btf && fentry_ok("vfio", "vfio_device_fops_unl_ioctl") &&
+		 vfs_tracepoint_owner("vfio_ioctl_enter", owner, sizeof(owner)) &&
+		 !strcmp(owner, "vfio"))
+		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_TRACEPOINT,
+					  "device fds: tracepoints vfio:vfio_ioctl_enter/exit, "
+					  "defined by vfio itself; container and group fds have "
+					  "none: fentry/fexit on their unlocked_ioctl");
 	else if (btf && fentry_ok("vfio", "vfio_device_fops_unl_ioctl"))
 		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_FENTRY,
 					  "fentry/fexit on the container, group and device "
@@ -141,14 +153,16 @@ static void choose_tiers(struct vfs_collector *c)
 					  "and command only");
 	else
 		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_NONE,
-					  "no BTF and no kprobe target for vfio's ioctls");
+					  "%s; and no kprobe target either",
+					  vfs_fentry_why_not("vfio", "vfio_device_fops_unl_ioctl",
+							     why, sizeof(why)) ?: "no hook");
 
 	if (io == VFS_TIER_NONE)
 		vfs_collector_choose(c, VFS_CLASS_DMA, VFS_TIER_NONE, "%s",
 				     vfs_collector_tier(c, VFS_CLASS_IOCTL)->reason);
-	else if (io != VFS_TIER_FENTRY)
+	else if (io == VFS_TIER_KPROBE || !btf || !fentry_ok("vfio", "vfio_fops_unl_ioctl"))
 		vfs_collector_choose(c, VFS_CLASS_DMA, VFS_TIER_NONE,
-				     "needs the fentry ioctl tier (BTF)");
+				     "needs fentry on the container ioctl (BTF)");
 	else if (!vfs_module_loaded("vfio_iommu_type1"))
 		vfs_collector_choose(c, VFS_CLASS_DMA, VFS_TIER_NONE,
 				     "vfio_iommu_type1 is not loaded");
@@ -156,11 +170,15 @@ static void choose_tiers(struct vfs_collector *c)
 		vfs_collector_choose(c, VFS_CLASS_DMA, VFS_TIER_FENTRY,
 				     "at the container ioctl (type1's map/unmap code is "
 				     "inlined); pinned pages from mm->locked_vm around each call");
-	vfs_collector_choose(c, VFS_CLASS_IRQ_SET, io == VFS_TIER_FENTRY ? VFS_TIER_FENTRY :
-			     VFS_TIER_NONE, "%s", io == VFS_TIER_FENTRY ?
-			     "VFIO_DEVICE_SET_IRQS at the device ioctl" : io == VFS_TIER_NONE ?
-			     vfs_collector_tier(c, VFS_CLASS_IOCTL)->reason :
-			     "needs the fentry ioctl tier (BTF)");
+	/* SET_IRQS is decoded where the ioctl class sees device fds */
+	if (io == VFS_TIER_FENTRY || io == VFS_TIER_TRACEPOINT)
+		vfs_collector_choose(c, VFS_CLASS_IRQ_SET, io, "VFIO_DEVICE_SET_IRQS at the "
+				     "device ioctl (%s)", vfs_tier_name(io));
+	else
+		vfs_collector_choose(c, VFS_CLASS_IRQ_SET, VFS_TIER_NONE, "%s",
+				     io == VFS_TIER_NONE ?
+				     vfs_collector_tier(c, VFS_CLASS_IOCTL)->reason :
+				     "needs BTF (the kprobe tier reads no argument)");
 
 	choose_tp_or_fentry(c, VFS_CLASS_PIN, "vfio_pin_pages", "vfio", "vfio", "vfio_pin_pages",
 			    "pins of emulated-IOMMU (mdev) devices");
