@@ -316,6 +316,44 @@ int pd_bpf_lookup(struct pd_bpf *b, enum pd_map m, const void *key, void *val)
 	return bpf_map_lookup_elem(bpf_map__fd(map_of(b, m)), key, val) ? -errno : 0;
 }
 
+int pd_bpf_stat_retire(struct pd_bpf *b, const struct vfs_pol_stat_key *from,
+		       const struct vfs_pol_stat_key *to)
+{
+	int fd = bpf_map__fd(map_of(b, PD_MAP_STATS)), ncpu = libbpf_num_possible_cpus(), i, r = 0;
+	struct vfs_pol_stat *acc = NULL, *dead = NULL;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	/* per-CPU values are 8-byte aligned slots: the struct is 32 bytes */
+	acc = calloc(ncpu, sizeof(*acc));
+	dead = calloc(ncpu, sizeof(*dead));
+	if (!acc || !dead) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(fd, from, dead)) {
+		r = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(fd, to, acc) && errno != ENOENT) {
+		r = -errno;
+		goto out;
+	}
+	for (i = 0; i < ncpu; i++) {
+		acc[i].allowed += dead[i].allowed;
+		acc[i].throttled += dead[i].throttled;
+		acc[i].denied += dead[i].denied;
+		acc[i].would_deny += dead[i].would_deny;
+	}
+	if (bpf_map_update_elem(fd, to, acc, BPF_ANY) ||
+	    (bpf_map_delete_elem(fd, from) && errno != ENOENT))
+		r = -errno;
+out:
+	free(acc);
+	free(dead);
+	return r;
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct pd_bpf *b = ctx;

@@ -56,6 +56,13 @@ int pd_bpf_dump(struct pd_bpf *b, enum pd_map m, void **keys, void **vals, size_
 int pd_bpf_update(struct pd_bpf *b, enum pd_map m, const void *key, const void *val);
 int pd_bpf_delete(struct pd_bpf *b, enum pd_map m, const void *key);
 int pd_bpf_lookup(struct pd_bpf *b, enum pd_map m, const void *key, void *val);
+/*
+ * Add @from's per-CPU counters in pol_stats into @to's, slot by slot
+ * (creating @to), then delete @from: an exited VM's counts join its rule's
+ * retired entry. 0 also when @from is already gone.
+ */
+int pd_bpf_stat_retire(struct pd_bpf *b, const struct vfs_pol_stat_key *from,
+		       const struct vfs_pol_stat_key *to);
 
 /* policy events (struct vfs_ev_policy): a pollable fd and a drain */
 typedef void (*pd_event_fn)(const struct vfs_ev_policy *e, void *ctx);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "identity.h"
 #include "policyd.h"
@@ -521,6 +522,95 @@ static void apply_knobs(const struct pd_conf *conf)
 	closedir(d);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * Whether the entries of @tgid are due for retirement: it is gone and was
+ * already gone a grace period ago (scans note when they first saw it gone,
+ * in dead_next; retire_exited() swaps it in).
+ */
+static bool gone_long(struct pd_state *s, uint32_t tgid, uint64_t now)
+{
+	size_t i, n = s->ndead;
+	uint64_t since = now;
+
+	if (kill((pid_t)tgid, 0) == 0 || errno != ESRCH)
+		return false;
+	for (i = 0; i < n; i++)
+		if (s->dead[i].tgid == tgid) {
+			since = s->dead[i].since;
+			break;
+		}
+	/* dead_next holds this scan's; a tgid in both maps is noted once */
+	for (i = 0; i < s->ndead_next; i++)
+		if (s->dead_next[i].tgid == tgid)
+			return now - since >= s->retire_grace_ns;
+	if (!vfs_grow((void **)&s->dead_next, &s->capdead_next, s->ndead_next + 1,
+		      sizeof(*s->dead_next)))
+		s->dead_next[s->ndead_next++] = (struct pd_dead){ tgid, since };
+	return now - since >= s->retire_grace_ns;
+}
+
+/*
+ * The per-VM entries of VMs that exited a grace period ago: their counters
+ * join the rule's retired entry (tgid 0, which no caller has: the hooks run
+ * in the caller's context), so the per-rule sums /metrics publishes never
+ * go back; their token buckets go. The policy maps do not grow with VM
+ * churn, and a VM's own counters stay readable (`vms`) for the grace period.
+ */
+static void retire_exited(struct pd_state *s)
+{
+	struct vfs_pol_stat_key *k = NULL;
+	struct vfs_pol_bucket_key *bk = NULL;
+	uint64_t now = mono_ns();
+	void *v = NULL;
+	size_t n = 0, ks, vs, i;
+	int r;
+
+	s->ndead_next = 0;
+	if (!pd_bpf_dump(s->bpf, PD_MAP_STATS, (void **)&k, &v, &n, &ks, &vs)) {
+		for (i = 0; i < n; i++) {
+			struct vfs_pol_stat_key to = k[i];
+
+			if (!k[i].tgid || !gone_long(s, k[i].tgid, now))
+				continue;
+			to.tgid = 0;
+			r = pd_bpf_stat_retire(s->bpf, &k[i], &to);
+			if (r)
+				pd_log("cannot retire the counters of exited VM %u: %s", k[i].tgid,
+				       strerror(-r));
+			else
+				s->retired++;
+		}
+		free(k);
+		free(v);
+	}
+	v = NULL;
+	if (!pd_bpf_dump(s->bpf, PD_MAP_BUCKET, (void **)&bk, &v, &n, &ks, &vs)) {
+		for (i = 0; i < n; i++)
+			if (bk[i].tgid && gone_long(s, bk[i].tgid, now))
+				pd_bpf_delete(s->bpf, PD_MAP_BUCKET, &bk[i]);
+		free(bk);
+		free(v);
+	}
+	{
+		struct pd_dead *t = s->dead;
+		size_t cap = s->capdead;
+
+		s->dead = s->dead_next;
+		s->capdead = s->capdead_next;
+		s->ndead = s->ndead_next;
+		s->dead_next = t;
+		s->capdead_next = cap;
+	}
+}
+
 int pd_scan(struct pd_state *s)
 {
 	char err[256];
@@ -543,6 +633,7 @@ int pd_scan(struct pd_state *s)
 		pd_log("discovery: %s", err);
 		return -1;
 	}
+	retire_exited(s);
 	return 0;
 }
 

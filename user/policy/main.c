@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "collector.h"
+#include "gc.h"
 #include "metrics.h"
 #include "policyd.h"
 
@@ -227,6 +228,9 @@ static void own_families(struct prom_buf *out, void *ctx)
 	prom_family(out, "vfioscope_policy_reload_failures_total", PROM_COUNTER,
 		    "Reloads refused (the running policy stayed).");
 	prom_sample_u64(out, "vfioscope_policy_reload_failures_total", NULL, 0, s->reload_failures);
+	prom_family(out, "vfioscope_policy_retired_total", PROM_COUNTER,
+		    "Per-VM policy counters of exited VMs folded into their rule's sums.");
+	prom_sample_u64(out, "vfioscope_policy_retired_total", NULL, 0, s->retired);
 	if (pd_bpf_dump(s->bpf, PD_MAP_STATS, (void **)&k, (void **)&v, &n, &ks, &vs))
 		return;
 	prom_family(out, "vfioscope_policy_decisions_total", PROM_COUNTER,
@@ -284,7 +288,8 @@ static void usage(FILE *f)
 		"  --metrics-port P    /metrics port (default 9477)\n"
 		"  --no-metrics        no /metrics endpoint\n"
 		"  --no-collector      /metrics without the VFIO collectors (policy figures only)\n"
-		"  --gc-grace S        keep an exited VM or a removed device S seconds (marked)\n"
+		"  --gc-grace S        keep the entries of an exited VM (collectors and policy)\n"
+		"                      or a removed device S seconds (default 30)\n"
 		"                      before its collector entries are deleted (default 30)\n");
 }
 
@@ -499,6 +504,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stderr, NULL, _IOLBF, 0);
+	s.retire_grace_ns = o.gc_grace_ns ? o.gc_grace_ns : VFS_GC_GRACE_NS;
 	if (chk)
 		return check(chk);
 	if (ctl)

@@ -46,6 +46,13 @@ struct pd_state {
 	struct pd_name *names, *names_next;	/* by pid, ascending; swapped per scan */
 	size_t nnames, nnames_next, capnames, capnames_next;
 	uint64_t reloads, reload_failures;
+	uint64_t retired;	/* pol_stats entries of exited VMs folded (retire_exited) */
+	uint64_t retire_grace_ns;	/* how long an exited VM's entries stay (--gc-grace) */
+	struct pd_dead {
+		uint32_t tgid;
+		uint64_t since;		/* CLOCK_MONOTONIC ns it was first seen gone */
+	} *dead, *dead_next;		/* swapped per scan, like names */
+	size_t ndead, ndead_next, capdead, capdead_next;
 };
 
 /* rate-limited log line to stderr (journal under systemd) */

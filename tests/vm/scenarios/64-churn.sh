@@ -8,7 +8,10 @@
 # removed instances gone, and none is in the last frame; the readers collected N VMs
 # between them; the daemon and vfiotop logged no error, the kernel no
 # complaint; and every counter the /metrics endpoint kept across the churn
-# only grew. Last, vfiosnoop on the same set streams one more VM's exit.
+# only grew. The policy's rule for the churn VMs counted them, and no
+# exited VM keeps an entry in its per-VM maps (pol_stats, pol_bucket): the
+# daemon folded their counters into the rule's retired entry. Last,
+# vfiosnoop on the same set streams one more VM's exit.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/policy-lib.sh"
 O=$VFIOSCOPE_OUT
@@ -29,7 +32,13 @@ rules:
       - name: "no-such-vm"
     rate:
       all: {rate: 100000, burst: 100000}
+  - name: churn
+    match:
+      - name: "vm-churn-*"
+    rate:
+      all: {rate: 100000, burst: 100000}
 EOT
+PROOT=/sys/fs/bpf/vfioscope/policy
 PD_FLAGS="--metrics-port 0 --gc-grace $GRACE"
 pd_start $O/p.yaml $O/pd.err
 port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $O/pd.err | tail -n 1)
@@ -82,6 +91,25 @@ scrape 2
 counts > $O/end.txt
 diff -u $O/base.txt $O/end.txt || fail "map entries did not return to their baseline"
 note "every map back to its baseline: $(tr '\n' ' ' < $O/end.txt)"
+
+# pol_tgids MAP BYTE: the tgids (u32 at BYTE of the key) of MAP's entries
+pol_tgids() {
+	bpftool map dump pinned $PROOT/$1 -j |
+		jq -r --argjson o $2 '.[].key[$o:$o + 4] | map(ltrimstr("0x")) | reverse | join("")' |
+		while read -r h; do echo $((16#$h)); done
+}
+for m in "pol_stats 4" "pol_bucket 0"; do
+	for t in $(pol_tgids $m); do
+		[ "$t" = 0 ] || [ -d /proc/$t ] ||
+			fail "${m% *} keeps an entry of exited process $t"
+	done
+done
+expect_eq "retired entries in pol_stats" "$(pol_tgids pol_stats 4 | grep -c '^0$')" \
+	"$(awk '$1 ~ /^vfioscope_policy_decisions_total\{rule="churn",/ && $2 > 0' $O/scrape-2.txt |
+	   sed 's/.*class="\([^"]*\)".*/\1/' | sort -u | wc -l)"
+retired=$(awk '$1 == "vfioscope_policy_retired_total" { print $2 }' $O/scrape-2.txt)
+[ "${retired:-0}" -ge 1 ] || fail "the daemon retired no per-VM entry of the $N exited churn VMs"
+note "policy: $retired per-VM entries of exited VMs retired into rule churn's sums"
 
 jq -e . $O/top.json > /dev/null || fail "a frame is not valid JSON"
 tail -n 1 $O/top.json > $O/last.json
