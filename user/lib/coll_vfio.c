@@ -132,18 +132,20 @@ static void choose_tiers(struct vfs_collector *c)
 	char owner[64], why[192];
 	enum vfs_tier io;
 	bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	bool fentry = btf && fentry_ok("vfio", "vfio_device_fops_unl_ioctl");
+	/* the series' vfio core fires vfio_ioctl_enter/exit for every device fd */
+	bool core_tp = vfs_tracepoint_owner("vfio_ioctl_enter", owner, sizeof(owner)) &&
+		       !strcmp(owner, "vfio");
 
 	if (!vfs_module_loaded("vfio"))
 		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_NONE,
 					  "vfio is not loaded (modprobe vfio-pci)");
-	else if (btf && fentry_ok("vfio", "vfio_device_fops_unl_ioctl") &&
-		 vfs_tracepoint_owner("vfio_ioctl_enter", owner, sizeof(owner)) &&
-		 !strcmp(owner, "vfio"))
+	else if (fentry && core_tp)
 		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_TRACEPOINT,
 					  "device fds: tracepoints vfio:vfio_ioctl_enter/exit, "
 					  "defined by vfio itself; container and group fds have "
 					  "none: fentry/fexit on their unlocked_ioctl");
-	else if (btf && fentry_ok("vfio", "vfio_device_fops_unl_ioctl"))
+	else if (fentry)
 		io = vfs_collector_choose(c, VFS_CLASS_IOCTL, VFS_TIER_FENTRY,
 					  "fentry/fexit on the container, group and device "
 					  "unlocked_ioctl (vfio BTF)");

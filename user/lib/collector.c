@@ -199,16 +199,13 @@ bool vfs_btf_has_func(const char *module, const char *func)
 
 const char *vfs_fentry_why_not(const char *module, const char *func, char *buf, size_t len)
 {
-	char path[256];
-
 	if (!vfs_module_loaded(module)) {
 		snprintf(buf, len, "module %s is not loaded", module);
 		return buf;
 	}
-	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", module);
-	if (access(path, R_OK) || !btf_of(module)) {
-		snprintf(buf, len, "the kernel has no BTF for %s (%s)",
-			 strcmp(module, "vmlinux") ? module : "itself", path);
+	if (!btf_of(module)) {
+		snprintf(buf, len, "the kernel has no BTF for %s (/sys/kernel/btf/%s)",
+			 strcmp(module, "vmlinux") ? module : "itself", module);
 		return buf;
 	}
 	if (vfs_btf_has_func(module, func))

@@ -382,6 +382,21 @@ static const char *vm_name(struct pd_state *s, size_t *hint, pid_t pid, const ch
  * Processes already known keep their memlock result (set once per process
  * and limit).
  */
+/*
+ * A table rebuilt by each scan (*@next) becomes the current one; the old
+ * current one's buffer is reused for the next scan.
+ */
+static void swap_scan(void **cur, void **next, size_t *cap, size_t *capnext)
+{
+	void *t = *cur;
+	size_t c = *cap;
+
+	*cur = *next;
+	*cap = *capnext;
+	*next = t;
+	*capnext = c;
+}
+
 static void discover(struct pd_state *s, const struct pd_compiled *c)
 {
 	struct pd_vm *old = s->vms;
@@ -440,16 +455,8 @@ static void discover(struct pd_state *s, const struct pd_compiled *c)
 	}
 	if (d)
 		closedir(d);
-	{
-		struct pd_name *t = s->names;
-		size_t cap = s->capnames;
-
-		s->names = s->names_next;
-		s->capnames = s->capnames_next;
-		s->nnames = s->nnames_next;
-		s->names_next = t;
-		s->capnames_next = cap;
-	}
+	swap_scan((void **)&s->names, (void **)&s->names_next, &s->capnames, &s->capnames_next);
+	s->nnames = s->nnames_next;
 	/* cgroup members are listed for memlock; the kernel matches their cgroup */
 	cgroup_members(s, c, old, nold);
 	free(old);
@@ -599,16 +606,8 @@ static void retire_exited(struct pd_state *s)
 		free(bk);
 		free(v);
 	}
-	{
-		struct pd_dead *t = s->dead;
-		size_t cap = s->capdead;
-
-		s->dead = s->dead_next;
-		s->capdead = s->capdead_next;
-		s->ndead = s->ndead_next;
-		s->dead_next = t;
-		s->capdead_next = cap;
-	}
+	swap_scan((void **)&s->dead, (void **)&s->dead_next, &s->capdead, &s->capdead_next);
+	s->ndead = s->ndead_next;
 }
 
 int pd_scan(struct pd_state *s)

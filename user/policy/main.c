@@ -288,9 +288,8 @@ static void usage(FILE *f)
 		"  --metrics-port P    /metrics port (default 9477)\n"
 		"  --no-metrics        no /metrics endpoint\n"
 		"  --no-collector      /metrics without the VFIO collectors (policy figures only)\n"
-		"  --gc-grace S        keep the entries of an exited VM (collectors and policy)\n"
-		"                      or a removed device S seconds (default 30)\n"
-		"                      before its collector entries are deleted (default 30)\n");
+		"  --gc-grace S        keep an exited VM's or a removed device's entries\n"
+		"                      (collectors and policy) S seconds (default 30)\n");
 }
 
 static int check(const char *path)
