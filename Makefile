@@ -39,8 +39,8 @@ endif
 WARN	:= -Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes \
 	   -Wstrict-prototypes -Wshadow -Wformat=2
 CFLAGS	?= -O2 -g
-USER_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
-	   -Ibpf -Iuser/lib -Ikernel/include -I$(O)/bpf
+USER_CFLAGS := $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -MMD -MP \
+	   -Ibpf -Iuser/lib -Ikernel/include -I$(O)/bpf -I$(O)/gen
 LIBBPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 CRITERION_LIBS := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 LDLIBS	:= $(LIBBPF_LIBS) -ljson-c -lncursesw
@@ -51,8 +51,12 @@ CC_IS_CLANG := $(shell $(CC) --version 2>/dev/null | grep -q clang && echo y)
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	   -fno-omit-frame-pointer
 
-# Bench kernels whose trees `make deps` prepared: modules get built for each.
-KSERIES	:= $(foreach s,6.12 6.1,$(if $(wildcard $(VFIOSCOPE_CACHE)/k/$(s)/.prepared),$(s)))
+# Bench kernels whose trees `make deps` prepared: modules get built for each
+# (sid: Debian unstable's kernel). A series' kbuild.args holds the make
+# arguments its out-of-tree builds need (a kernel built by a gcc newer
+# than this machine's: scripts/deps.sh).
+KSERIES	:= $(foreach s,6.12 6.1 sid,$(if $(wildcard $(VFIOSCOPE_CACHE)/k/$(s)/.prepared),$(s)))
+kbuild_args = $(shell cat $(VFIOSCOPE_CACHE)/k/$(1)/kbuild.args 2>/dev/null)
 BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 
 .DEFAULT_GOAL := all
@@ -60,7 +64,7 @@ BTF_VMLINUX := $(VFIOSCOPE_CACHE)/k/6.12/build/vmlinux
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: FORCE all help deps user bpf kernel check clang-build fuzz fuzz-build bench vmtest \
-	test vmshell vmrun demo clean
+	test vmshell vmrun demo clean install uninstall deb
 
 help:
 	@echo 'make            build userspace, BPF objects + skeletons, kernel modules'
@@ -68,13 +72,17 @@ help:
 	@echo 'make check      unit tests, plain and under ASan+UBSan (no root, no VM)'
 	@echo 'make fuzz       every libFuzzer target for FUZZ_SECONDS (default 60) each'
 	@echo 'make bench      measured budgets (6.12 guest + host), written to docs/bench.md'
-	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1"] [TESTS=pattern]'
+	@echo 'make vmtest     integration scenarios in bench guests [KERNELS="6.12 6.1 sid"] [TESTS=pattern]'
 	@echo '                [FLAVOURS="stock patched"]: patched = kernel/patches applied (6.12)'
 	@echo 'make clang-build  the userspace built with clang, as warning-free as with gcc'
 	@echo 'make test       deps + build + clang-build + check + 10 s fuzz + vmtest (what CI runs)'
 	@echo 'make vmshell    interactive root shell in the bench guest [KERNEL=6.12]'
 	@echo 'make vmrun      run SCRIPT=path in the bench guest [KERNEL=6.12]'
 	@echo 'make demo       the live demo on the bench guest'
+	@echo 'make install    the tools, man pages, unit, example policy, dashboards, docs'
+	@echo '                [PREFIX=/usr/local] [DESTDIR=] [bindir= sbindir= mandir= sysconfdir= ...]'
+	@echo 'make uninstall  remove them again (the same variables)'
+	@echo 'make deb        the Debian package, in $(O)/deb'
 
 all: user bpf kernel
 
@@ -88,7 +96,7 @@ LIB	 := $(O)/lib/libvfioscope.a
 
 # tool name -> its main source; tools that load BPF depend on skeletons
 TOOLS	 := vfio-exercise vfio-ioctlcount vfiostat vfiosnoop \
-	    $(if $(wildcard user/vfiomig.c),vfiomig) $(if $(wildcard user/top/*.c),vfiotop) \
+	    $(if $(wildcard user/mig/*.c),vfiomig) $(if $(wildcard user/top/*.c),vfiotop) \
 	    $(if $(wildcard user/policy/main.c),vfio-policyd)
 BINS	 := $(addprefix $(O)/bin/,$(TOOLS))
 
@@ -98,6 +106,21 @@ $(O)/obj/%.o: user/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+# the bench's own programs (not installed) live with the bench
+$(O)/obj/bench/%.o: tests/bench/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+# The version the tools print (scripts/version.sh): the header changes only
+# when the version does, so a commit recompiles user/lib/version.c alone.
+VFS_VERSION := $(shell scripts/version.sh)
+$(O)/gen/vfs_version.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '#define VFS_VERSION "$(VFS_VERSION)"' | cmp -s - $@ || \
+		echo '#define VFS_VERSION "$(VFS_VERSION)"' > $@
+$(O)/obj/lib/version.o $(O)/asan/obj/lib/version.o $(O)/fuzz/obj/lib/version.o: $(O)/gen/vfs_version.h
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -111,20 +134,20 @@ EXERCISE_OBJS := $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/exercise/*.c))
 $(EXERCISE_OBJS): USER_CFLAGS += $(if $(CC_IS_CLANG),-Wno-gnu-variable-sized-type-not-at-end)
 # tool -> its objects; every tool links the library, libbpf and json-c
 $(O)/bin/vfio-exercise: $(EXERCISE_OBJS)
-$(O)/bin/vfio-ioctlcount: $(O)/obj/ioctlcount.o
-$(O)/bin/vfiostat: $(O)/obj/vfiostat.o
-$(O)/bin/vfiosnoop: $(O)/obj/vfiosnoop.o
-$(O)/bin/vfiomig: $(O)/obj/vfiomig.o
+$(O)/bin/vfio-ioctlcount: $(O)/obj/bench/ioctlcount.o
+$(O)/bin/vfiostat: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/stat/*.c))
+$(O)/bin/vfiosnoop: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/snoop/*.c))
+$(O)/bin/vfiomig: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/mig/*.c))
 $(O)/bin/vfiotop: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/top/*.c))
 # the policy file's parser and compiler: pure, shared by the daemon, the
 # unit tests and the fuzz targets
 POLICY_CORE := $(O)/obj/policy/conf.o $(O)/obj/policy/compile.o
 $(O)/bin/vfio-policyd: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/policy/*.c))
-$(O)/bin/vfio-policyd: LDLIBS += -lyaml -lmicrohttpd
+$(O)/bin/vfio-policyd: LDLIBS += -lyaml -lmicrohttpd -lsystemd
 $(BINS): $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIB) $(LDLIBS) -o $@
 
 # objects that include a skeleton must wait for it (the library glue
 # includes every collector's): see after the BPF section, where SKELS is set
@@ -143,7 +166,7 @@ bpf: $(SKELS)
 # policy.bpf.c's token buckets use compare-and-swap (BPF atomics, ISA v3)
 $(O)/bpf/policy.bpf.o: BPF_CFLAGS += -mcpu=v3
 
-$(O)/obj/ioctlcount.o: $(O)/bpf/ioctlcount.skel.h
+$(O)/obj/bench/ioctlcount.o: $(O)/bpf/ioctlcount.skel.h
 $(LIB_OBJS): $(SKELS)
 
 # Types come from the 6.12 bench kernel's BTF: CO-RE relocates them on
@@ -190,7 +213,8 @@ define kmod_rule
 $(O)/k/$(1)/mods/$(2)/.stamp: $(wildcard kernel/$(2)/*) $(TP_HEADERS) $(VFIOSCOPE_CACHE)/k/$(1)/.prepared
 	$$(call msg,KBUILD,$(2) for $(1))
 	$(Q)mkdir -p $$(@D) && cp -a kernel/$(2)/. $$(@D)/
-	$(Q)$(MAKE) -s -C $(VFIOSCOPE_CACHE)/k/$(1)/build M=$(abspath $(O)/k/$(1)/mods/$(2)) $(KMAKE_FLAGS) modules
+	$(Q)$(MAKE) -s -C $(VFIOSCOPE_CACHE)/k/$(1)/build M=$(abspath $(O)/k/$(1)/mods/$(2)) $(KMAKE_FLAGS) \
+		$(call kbuild_args,$(1)) modules
 	$(Q)touch $$@
 endef
 $(foreach s,$(KSERIES),$(foreach m,$(KMODS),$(eval $(call kmod_rule,$(s),$(m)))))
@@ -242,6 +266,100 @@ $(O)/k/%/modtree-patched/.stamp: $(O)/k/%/patched/.stamp kernel/bench/modtree.sh
 		$(foreach m,$(PKMODS),$(O)/k/$*/pmods/$(m)/*.ko)
 	$(Q)touch $@
 
+# ------------------------------------------------------------ installation
+# `make install` puts on this host what `make user` built (the tools embed
+# their BPF skeletons), never the bench kernels' modules: build as a user,
+# install as root. GNU directory variables; DESTDIR stages (packages).
+# sysconfdir is /etc for PREFIX=/usr, $(prefix)/etc otherwise.
+PREFIX	?= /usr/local
+prefix	?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir	?= $(exec_prefix)/bin
+sbindir	?= $(exec_prefix)/sbin
+datarootdir ?= $(prefix)/share
+datadir	?= $(datarootdir)
+mandir	?= $(datarootdir)/man
+docdir	?= $(datarootdir)/doc/vfioscope
+sysconfdir ?= $(if $(filter /usr,$(prefix)),/etc,$(prefix)/etc)
+systemdunitdir ?= $(prefix)/lib/systemd/system
+bashcompdir ?= $(datadir)/bash-completion/completions
+INSTALL	?= install
+
+# vfio-ioctlcount is the bench's minimal BPF proof: not installed
+INST_BIN  := $(filter vfiotop vfiosnoop vfiomig vfiostat vfio-exercise,$(TOOLS))
+INST_SBIN := $(filter vfio-policyd,$(TOOLS))
+MAN_PAGES := $(wildcard man/*.[158])
+DOCS	  := README.md $(filter-out docs/README.md,$(wildcard docs/*.md))
+DOC_IMGS  := $(wildcard docs/img/*.png docs/img/*.svg)
+DASHBOARD_FILES := $(wildcard dashboards/*.json dashboards/*.yml) dashboards/README.md
+
+# the unit's paths are where this install puts things
+UNITS	  := vfio-policyd.service vfioscope-exporter.service
+$(O)/%.service: user/policy/%.service.in FORCE
+	$(Q)sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g' \
+		-e 's|@docdir@|$(docdir)|g' $< > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+install: user $(addprefix $(O)/,$(UNITS))
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(sbindir) $(DESTDIR)$(bashcompdir) \
+		$(DESTDIR)$(sysconfdir)/vfioscope $(DESTDIR)$(systemdunitdir) \
+		$(DESTDIR)$(datadir)/vfioscope/dashboards $(DESTDIR)$(docdir)/img \
+		$(addprefix $(DESTDIR)$(mandir)/man,1 5 8)
+	$(INSTALL) -m 0755 $(addprefix $(O)/bin/,$(INST_BIN)) $(DESTDIR)$(bindir)
+	$(INSTALL) -m 0755 $(addprefix $(O)/bin/,$(INST_SBIN)) $(DESTDIR)$(sbindir)
+	$(foreach t,$(INST_BIN) $(INST_SBIN),$(INSTALL) -m 0644 completion/vfioscope \
+		$(DESTDIR)$(bashcompdir)/$(t) &&) true
+	$(foreach p,$(MAN_PAGES),$(INSTALL) -m 0644 $(p) \
+		$(DESTDIR)$(mandir)/man$(subst .,,$(suffix $(p)))/ &&) true
+	$(INSTALL) -m 0644 user/policy/policy.example.yaml \
+		$(DESTDIR)$(sysconfdir)/vfioscope/policy.yaml.example
+	$(INSTALL) -m 0644 $(addprefix $(O)/,$(UNITS)) $(DESTDIR)$(systemdunitdir)
+	$(INSTALL) -m 0644 $(DASHBOARD_FILES) $(DESTDIR)$(datadir)/vfioscope/dashboards
+	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(docdir)
+	$(INSTALL) -m 0644 $(DOC_IMGS) $(DESTDIR)$(docdir)/img
+
+# removes what install put there; the operator's own policy.yaml stays
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(bindir)/,$(INST_BIN)) \
+		$(addprefix $(DESTDIR)$(sbindir)/,$(INST_SBIN)) \
+		$(addprefix $(DESTDIR)$(bashcompdir)/,$(INST_BIN) $(INST_SBIN)) \
+		$(foreach p,$(MAN_PAGES),$(DESTDIR)$(mandir)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))) \
+		$(DESTDIR)$(sysconfdir)/vfioscope/policy.yaml.example \
+		$(addprefix $(DESTDIR)$(systemdunitdir)/,$(UNITS)) \
+		$(addprefix $(DESTDIR)$(datadir)/vfioscope/dashboards/,$(notdir $(DASHBOARD_FILES))) \
+		$(addprefix $(DESTDIR)$(docdir)/,$(notdir $(DOCS))) \
+		$(addprefix $(DESTDIR)$(docdir)/img/,$(notdir $(DOC_IMGS)))
+	rmdir $(DESTDIR)$(datadir)/vfioscope/dashboards $(DESTDIR)$(datadir)/vfioscope \
+		$(DESTDIR)$(docdir)/img $(DESTDIR)$(docdir) $(DESTDIR)$(sysconfdir)/vfioscope 2>/dev/null || true
+
+# The Debian package (debian/), built by dpkg-buildpackage in a copy of the
+# tree's files under $(O)/deb/src whose VERSION file says what it was copied
+# from (so the packaged tools print this tree's version), then checked with
+# lintian (errors fail). $(O)/deb/vfioscope.deb is the package under a
+# name that does not change: tests/vm/scenarios/94-package.sh installs it.
+DEB_O	  := $(O)/deb
+DEB_FILES := $(if $(wildcard .git),$(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null)))
+DEB_JOBS  ?= 2
+
+deb: $(DEB_O)/vfioscope.deb
+
+$(DEB_O)/vfioscope.deb: $(DEB_FILES) $(O)/gen/vfs_version.h
+	$(call msg,DEB,$@)
+	$(Q)[ -n "$(DEB_FILES)" ] || { echo 'make deb: needs a git checkout (git ls-files)' >&2; exit 1; }
+	$(Q)for t in dpkg-buildpackage dh lintian; do command -v $$t > /dev/null || \
+		{ echo "make deb: no $$t here (make deps installs it)" >&2; exit 1; }; done
+	$(Q)rm -rf $(DEB_O) && mkdir -p $(DEB_O)/src
+	$(Q)git ls-files -z -co --exclude-standard | tar --null -T - --ignore-failed-read -cf - 2>/dev/null | \
+		tar -xf - -C $(DEB_O)/src
+	$(Q)echo '$(VFS_VERSION)' > $(DEB_O)/src/VERSION
+	$(Q)cd $(DEB_O)/src && dpkg-buildpackage -b -us -uc -j$(DEB_JOBS) > ../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; echo 'make deb: dpkg-buildpackage failed ($(DEB_O)/build.log)' >&2; exit 1; }
+	$(Q)lintian --fail-on error --tag-display-limit 0 $(DEB_O)/vfioscope_*.deb \
+		> $(DEB_O)/lintian.txt 2>&1 || \
+		{ cat $(DEB_O)/lintian.txt; echo 'make deb: lintian found errors' >&2; exit 1; }
+	$(Q)grep -v '^running with root privileges' $(DEB_O)/lintian.txt || true
+	$(Q)cp $(DEB_O)/vfioscope_*.deb $@
+
 # -------------------------------------------------------------------- tests
 # the daemon's /metrics endpoint and the policy core, linked into the unit
 # tests too
@@ -278,7 +396,9 @@ $(ASAN_O)/obj/tests/%.o: tests/unit/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Iuser/policy -c $< -o $@
 
-$(ASAN_O)/obj/lib/%.o: $(SKELS)
+# the library includes the skeletons: an explicit list (a pattern rule
+# without a recipe would add no prerequisite)
+$(patsubst user/%.c,$(ASAN_O)/obj/%.o,$(LIB_SRCS)): $(SKELS)
 
 $(ASAN_LIB): $(patsubst user/%.c,$(ASAN_O)/obj/%.o,$(LIB_SRCS))
 	$(call msg,AR,$@)
@@ -291,18 +411,36 @@ $(ASAN_UNIT): $(patsubst tests/unit/%.c,$(ASAN_O)/obj/tests/%.o,$(UNIT_SRCS)) \
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) $^ $(UNIT_LIBS) -o $@
 
+# The CO-RE audit (tests/core-audit.sh): its two self-test objects, built
+# like ours against the same vmlinux.h
+AUDIT_OBJS := $(patsubst tests/core-audit/%.bpf.c,$(O)/bpf/core-audit/%.bpf.o,\
+	$(wildcard tests/core-audit/*.bpf.c))
+$(O)/bpf/core-audit/%.bpf.o: tests/core-audit/%.bpf.c $(O)/bpf/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
 # Criterion prints its synthesis; each run's result file feeds `make test`'s
 # total. Both runs happen even when the first fails.
-check: $(UNIT_BIN) $(ASAN_UNIT) $(BINS)
+check: $(UNIT_BIN) $(ASAN_UNIT) $(BINS) $(BPF_OBJS) $(AUDIT_OBJS)
 	$(Q)rc=0; tests/run-unit.sh $(UNIT_BIN) $(O)/results/check || rc=1; \
 	echo '  unit tests again under ASan+UBSan:'; \
 	tests/run-unit.sh --sanitized $(ASAN_UNIT) $(O)/results/check-asan || rc=1; \
 	echo '  absurd command-line values for every tool:'; \
 	tests/cli-absurd.sh $(O)/bin $(O)/results/cli || rc=1; \
+	echo '  --help against the man page, every tool:'; \
+	tests/man-help.sh $(O)/bin $(O)/results/man-help || rc=1; \
+	echo '  make install and uninstall into a scratch DESTDIR:'; \
+	tests/install.sh $(O) $(O)/results/install || rc=1; \
+	echo '  the bench rules (RETRY, the closing line, make bench verdicts) on made-up runs:'; \
+	tests/harness-rules.sh $(O)/results/harness-rules || rc=1; \
 	echo '  dashboards and alert rules against a real scrape:'; \
 	if scripts/check-dashboards.sh dashboards/testdata/scrape.txt; then \
 		echo '1 0 0' > $(O)/results/dashboards; \
 	else echo '0 1 0' > $(O)/results/dashboards; rc=1; fi; \
+	echo '  CO-RE audit: every field and hook of the BPF objects against each kernel BTF here:'; \
+	tests/core-audit.sh $(O)/bpf/core-audit $(O)/results/core-audit $(BPF_OBJS) || rc=1; \
 	$(if $(PATCHES),echo '  the tracepoint patch series (checkpatch; git am; headers):'; \
 	if kernel/patches/check.sh; then echo '1 0 0' > $(O)/results/patches; \
 	else echo '0 1 0' > $(O)/results/patches; rc=1; fi;) \
@@ -325,7 +463,7 @@ $(O)/fuzz/obj/%.o: user/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -c $< -o $@
 
-$(O)/fuzz/obj/lib/%.o: $(SKELS)
+$(patsubst user/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRCS)): $(SKELS)
 
 $(FUZZ_LIB): $(patsubst user/%.c,$(O)/fuzz/obj/%.o,$(LIB_SRCS))
 	$(call msg,AR,$@)
@@ -365,19 +503,48 @@ bench: all
 	$(Q)scripts/bench.sh
 
 # `make test` also runs the core scenarios on the patched 6.12 modules: the
-# tracepoint tier must count what the fentry tier counts
-PATCHED_TESTS ?= ^(02|06|07|08|09|30|31|81)-
+# tracepoint tier must count what the fentry tier counts (device ioctls,
+# the tier choice, migration arcs, vDPA kicks, the DMA/migration requests
+# only the series traces)
+PATCHED_TESTS ?= ^(06|07|08|30|81)-
 
 # `make test` runs every scenario on 6.12 and, on 6.1, those whose subject
-# is the kernel side (hooks, drivers, enforcement, privilege rules): the
-# scenarios of tools over the same collectors (vfiomig, vfiotop, the
-# exporter, restart cycles, hostile input, overload) run on 6.1 with
-# `make vmtest`, and keep CI within its time budget.
-OLD_KERNEL_TESTS ?= ^(0[1-9]|[1-3][0-9]|6[0-9]|8[0-9]|93)-
+# is what differs on the older kernel: the collectors' CO-RE reads and
+# hooks (06-09, 15, 16; the PCI core's reset paths, 46), our drivers'
+# compat paths (10, 21, 23, 25), the out-of-tree vDPA stack (30, 31) and
+# the enforcement (60-62, 65, 93). The
+# rest run on 6.1 with `make vmtest` (KERNELS=6.1): tools over the same
+# collectors (vfiomig, vfiotop, the exporter), the bench's own devices,
+# restart cycles, overload. This keeps CI well inside its time budget.
+OLD_KERNEL_TESTS ?= ^(01|06|07|08|09|10|15|16|21|23|25|30|31|46|60|61|62|65|93)-
 
-vmtest: all
+# 94-package installs `make deb`'s package in the guest: built here, on the
+# host, when the scenario is selected (20 s, then only when a file changed;
+# the guest's CPU is emulated and its root read-only)
+VMTEST_DEB := $(if $(shell echo 94-package | grep -Eq -- '$(TESTS)' && echo y),deb)
+
+# `make test` boots Debian unstable's kernel (series sid, when `make deps`
+# prepared it) for the scenarios that show the bench, the collectors and
+# the enforcement work there: the modules with their BTF, the collectors'
+# CO-RE reads and hooks on a live VFIO device, and the policy programs
+# (their kernfs_node read is the one that changed name in 6.15). Three
+# guests (70-110 s each under TCG) keep CI in budget; the rest run with
+# `make vmtest KERNELS=sid`. VFIOSCOPE_SID=0 make deps leaves sid out.
+SID_TESTS ?= ^(01|06|60)-
+SSERIES	  := $(filter sid,$(KSERIES))
+
+# Scenarios `make test` leaves out on 6.12 (a regex; `make vmtest` runs
+# everything). None today: the real-VMM scenarios (43-47: nested QEMU 10
+# as passthrough, migration and failure client, 60-75 s each) are what
+# the product is judged by, and CI stays near 46 minutes with them.
+# SLOW_TESTS='^(44|45)-' would save about 2.5 minutes. EXCLUDE (a regex)
+# leaves scenarios out of `make vmtest`.
+SLOW_TESTS ?=
+EXCLUDE	   ?=
+
+vmtest: all $(VMTEST_DEB)
 	$(Q)tests/vm/run.sh --kernels "$(KERNELS)" --flavours "$(FLAVOURS)" --tests "$(TESTS)" \
-		--result $(O)/results/vmtest
+		--exclude "$(EXCLUDE)" --result $(O)/results/vmtest
 
 test:
 	$(Q)rm -rf $(O)/results
@@ -386,14 +553,19 @@ test:
 	$(Q)$(MAKE) --no-print-directory clang-build || true
 	$(Q)$(MAKE) --no-print-directory check || true
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10 || true
-	$(Q)$(MAKE) --no-print-directory vmtest KERNELS=6.12 FLAVOURS=stock || true
+	$(Q)$(MAKE) --no-print-directory vmtest KERNELS=6.12 FLAVOURS=stock EXCLUDE='$(SLOW_TESTS)' || true
 	$(Q)tests/vm/run.sh --kernels 6.1 --tests '$(OLD_KERNEL_TESTS)' \
 		--result $(O)/results/vmtest-6.1 || true
 	$(Q)$(if $(PSERIES),tests/vm/run.sh --kernels 6.12 --flavours patched \
 		--tests '$(PATCHED_TESTS)' --result $(O)/results/vmtest-patched || true)
+	$(Q)$(if $(SSERIES),tests/vm/run.sh --kernels sid --tests '$(SID_TESTS)' \
+		--result $(O)/results/vmtest-sid || true)
 	$(Q)tests/summary.sh $(O)/results/clang-build $(O)/results/check $(O)/results/check-asan \
-		$(O)/results/cli $(O)/results/dashboards $(if $(PATCHES),$(O)/results/patches) $(O)/results/fuzz \
-		$(O)/results/vmtest $(O)/results/vmtest-6.1 $(if $(PSERIES),$(O)/results/vmtest-patched)
+		$(O)/results/cli $(O)/results/man-help $(O)/results/install $(O)/results/harness-rules \
+		$(O)/results/dashboards \
+		$(O)/results/core-audit $(if $(PATCHES),$(O)/results/patches) $(O)/results/fuzz \
+		$(O)/results/vmtest $(O)/results/vmtest-6.1 $(if $(PSERIES),$(O)/results/vmtest-patched) \
+		$(if $(SSERIES),$(O)/results/vmtest-sid)
 
 vmshell: all
 	$(Q)VFIOSCOPE_FLAVOUR=$(FLAVOUR) tests/vm/bench/runvm.sh --shell $(KERNEL)

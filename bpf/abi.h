@@ -14,20 +14,25 @@
 #ifndef VFIOSCOPE_ABI_H
 #define VFIOSCOPE_ABI_H
 
-#define VFS_ABI_VERSION		2
+#define VFS_ABI_VERSION		5
 
 /* What kind of VFIO file an ioctl went to. */
 enum vfs_fd_kind {
 	VFS_FD_CONTAINER = 1,	/* /dev/vfio/vfio */
 	VFS_FD_GROUP = 2,	/* /dev/vfio/<group> */
 	VFS_FD_DEVICE = 3,	/* anon [vfio-device] or a vfio cdev */
-	VFS_FD_KIND_MAX = 4,
+	VFS_FD_IOMMUFD = 4,	/* /dev/iommu, or iommufd's VFIO compat container */
+	VFS_FD_KIND_MAX = 5,
 };
 
 /* log2 latency histogram: slot i counts latencies in [2^i, 2^(i+1)) ns */
 #define VFS_HIST_SLOTS		32
 #define VFS_NAME_LEN		48
 #define VFS_COMM_LEN		16
+/* what vm_info keeps of a VM's command line and cgroup path (first sight) */
+#define VFS_ARGV_LEN		256
+#define VFS_CGROUP_LEVELS	3
+#define VFS_CGROUP_NAME_LEN	64
 
 #define VFS_ABI_ASSERT(type, size) \
 	_Static_assert(sizeof(type) == (size), "ABI size of " #type)
@@ -110,19 +115,43 @@ struct vfs_vm_info {
 	__u64 first_ns;
 	char comm[VFS_COMM_LEN];
 	/*
-	 * mm->locked_vm (pages) after the VM's last DMA map/unmap: type1
-	 * charges pinned pages there, so it is right even for a collector
-	 * attached after the VM started (it includes mlock()ed memory).
+	 * mm->locked_vm (pages) after the last change type1 made to it (DMA
+	 * map/unmap, an mdev driver's vfio_pin_pages) or after the VM's last
+	 * map/unmap: type1 charges pinned pages there, so it is right even
+	 * for a collector attached after the VM started (it includes
+	 * mlock()ed memory). 0 once the VM exited: an exited process pins
+	 * nothing.
 	 */
 	__u64 locked_pages;
 	__u64 locked_ns;	/* when it was read */
+	/*
+	 * mm->pinned_vm (pages) after the VM's last vhost-vdpa IOTLB message
+	 * or the release of its /dev/vhost-vdpa-N: vhost_vdpa charges the
+	 * guest memory it pins for a device's DMA there, not to locked_vm.
+	 * PINNED is locked_pages + vhost_pinned_pages. 0 once the VM exited.
+	 */
+	__u64 vhost_pinned_pages;
 	/*
 	 * When the VM process exited (its last thread); 0 while it runs.
 	 * Userspace deletes the VM's entries a grace period later.
 	 */
 	__u64 exit_ns;
+	/*
+	 * Who the VM is, captured when it was first seen (in its own context)
+	 * so that its name outlives the process: the start of its argument
+	 * area (argv, NUL-separated, as /proc/PID/cmdline), and the names of
+	 * its cgroup v2 directory and the two above it, innermost first
+	 * ("" past the root). argv_len bytes were captured of arg_len; a
+	 * capture shorter than arg_len ends mid-argument (cut at
+	 * VFS_ARGV_LEN, or where reading the user page failed). All zero on
+	 * the kprobe tier, which reads no kernel structure.
+	 */
+	__u32 argv_len;
+	__u32 arg_len;
+	char argv[VFS_ARGV_LEN];
+	char cgroup[VFS_CGROUP_LEVELS][VFS_CGROUP_NAME_LEN];
 };
-VFS_ABI_ASSERT(struct vfs_vm_info, 56);
+VFS_ABI_ASSERT(struct vfs_vm_info, 520);
 
 /* region_stats: trapped region accesses per device and region index */
 struct vfs_region_key {
@@ -173,6 +202,7 @@ enum vfs_drop {
 	/* filled by userspace from the programs' recursion_misses: a probe
 	 * the kernel skipped because a BPF program already ran on the CPU */
 	VFS_DROP_RECURSION,
+	VFS_DROP_MAP_RESET,		/* reset_stats full */
 	VFS_DROP_MAX = 16,
 };
 
@@ -196,6 +226,7 @@ enum vfs_event_type {
 	VFS_EV_DMA,		/* type1 map/unmap and its result (tracepoint tier) */
 	VFS_EV_MIG_REQ,		/* a migration state request, kernel-timed (tracepoint tier) */
 	VFS_EV_VM_EXIT,		/* a VM process (one that used VFIO) exited */
+	VFS_EV_RESET,		/* a PCI device reset (or a reset request that ran none) */
 	VFS_EV_TYPE_MAX,
 };
 
@@ -203,7 +234,7 @@ enum vfs_event_type {
 /* always delivered: rare lifecycle events */
 #define VFS_STREAM_DEFAULT	(VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) | \
 				 VFS_STREAM(VFS_EV_MDEV) | VFS_STREAM(VFS_EV_VDPA) | \
-				 VFS_STREAM(VFS_EV_VM_EXIT))
+				 VFS_STREAM(VFS_EV_VM_EXIT) | VFS_STREAM(VFS_EV_RESET))
 
 struct vfs_event_hdr {
 	__u16 type;		/* enum vfs_event_type */
@@ -328,6 +359,71 @@ struct vfs_ev_vm_exit {
 };
 VFS_ABI_ASSERT(struct vfs_ev_vm_exit, 64);
 
+/* ---------------------------------------------------------------- resets */
+/*
+ * PCI device resets (bpf/vfio.bpf.c), seen in the PCI core: a function
+ * reset (__pci_reset_function_locked) with the method that acted, a slot or
+ * bus reset of a whole VFIO dev set (pci_reset_bus), and a reset request
+ * that ran no reset at all (the device has no method, the lock was busy,
+ * vfio-pci refused it before the PCI core): method NONE, with its result.
+ */
+enum vfs_reset_method {
+	VFS_RESET_NONE = 0,		/* no reset ran */
+	VFS_RESET_FLR = 1,		/* PCIe function level reset (pcie_reset_flr) */
+	VFS_RESET_AF_FLR = 2,		/* conventional PCI Advanced Features FLR */
+	VFS_RESET_PM = 3,		/* D3hot and back to D0 (pci_pm_reset) */
+	VFS_RESET_BUS = 4,		/* secondary bus reset for one function (method "bus") */
+	VFS_RESET_DEV_SPECIFIC = 5,	/* a device quirk (pci_dev_specific_reset) */
+	VFS_RESET_ACPI = 6,		/* ACPI _RST */
+	VFS_RESET_CXL_BUS = 7,		/* CXL secondary bus reset (6.7+) */
+	VFS_RESET_HOT = 8,		/* slot or bus reset of a dev set (pci_reset_bus) */
+	VFS_RESET_METHOD_MAX = 9,
+};
+
+/* why a reset happened */
+enum vfs_reset_cause {
+	VFS_RESET_C_OTHER = 0,		/* none of VFIO's paths: sysfs, AER, a driver */
+	VFS_RESET_C_IOCTL = 1,		/* VFIO_DEVICE_RESET */
+	VFS_RESET_C_HOT = 2,		/* VFIO_DEVICE_PCI_HOT_RESET */
+	VFS_RESET_C_OPEN = 3,		/* vfio-pci enabling the device (first open) */
+	VFS_RESET_C_RELEASE = 4,	/* vfio-pci disabling it (last close) */
+	VFS_RESET_C_MAX = 5,
+};
+
+/* reset_stats: per device, VM, method, cause and result */
+struct vfs_reset_key {
+	__u64 obj;		/* vfio_device (0: none known: cause OTHER) */
+	char dev[VFS_NAME_LEN];	/* the PCI device reset (for HOT: the one passed) */
+	__u32 tgid;		/* the process whose call caused it */
+	__u32 method;		/* enum vfs_reset_method */
+	__u32 cause;		/* enum vfs_reset_cause */
+	__s32 ret;		/* 0 or -errno */
+};
+VFS_ABI_ASSERT(struct vfs_reset_key, 72);
+
+struct vfs_reset_val {
+	__u64 count;
+	__u64 dur_sum_ns;
+	__u64 dur_max_ns;
+	__u64 last_ns;		/* when the last one ended (bpf_ktime_get_ns) */
+	__u64 last_dur_ns;
+	__u32 hist[VFS_HIST_SLOTS];	/* log2 of the durations */
+};
+VFS_ABI_ASSERT(struct vfs_reset_val, 168);
+
+struct vfs_ev_reset {
+	struct vfs_event_hdr hdr;
+	__u64 obj;		/* vfio_device, 0: none known */
+	__u64 start_ns;
+	__u64 end_ns;
+	__s32 ret;
+	__u32 method;		/* enum vfs_reset_method */
+	__u32 cause;		/* enum vfs_reset_cause */
+	__u32 tier;		/* enum vfs_tier */
+	char dev[VFS_NAME_LEN];
+};
+VFS_ABI_ASSERT(struct vfs_ev_reset, 136);
+
 /* ------------------------------------------------------------------ vDPA */
 
 enum vfs_vdpa_path {
@@ -399,18 +495,80 @@ enum vfs_pol_mode {
 struct vfs_pol_conf {
 	__u32 mode;		/* global enum vfs_pol_mode (never INHERIT) */
 	__u32 generation;	/* policy generation the daemon applied */
+	__u32 flags;		/* enum vfs_pol_conf_flag */
+	__u32 pad;
 };
-VFS_ABI_ASSERT(struct vfs_pol_conf, 8);
+VFS_ABI_ASSERT(struct vfs_pol_conf, 16);
 
+/*
+ * DISCOVER: the policy selects processes by pid or name, which the daemon
+ * matches from /proc: the first VFIO call of a process no rule covers yet
+ * is reported (VFS_POL_ACT_UNKNOWN, once per process), so the daemon looks
+ * at it at once instead of at its next scan.
+ */
+enum vfs_pol_conf_flag { VFS_POL_C_DISCOVER = 1 };
+
+/* a compiled selector; only cgroups live in pol_target, pids in pol_member */
 enum vfs_pol_target_kind { VFS_POL_T_TGID = 1, VFS_POL_T_CGROUP = 2 };
 
-/* pol_target: which rule a process (tgid) or cgroup (id) falls under */
+/*
+ * pol_target: the rule a cgroup falls under (a selected cgroup covers its
+ * whole subtree: the kernel walks the caller's ancestors)
+ */
 struct vfs_pol_target {
-	__u64 id;		/* tgid or cgroup id */
+	__u64 id;		/* cgroup id */
 	__u32 kind;		/* enum vfs_pol_target_kind */
 	__u32 pad;
 };
 VFS_ABI_ASSERT(struct vfs_pol_target, 16);
+
+/*
+ * The VM a quota is kept for: the kind in the top two bits, an id below.
+ * A fork, a rename or a passed fd cannot make a new one.
+ */
+#define VFS_POL_VM_KIND_SHIFT	62
+#define VFS_POL_VM_PROC		(1ull << VFS_POL_VM_KIND_SHIFT)	/* pid selector: | tgid */
+#define VFS_POL_VM_NAME		(2ull << VFS_POL_VM_KIND_SHIFT)	/* name: | hash of the name */
+#define VFS_POL_VM_CGROUP	(3ull << VFS_POL_VM_KIND_SHIFT)	/* cgroup: | cgroup id */
+#define VFS_POL_VM_ID_MASK	((1ull << VFS_POL_VM_KIND_SHIFT) - 1)
+
+/*
+ * pol_member, keyed by tgid: the processes of VMs selected by pid or name.
+ * vfio-policyd adds a process when it first matches and keeps it for the
+ * process's life (a later rename changes nothing); a fork copies the
+ * parent's entry to the child (and clears a stale one left at the
+ * child's tgid), so a VM's descendants share its quota.
+ */
+struct vfs_pol_member {
+	__u64 vm;		/* VFS_POL_VM_* */
+	__u32 rule;
+	__u32 flags;		/* enum vfs_pol_member_flag */
+};
+VFS_ABI_ASSERT(struct vfs_pol_member, 16);
+
+enum vfs_pol_member_flag { VFS_POL_M_INHERITED = 1 };	/* added by a fork */
+
+/*
+ * pol_fops[0]: the kernel's file_operations addresses that make a file a
+ * VFIO file of a kind (0: not resolved, that kind is not enforced).
+ * vfio-policyd resolves them from /proc/kallsyms whenever the module list
+ * changes. Indexed by enum vfs_fd_kind.
+ */
+struct vfs_pol_fops {
+	__u64 fops[VFS_FD_KIND_MAX];
+	__u32 pad;
+	__u32 generation;	/* bumped on each resolution */
+};
+VFS_ABI_ASSERT(struct vfs_pol_fops, 48);
+
+/* pol_health (per-CPU): what the kernel side could not do, by reason */
+enum vfs_pol_health {
+	VFS_POL_H_UNCLASSIFIED = 0,	/* a vfio/iommufd file of no resolved kind: not charged */
+	VFS_POL_H_MEMBER_FULL,		/* pol_member full: a forked child not added */
+	VFS_POL_H_BUCKET_FULL,		/* pol_bucket full: the call refused */
+	VFS_POL_H_BUCKET_RACE,		/* GCRA lost every retry: the call refused */
+	VFS_POL_H_MAX = 8,
+};
 
 /*
  * A token bucket as GCRA: one call costs interval_ns; a call is admitted
@@ -435,12 +593,11 @@ VFS_ABI_ASSERT(struct vfs_pol_rule, 96);
 
 enum vfs_pol_rule_flag { VFS_POL_F_MDEV_MAX = 1 };
 
-/* pol_bucket: state per VM (tgid), rule and class */
+/* pol_bucket: state per VM (VFS_POL_VM_*), rule and class */
 struct vfs_pol_bucket_key {
-	__u32 tgid;
+	__u64 vm;
 	__u32 rule;
 	__u32 class;
-	__u32 pad;
 };
 VFS_ABI_ASSERT(struct vfs_pol_bucket_key, 16);
 
@@ -485,6 +642,7 @@ enum vfs_pol_action {
 	VFS_POL_ACT_DENY = 2,		/* -EDQUOT: over a capacity */
 	VFS_POL_ACT_WOULD_THROTTLE = 3,	/* monitor mode */
 	VFS_POL_ACT_WOULD_DENY = 4,
+	VFS_POL_ACT_UNKNOWN = 5,	/* a VFIO caller no rule covers yet: look at it */
 };
 
 struct vfs_ev_policy {

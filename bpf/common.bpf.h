@@ -127,4 +127,26 @@ static __always_inline void vfs_kstr(char *dst, __u32 size, const char *src)
 		dst[0] = '\0';
 }
 
+/*
+ * kernfs_node's parent became __parent in 6.15 ("kernfs: Use RCU to
+ * access kernfs_node::parent"): read whichever this kernel has. The probe
+ * is of the new name, so the old one is the other flavour's fallback.
+ */
+struct kernfs_node___pre615 {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+struct kernfs_node___615 {
+	struct kernfs_node *__parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *vfs_kn_parent(struct kernfs_node *kn)
+{
+	if (!kn)
+		return NULL;
+	if (bpf_core_field_exists(((struct kernfs_node___615 *)0)->__parent))
+		return BPF_CORE_READ((struct kernfs_node___615 *)kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___pre615 *)kn, parent);
+}
+
 #endif

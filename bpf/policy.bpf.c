@@ -2,15 +2,19 @@
 /*
  * vfio-policyd's enforcement: per-VM quotas with BPF LSM.
  *
- * lsm/file_ioctl: rate quotas on VFIO ioctls. The fast path returns on the
- * command alone (VFIO commands are _IO(';', n): no direction or size bits),
- * then the file must belong to the vfio module (f_op->owner), then the
- * caller's rule is looked up by tgid, then by cgroup id. Each (VM, rule,
- * class) has a token bucket kept as GCRA: one 64-bit "theoretical arrival
- * time" updated with compare-and-swap, so concurrent callers on several
- * CPUs never lose or double-spend a token and no lock is needed. Only
- * kernel-side state decides (command, file, time, counters): never the
- * ioctl's user memory.
+ * lsm/file_ioctl and lsm/file_ioctl_compat: rate quotas on VFIO ioctls,
+ * through the native and the 32-bit entry alike. The fast path returns on
+ * the command alone (VFIO and iommufd commands are _IO(';', n): no
+ * direction or size bits), then the file's f_op must be one of the
+ * kernel's own VFIO file_operations (pol_fops, resolved by the daemon from
+ * kallsyms: container, group, device, iommufd), which also gives its kind.
+ * The caller's VM is its pol_member entry (processes selected by pid or
+ * name, and every process they fork), else the deepest selected ancestor
+ * of its cgroup. Each (VM, rule, class) has a token bucket kept as GCRA:
+ * one 64-bit "theoretical arrival time" updated with compare-and-swap, so
+ * concurrent callers on several CPUs never lose or double-spend a token
+ * and no lock is needed. Only kernel-side state decides (command, file,
+ * time, counters): never the ioctl's user memory.
  *
  * lsm/file_permission: mdev instance caps, on writes to an mdev type's
  * sysfs "create" attribute. Instances are counted by fexit on
@@ -35,9 +39,11 @@
 #define VFIO_DEVICE_PCI_HOT_RESET	VFIO_CMD(13)	/* device: same number */
 #define VFIO_IOMMU_UNMAP_DMA		VFIO_CMD(14)
 #define VFIO_DEVICE_FEATURE		VFIO_CMD(17)
-#define S_IFMT_		00170000
-#define S_IFCHR_	0020000
-#define VFIO_CONTAINER_DEV	((10u << 20) | 196)	/* misc 10:196, kernel dev_t */
+#define IOMMU_IOAS_COPY		((VFIO_TYPE << 8) | 0x83)
+#define IOMMU_IOAS_MAP		((VFIO_TYPE << 8) | 0x85)
+#define IOMMU_IOAS_UNMAP	((VFIO_TYPE << 8) | 0x86)
+/* cgroup levels walked for a selected ancestor (systemd nests 4-6 deep) */
+#define CG_LEVELS	32
 #define SYSFS_MAGIC_	0x62656572
 #define MAY_WRITE_	0x2
 #define GCRA_TRIES	8
@@ -59,13 +65,46 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);		/* tgid */
+	__type(value, struct vfs_pol_member);
+} pol_member SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vfs_pol_fops);
+} pol_fops SEC(".maps");
+
+/* processes reported as VFS_POL_ACT_UNKNOWN (once each; a fork clears) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);		/* tgid */
+	__type(value, __u8);
+} pol_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VFS_POL_H_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} pol_health SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VFS_POL_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct vfs_pol_rule);
 } pol_rule SEC(".maps");
 
+/*
+ * Not an LRU: an evicted bucket would come back full. When the table is
+ * full a new VM's calls are refused (fail closed) and counted.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct vfs_pol_bucket_key);
 	__type(value, __u64);		/* theoretical arrival time, ns */
@@ -132,17 +171,77 @@ static const struct vfs_pol_stat zero_stat;
 static const __s64 zero_count;
 
 /* ---------------------------------------------------------------- helpers */
-/* the rule of the calling process: by tgid first, then by cgroup */
-static __always_inline __u32 *caller_rule(__u32 tgid)
+static __always_inline void health(__u32 reason)
 {
-	struct vfs_pol_target t = { .id = tgid, .kind = VFS_POL_T_TGID };
-	__u32 *id = bpf_map_lookup_elem(&pol_target, &t);
+	__u64 *n = bpf_map_lookup_elem(&pol_health, &reason);
 
-	if (id)
-		return id;
-	t.id = bpf_get_current_cgroup_id();
-	t.kind = VFS_POL_T_CGROUP;
-	return bpf_map_lookup_elem(&pol_target, &t);
+	if (n)
+		(*n)++;
+}
+
+struct caller {
+	__u64 vm;		/* VFS_POL_VM_* */
+	__u32 rule;
+	__u32 tgid;
+};
+
+struct cg_walk {
+	__u64 vm;		/* the deepest selected ancestor's id */
+	__u32 rule;
+	int level;		/* its level; -1: none */
+};
+
+/*
+ * One level of the caller's cgroup ancestry (bpf_loop callback: verified
+ * once, whatever the depth; an open-coded loop of lookups is too many
+ * states for 6.1's verifier).
+ */
+static long cg_level(__u32 lvl, struct cg_walk *w)
+{
+	struct vfs_pol_target t = { .kind = VFS_POL_T_CGROUP };
+	__u64 id = bpf_get_current_ancestor_cgroup_id(lvl);
+	__u32 *r;
+
+	if (!id)
+		return 1;	/* below the caller's own cgroup */
+	t.id = id;
+	r = bpf_map_lookup_elem(&pol_target, &t);
+	if (r) {
+		w->rule = *r;
+		w->level = lvl;
+		w->vm = id;
+	}
+	return 0;
+}
+
+/*
+ * The calling process's VM and rule: its pol_member entry (pid and name
+ * selectors, inherited at fork), else the deepest selected ancestor of
+ * its cgroup. Under a selected cgroup each cgroup right below it is one
+ * VM (a libvirt scope under machine.slice), and the selected cgroup
+ * itself for processes placed directly in it: a sub-cgroup made further
+ * down is still the same VM.
+ */
+static __always_inline bool caller_vm(struct caller *c)
+{
+	struct cg_walk w = { .level = -1 };
+	struct vfs_pol_member *m;
+	__u64 id;
+
+	c->tgid = bpf_get_current_pid_tgid() >> 32;
+	m = bpf_map_lookup_elem(&pol_member, &c->tgid);
+	if (m) {
+		c->vm = m->vm;
+		c->rule = m->rule;
+		return true;
+	}
+	bpf_loop(CG_LEVELS, cg_level, &w, 0);
+	if (w.level < 0)
+		return false;
+	id = bpf_get_current_ancestor_cgroup_id(w.level + 1);
+	c->vm = VFS_POL_VM_CGROUP | ((id ? id : w.vm) & VFS_POL_VM_ID_MASK);
+	c->rule = w.rule;
+	return true;
 }
 
 static __always_inline __u32 effective_mode(__u32 mode)
@@ -189,31 +288,53 @@ static __always_inline void emit(__u32 rule, __u32 class, __u32 cmd, __u32 kind,
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* VFIO file kind from the file alone, or 0 when it is not a VFIO file */
-static __always_inline __u32 vfio_file_kind(struct file *f)
+static __always_inline bool owner_is(struct module *owner, const char *want, int len)
 {
-	struct module *owner = BPF_CORE_READ(f, f_op, owner);
-	struct inode *ino;
 	char name[8] = {};
-	__u32 mode;
+	int i;
 
 	if (!owner)
-		return 0;
+		return false;
 	bpf_probe_read_kernel(name, sizeof(name), owner->name);
-	if (name[0] != 'v' || name[1] != 'f' || name[2] != 'i' || name[3] != 'o' || name[4])
+	for (i = 0; i < len && i < (int)sizeof(name); i++)
+		if (name[i] != want[i])
+			return false;
+	return len < (int)sizeof(name) && !name[len];
+}
+
+/*
+ * The VFIO file kind of @f: its f_op is one of the kernel's own VFIO
+ * file_operations. 0 when it is none of them; a file of the vfio or
+ * iommufd module whose kind is not resolved (module reloaded since the
+ * daemon looked) is counted as unclassified, never silently passed.
+ */
+static __always_inline __u32 vfio_file_kind(struct file *f)
+{
+	const struct file_operations *fop = BPF_CORE_READ(f, f_op);
+	struct vfs_pol_fops *t;
+	__u32 zero = 0, k;
+
+	t = bpf_map_lookup_elem(&pol_fops, &zero);
+	if (!t || !fop)
 		return 0;
-	ino = BPF_CORE_READ(f, f_inode);
-	mode = BPF_CORE_READ(ino, i_mode);
-	if ((mode & S_IFMT_) != S_IFCHR_)
-		return VFS_FD_DEVICE;		/* anon inode [vfio-device] */
-	if (BPF_CORE_READ(ino, i_rdev) == VFIO_CONTAINER_DEV)
-		return VFS_FD_CONTAINER;
-	return VFS_FD_GROUP;
+	for (k = VFS_FD_CONTAINER; k < VFS_FD_KIND_MAX; k++)
+		if (t->fops[k] && t->fops[k] == (__u64)fop)
+			return k;
+	if (owner_is(BPF_CORE_READ(fop, owner), "vfio", 4) ||
+	    owner_is(BPF_CORE_READ(fop, owner), "iommufd", 7))
+		health(VFS_POL_H_UNCLASSIFIED);
+	return 0;
 }
 
 static __always_inline __u32 classify(__u32 kind, __u32 cmd)
 {
-	if (kind == VFS_FD_CONTAINER) {
+	if (kind == VFS_FD_IOMMUFD) {
+		/* iommufd's own map calls, and its VFIO compat container's */
+		if (cmd == IOMMU_IOAS_MAP || cmd == IOMMU_IOAS_COPY || cmd == VFIO_IOMMU_MAP_DMA)
+			return VFS_POL_DMA_MAP;
+		if (cmd == IOMMU_IOAS_UNMAP || cmd == VFIO_IOMMU_UNMAP_DMA)
+			return VFS_POL_DMA_UNMAP;
+	} else if (kind == VFS_FD_CONTAINER) {
 		if (cmd == VFIO_IOMMU_MAP_DMA)
 			return VFS_POL_DMA_MAP;
 		if (cmd == VFIO_IOMMU_UNMAP_DMA)
@@ -225,6 +346,26 @@ static __always_inline __u32 classify(__u32 kind, __u32 cmd)
 			return VFS_POL_MIGRATION;
 	}
 	return VFS_POL_OTHER;
+}
+
+/*
+ * A VFIO caller no rule covers: with pid or name selectors in the policy,
+ * the daemon hears of it once, and looks at it at once.
+ */
+static __always_inline void report_unknown(__u32 tgid, __u32 cmd, __u32 kind)
+{
+	struct vfs_pol_conf *conf;
+	__u32 zero = 0;
+	__u8 one = 1;
+
+	conf = bpf_map_lookup_elem(&pol_conf, &zero);
+	if (!conf || !(conf->flags & VFS_POL_C_DISCOVER))
+		return;
+	/* a lookup first: every later call of that process stops here */
+	if (bpf_map_lookup_elem(&pol_seen, &tgid) ||
+	    bpf_map_update_elem(&pol_seen, &tgid, &one, BPF_NOEXIST))
+		return;
+	emit(0, VFS_POL_OTHER, cmd, kind, 0, VFS_POL_ACT_UNKNOWN);
 }
 
 /*
@@ -245,8 +386,10 @@ static __always_inline bool bucket_admit(const struct vfs_pol_bucket_cfg *cfg,
 
 		bpf_map_update_elem(&pol_bucket, k, &init, BPF_NOEXIST);
 		tat = bpf_map_lookup_elem(&pol_bucket, k);
-		if (!tat)
+		if (!tat) {
+			health(VFS_POL_H_BUCKET_FULL);
 			return false;	/* bucket table exhausted: fail closed */
+		}
 	}
 	for (i = 0; i < GCRA_TRIES; i++) {
 		old = *(volatile __u64 *)tat;
@@ -256,6 +399,7 @@ static __always_inline bool bucket_admit(const struct vfs_pol_bucket_cfg *cfg,
 		if (__sync_val_compare_and_swap(tat, old, base + cfg->interval_ns) == old)
 			return true;
 	}
+	health(VFS_POL_H_BUCKET_RACE);
 	return false;
 }
 
@@ -268,19 +412,21 @@ static __always_inline int decide(unsigned int cmd, __u32 kind, bool can_deny)
 {
 	struct vfs_pol_bucket_key bk = {};
 	struct vfs_pol_rule *r;
-	__u32 class, tgid, rid, *id;
+	struct caller c;
+	__u32 class, tgid, rid;
 	int i;
 
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	id = caller_rule(tgid);
-	if (!id)
+	if (!caller_vm(&c)) {
+		report_unknown(c.tgid, cmd, kind);
 		return 0;
-	rid = *id;
+	}
+	rid = c.rule;
+	tgid = c.tgid;
 	r = bpf_map_lookup_elem(&pol_rule, &rid);
 	if (!r)
 		return 0;
 	class = classify(kind, cmd);
-	bk.tgid = tgid;
+	bk.vm = c.vm;
 	bk.rule = rid;
 	/* the class's own bucket, then the "all" bucket */
 	for (i = 0; i < 2; i++) {
@@ -309,8 +455,7 @@ static __always_inline bool is_vfio_cmd(unsigned int cmd)
 	return (cmd & 0xffffff00u) == (VFIO_TYPE << 8);
 }
 
-SEC("lsm/file_ioctl")
-int BPF_PROG(pol_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+static __always_inline int ioctl_gate(struct file *file, unsigned int cmd, int ret)
 {
 	__u32 kind;
 
@@ -322,6 +467,49 @@ int BPF_PROG(pol_file_ioctl, struct file *file, unsigned int cmd, unsigned long 
 	if (!kind)
 		return 0;
 	return decide(cmd, kind, true);
+}
+
+SEC("lsm/file_ioctl")
+int BPF_PROG(pol_file_ioctl, struct file *file, unsigned int cmd, unsigned long arg, int ret)
+{
+	return ioctl_gate(file, cmd, ret);
+}
+
+/*
+ * The 32-bit entry (compat_sys_ioctl) has its own hook since 6.8 (also in
+ * 6.1.74+ and 6.6.13+); kernels before it call file_ioctl there too.
+ */
+SEC("lsm/file_ioctl_compat")
+int BPF_PROG(pol_file_ioctl_compat, struct file *file, unsigned int cmd, unsigned long arg,
+	     int ret)
+{
+	return ioctl_gate(file, cmd, ret);
+}
+
+/*
+ * A VM's processes share its quota: a fork copies the parent's pol_member
+ * entry to the child, and clears whatever an exited process left at the
+ * child's tgid. Threads share their process's entry.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pol_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	struct vfs_pol_member *m, v;
+
+	if (child->pid != ctgid)
+		return 0;
+	bpf_map_delete_elem(&pol_seen, &ctgid);
+	m = bpf_map_lookup_elem(&pol_member, &ptgid);
+	if (!m) {
+		bpf_map_delete_elem(&pol_member, &ctgid);
+		return 0;
+	}
+	v = *m;
+	v.flags |= VFS_POL_M_INHERITED;
+	if (bpf_map_update_elem(&pol_member, &ctgid, &v, BPF_ANY))
+		health(VFS_POL_H_MEMBER_FULL);
+	return 0;
 }
 
 /*
@@ -375,7 +563,8 @@ int BPF_PROG(pol_mdev_create, struct file *file, int mask, int ret)
 	struct kernfs_node *kn, *tdir, *mst;
 	struct vfs_pol_mdev_cap *cap;
 	struct vfs_pol_rule *r;
-	__u32 tgid, rid = 0, mode, *id;
+	struct caller c;
+	__u32 rid = 0, mode;
 
 	if (ret)
 		return ret;
@@ -386,23 +575,21 @@ int BPF_PROG(pol_mdev_create, struct file *file, int mask, int ret)
 	kn = BPF_CORE_READ(file, f_inode, i_private);
 	if (!kn || !name_is(BPF_CORE_READ(kn, name), "create", 6))
 		return 0;
-	tdir = BPF_CORE_READ(kn, parent);
-	mst = BPF_CORE_READ(tdir, parent);
+	tdir = vfs_kn_parent(kn);
+	mst = vfs_kn_parent(tdir);
 	if (!mst || !name_is(BPF_CORE_READ(mst, name), "mdev_supported_types", 20))
 		return 0;
 	vfs_kstr(key.type, sizeof(key.type), BPF_CORE_READ(tdir, name));
-	vfs_kstr(key.parent, sizeof(key.parent), BPF_CORE_READ(mst, parent, name));
+	vfs_kstr(key.parent, sizeof(key.parent), BPF_CORE_READ(vfs_kn_parent(mst), name));
 
 	cap = bpf_map_lookup_elem(&pol_mdev_cap, &key);
 	if (cap && counted(&pol_mdev_count, &key) >= cap->max) {
 		mode = effective_mode(cap->mode);
 		goto refuse;
 	}
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	id = caller_rule(tgid);
-	if (!id)
+	if (!caller_vm(&c))
 		return 0;
-	rid = *id;
+	rid = c.rule;
 	r = bpf_map_lookup_elem(&pol_rule, &rid);
 	if (!r || !(r->flags & VFS_POL_F_MDEV_MAX) ||
 	    counted(&pol_rule_mdev, &rid) < r->mdev_max)
@@ -438,8 +625,9 @@ SEC("fexit/mdev_device_create")
 int BPF_PROG(pol_mdev_created, struct mdev_type___vfs *type, const guid_t *uuid, int ret)
 {
 	struct vfs_pol_uuid u;
-	__u32 zero = 0, *id;
 	struct mdev_rm *s;
+	struct caller c;
+	__u32 zero = 0;
 
 	if (ret)
 		return 0;
@@ -449,12 +637,11 @@ int BPF_PROG(pol_mdev_created, struct mdev_type___vfs *type, const guid_t *uuid,
 	__builtin_memset(&s->key, 0, sizeof(s->key));
 	mdev_key(&s->key, type);
 	add(&pol_mdev_count, &s->key, 1);
-	id = caller_rule(bpf_get_current_pid_tgid() >> 32);
-	if (!id)
+	if (!caller_vm(&c))
 		return 0;
 	bpf_probe_read_kernel(&u, sizeof(u), uuid);
-	if (!bpf_map_update_elem(&pol_mdev_owner, &u, id, BPF_ANY))
-		add(&pol_rule_mdev, id, 1);
+	if (!bpf_map_update_elem(&pol_mdev_owner, &u, &c.rule, BPF_ANY))
+		add(&pol_rule_mdev, &c.rule, 1);
 	return 0;
 }
 

@@ -15,9 +15,10 @@
  *               virtio_vdpa_virtqueue_cb,          fentry vdpa_set_status
  *               vhost_vdpa_virtqueue_cb
  *
- * plus bookkeeping that has no tracepoint and serves either tier: who
- * opened /dev/vhost-vdpa-N (the owner kicks are attributed to, whatever
- * task runs them), which bus driver a device is bound to, and forgetting
+ * plus bookkeeping that has no tracepoint and serves either tier: which
+ * VMM drives /dev/vhost-vdpa-N (its opener, then whoever issues its control
+ * ioctls: the owner kicks are attributed to, whatever task runs them),
+ * which bus driver a device is bound to, and forgetting
  * the state of a freed device whose address a new one reuses.
  *
  * Kicks and calls are counted on the consumer side, where virtio_vdpa (a
@@ -36,6 +37,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
+#include "vm.bpf.h"
 
 /*
  * Module-private types (vdpa, virtio_vdpa, vhost, vhost_vdpa): not in the
@@ -68,7 +70,7 @@ struct vhost_poll___vfs {
 } __attribute__((preserve_access_index));
 
 struct vhost_dev___vfs {
-	void *mm;
+	struct mm_struct *mm;
 } __attribute__((preserve_access_index));
 
 struct vhost_virtqueue___vfs {
@@ -337,9 +339,15 @@ int BPF_PROG(virtio_kick_data, struct virtqueue *vq)
 }
 
 SEC("fentry/virtio_vdpa_virtqueue_cb")
-int BPF_PROG(virtio_call, struct virtio_vdpa_vq_info___vfs *info)
+int BPF_PROG(virtio_call, void *private)
 {
-	struct virtqueue *vq = BPF_CORE_READ(info, vq);
+	struct virtqueue *vq = private;
+
+	/* the callback's private data is the queue itself on kernels whose
+	 * virtio_vdpa has no per-queue info any more (7.x), that info (which
+	 * points at the queue) before */
+	if (bpf_core_type_exists(struct virtio_vdpa_vq_info___vfs))
+		vq = BPF_CORE_READ((struct virtio_vdpa_vq_info___vfs *)private, vq);
 
 	vq_count(virtio_vdpa_of(BPF_CORE_READ(vq, vdev)), BPF_CORE_READ(vq, index),
 		 VFS_VDPA_PATH_VIRTIO, false);
@@ -495,7 +503,37 @@ int BPF_PROG(vhost_bound, struct vdpa_device___vfs *vdpa, int ret)
 	return 0;
 }
 
-/* the VMM: one opener at a time (vhost_vdpa_open's "opened" gate) */
+/*
+ * The VMM is whoever drives the device, not whoever opened it: libvirt
+ * opens /dev/vhost-vdpa-N itself and passes the fd to QEMU (SCM_RIGHTS or
+ * inheritance), which then issues every control ioctl. The opener is the
+ * first owner; the owner moves to a process that issues a control ioctl
+ * on the fd. Control ioctls are set-up and teardown (owner, features,
+ * rings, status, IOTLB batching), never per request: no cost on the kick
+ * path.
+ */
+SEC("fentry/vhost_vdpa_unlocked_ioctl")
+int BPF_PROG(vhost_ioctl, struct file *file, unsigned int cmd, unsigned long arg)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vhost_vdpa___vfs *v;
+	struct vfs_vdpa_info *info;
+
+	v = BPF_CORE_READ(file, private_data);
+	info = info_get(BPF_CORE_READ(v, vdpa));
+	if (!info)
+		return 0;
+	/* the driver of a vDPA device is a VM (named, in the pinned ledger) */
+	note_vm(tgid, true);
+	if (info->owner_tgid == tgid)
+		return 0;
+	info->path = VFS_VDPA_PATH_VHOST;
+	info->owner_tgid = tgid;
+	info->cgroup_id = bpf_get_current_cgroup_id();
+	return 0;
+}
+
+/* the opener: one at a time (vhost_vdpa_open's "opened" gate) */
 SEC("fexit/vhost_vdpa_open")
 int BPF_PROG(vhost_open, struct inode *inode, struct file *file, int ret)
 {
@@ -511,6 +549,53 @@ int BPF_PROG(vhost_open, struct inode *inode, struct file *file, int ret)
 	info->path = VFS_VDPA_PATH_VHOST;
 	info->owner_tgid = bpf_get_current_pid_tgid() >> 32;
 	info->cgroup_id = bpf_get_current_cgroup_id();
+	return 0;
+}
+
+/*
+ * vhost-vdpa's pins: for a parent without its own address translation
+ * (vdpa_sim, hardware; not VDUSE, which maps user VAs) each IOTLB update
+ * pins the guest pages and charges them to the owner's mm->pinned_vm
+ * (vhost_vdpa_map), not to locked_vm as type1 does; an invalidate or the
+ * release of the device (vhost_vdpa_cleanup) unpins and uncharges them
+ * (vhost_vdpa_pa_unmap). Both happen inline (atomic64_add/sub), so read
+ * pinned_vm after the IOTLB message the VMM wrote (vhost_chr_write_iter's
+ * msg_handler, in the writer's context) and after the release, into the
+ * VM's ledger entry next to type1's locked_vm.
+ */
+static __always_inline void vhost_pins(__u64 pinned)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct vfs_vm_info *vi = bpf_map_lookup_elem(&vm_info, &tgid);
+
+	/* an exited VM pins nothing, whatever is unpinned after its exit */
+	if (!vi || vi->exit_ns)
+		return;
+	vi->vhost_pinned_pages = pinned;
+	vi->locked_ns = bpf_ktime_get_ns();
+}
+
+SEC("fexit/vhost_vdpa_process_iotlb_msg")
+int BPF_PROG(vhost_iotlb_msg, struct vhost_dev___vfs *dev, u32 asid, void *msg, int ret)
+{
+	vhost_pins(BPF_CORE_READ(dev, mm, pinned_vm.counter));
+	return 0;
+}
+
+/*
+ * The last close of /dev/vhost-vdpa-N: the device's pins are gone
+ * (vhost_vdpa_cleanup) and so is its mm: what the releaser still pins is
+ * in its own (none if it is exiting). The device keeps naming its last
+ * owner, as a VFIO device does: its kicks stay that VM's.
+ */
+SEC("fexit/vhost_vdpa_release")
+int BPF_PROG(vhost_released, struct inode *inode, struct file *file, int ret)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+
+	if (mm)
+		vhost_pins(BPF_CORE_READ(mm, pinned_vm.counter));
 	return 0;
 }
 

@@ -22,11 +22,14 @@
 #include "common.bpf.h"
 
 #include "vfio_types.bpf.h"
+#include "vm.bpf.h"
 
 /* uAPI constants (include/uapi/linux/vfio.h: stable ABI) */
 #define VFIO_CMD(n)			((';' << 8) | (100 + (n)))
 #define VFIO_SET_IOMMU			VFIO_CMD(2)
 #define VFIO_DEVICE_SET_IRQS		VFIO_CMD(10)
+#define VFIO_DEVICE_RESET		VFIO_CMD(11)
+#define VFIO_DEVICE_PCI_HOT_RESET	VFIO_CMD(13)
 #define VFIO_IOMMU_MAP_DMA		VFIO_CMD(13)
 #define VFIO_IOMMU_UNMAP_DMA		VFIO_CMD(14)
 #define VFIO_DEVICE_FEATURE		VFIO_CMD(17)
@@ -82,13 +85,6 @@ struct {
 } vm_stats SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, struct vfs_vm_info);
-} vm_info SEC(".maps");
-
-struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct vfs_region_key);
@@ -119,6 +115,8 @@ struct inflight {
 	__s64 locked_vm;	/* mm->locked_vm at entry (pages) */
 	__u32 cmd;
 	__u32 kind;
+	__u32 resets;		/* reset events this call caused (reset class) */
+	__u32 pad;
 	struct vfs_ev_mdev mdev;	/* mdev remove: names read before the free */
 };
 
@@ -170,24 +168,6 @@ static __always_inline struct vfio_device___vfs *device_of_file(struct file *f)
 static __always_inline __u32 group_id(struct vfio_group___vfs *g)
 {
 	return g ? BPF_CORE_READ(g, iommu_group, id) : 0;
-}
-
-static __always_inline void note_vm(__u32 tgid)
-{
-	struct vfs_vm_info *cur, vi = {};
-	__u64 flags = BPF_NOEXIST;
-
-	cur = bpf_map_lookup_elem(&vm_info, &tgid);
-	if (cur && !cur->exit_ns)
-		return;
-	/* an exited VM's pid, reused before userspace collected it: a new VM */
-	if (cur)
-		flags = BPF_EXIST;
-	vi.cgroup_id = bpf_get_current_cgroup_id();
-	vi.first_ns = bpf_ktime_get_ns();
-	bpf_get_current_comm(vi.comm, sizeof(vi.comm));
-	if (bpf_map_update_elem(&vm_info, &tgid, &vi, flags) == -7 /* E2BIG */)
-		vfs_drop(VFS_DROP_MAP_VM);
 }
 
 /* per-object keys (region_stats, irq_stats) share their first field, obj */
@@ -260,6 +240,15 @@ int BPF_PROG(vm_exit, struct task_struct *p)
 	if (!vi || vi->exit_ns || BPF_CORE_READ(p, signal, live.counter))
 		return 0;
 	vi->exit_ns = bpf_ktime_get_ns();
+	/*
+	 * An exited process pins nothing: closing its container (exit_files(),
+	 * after this tracepoint) makes type1 unpin every page without a MAP or
+	 * UNMAP ioctl we would read locked_vm around. Its row keeps its name
+	 * and counts for the grace period, but no pinned memory.
+	 */
+	vi->locked_pages = 0;
+	vi->vhost_pinned_pages = 0;
+	vi->locked_ns = vi->exit_ns;
 	if (!vfs_streamed(VFS_EV_VM_EXIT))
 		return 0;
 	e = vfs_event_reserve(sizeof(*e), VFS_EV_VM_EXIT);
@@ -307,6 +296,7 @@ static __always_inline int ioctl_enter(void *obj, __u32 kind, unsigned int cmd,
 	in->kind = kind;
 	in->a0 = in->a1 = 0;
 	in->locked_vm = 0;
+	in->resets = 0;
 
 	if (!btf) {
 		/* counts only */
@@ -357,6 +347,9 @@ static __always_inline void vm_add(__u32 tgid, __u32 field, __u64 v)
 	}
 }
 
+static __always_inline void reset_request_none(struct inflight *in, __u32 tgid, void *dev,
+					       long ret, __u64 now);
+
 /* the end of an arc left pending at the end of the ioctl that drove it */
 static __always_inline void mig_close(__u64 obj, __u64 now, __s32 ret, __u32 tid);
 
@@ -384,7 +377,7 @@ static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const boo
 	val = bpf_map_lookup_elem(&ioctl_stats, &key);
 	if (!val) {
 		/* first sight of this key: identity work happens here only */
-		note_vm(tgid);
+		note_vm(tgid, btf);
 		if (btf)
 			note_obj(in->obj, kind, tgid, ptr);
 		val = vfs_lookup_or_init(&ioctl_stats, &key, &zero_cmd, VFS_DROP_MAP_IOCTL);
@@ -454,6 +447,10 @@ static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const boo
 		vm_add(tgid, 7, 0);
 	} else if (kind == VFS_FD_DEVICE && in->cmd == VFIO_DEVICE_FEATURE) {
 		mig_close(in->obj, now, ret < 0 ? (__s32)ret : 0, tid);
+	} else if (kind == VFS_FD_DEVICE && !in->resets &&
+		   (in->cmd == VFIO_DEVICE_RESET || in->cmd == VFIO_DEVICE_PCI_HOT_RESET)) {
+		/* refused before the PCI core (no reset method: -EINVAL) */
+		reset_request_none(in, tgid, ptr, ret, now);
 	}
 
 	if (vfs_streamed(VFS_EV_IOCTL)) {
@@ -726,6 +723,35 @@ int BPF_PROG(tp_unpin_pages, struct vfio_device___vfs *dev, u64 iova, int npage)
 	return 0;
 }
 
+/*
+ * Every change type1 makes to a VM's mm->locked_vm goes through
+ * __account_locked_vm() with the VM's task (the one that mapped): its DMA
+ * map/unmap pins, and the pins an mdev driver takes with vfio_pin_pages()
+ * from its own threads (charged there only while the container has no
+ * IOMMU domain, i.e. when no physical device already pinned the pages).
+ * Reading locked_vm after each keeps the VM's PINNED whole, whoever pinned.
+ * Other callers (drivers charging a process's locked memory) only update a
+ * VM already known from its VFIO calls: that memory is the VM's too.
+ */
+SEC("fexit/__account_locked_vm")
+int BPF_PROG(locked_acct, struct mm_struct *mm, unsigned long pages, bool inc,
+	     struct task_struct *task, bool bypass_rlim, int ret)
+{
+	struct vfs_vm_info *vi;
+	__u32 tgid;
+
+	if (ret || !task || !mm)
+		return 0;
+	tgid = BPF_CORE_READ(task, tgid);
+	vi = bpf_map_lookup_elem(&vm_info, &tgid);
+	/* an exited VM pins nothing, whatever is unpinned after its exit */
+	if (!vi || vi->exit_ns)
+		return 0;
+	vi->locked_pages = BPF_CORE_READ(mm, locked_vm);
+	vi->locked_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
 /* ------------------------------------------------------- interrupt class */
 static __always_inline int irq_signal(int irq)
 {
@@ -934,6 +960,15 @@ int BPF_PROG(tp_mig_data, struct vfio_device___vfs *dev, bool write, u64 bytes, 
 	/* tracepoint arguments are trusted-or-NULL: check before any offset */
 	if (!dev)
 		return 0;
+	/*
+	 * The thread that drove an arc moves data on the device: the ioctl
+	 * returned. Its exit probe closes the arc; where that probe missed
+	 * its run (preemptible kernels: a task preempted inside a probe makes
+	 * the next task on that CPU skip it, counted as probe_recursion) the
+	 * arc would stay open until the next one. It ends here instead, ahead
+	 * of the data in the stream, at most this late.
+	 */
+	mig_close((__u64)dev, bpf_ktime_get_ns(), 0, (__u32)bpf_get_current_pid_tgid());
 	e = vfs_event_reserve(sizeof(*e), VFS_EV_MIG_DATA);
 	if (!e)
 		return 0;
@@ -1008,6 +1043,331 @@ int BPF_PROG(tp_dma_unmap, u64 iova, u64 size, u64 unmapped, int ret)
 {
 	dma_emit(VFS_DMA_UNMAP, iova, size, unmapped, 0, 0, ret);
 	return 0;
+}
+
+/* ------------------------------------------------------------ reset class */
+/*
+ * Every PCI reset, where the PCI core does it (vmlinux, fentry/fexit):
+ *   __pci_reset_function_locked: every function reset, whoever asks
+ *     (vfio-pci's VFIO_DEVICE_RESET and open through pci_try_reset_function,
+ *     its release directly, sysfs "reset" through pci_reset_function);
+ *     the method is the one whose reset_fn returned anything but -ENOTTY
+ *     while it ran (fexit on each method's function, probe == false);
+ *   pci_reset_bus: a slot or secondary bus reset of a dev set
+ *     (VFIO_DEVICE_PCI_HOT_RESET, and release when a device needs one);
+ *   pci_try_reset_function / pci_reset_function / pci_reset_function_locked
+ *     returning without any function reset: no method (-ENOTTY) or the lock
+ *     was busy (-EAGAIN): method NONE with that result;
+ *   a VFIO_DEVICE_RESET / PCI_HOT_RESET ioctl that caused none of these
+ *     (vfio-pci refuses a device without a reset method with -EINVAL):
+ *     method NONE with the ioctl's result.
+ * The cause comes from where the thread is: inside vfio-pci's enable or
+ * disable (open, release), inside a device fd's reset ioctl, or elsewhere.
+ */
+struct rst_ctx {
+	__u64 obj;		/* vfio_device being enabled or disabled */
+	__u32 cause;		/* OPEN or RELEASE */
+	__u32 pad;
+};
+
+struct rst_run {
+	__u64 start_ns;
+	__u32 method;		/* the last method that acted (not -ENOTTY) */
+	__u32 ran;		/* wrapper: a function reset ran inside it */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);		/* tid */
+	__type(value, struct rst_ctx);
+} rst_ctx SEC(".maps");
+
+/* a function or bus reset in progress on a thread */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct rst_run);
+} rst_run SEC(".maps");
+
+/* a pci_*reset_function wrapper in progress on a thread */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct rst_run);
+} rst_wrap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vfs_reset_key);
+	__type(value, struct vfs_reset_val);
+} reset_stats SEC(".maps");
+
+static const struct vfs_reset_val zero_reset;
+
+static __always_inline void reset_emit(__u64 obj, const char *name, __u32 tgid, __u32 method,
+				       __u32 cause, int ret, __u64 start, __u64 end)
+{
+	struct vfs_reset_key k = {
+		.obj = obj, .tgid = tgid, .method = method, .cause = cause, .ret = ret,
+	};
+	__u64 dur = end > start ? end - start : 0;
+	struct vfs_reset_val *v;
+	struct vfs_ev_reset *e;
+	__u32 slot;
+
+	vfs_kstr(k.dev, sizeof(k.dev), name);
+	v = vfs_lookup_or_init(&reset_stats, &k, &zero_reset, VFS_DROP_MAP_RESET);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		__sync_fetch_and_add(&v->dur_sum_ns, dur);
+		if (dur > v->dur_max_ns)
+			v->dur_max_ns = dur;
+		v->last_ns = end;
+		v->last_dur_ns = dur;
+		slot = vfs_log2_slot(dur);
+		if (slot < VFS_HIST_SLOTS)
+			__sync_fetch_and_add(&v->hist[slot], 1);
+	}
+	if (!vfs_streamed(VFS_EV_RESET))
+		return;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_RESET);
+	if (!e)
+		return;
+	e->obj = obj;
+	e->start_ns = start;
+	e->end_ns = end;
+	e->ret = ret;
+	e->method = method;
+	e->cause = cause;
+	e->tier = VFS_TIER_FENTRY;
+	__builtin_memcpy(e->dev, k.dev, sizeof(e->dev));
+	vfs_event_submit(e);
+}
+
+/* a reset the PCI core did or declined: who caused it, then count it */
+static __always_inline void reset_done(struct pci_dev *pdev, __u32 method, int ret, __u64 start)
+{
+	__u64 id = bpf_get_current_pid_tgid(), obj = 0;
+	__u32 tid = (__u32)id, cause = VFS_RESET_C_OTHER;
+	struct rst_ctx *cx = bpf_map_lookup_elem(&rst_ctx, &tid);
+	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (cx) {
+		obj = cx->obj;
+		cause = cx->cause;
+	} else if (in && in->kind == VFS_FD_DEVICE) {
+		obj = in->obj;
+		if (in->cmd == VFIO_DEVICE_RESET)
+			cause = VFS_RESET_C_IOCTL;
+		else if (in->cmd == VFIO_DEVICE_PCI_HOT_RESET)
+			cause = VFS_RESET_C_HOT;
+	}
+	if (in)
+		in->resets++;
+	reset_emit(obj, BPF_CORE_READ(pdev, dev.kobj.name), id >> 32, method, cause, ret, start,
+		   bpf_ktime_get_ns());
+}
+
+static __always_inline void reset_request_none(struct inflight *in, __u32 tgid, void *dev,
+					       long ret, __u64 now)
+{
+	struct vfio_device___vfs *d = dev;
+
+	reset_emit(in->obj, BPF_CORE_READ(d, dev, kobj.name), tgid, VFS_RESET_NONE,
+		   in->cmd == VFIO_DEVICE_RESET ? VFS_RESET_C_IOCTL : VFS_RESET_C_HOT, (int)ret,
+		   in->start_ns, now);
+}
+
+static __always_inline int rst_begin(void *map)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct rst_run r = { .start_ns = bpf_ktime_get_ns() };
+
+	if (bpf_map_update_elem(map, &tid, &r, BPF_ANY))
+		vfs_drop(VFS_DROP_MAP_INFLIGHT);
+	return 0;
+}
+
+SEC("fentry/__pci_reset_function_locked")
+int BPF_PROG(reset_fn_enter, struct pci_dev *dev)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct rst_run *w = bpf_map_lookup_elem(&rst_wrap, &tid);
+
+	if (w)
+		w->ran = 1;
+	return rst_begin(&rst_run);
+}
+
+static __always_inline int rst_end(struct pci_dev *dev, int ret, __u32 method)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct rst_run *r = bpf_map_lookup_elem(&rst_run, &tid);
+
+	if (!r)
+		return 0;	/* began before we attached */
+	reset_done(dev, method ? method : r->method, ret, r->start_ns);
+	bpf_map_delete_elem(&rst_run, &tid);
+	return 0;
+}
+
+SEC("fexit/__pci_reset_function_locked")
+int BPF_PROG(reset_fn_exit, struct pci_dev *dev, int ret)
+{
+	return rst_end(dev, ret, 0);
+}
+
+SEC("fentry/pci_reset_bus")
+int BPF_PROG(reset_bus_enter, struct pci_dev *dev)
+{
+	return rst_begin(&rst_run);
+}
+
+SEC("fexit/pci_reset_bus")
+int BPF_PROG(reset_bus_exit, struct pci_dev *dev, int ret)
+{
+	return rst_end(dev, ret, VFS_RESET_HOT);
+}
+
+/* the method that acted: each reset_fn returns -ENOTTY when it does not apply */
+static __always_inline int rst_method(bool probe, int ret, __u32 method)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct rst_run *r;
+
+	if (probe || ret == -25 /* ENOTTY */)
+		return 0;
+	r = bpf_map_lookup_elem(&rst_run, &tid);
+	if (r)
+		r->method = method;
+	return 0;
+}
+
+SEC("fexit/pcie_reset_flr")
+int BPF_PROG(reset_m_flr, struct pci_dev *dev, bool probe, int ret)
+{
+	return rst_method(probe, ret, VFS_RESET_FLR);
+}
+
+SEC("fexit/pci_af_flr")
+int BPF_PROG(reset_m_af_flr, struct pci_dev *dev, bool probe, int ret)
+{
+	return rst_method(probe, ret, VFS_RESET_AF_FLR);
+}
+
+SEC("fexit/pci_pm_reset")
+int BPF_PROG(reset_m_pm, struct pci_dev *dev, bool probe, int ret)
+{
+	return rst_method(probe, ret, VFS_RESET_PM);
+}
+
+SEC("fexit/pci_reset_bus_function")
+int BPF_PROG(reset_m_bus, struct pci_dev *dev, bool probe, int ret)
+{
+	return rst_method(probe, ret, VFS_RESET_BUS);
+}
+
+SEC("fexit/pci_dev_specific_reset")
+int BPF_PROG(reset_m_specific, struct pci_dev *dev, bool probe, int ret)
+{
+	return rst_method(probe, ret, VFS_RESET_DEV_SPECIFIC);
+}
+
+SEC("fexit/pci_dev_acpi_reset")
+int BPF_PROG(reset_m_acpi, struct pci_dev *dev, bool probe, int ret)
+{
+	return rst_method(probe, ret, VFS_RESET_ACPI);
+}
+
+SEC("fexit/cxl_reset_bus_function")
+int BPF_PROG(reset_m_cxl, struct pci_dev *dev, bool probe, int ret)
+{
+	return rst_method(probe, ret, VFS_RESET_CXL_BUS);
+}
+
+/* the wrappers: a reset request that ran no function reset is counted here */
+static __always_inline int wrap_end(struct pci_dev *dev, int ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct rst_run *w = bpf_map_lookup_elem(&rst_wrap, &tid);
+
+	if (!w)
+		return 0;
+	if (!w->ran)
+		reset_done(dev, VFS_RESET_NONE, ret, w->start_ns);
+	bpf_map_delete_elem(&rst_wrap, &tid);
+	return 0;
+}
+
+SEC("fentry/pci_try_reset_function")
+int BPF_PROG(reset_try_enter, struct pci_dev *dev)
+{
+	return rst_begin(&rst_wrap);
+}
+
+SEC("fexit/pci_try_reset_function")
+int BPF_PROG(reset_try_exit, struct pci_dev *dev, int ret)
+{
+	return wrap_end(dev, ret);
+}
+
+SEC("fentry/pci_reset_function")
+int BPF_PROG(reset_func_enter, struct pci_dev *dev)
+{
+	return rst_begin(&rst_wrap);
+}
+
+SEC("fexit/pci_reset_function")
+int BPF_PROG(reset_func_exit, struct pci_dev *dev, int ret)
+{
+	return wrap_end(dev, ret);
+}
+
+/* vfio-pci's enable (open) and disable (release): the cause of their resets */
+static __always_inline int ctx_begin(struct vfio_pci_core_device___vfs *vdev, __u32 cause)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct rst_ctx cx = { .obj = (__u64)&vdev->vdev, .cause = cause };
+
+	if (bpf_map_update_elem(&rst_ctx, &tid, &cx, BPF_ANY))
+		vfs_drop(VFS_DROP_MAP_INFLIGHT);
+	return 0;
+}
+
+static __always_inline int ctx_end(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&rst_ctx, &tid);
+	return 0;
+}
+
+SEC("fentry/vfio_pci_core_enable")
+int BPF_PROG(reset_open_enter, struct vfio_pci_core_device___vfs *vdev)
+{
+	return ctx_begin(vdev, VFS_RESET_C_OPEN);
+}
+
+SEC("fexit/vfio_pci_core_enable")
+int BPF_PROG(reset_open_exit, struct vfio_pci_core_device___vfs *vdev, int ret)
+{
+	return ctx_end();
+}
+
+SEC("fentry/vfio_pci_core_disable")
+int BPF_PROG(reset_release_enter, struct vfio_pci_core_device___vfs *vdev)
+{
+	return ctx_begin(vdev, VFS_RESET_C_RELEASE);
+}
+
+SEC("fexit/vfio_pci_core_disable")
+int BPF_PROG(reset_release_exit, struct vfio_pci_core_device___vfs *vdev)
+{
+	return ctx_end();
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -21,6 +21,12 @@ struct vfio_group___vfs {
 	struct iommu_group *iommu_group;
 } __attribute__((preserve_access_index));
 
+/* vfio-pci's device: the vfio_device first, then the PCI device */
+struct vfio_pci_core_device___vfs {
+	struct vfio_device___vfs vdev;
+	struct pci_dev *pdev;
+} __attribute__((preserve_access_index));
+
 struct mdev_parent___vfs {
 	struct device *dev;
 } __attribute__((preserve_access_index));

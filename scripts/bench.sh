@@ -10,19 +10,30 @@
 # tracepoints' cost and the tracepoint tier's), then prints one table
 # (min / median / max over the rounds, and per-round paired differences)
 # and writes it, with the date, commit and machine, to docs/bench.md.
+# The guest boots alternate, stock then patched, BENCH_BOOTS times each,
+# the rounds shared out between them (the stock/patched ratio compares
+# boots next to each other, and drift between boots falls on both); the
+# first stock boot also measures the LSM fast path, the fleet and the ring
+# buffer. A boot counts only when runvm.sh exits 0 and the guest half left
+# its completion record with status 0; table.py then refuses any row
+# missing a round.
 #
-# Env: BENCH_ROUNDS (5), BENCH_KERNEL (6.12), BENCH_DOC (docs/bench.md;
-#      empty: print only), and the guest's VFIOSCOPE_BENCH_* sizes.
+# Env: BENCH_ROUNDS (5), BENCH_BOOTS (2, at most BENCH_ROUNDS), BENCH_KERNEL
+#      (6.12), BENCH_DOC (docs/bench.md; empty: print only), and the
+#      guest's VFIOSCOPE_BENCH_* sizes.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 cd "$REPO"
 ROUNDS=${BENCH_ROUNDS:-5}
+BOOTS=${BENCH_BOOTS:-2}
+[ "$BOOTS" -ge 1 ] && [ "$ROUNDS" -ge 1 ] || { echo "bench: BENCH_ROUNDS and BENCH_BOOTS must be at least 1" >&2; exit 2; }
+[ "$BOOTS" -le "$ROUNDS" ] || BOOTS=$ROUNDS
 KERNEL=${BENCH_KERNEL:-6.12}
 DOC=${BENCH_DOC-docs/bench.md}
 OUT=$REPO/build/bench
 mkdir -p "$OUT"
-rm -f "$OUT"/raw*.txt "$OUT/host.txt"
+rm -f "$OUT"/raw*.txt "$OUT"/complete-*.txt "$OUT/host.txt"
 say() { printf 'bench: [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 now() { date +%s%N; }
 start=$(now)
@@ -70,6 +81,7 @@ done
 gcc -O2 -Wall -Wextra -Werror -o "$OUT/syscall-loop" tests/bench/syscall-loop.c
 gcc -O2 -Wall -Wextra -Werror -Ibpf -o "$OUT/fill-maps" tests/bench/fill-maps.c -lbpf
 gcc -O2 -Wall -Wextra -Werror -Ibuild/bpf -o "$OUT/lsm-floor" tests/bench/lsm-floor.c -lbpf
+gcc -O2 -Wall -Wextra -Werror -Ibuild/bpf -o "$OUT/trace-floor" tests/bench/trace-floor.c -lbpf
 lsm_host=
 if [ "$(id -u)" != 0 ]; then
 	lsm_host="not root"
@@ -94,24 +106,41 @@ else
 	say "host: no native LSM rows: $lsm_host"
 fi
 
-# ---- guest, stock modules then patched ones
-for flavour in stock patched; do
-	if [ $flavour = stock ]; then
-		say "guest $KERNEL: ioctl loops, vDPA kicks, attach, LSM fast path, ring buffer ($ROUNDS rounds; progress below)"
+# ---- guest: stock and patched boots alternating, rounds shared out
+# guest_boot FLAVOUR BOOT FIRST LAST: one boot's rounds FIRST..LAST; exits
+# the bench unless runvm.sh says 0 and the completion record says 0
+guest_boot() {
+	local flavour=$1 boot=$2 first=$3 last=$4 extras=0 rc rec
+	[ "$flavour:$boot" != stock:1 ] || extras=1
+	if [ $extras = 1 ]; then
+		say "guest $KERNEL, stock boot $boot: rounds $first-$last of ioctl loops, vDPA kicks, attach; LSM fast path, fleet, ring buffer (progress below)"
 	else
-		say "guest $KERNEL, patched modules: ioctl loops untraced and with the tracepoint tier ($ROUNDS rounds)"
+		say "guest $KERNEL, $flavour boot $boot: rounds $first-$last of ioctl loops"
 	fi
+	set +e
 	VFIOSCOPE_FLAVOUR=$flavour VFIOSCOPE_BENCH_OUT=$OUT VFIOSCOPE_BENCH_ROUNDS=$ROUNDS \
+		VFIOSCOPE_BENCH_BOOT=$boot VFIOSCOPE_BENCH_FIRST=$first VFIOSCOPE_BENCH_LAST=$last \
+		VFIOSCOPE_BENCH_EXTRAS=$extras \
 		VM_TIMEOUT=${VM_TIMEOUT:-1080} VFIOSCOPE_SCRIPT_TIMEOUT=1000 tests/vm/bench/runvm.sh "$KERNEL" tests/bench/guest.sh 2>&1 |
-		grep --line-buffered -E '^bench:|FAIL|UNSUPPORTED|runvm:' || true
+		grep --line-buffered -E '^bench:|FAIL|UNSUPPORTED|runvm:'
+	rc=${PIPESTATUS[0]}
+	set -e
+	rec=$(cat "$OUT/complete-$flavour-$boot.txt" 2>/dev/null || true)
+	if [ "$rc" != 0 ] || [ "$rec" != "complete $flavour $boot 0" ]; then
+		say "FAILED: the guest half, $flavour boot $boot (rounds $first-$last), exited with $rc; its completion record: ${rec:-none}. No table."
+		exit 1
+	fi
+	[ -s "$OUT/raw-$flavour-$boot.txt" ] || { say "FAILED: $flavour boot $boot completed but wrote no figures. No table."; exit 1; }
+}
+for b in $(seq 1 "$BOOTS"); do
+	first=$(((b - 1) * ROUNDS / BOOTS + 1))
+	last=$((b * ROUNDS / BOOTS))
+	guest_boot stock "$b" "$first" "$last"
+	guest_boot patched "$b" "$first" "$last"
 done
-[ -s "$OUT/raw-stock.txt" ] && grep -q '^ring_dropped' "$OUT/raw-stock.txt" ||
-	{ say "the guest half did not complete: no table"; exit 1; }
-grep -q '^map_ns patched-vfioscope' "$OUT/raw-patched.txt" 2>/dev/null ||
-	{ say "the guest half on the patched modules did not complete: no table"; exit 1; }
 
-# ---- table
-cat "$OUT/raw-stock.txt" "$OUT/raw-patched.txt" "$OUT/host.txt" > "$OUT/raw.txt"
+# ---- table (table.py fails when a row misses a round)
+cat "$OUT"/raw-stock-*.txt "$OUT"/raw-patched-*.txt "$OUT/host.txt" > "$OUT/raw.txt"
 elapsed=$((($(now) - start) / 1000000000))
 python3 "$REPO/tests/bench/table.py" "$OUT/raw.txt" \
 	--commit "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs/bench.md' || echo '+dirty')" \
@@ -120,7 +149,8 @@ python3 "$REPO/tests/bench/table.py" "$OUT/raw.txt" \
 	--host-cpus "$(nproc)" --load "$(cut -d' ' -f1-3 /proc/loadavg)" \
 	--host-features "$OUT/host-features.txt" --guest-features "$OUT/guest-features-stock.txt" \
 	--patched-features "$OUT/guest-features-patched.txt" \
-	--elapsed "$elapsed" > "$OUT/bench.md"
+	--rounds "$ROUNDS" --boots "$BOOTS" --elapsed "$elapsed" > "$OUT/bench.md" ||
+	{ say "FAILED: table.py refused the figures (above): no table"; exit 1; }
 cat "$OUT/bench.md"
 if [ -n "$DOC" ]; then
 	cp "$OUT/bench.md" "$DOC"

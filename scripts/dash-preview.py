@@ -323,6 +323,7 @@ def preview(path, a, prom, given, out_png, out_json):
             report.append({"panel": p.get("title", ""), "type": p.get("type"),
                            "refId": r["refId"], "expr": r["expr"], "error": r["error"],
                            "series": len(r["series"]), "nonzero": nz,
+                           "nonzero_labels": [s["metric"] for s in r["series"] if nonzero(s)],
                            "points": sum(len(s["points"]) for s in r["series"])})
     if out_json:
         with open(out_json, "w") as f:

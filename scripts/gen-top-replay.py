@@ -32,7 +32,7 @@ def abi():
 
 # the value layouts this script packs, by map, and their struct in bpf/abi.h
 VALUES = {
-    "vm_info": ("vfs_vm_info", "<QQ16sQQQ"),
+    "vm_info": ("vfs_vm_info", "<QQ16sQQQII256s192s"),
     "vm_stats": ("vfs_vm_val", "<QQQQQQqQQQ"),
     "obj_info": ("vfs_obj_info", "<48sQQIIIIQ"),
     "vdpa_info": ("vfs_vdpa_info", "<48sQIIIIQ"),
@@ -77,9 +77,11 @@ def main():
         for v in range(a.vms):
             pid = 10000 + v
             names.append('[%d,"vm-%03d"]' % (pid, v))
+            # the command line captured at first sight names the VM too
+            argv = b"qemu-system-x86_64\0-name\0guest=vm-%03d,debug-threads=on\0" % v
             maps["vm_info"].append(struct.pack("<I", pid).hex() + struct.pack(
                 VALUES["vm_info"][1], 0, 1 + v, name("qemu-%d" % v, 16), 1024 * (v + 1), 0,
-                0).hex())
+                0, len(argv), len(argv), argv, b"").hex())
             maps["vm_stats"].append(struct.pack("<I", pid).hex() + struct.pack(
                 VALUES["vm_stats"][1], 10 * f, 10 * f * 65536, 0, 9 * f, 9 * f * 65536, 0,
                 16 * f, 0, 0, f).hex())

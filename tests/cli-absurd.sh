@@ -50,6 +50,12 @@ for t in vfiotop vfiosnoop vfiostat; do
 	absurd $t --tier nothing
 	absurd $t --tier vfio-ioctl=warp
 done
+for t in vfiotop vfiosnoop; do
+	for a in 0 -1 abc 4194305 99999999999999999999; do
+		absurd $t -p "$a"
+	done
+done
+absurd vfio-policyd --exporter --no-metrics
 for a in "--bogus" "-Z" "--check" "--metrics-port 70000" "--metrics-port -1" "--ctl" "stray"; do
 	absurd vfio-policyd $a
 done

@@ -43,6 +43,7 @@ if [ ! -e "$KDIR/root/lib/modules/$KVER/kernel/drivers/vdpa" ]; then
 fi
 echo "obj-m := $SUBDIRS" > "$W/Kbuild"
 
-make -s -C "$KDIR/build" M="$W" -j"$(nproc)" modules
+# shellcheck disable=SC2046 # one make argument per line of kbuild.args
+make -s -C "$KDIR/build" M="$W" -j"$(nproc)" $(cat "$KDIR/kbuild.args" 2>/dev/null) modules
 find "$W" -name '*.ko' -exec cp {} "$OUT/" \;
 echo "kernel/bench: $KVER: $(cd "$OUT" && ls ./*.ko | xargs -n1 basename | tr '\n' ' ')"

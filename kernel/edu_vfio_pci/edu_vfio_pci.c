@@ -1096,6 +1096,17 @@ static const struct vfio_device_ops edu_vfio_ops = {
 	.request	= vfio_pci_core_request,
 	.match		= vfio_pci_core_match,
 	/*
+	 * The VF token through iommufd's bind: the uAPI flag came with the
+	 * op, and vfio_pci_core_match() calls the op unconditionally since.
+	 */
+#ifdef VFIO_DEVICE_BIND_FLAG_TOKEN
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+#endif
+	/* GET_REGION_INFO answered by the vfio core through this op (Kbuild) */
+#ifdef EDU_REGION_INFO_CAPS
+	.get_region_info_caps = vfio_pci_ioctl_get_region_info,
+#endif
+	/*
 	 * iommufd (v6.2); the uAPI defines VFIO_DEVICE_BIND_IOMMUFD from v6.6,
 	 * which also made detach_ioas mandatory. v6.2 to v6.5 are not
 	 * supported: there, registration fails without these ops.

@@ -13,7 +13,8 @@
  *     accesses, little endian;
  *   - other PCI regions have size 0;
  *   - IRQ index VFIO_PCI_INTX_IRQ_INDEX (1 vector) and VFIO_PCI_MSI_IRQ_INDEX
- *     (1 vector), eventfd triggers via VFIO_DEVICE_SET_IRQS.
+ *     (1 vector), eventfd triggers via VFIO_DEVICE_SET_IRQS; one of the two
+ *     at a time. VFIO_PCI_REQ_IRQ_INDEX (1 vector): see below.
  *
  * The VMM puts a ring of MDACC_JOB_SIZE-byte job descriptors in its own
  * memory (mapped for DMA), programs QBASE/QSIZE, enables the queue and the
@@ -24,15 +25,26 @@
  * interrupt. The instance's QoS limits (sysfs qos_job_rate, qos_dma_bw)
  * delay jobs, never drop them.
  *
- * Queue rules: QBASE and QSIZE are written while the queue is disabled;
- * enabling it with a bad QBASE/QSIZE or a ring that is not mapped for DMA
- * fails (the queue stays disabled, STATUS_ERROR is set). HEAD and TAIL are
- * ring indices, 0..QSIZE-1: HEAD == TAIL means empty, so a ring of QSIZE
- * entries holds at most QSIZE-1 jobs; a TAIL write >= QSIZE is ignored and
- * sets STATUS_ERROR. Disabling a queue resets HEAD and TAIL to 0. Q_JOBS
- * counts the queue's finished jobs, failed ones included. The device does
- * DMA only while CTRL_ENABLE and bus mastering (PCI_COMMAND_MASTER in the
- * config space) are set. Descriptors are little endian, like registers.
+ * Queue rules: QBASE and QSIZE are written while the queue is disabled
+ * (writes while it is enabled are ignored); a QBASE whose low word is not
+ * 4 KiB aligned, or a QSIZE that is not a power of two in 2..128, is
+ * ignored and sets STATUS_ERROR, so the registers only ever hold their
+ * reset value (0) or a valid one. Enabling a queue whose QBASE/QSIZE are
+ * not both valid, or whose ring is not mapped for DMA, fails (the queue
+ * stays disabled, STATUS_ERROR is set). HEAD and TAIL are ring indices,
+ * 0..QSIZE-1: HEAD == TAIL means empty, so a ring of QSIZE entries holds at
+ * most QSIZE-1 jobs. TAIL is the doorbell of an enabled queue: a TAIL write
+ * >= QSIZE, or to a disabled queue, is ignored and sets STATUS_ERROR. A
+ * disabled queue has no jobs: disabling it resets HEAD and TAIL to 0, and
+ * they stay 0 until it is enabled. Q_JOBS counts the queue's finished
+ * jobs, failed ones included. The device does DMA only while CTRL_ENABLE
+ * and bus mastering (PCI_COMMAND_MASTER in the config space) are set.
+ * Descriptors are little endian, like registers; a job whose src or dst
+ * range wraps around the 64-bit IOVA space fails with EINVAL.
+ *
+ * IRQ index VFIO_PCI_REQ_IRQ_INDEX (1 vector): an eventfd the driver
+ * signals when the host wants the instance back (its mdev is being
+ * removed); the VMM should then release the device fd.
  */
 #ifndef MDACC_REGS_H
 #define MDACC_REGS_H

@@ -6,6 +6,8 @@
 #ifndef MDACC_H
 #define MDACC_H
 
+#include <linux/align.h>
+#include <linux/log2.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -44,6 +46,23 @@ struct mdacc_queue {
 	/* bumped whenever the ring goes away: a job in flight is dropped */
 	u32 gen;
 };
+
+/*
+ * The values the queue registers may hold (mdacc_regs.h): QBASE 4 KiB
+ * aligned, QSIZE 0 (reset) or a power of two in 2..MDACC_RING_MAX. A queue
+ * can be enabled only with a nonzero QSIZE; a disabled queue's HEAD and
+ * TAIL are 0. Register writes and a migration stream are held to the same
+ * rules, so no value that reaches the job engine can point past the ring.
+ */
+static inline bool mdacc_qbase_ok(u64 base)
+{
+	return IS_ALIGNED(base, 4096);
+}
+
+static inline bool mdacc_qsize_ok(u32 size)
+{
+	return size >= 2 && size <= MDACC_RING_MAX && is_power_of_2(size);
+}
 
 struct mdacc_migf;
 
@@ -112,6 +131,7 @@ void mdacc_unpin_ring(struct mdacc_state *s, struct mdacc_queue *q);
 void mdacc_pin_enabled_rings(struct mdacc_state *s);
 void mdacc_quiesce_locked(struct mdacc_state *s);
 void mdacc_kick(struct mdacc_state *s);
+int mdacc_config_check(const u8 *config);
 
 /* mdacc_mig.c */
 extern const struct vfio_migration_ops mdacc_migration_ops;

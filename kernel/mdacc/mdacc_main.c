@@ -26,6 +26,7 @@
 #include <linux/math64.h>
 #include <linux/mdev.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/pci_ids.h>
 #include <linux/pci_regs.h>
 #include <linux/slab.h>
@@ -103,10 +104,8 @@ static void mdacc_cfg_put32(u8 *c, unsigned int off, u32 val)
 	mdacc_cfg_put16(c, off + 2, val >> 16);
 }
 
-static void mdacc_init_config(struct mdacc_state *s)
+static void mdacc_config_defaults(u8 *c)
 {
-	u8 *c = s->config;
-
 	memset(c, 0, MDACC_CONFIG_SIZE);
 	mdacc_cfg_put16(c, PCI_VENDOR_ID, MDACC_PCI_VENDOR);
 	mdacc_cfg_put16(c, PCI_DEVICE_ID, MDACC_PCI_DEVICE);
@@ -122,6 +121,11 @@ static void mdacc_init_config(struct mdacc_state *s)
 	/* MSI: 32-bit address, one vector */
 	c[MDACC_MSI_CAP + PCI_CAP_LIST_ID] = PCI_CAP_ID_MSI;
 	c[MDACC_MSI_CAP + PCI_CAP_LIST_NEXT] = 0;
+}
+
+static void mdacc_init_config(struct mdacc_state *s)
+{
+	mdacc_config_defaults(s->config);
 }
 
 /* the bits of config byte @off the VMM may write */
@@ -149,6 +153,23 @@ static u8 mdacc_config_wmask(unsigned int off)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * A config space from a migration stream: the bits the VMM cannot write
+ * (IDs, class, BAR flags, the capability list, ...) must be this device's
+ * power-on ones; the writable bits may hold anything the VMM could write.
+ */
+int mdacc_config_check(const u8 *config)
+{
+	u8 def[MDACC_CONFIG_SIZE];
+	unsigned int off;
+
+	mdacc_config_defaults(def);
+	for (off = 0; off < MDACC_CONFIG_SIZE; off++)
+		if ((config[off] ^ def[off]) & ~mdacc_config_wmask(off))
+			return -EINVAL;
+	return 0;
 }
 
 static u16 mdacc_command(struct mdacc_state *s)
@@ -186,10 +207,11 @@ void mdacc_kick(struct mdacc_state *s)
 	mod_delayed_work(s->wq, &s->work, 0);
 }
 
+/* a queue that may be enabled: valid QBASE/QSIZE, indices inside the ring */
 static bool mdacc_queue_valid(const struct mdacc_queue *q)
 {
-	return IS_ALIGNED(q->base, 4096) && q->size >= 2 &&
-	       is_power_of_2(q->size) && q->size <= MDACC_RING_MAX;
+	return mdacc_qbase_ok(q->base) && mdacc_qsize_ok(q->size) &&
+	       q->head < q->size && q->tail < q->size;
 }
 
 static int mdacc_pin_ring(struct mdacc_state *s, struct mdacc_queue *q)
@@ -327,10 +349,22 @@ static struct mdacc_queue *mdacc_pick(struct mdacc_state *s, unsigned int *qi)
 	return NULL;
 }
 
+/*
+ * Descriptor @slot of an enabled queue. Enabling and loading a queue check
+ * that HEAD is inside the ring; the slot is masked again all the same, so
+ * that a broken invariant can never make the device touch memory outside
+ * the pinned ring page (QSIZE <= MDACC_RING_MAX: the ring fits in it).
+ */
 static void *mdacc_desc_map(struct mdacc_queue *q, u32 slot, void **page)
 {
+	size_t off = (q->base - q->ring_iova) +
+		     (size_t)(slot & (q->size - 1) & (MDACC_RING_MAX - 1)) *
+		     MDACC_JOB_SIZE;
+
+	if (WARN_ON_ONCE(off + MDACC_JOB_SIZE > PAGE_SIZE))
+		off = 0;
 	*page = kmap_local_page(q->ring);
-	return *page + (q->base - q->ring_iova) + slot * MDACC_JOB_SIZE;
+	return *page + off;
 }
 
 static int mdacc_dma(struct mdacc_state *s, u64 iova, void *buf, u32 len,
@@ -349,10 +383,16 @@ static int mdacc_run_job(struct mdacc_state *s, const struct mdacc_job *job)
 	u32 op = job->op & 0xff;
 	u8 arg = (job->op >> 8) & 0xff;
 	u8 *buf = s->bounce;
+	u64 end;
 	u32 i;
 	int ret;
 
 	if (!job->len || job->len > MDACC_JOB_MAX_LEN)
+		return -EINVAL;
+	/* a range that wraps is no DMA range, whatever the IOMMU says */
+	if (check_add_overflow(job->dst, (u64)job->len, &end) ||
+	    (op != MDACC_OP_FILL &&
+	     check_add_overflow(job->src, (u64)job->len, &end)))
 		return -EINVAL;
 	switch (op) {
 	case MDACC_OP_COPY:
@@ -450,7 +490,8 @@ static void mdacc_work_fn(struct work_struct *work)
 		/* a private copy: the VMM may rewrite the ring at any time */
 		memcpy(&job, mdacc_desc_map(q, q->head, &page), sizeof(job));
 		kunmap_local(page);
-		mdacc_qos_charge(s, now, job.len);
+		/* charge what the job may move, not what it claims */
+		mdacc_qos_charge(s, now, min_t(u32, job.len, MDACC_JOB_MAX_LEN));
 
 		gen = q->gen;
 		s->job_active = true;
@@ -547,8 +588,8 @@ static void mdacc_queue_ctrl(struct mdacc_state *s, struct mdacc_queue *q,
 	if (enable == !!(q->ctrl & MDACC_QCTRL_ENABLE))
 		return;
 	if (enable) {
-		if (!mdacc_queue_valid(q) || q->tail >= q->size ||
-		    mdacc_pin_ring(s, q)) {
+		/* HEAD too: the engine starts at HEAD, wherever it came from */
+		if (!mdacc_queue_valid(q) || mdacc_pin_ring(s, q)) {
 			s->status |= MDACC_STATUS_ERROR;
 			return;
 		}
@@ -585,24 +626,40 @@ static void mdacc_reg_write(struct mdacc_state *s, unsigned int off, u32 val)
 		return;
 	qi = (off - MDACC_QREG(0)) / (MDACC_QREG(1) - MDACC_QREG(0));
 	q = &s->q[qi];
+	/*
+	 * The registers only ever hold values mdacc_regs.h allows: anything
+	 * else is ignored and flagged, so no bad value waits in a disabled
+	 * queue for the queue to be enabled (or migrated).
+	 */
 	switch (off - MDACC_QREG(qi)) {
 	case MDACC_Q_BASE:
-		if (!(q->ctrl & MDACC_QCTRL_ENABLE))
-			q->base = (q->base & ~0xffffffffULL) | val;
+		if (q->ctrl & MDACC_QCTRL_ENABLE)
+			return;
+		if (!mdacc_qbase_ok(val)) {
+			s->status |= MDACC_STATUS_ERROR;
+			return;
+		}
+		q->base = (q->base & ~0xffffffffULL) | val;
 		return;
 	case MDACC_Q_BASE + 4:
 		if (!(q->ctrl & MDACC_QCTRL_ENABLE))
 			q->base = lower_32_bits(q->base) | ((u64)val << 32);
 		return;
 	case MDACC_Q_SIZE:
-		if (!(q->ctrl & MDACC_QCTRL_ENABLE))
-			q->size = val;
+		if (q->ctrl & MDACC_QCTRL_ENABLE)
+			return;
+		if (!mdacc_qsize_ok(val)) {
+			s->status |= MDACC_STATUS_ERROR;
+			return;
+		}
+		q->size = val;
 		return;
 	case MDACC_Q_CTRL:
 		mdacc_queue_ctrl(s, q, val);
 		return;
 	case MDACC_Q_TAIL:
-		if (!mdacc_queue_valid(q) || val >= q->size) {
+		/* the doorbell of an enabled queue, an index into its ring */
+		if (!(q->ctrl & MDACC_QCTRL_ENABLE) || val >= q->size) {
 			s->status |= MDACC_STATUS_ERROR;
 			return;
 		}
@@ -721,33 +778,67 @@ static int mdacc_get_device_info(unsigned long arg)
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
+/* one region's info: info->index as the VMM gave it, validated here */
+static int mdacc_region_info(struct mdacc_state *s, struct vfio_region_info *info)
+{
+	if (info->index >= VFIO_PCI_NUM_REGIONS)
+		return -EINVAL;
+	info->offset = MDACC_REGION_POS(info->index);
+	info->cap_offset = 0;
+	switch (info->index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		info->size = MDACC_CONFIG_SIZE;
+		info->flags = VFIO_REGION_INFO_FLAG_READ |
+			      VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		info->size = READ_ONCE(s->fault) == MDACC_FAULT_BAD_REGION_INFO ?
+			     MDACC_BAD_BAR0_SIZE : MDACC_BAR0_SIZE;
+		info->flags = VFIO_REGION_INFO_FLAG_READ |
+			      VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	default:
+		info->size = 0;
+		info->flags = 0;
+	}
+	return 0;
+}
+
+#ifdef MDACC_REGION_INFO_CAPS
+/*
+ * Kernels whose vfio core answers VFIO_DEVICE_GET_REGION_INFO itself (it
+ * copies the header in and out and never passes the command to .ioctl)
+ * ask the driver through this op; the driver tier still sees the call.
+ */
+static int mdacc_get_region_info_caps(struct vfio_device *vdev,
+				      struct vfio_region_info *info,
+				      struct vfio_info_cap *caps)
+{
+	struct mdacc_state *s = to_mdacc(vdev);
+	int ret;
+
+	if (!vfioscope_core_traced)
+		trace_vfio_ioctl_enter(vdev, VFIO_DEVICE_GET_REGION_INFO, 0);
+	ret = mdacc_region_info(s, info);
+	if (!vfioscope_core_traced)
+		trace_vfio_ioctl_exit(vdev, VFIO_DEVICE_GET_REGION_INFO, ret);
+	return ret;
+}
+#endif
+
 static int mdacc_get_region_info(struct mdacc_state *s, unsigned long arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
 	struct vfio_region_info info;
+	int ret;
 
 	if (copy_from_user(&info, (void __user *)arg, minsz))
 		return -EFAULT;
-	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
+	if (info.argsz < minsz)
 		return -EINVAL;
-	info.offset = MDACC_REGION_POS(info.index);
-	info.cap_offset = 0;
-	switch (info.index) {
-	case VFIO_PCI_CONFIG_REGION_INDEX:
-		info.size = MDACC_CONFIG_SIZE;
-		info.flags = VFIO_REGION_INFO_FLAG_READ |
-			     VFIO_REGION_INFO_FLAG_WRITE;
-		break;
-	case VFIO_PCI_BAR0_REGION_INDEX:
-		info.size = READ_ONCE(s->fault) == MDACC_FAULT_BAD_REGION_INFO ?
-			    MDACC_BAD_BAR0_SIZE : MDACC_BAR0_SIZE;
-		info.flags = VFIO_REGION_INFO_FLAG_READ |
-			     VFIO_REGION_INFO_FLAG_WRITE;
-		break;
-	default:
-		info.size = 0;
-		info.flags = 0;
-	}
+	ret = mdacc_region_info(s, &info);
+	if (ret)
+		return ret;
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
@@ -769,11 +860,23 @@ static int mdacc_get_irq_info(unsigned long arg)
 		info.flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE;
 		info.count = 1;
 		break;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		info.flags = VFIO_IRQ_INFO_EVENTFD;
+		info.count = 1;
+		break;
 	default:
 		info.flags = 0;
 		info.count = 0;
 	}
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
+}
+
+/* the IRQ indices with one vector; the others have none */
+static bool mdacc_irq_index_ok(u32 index)
+{
+	return index == VFIO_PCI_INTX_IRQ_INDEX ||
+	       index == VFIO_PCI_MSI_IRQ_INDEX ||
+	       index == VFIO_PCI_REQ_IRQ_INDEX;
 }
 
 static void mdacc_disable_irq(struct mdacc_state *s, unsigned int index)
@@ -797,13 +900,17 @@ static void mdacc_test_irq(struct mdacc_state *s, unsigned int index)
 static int mdacc_set_irqs_locked(struct mdacc_state *s,
 				 const struct vfio_irq_set *hdr, const u8 *data)
 {
-	unsigned int other = hdr->index == VFIO_PCI_INTX_IRQ_INDEX ?
-			     VFIO_PCI_MSI_IRQ_INDEX : VFIO_PCI_INTX_IRQ_INDEX;
 	struct eventfd_ctx *ctx;
+	int other = -1;
 	s32 fd;
 
 	lockdep_assert_held(&s->lock);
-	/* neither INTx nor MSI is maskable */
+	/* like PCI, one interrupt mode at a time; the request is apart */
+	if (hdr->index == VFIO_PCI_INTX_IRQ_INDEX)
+		other = VFIO_PCI_MSI_IRQ_INDEX;
+	else if (hdr->index == VFIO_PCI_MSI_IRQ_INDEX)
+		other = VFIO_PCI_INTX_IRQ_INDEX;
+	/* neither INTx, MSI nor the request is maskable */
 	if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
 	    VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -EINVAL;
@@ -829,8 +936,7 @@ static int mdacc_set_irqs_locked(struct mdacc_state *s,
 		}
 		if (fd < 0)
 			return -EINVAL;
-		/* like PCI, one interrupt mode at a time */
-		if (s->trigger[other])
+		if (other >= 0 && s->trigger[other])
 			return -EBUSY;
 		ctx = eventfd_ctx_fdget(fd);
 		if (IS_ERR(ctx))
@@ -854,8 +960,7 @@ static int mdacc_set_irqs(struct mdacc_state *s, unsigned long arg)
 		ret = -EFAULT;
 		goto out;
 	}
-	nirqs = hdr.index == VFIO_PCI_INTX_IRQ_INDEX ||
-		hdr.index == VFIO_PCI_MSI_IRQ_INDEX;
+	nirqs = mdacc_irq_index_ok(hdr.index);
 	ret = vfio_set_irqs_validate_and_prepare(&hdr, nirqs, VFIO_PCI_NUM_IRQS,
 						 &data_size);
 	if (ret)
@@ -988,12 +1093,49 @@ static void mdacc_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
 	mutex_unlock(&s->lock);
 }
 
+/*
+ * The host wants the instance back (its mdev is being removed) while a user
+ * holds it open: vfio_unregister_group_dev() calls this at once, then every
+ * 10 s (@count 0, 1, ...) until the user closes the device. Relay it
+ * through the request eventfd (VFIO_PCI_REQ_IRQ_INDEX) if the user armed
+ * one, as vfio-pci does; otherwise all the driver can do is say who blocks
+ * the removal.
+ */
+static void mdacc_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct mdacc_state *s = to_mdacc(vdev);
+	bool relayed = false;
+
+	mutex_lock(&s->lock);
+	if (s->trigger[VFIO_PCI_REQ_IRQ_INDEX]) {
+		mdacc_eventfd_signal(s->trigger[VFIO_PCI_REQ_IRQ_INDEX]);
+		trace_vfio_irq_signal(vdev, VFIO_PCI_REQ_IRQ_INDEX, 0);
+		relayed = true;
+	}
+	mutex_unlock(&s->lock);
+
+	if (relayed) {
+		if (!(count % 10))
+			dev_notice_ratelimited(vdev->dev,
+					       "relaying device request to user (#%u)\n",
+					       count);
+	} else if (!count) {
+		dev_warn(vdev->dev,
+			 "no device request channel registered, removal blocked until the user releases the device\n");
+	} else if (!(count % 6)) {
+		dev_notice_ratelimited(vdev->dev,
+				       "removal still blocked by the user (request #%u)\n",
+				       count);
+	}
+}
+
 /* ------------------------------------------------ vfio_device life cycle */
 
 static int mdacc_init_dev(struct vfio_device *vdev)
 {
 	struct mdacc_state *s = to_mdacc(vdev);
 	struct mdev_device *mdev = to_mdev_device(vdev->dev);
+	const char *name;
 
 	s->mdev = mdev;
 	s->type = container_of(mdev->type, struct mdacc_type, type);
@@ -1004,7 +1146,13 @@ static int mdacc_init_dev(struct vfio_device *vdev)
 	s->bounce = kvzalloc(MDACC_JOB_MAX_LEN, GFP_KERNEL);
 	if (!s->bounce)
 		goto err;
-	s->wq = alloc_ordered_workqueue("mdacc-%s", 0, dev_name(vdev->dev));
+	/*
+	 * A workqueue's name is cut at WQ_NAME_LEN (24 on 6.1) with a warning:
+	 * the UUID's node field (its last 12 digits) names the instance.
+	 */
+	name = dev_name(vdev->dev);
+	s->wq = alloc_ordered_workqueue("mdacc-%s", 0,
+					strlen(name) > 12 ? name + strlen(name) - 12 : name);
 	if (!s->wq)
 		goto err_bounce;
 	mdacc_init_config(s);
@@ -1253,7 +1401,11 @@ static const struct vfio_device_ops mdacc_dev_ops = {
 	.read = mdacc_read,
 	.write = mdacc_write,
 	.ioctl = mdacc_ioctl,
+#ifdef MDACC_REGION_INFO_CAPS
+	.get_region_info_caps = mdacc_get_region_info_caps,
+#endif
 	.dma_unmap = mdacc_dma_unmap,
+	.request = mdacc_request,
 	/* iommufd (v6.2+): the emulated helpers, stubs when !CONFIG_IOMMUFD */
 #if IS_ENABLED(CONFIG_IOMMUFD) || defined(vfio_iommufd_emulated_bind)
 	.bind_iommufd = vfio_iommufd_emulated_bind,

@@ -12,7 +12,10 @@
  *                              appended to the PRE_COPY fd.
  * Resuming: the destination takes any number of records on its data fd;
  * each is validated as it arrives and the last one is loaded on
- * RESUMING -> STOP. When the device is back in RUNNING(_P2P) it re-pins
+ * RESUMING -> STOP. A record is the user's word, so validation holds every
+ * field to what this device's registers could hold (mdacc_validate()): a
+ * write that completes a bad header or record fails with -EINVAL, and so
+ * does RESUMING -> STOP afterwards, until a reset. When the device is back in RUNNING(_P2P) it re-pins
  * its rings at QBASE (in its own container) and continues from HEAD.
  * STOP waits for the job in progress; after it the device does no DMA.
  * The job data and descriptors live in the VM's memory, which the VMM
@@ -113,7 +116,37 @@ static void mdacc_save(struct mdacc_state *s, struct mdacc_mig_state *m)
 	}
 }
 
-/* check the first @have bytes of a record for this device */
+/*
+ * One queue of a record: a state its registers can hold (mdacc_regs.h and
+ * mdacc.h), whether the queue is enabled or not. A disabled queue is
+ * checked as strictly as an enabled one: enabling it later only adds what
+ * a register write may change, so a bad HEAD, TAIL or QSIZE loaded into a
+ * disabled queue would otherwise reach the job engine unchecked.
+ */
+static int mdacc_validate_queue(const struct mdacc_mig_queue *q)
+{
+	u64 base = le64_to_cpu(q->base);
+	u32 size = le32_to_cpu(q->size), ctrl = le32_to_cpu(q->ctrl);
+	u32 head = le32_to_cpu(q->head), tail = le32_to_cpu(q->tail);
+
+	if (ctrl & ~MDACC_QCTRL_ENABLE || q->rsvd)
+		return -EINVAL;
+	if (!mdacc_qbase_ok(base) || (size && !mdacc_qsize_ok(size)))
+		return -EINVAL;
+	if (ctrl & MDACC_QCTRL_ENABLE) {
+		if (!size || head >= size || tail >= size)
+			return -EINVAL;
+	} else if (head || tail) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Check the first @have bytes of a record for this device. Everything in
+ * it comes from the user: the header as soon as it is complete, the rest
+ * when the record is.
+ */
 static int mdacc_validate(const struct mdacc_state *s,
 			  const struct mdacc_mig_state *m, size_t have)
 {
@@ -131,24 +164,18 @@ static int mdacc_validate(const struct mdacc_state *s,
 
 	if (le32_to_cpu(m->ctrl) & ~MDACC_CTRL_ENABLE ||
 	    le32_to_cpu(m->status) & ~MDACC_STATUS_ERROR ||
-	    le32_to_cpu(m->irq_status) & ~GENMASK(nq - 1, 0))
+	    le32_to_cpu(m->irq_status) & ~GENMASK(nq - 1, 0) || m->rsvd)
+		return -EINVAL;
+	if (mdacc_config_check(m->config))
 		return -EINVAL;
 	for (i = 0; i < MDACC_MAX_QUEUES; i++) {
-		const struct mdacc_mig_queue *q = &m->q[i];
-		u32 size = le32_to_cpu(q->size), ctrl = le32_to_cpu(q->ctrl);
-
 		if (i >= nq) {
-			if (memchr_inv(q, 0, sizeof(*q)))
+			/* queues the type does not have are all zero */
+			if (memchr_inv(&m->q[i], 0, sizeof(m->q[i])))
 				return -EINVAL;
 			continue;
 		}
-		if (ctrl & ~MDACC_QCTRL_ENABLE)
-			return -EINVAL;
-		if (!(ctrl & MDACC_QCTRL_ENABLE))
-			continue;
-		if (!IS_ALIGNED(le64_to_cpu(q->base), 4096) || size < 2 ||
-		    !is_power_of_2(size) || size > MDACC_RING_MAX ||
-		    le32_to_cpu(q->head) >= size || le32_to_cpu(q->tail) >= size)
+		if (mdacc_validate_queue(&m->q[i]))
 			return -EINVAL;
 	}
 	return 0;
@@ -397,7 +424,13 @@ static bool mdacc_arc(u32 cur, u32 new, u32 from, u32 to)
 	return cur == from && new == to;
 }
 
-/* one arc of the FSM, as vfio_mig_get_next_state() steps them */
+/*
+ * One arc of the FSM, as vfio_mig_get_next_state() steps them. An arc
+ * either succeeds or fails having changed nothing (every check and
+ * allocation comes before the device is touched), so after a failure the
+ * device is in the state mdacc_migration_get_state() reports: the one
+ * before the arc. mdacc never needs ERROR.
+ */
 static struct file *mdacc_step(struct mdacc_state *s,
 			       enum vfio_device_mig_state new)
 {
@@ -498,20 +531,23 @@ static struct file *mdacc_step(struct mdacc_state *s,
 		      VFIO_DEVICE_STATE_STOP_COPY) ||
 	    mdacc_arc(cur, new, VFIO_DEVICE_STATE_PRE_COPY_P2P,
 		      VFIO_DEVICE_STATE_STOP_COPY)) {
+		migf = s->saving_migf;
 		if (READ_ONCE(s->fault) == MDACC_FAULT_FAIL_STOP_COPY)
 			return ERR_PTR(-EIO);
+		if (WARN_ON_ONCE(!migf))
+			return ERR_PTR(-EINVAL);
+		/*
+		 * Nothing can fail once the device is stopped, so a failed
+		 * arc leaves it running in PRE_COPY, as get_state says: the
+		 * final record goes straight into the fd's second slot (the
+		 * reader cannot see it before @len grows).
+		 */
 		mdacc_stop(s);
-		rec = kmalloc(sizeof(*rec), GFP_KERNEL);
-		if (!rec)
-			return ERR_PTR(-ENOMEM);
-		mdacc_save(s, rec);
-		migf = s->saving_migf;
 		mutex_lock(&migf->lock);
-		migf->rec[1] = *rec;
+		mdacc_save(s, &migf->rec[1]);
 		migf->len = sizeof(migf->rec);
 		migf->final = true;
 		mutex_unlock(&migf->lock);
-		kfree(rec);
 		return NULL;
 	}
 #endif

@@ -41,6 +41,7 @@ EOT
 	[ "$(curl -sf http://127.0.0.1:$FLEET_PORT/metrics | grep -c '^vfioscope_vm_dma_maps_total{.*bench-vm-')" -ge "$FLEET_VMS" ] ||
 		fail "the daemon's /metrics does not show the $FLEET_VMS synthetic VMs"
 	rec info fleet "$FLEET_VMS VMs, $FLEET_DEVS devices, $series series per scrape"
+	rec info fleet_rounds "$FLEET_ROUNDS"
 	for r in $(seq 1 "$FLEET_ROUNDS"); do
 		c0=$(cpu_ticks $pd)
 		sleep "$FLEET_IDLE_S"

@@ -1,10 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
-# make bench, guest half (runs in the bench guest through runvm.sh, once on
-# the stock modules and once on the patched ones): every measurement in rounds, the traced modes interleaved within each round
-# (none, vfioscope, bpftrace, none, ...) so slow drift of a shared TCG
-# host hits all modes alike. Raw figures, one per line, go to
-# $VFIOSCOPE_BENCH_OUT/raw-FLAVOUR.txt as "ROW MODE ROUND VALUE"; bench.sh
-# makes the table. On the patched modules only the ioctl loops run, as
+# make bench, guest half (runs in the bench guest through runvm.sh, in
+# boots that alternate between the stock modules and the patched ones,
+# each boot taking its share of the rounds): every measurement in rounds,
+# the traced modes interleaved within each round, their order rotating
+# from round to round (none, floor, vfioscope, bpftrace; then floor,
+# vfioscope, bpftrace, none; ...) so slow drift of a shared TCG host, and
+# whatever one mode leaves behind for the next, hits all modes alike.
+# "floor" is tests/bench/trace-floor: empty fentry/fexit programs on the
+# ioctl entry points vfioscope and the bpftrace peer hook, the trampolines'
+# own cost. Raw figures, one per line, go to
+# $VFIOSCOPE_BENCH_OUT/raw-FLAVOUR-BOOT.txt as "ROW MODE ROUND VALUE";
+# bench.sh makes the table. The last line written, on any exit, is the
+# completion record $VFIOSCOPE_BENCH_OUT/complete-FLAVOUR-BOOT.txt,
+# "complete FLAVOUR BOOT STATUS": bench.sh takes no boot's figures without
+# one whose status is 0. On the patched modules only the ioctl loops run, as
 # modes "patched-none", "patched-vfioscope" (the default there: device fds
 # at the series' tracepoints, the tracepoint tier) and
 # "patched-vfioscope-fentry" (--tier vfio-ioctl=fentry): untraced patched
@@ -14,7 +23,14 @@
 # exactly the ioctls the exerciser reports, or the figure means nothing.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 B=${VFIOSCOPE_BENCH_OUT:?VFIOSCOPE_BENCH_OUT names the output directory}
+# this boot's rounds: FIRST..LAST of the run's (bench.sh splits them
+# between the boots); EXTRAS=1 on the one stock boot that also measures
+# the LSM fast path, the fleet and the ring buffer
+FIRST=${VFIOSCOPE_BENCH_FIRST:-1}
+LAST=${VFIOSCOPE_BENCH_LAST:-${VFIOSCOPE_BENCH_ROUNDS:-5}}
 ROUNDS=${VFIOSCOPE_BENCH_ROUNDS:-5}
+BOOT=${VFIOSCOPE_BENCH_BOOT:-1}
+EXTRAS=${VFIOSCOPE_BENCH_EXTRAS:-1}
 N_CHECK=${VFIOSCOPE_BENCH_N_CHECK:-50000}
 N_MAP=${VFIOSCOPE_BENCH_N_MAP:-3000}
 N_INFO=${VFIOSCOPE_BENCH_N_INFO:-50000}
@@ -26,20 +42,32 @@ RING_ROUNDS=${VFIOSCOPE_BENCH_RING_ROUNDS:-3}
 T=/tmp/bench
 mkdir -p "$B" "$T"
 FLAVOUR=${VFIOSCOPE_FLAVOUR:-stock}
-raw=$B/raw-$FLAVOUR.txt
+raw=$B/raw-$FLAVOUR-$BOOT.txt
 : > "$raw"
+done_rec=$B/complete-$FLAVOUR-$BOOT.txt
+rm -f "$done_rec"
+trap 'echo "complete $FLAVOUR $BOOT $?" > "$done_rec"' EXIT
 rec() { echo "$*" >> "$raw"; }
 say() { echo "bench: $*"; }
 now() { date +%s%N; }
 MP=		# mode prefix of the flavour
-MODES="none vfioscope bpftrace"
+MODES="none floor vfioscope bpftrace"
 if [ "$FLAVOUR" = patched ]; then
 	MP=patched-
 	MODES="none vfioscope vfioscope-fentry"
 fi
 
+# rotated MODES R: the modes in round R's order, shifted by R - 1
+rotated() {
+	local -a m=($MODES)
+	local i n=${#m[@]}
+	for i in $(seq 0 $((n - 1))); do
+		echo "${m[$(((i + $1 - 1) % n))]}"
+	done
+}
+
 vfiostat --features > "$B/guest-features-$FLAVOUR.txt" 2>&1 || fail "vfiostat --features failed"
-if [ "$FLAVOUR" = stock ]; then
+if [ "$FLAVOUR" = stock ] && [ "$EXTRAS" = 1 ]; then
 	rec info kernel "$(uname -r)"
 	rec info guest_cpus "$(nproc)"
 	rec info guest_cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1 | tr ' ' _)"
@@ -76,11 +104,16 @@ attach() {
 		bpftrace "$VFIOSCOPE_REPO/tests/bench/vfio-ioctl-peer.bt" > $T/bt.txt 2>&1 &
 		TRACER=$!
 		wait_ready $T/bt.txt '^ready' $TRACER ;;
+	floor)
+		"$B/trace-floor" 2> $T/floor.err &
+		TRACER=$!
+		wait_ready $T/floor.err attached $TRACER ;;
+	*) fail "unknown mode $1" ;;
 	esac
 	t1=$(now)
 	rec attach_ms "$MP$1" "$2" $(((t1 - t0) / 1000000))
 	# the collectors alone never attach an LSM program (that is the policy's)
-	if [ "$1" = vfioscope ] && [ "$2" = 1 ] && [ -z "$MP" ]; then
+	if [ "$1" = vfioscope ] && [ "$2" = "$FIRST" ] && [ "$EXTRAS" = 1 ] && [ -z "$MP" ]; then
 		rec info lsm_progs_while_attached "$(bpftool prog show | grep -c '^[0-9]*: lsm ' || true)"
 		rec info progs_while_attached "$(bpftool prog show | grep -c '^[0-9]*: ' || true)"
 	fi
@@ -89,14 +122,14 @@ attach() {
 detach() {
 	[ -n "$TRACER" ] || return 0
 	kill -INT $TRACER
-	wait $TRACER || fail "tracer exited with $?: $(tail -n 5 $T/stat.err $T/bt.txt 2>/dev/null)"
+	wait $TRACER || fail "tracer exited with $?: $(tail -n 5 $T/stat.err $T/bt.txt $T/floor.err 2>/dev/null)"
 	TRACER=
 }
 
 # check_seen MODE CLIENT_OUTPUT: the tracer saw exactly the client's ioctls
 check_seen() {
 	local pid want got
-	[ "$1" != none ] || return 0
+	[ "$1" != none ] && [ "$1" != floor ] || return 0
 	pid=$(awk '$1 == "pid" { print $2 }' "$2")
 	want=$(awk '$1 == "ioctl" { n += $5 } END { print n + 0 }' "$2")
 	if [ "$1" != bpftrace ]; then
@@ -112,9 +145,10 @@ check_seen() {
 # (scenario 30 proves it); VDUSE's path adds a userspace daemon's noise
 KICK_DISK=${SIMBLK_BLK:-}
 
-say "$FLAVOUR modules, rounds=$ROUNDS ioctl loops: check-extension x$N_CHECK, map+unmap x$N_MAP, get-info x$N_INFO; kicks x$N_KICK"
-for r in $(seq 1 "$ROUNDS"); do
-	for mode in $MODES; do
+say "$FLAVOUR modules, boot $BOOT, rounds $FIRST-$LAST of $ROUNDS, ioctl loops: check-extension x$N_CHECK, map+unmap x$N_MAP, get-info x$N_INFO; kicks x$N_KICK"
+[ -n "$MP" ] || [ -n "$KICK_DISK" ] || rec info kick "no vdpa_sim disk"
+for r in $(seq "$FIRST" "$LAST"); do
+	for mode in $(rotated $r); do
 		attach $mode $r
 		vfio-exercise ioctls "$EDU_BDF" --cmd check-extension --time -n "$N_CHECK" > $T/check.txt ||
 			fail "check-extension loop failed"
@@ -122,7 +156,7 @@ for r in $(seq 1 "$ROUNDS"); do
 			fail "map-unmap loop failed"
 		vfio-exercise ioctls "$EDU_BDF" --cmd get-info --time -n "$N_INFO" > $T/info.txt ||
 			fail "get-info loop failed"
-		if [ -n "$KICK_DISK" ] && [ $mode != bpftrace ] && [ -z "$MP" ]; then
+		if [ -n "$KICK_DISK" ] && { [ $mode = none ] || [ $mode = vfioscope ]; } && [ -z "$MP" ]; then
 			t0=$(now)
 			dd if="$KICK_DISK" of=/dev/null bs=4096 count="$N_KICK" iflag=direct status=none ||
 				fail "reads from $KICK_DISK failed"
@@ -140,7 +174,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 
-if [ "$FLAVOUR" = patched ]; then
+if [ "$FLAVOUR" = patched ] || [ "$EXTRAS" != 1 ]; then
 	say done
 	exit 0
 fi
@@ -160,13 +194,17 @@ fi
 fleet_bench
 
 # ring buffer: vfiosnoop streams every ioctl of a flood; overload_run
-# (lib.sh) fails unless delivered + drops equal what was issued, exactly
+# (lib.sh) fails unless delivered + drops equal what was issued, exactly.
+# The counts go to the table too, which checks the same sum per round.
+rec info ring_rounds "$RING_ROUNDS"
 for ring in ${RINGS//,/ }; do
 	for r in $(seq 1 "$RING_ROUNDS"); do
 		overload_run "$ring" "$N_FLOOD" $T
 		rec ring_produced_per_s $ring $r $((OV_PRODUCED * 1000000000 / OV_NS))
 		rec ring_delivered_per_s $ring $r $((OV_DELIVERED * 1000000000 / OV_NS))
 		rec ring_dropped $ring $r $OV_LOST
+		rec ring_produced $ring $r $OV_PRODUCED
+		rec ring_delivered $ring $r $OV_DELIVERED
 		say "ring $ring round $r: produced $OV_PRODUCED, delivered $OV_DELIVERED, dropped $OV_LOST in $((OV_NS / 1000000)) ms"
 	done
 done

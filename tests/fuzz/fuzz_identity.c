@@ -3,7 +3,8 @@
  * VM identity parsing: any bytes as a /proc/PID/cmdline (NUL-separated,
  * not NUL-terminated) for the QEMU -name parser, and as one line of
  * /proc/PID/cgroup for the libvirt scope parser, into small and large
- * output buffers.
+ * output buffers; and as a vm_info entry (what the BPF side captured, any
+ * lengths) for the name resolution of a VM that is gone.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static void check_out(const char *out, size_t outlen)
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	char small[4], big[256], *cmd, *path;
+	struct vfs_vm_info *vi = NULL;
 
 	/* exact-size heap copies: a read past the input is a report */
 	cmd = malloc(size ? size : 1);
@@ -41,7 +43,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		check_out(small, sizeof(small));
 	if (!vfs_libvirt_vm_name(path, big, sizeof(big)))
 		check_out(big, sizeof(big));
+	vi = calloc(1, sizeof(*vi));
+	if (!vi)
+		goto out;
+	memcpy(vi, data, size < sizeof(*vi) ? size : sizeof(*vi));
+	vfs_vm_name_seen(vi, small, sizeof(small));
+	check_out(small, sizeof(small));
+	vfs_vm_name_seen(vi, big, sizeof(big));
+	check_out(big, sizeof(big));
 out:
+	free(vi);
 	free(cmd);
 	free(path);
 	return 0;

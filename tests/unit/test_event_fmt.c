@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 #include "event_fmt.h"
@@ -220,4 +222,80 @@ Test(event_fmt, vm_exit_line_and_json)
 	cr_assert(json_object_object_get_ex(o, "exit_status", &v));
 	cr_expect_eq(json_object_get_int(v), 0x100);
 	json_object_put(o);
+}
+
+/*
+ * A process names itself and a management tool names devices: escape
+ * sequences and invalid UTF-8 in them never reach a terminal (text) and
+ * never make JSON that is not UTF-8.
+ */
+Test(event_fmt, hostile_names_made_safe)
+{
+	struct vfs_ev_vdpa e;
+	struct json_object *o, *v;
+	char buf[512];
+
+	hdr(&e.hdr, VFS_EV_VDPA, sizeof(e));
+	e.op = 1;
+	snprintf(e.name, sizeof(e.name), "vd\x1b[2J\xc2\x9b" "1m\xff");
+	memcpy(e.hdr.comm, "q\x1b]0;x\x07\xe6\x97", 10);
+	cr_assert_gt(vfs_event_text(&e.hdr, sizeof(e), NULL, NULL, buf, sizeof(buf)), 0);
+	cr_expect(strstr(buf, "vdpa_add vd\\x1b[2J\\u009b1m\\xff status="), "%s", buf);
+	o = vfs_event_json(&e.hdr, sizeof(e), NULL, NULL);
+	cr_assert_not_null(o);
+	cr_assert(json_object_object_get_ex(o, "device", &v));
+	cr_expect_str_eq(json_object_get_string(v), "vd\x1b[2J\xef\xbf\xbd" "1m\xef\xbf\xbd");
+	cr_assert(json_object_object_get_ex(o, "comm", &v));
+	/* the 3-byte character cut after two bytes is one U+FFFD */
+	cr_expect_str_eq(json_object_get_string(v), "q\x1b]0;x\x07\xef\xbf\xbd");
+	cr_expect(strstr(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			 "\"comm\":\"q\\u001b]0;x\\u0007\xef\xbf\xbd\""), "%s",
+		  json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+}
+
+Test(event_fmt, reset_line_and_json)
+{
+	struct vfs_ev_reset e;
+	struct json_object *o, *v;
+	char line[256];
+
+	hdr(&e.hdr, VFS_EV_RESET, sizeof(e));
+	e.obj = 0x1234;
+	e.start_ns = 1000;
+	e.end_ns = 1000 + 102790333;
+	e.method = VFS_RESET_FLR;
+	e.cause = VFS_RESET_C_OPEN;
+	memcpy(e.dev, "0000:01:00.1", 13);
+	cr_assert_gt(vfs_event_text(&e.hdr, sizeof(e), namer, NULL, line, sizeof(line)), 0);
+	cr_expect_str_eq(line, "reset 0000:01:00.1 method=flr cause=open = 0 102790333ns");
+
+	e.method = VFS_RESET_NONE;
+	e.cause = VFS_RESET_C_IOCTL;
+	e.ret = -EINVAL;
+	e.end_ns = e.start_ns;
+	o = vfs_event_json(&e.hdr, sizeof(e), namer, NULL);
+	cr_assert_not_null(o);
+	cr_assert(json_object_object_get_ex(o, "method", &v));
+	cr_expect_str_eq(json_object_get_string(v), "none");
+	cr_assert(json_object_object_get_ex(o, "cause", &v));
+	cr_expect_str_eq(json_object_get_string(v), "ioctl");
+	cr_assert(json_object_object_get_ex(o, "errno", &v));
+	cr_expect_str_eq(json_object_get_string(v), "EINVAL");
+	cr_assert(json_object_object_get_ex(o, "dur_ns", &v));
+	cr_expect_eq(json_object_get_uint64(v), 0);
+	json_object_put(o);
+}
+
+Test(event_fmt, reset_names_past_the_enums)
+{
+	char buf[32];
+
+	cr_expect_str_eq(vfs_reset_method_name(VFS_RESET_HOT), "hot");
+	cr_expect_str_eq(vfs_reset_method_name(VFS_RESET_METHOD_MAX), "?");
+	cr_expect_str_eq(vfs_reset_cause_name(VFS_RESET_C_RELEASE), "release");
+	cr_expect_str_eq(vfs_reset_cause_name(99), "?");
+	cr_expect_str_eq(vfs_reset_result(0, buf, sizeof(buf)), "ok");
+	cr_expect_str_eq(vfs_reset_result(-ENOTTY, buf, sizeof(buf)), "ENOTTY");
+	cr_expect_str_eq(vfs_reset_result(-5000, buf, sizeof(buf)), "-5000");
 }

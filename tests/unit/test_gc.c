@@ -111,6 +111,10 @@ Test(gc, keys_of_every_map)
 	ck.obj = 0x8000;
 	cr_assert_not(vfs_gc_key_goes(&g, "ioctl_stats", &ck), "a VFIO key at a vDPA address");
 	cr_assert_not(vfs_gc_key_goes(&g, "irq_signals", &t), "not keyed by VM or object");
+	/* resets: with the device reset, or with the VM that caused them */
+	cr_assert(vfs_gc_key_goes(&g, "reset_stats", &(struct vfs_reset_key){ .obj = 0xb000, .tgid = 100 }));
+	cr_assert(vfs_gc_key_goes(&g, "reset_stats", &(struct vfs_reset_key){ .obj = 0, .tgid = 200 }));
+	cr_assert_not(vfs_gc_key_goes(&g, "reset_stats", &(struct vfs_reset_key){ .obj = 0xe000, .tgid = 100 }));
 	vfs_gc_free(&g);
 }
 

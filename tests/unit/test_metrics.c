@@ -109,6 +109,12 @@ Test(metrics, serves_metrics_404s_the_rest_and_promtool_accepts_it)
 	r = exchange(m, "POST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
 	cr_assert(!strncmp(r + 9, "405", 3), "%s", r);
 	free(r);
+	/* a method is the client's text, echoed in the 405: escaped */
+	r = exchange(m, "P\x1b[2JST /metrics HTTP/1.0\r\nContent-Length: 0\r\n\r\n");
+	cr_assert(!strncmp(r + 9, "405", 3), "%s", r);
+	cr_expect_neq(strstr(r, "method P\\x1b[2JST not allowed"), NULL, "%s", r);
+	cr_expect_null(strchr(r, '\x1b'), "%s", r);
+	free(r);
 	cr_assert_eq(calls, 2, "the callback runs once per scrape, not for errors");
 	pd_metrics_stop(m);
 }

@@ -325,7 +325,17 @@ Test(migmodel, json_events_as_vfiosnoop_writes_them)
 	cr_expect(e.write);
 	cr_expect_eq(e.ret, 9);
 	json_object_put(o);
-	o = json_tokener_parse("{\"event\":\"lost\",\"reason\":\"ringbuf\",\"count\":1}");
+	/* the recorder's losses travel with the events, for the reader to say */
+	o = json_tokener_parse("{\"event\":\"lost\",\"reason\":\"ringbuf\",\"count\":7}");
+	cr_assert_eq(vfs_mm_event_from_json(o, &e, err, sizeof(err)), 1, "%s", err);
+	cr_expect_eq(e.kind, VFS_MM_LOST);
+	cr_expect_eq(e.bytes, 7);
+	cr_expect_str_eq(e.why, "ringbuf");
+	json_object_put(o);
+	o = json_tokener_parse("{\"event\":\"lost\",\"reason\":\"ringbuf\",\"count\":-1}");
+	cr_expect_eq(vfs_mm_event_from_json(o, &e, err, sizeof(err)), -1);
+	json_object_put(o);
+	o = json_tokener_parse("{\"event\":\"vm_name\",\"pid\":1}");
 	cr_expect_eq(vfs_mm_event_from_json(o, &e, err, sizeof(err)), 0);
 	json_object_put(o);
 	o = json_tokener_parse("{\"event\":\"mig_arc\",\"ts_ns\":5,\"pid\":12,\"device\":\"u\","
@@ -435,5 +445,392 @@ Test(migmodel, unpaired_source_host)
 	cr_assert_not_null(g);
 	cr_expect_null(g->pairs[0].src);
 	cr_expect_eq(g->pairs[0].dst->running_ns, 34 * MS);
+	vfs_migmodel_free(m);
+}
+
+static void data_named(struct vfs_migmodel *m, __u32 pid, const char *comm, const char *dev,
+		       bool write, __u64 ts_ms, __s64 ret)
+{
+	struct vfs_mm_event e = { .kind = VFS_MM_DATA, .pid = pid, .write = write,
+				  .bytes = 65536, .ret = ret, .ts_ns = ts_ms * MS };
+
+	strcpy(e.dev, dev);
+	strcpy(e.comm, comm);
+	cr_assert_eq(vfs_migmodel_feed(m, &e), 0);
+}
+
+/*
+ * A VMM's live migration on one host, as QEMU does it: two processes of
+ * the same name; the incoming side enters RESUMING when the stream begins
+ * (t0 + 5), long before the source stops; the source pre-copies, polling
+ * its data fd (ENOMSG: no data right now) and saves BYTES in all; the
+ * destination writes them and runs. With @bytes_known false, neither
+ * driver reports data.
+ */
+static void qemu_like(struct vfs_migmodel *m, __u32 spid, __u32 dpid, const char *s,
+		      const char *d, __u64 t0, __s64 bytes, bool bytes_known)
+{
+	const char *q = "qemu-system-x86";
+
+	arc_named(m, dpid, q, d, R, S, t0 + 4, t0 + 5);
+	arc_named(m, dpid, q, d, S, RS, t0 + 5, t0 + 6);
+	arc_named(m, spid, q, s, R, PC, t0 + 10, t0 + 11);
+	if (bytes_known) {
+		data_named(m, spid, q, s, false, t0 + 12, 16);
+		data_named(m, spid, q, s, false, t0 + 13, -ENOMSG);
+		data_named(m, spid, q, s, false, t0 + 14, -ENOMSG);
+		data_named(m, dpid, q, d, true, t0 + 15, 16);
+		data_named(m, spid, q, s, false, t0 + 20, -ENOMSG);
+	}
+	arc_named(m, spid, q, s, PC, SC, t0 + 50, t0 + 51);		/* the blackout starts */
+	if (bytes_known) {
+		data_named(m, spid, q, s, false, t0 + 52, bytes - 16);
+		data_named(m, spid, q, s, false, t0 + 53, 0);
+	}
+	arc_named(m, spid, q, s, SC, S, t0 + 53, t0 + 54);		/* saved */
+	if (bytes_known)
+		data_named(m, dpid, q, d, true, t0 + 60, bytes - 16);	/* the rest arrives */
+	arc_named(m, dpid, q, d, RS, S, t0 + 70, t0 + 71);
+	arc_named(m, dpid, q, d, S, R, t0 + 71, t0 + 72);
+}
+
+Test(migmodel, two_processes_pair_by_time_and_bytes)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+	const struct vfs_mm_pair *p;
+
+	qemu_like(m, 100, 200, "0000:00:03.0", "0000:00:04.0", 1000, 64, true);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g, "printed when the destination runs");
+	cr_expect_eq(g->status, VFS_MM_DONE);
+	cr_expect_eq(g->pid, 100);
+	cr_expect_eq(g->dst_pid, 200);
+	cr_expect_str_eq(g->dst_comm, "qemu-system-x86");
+	cr_assert_eq(g->npairs, 1);
+	p = &g->pairs[0];
+	cr_assert_not_null(p->dst);
+	cr_expect_str_eq(p->dst->dev, "0000:00:04.0");
+	cr_expect(p->has_downtime);
+	cr_expect_eq(p->downtime_ns, 22 * MS);		/* 1050 -> 1072 */
+	cr_expect_eq(p->stop_copy_ns, 4 * MS);		/* 1050 -> 1054 */
+	/* it waited in RESUMING since 1005: loading this state starts at the write at 1060 */
+	cr_expect_eq(p->load_ns, 1060 * MS);
+	cr_expect_eq(p->transfer_ns, 6 * MS);		/* 1054 -> 1060 */
+	cr_expect_eq(p->resume_ns, 12 * MS);		/* 1060 -> 1072 */
+	cr_expect_eq(p->share_ns, (4 + 11) * MS);	/* 1050..1054 + 1060..1071 */
+	cr_expect_eq(g->downtime_ns, 22 * MS);
+	cr_expect_eq(g->stop_copy_ns + g->transfer_ns + g->resume_ns, g->downtime_ns);
+	cr_expect_eq(g->transfer_ns, 6 * MS);
+	cr_expect_eq(p->src->bytes_read, 64);
+	cr_expect_eq(p->dst->bytes_written, 64);
+	cr_expect_eq(p->src->data_polls, 3);
+	cr_expect_eq(p->src->data_errors, 0);
+	/* nothing left over: not the source (postmigrate STOP), not the destination alone */
+	cr_expect_null(vfs_migmodel_next(m, true));
+	vfs_migmodel_free(m);
+}
+
+/* the bytes are what tells two simultaneous migrations of one VMM name apart */
+Test(migmodel, two_migrations_at_once_pair_by_bytes)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *a, *b;
+
+	/* both sources saved before either destination runs; B's runs first */
+	arc_named(m, 11, "qemu", "a-dst", S, RS, 1, 2);
+	arc_named(m, 21, "qemu", "b-dst", S, RS, 1, 2);
+	arc_named(m, 10, "qemu", "a-src", R, SC, 10, 11);
+	data_named(m, 10, "qemu", "a-src", false, 12, 100);
+	arc_named(m, 20, "qemu", "b-src", R, SC, 12, 13);
+	data_named(m, 20, "qemu", "b-src", false, 14, 200);
+	arc_named(m, 10, "qemu", "a-src", SC, S, 15, 16);
+	arc_named(m, 20, "qemu", "b-src", SC, S, 17, 18);
+	data_named(m, 21, "qemu", "b-dst", true, 19, 200);
+	data_named(m, 11, "qemu", "a-dst", true, 20, 100);
+	arc_named(m, 21, "qemu", "b-dst", RS, R, 25, 26);
+	b = vfs_migmodel_next(m, false);
+	cr_assert_not_null(b);
+	cr_expect_eq(b->pid, 20);
+	cr_expect_eq(b->dst_pid, 21);
+	cr_expect_str_eq(b->pairs[0].dst->dev, "b-dst");
+	cr_expect_null(vfs_migmodel_next(m, false), "A's destination does not run yet");
+	arc_named(m, 11, "qemu", "a-dst", RS, R, 27, 28);
+	a = vfs_migmodel_next(m, false);
+	cr_assert_not_null(a);
+	cr_expect_eq(a->pid, 10);
+	cr_expect_eq(a->dst_pid, 11);
+	cr_expect_str_eq(a->pairs[0].dst->dev, "a-dst");
+	cr_expect_null(vfs_migmodel_next(m, true));
+	vfs_migmodel_free(m);
+}
+
+/* equal bytes and equal names: two VMs could have sent it, so none is guessed */
+Test(migmodel, two_migrations_at_once_equal_bytes_stay_unpaired)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+	int src_only = 0;
+
+	arc_named(m, 11, "qemu", "a-dst", S, RS, 1, 2);
+	arc_named(m, 10, "qemu", "a-src", R, SC, 10, 11);
+	data_named(m, 10, "qemu", "a-src", false, 12, 64);
+	arc_named(m, 20, "qemu", "b-src", R, SC, 12, 13);
+	data_named(m, 20, "qemu", "b-src", false, 14, 64);
+	arc_named(m, 10, "qemu", "a-src", SC, S, 15, 16);
+	arc_named(m, 20, "qemu", "b-src", SC, S, 17, 18);
+	data_named(m, 11, "qemu", "a-dst", true, 20, 64);
+	arc_named(m, 11, "qemu", "a-dst", RS, R, 25, 26);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g, "the destination is reported, alone");
+	cr_expect_eq(g->pid, 11);
+	cr_expect_null(g->pairs[0].src);
+	cr_expect(!g->has_downtime);
+	while ((g = vfs_migmodel_next(m, true))) {
+		cr_expect_null(g->pairs[0].dst);
+		cr_expect_eq(g->status, VFS_MM_INCOMPLETE);
+		src_only++;
+	}
+	cr_expect_eq(src_only, 2);
+	vfs_migmodel_free(m);
+}
+
+/* a source saved after the destination ran is not its source (time order) */
+Test(migmodel, a_source_saved_after_the_destination_runs_is_not_paired)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	arc_named(m, 11, "qemu", "d", S, RS, 1, 2);
+	arc_named(m, 11, "qemu", "d", RS, R, 5, 6);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_expect_null(g->pairs[0].src);
+	arc_named(m, 10, "qemu", "s", R, SC, 10, 11);
+	arc_named(m, 10, "qemu", "s", SC, S, 15, 16);
+	cr_expect_null(vfs_migmodel_next(m, false));
+	g = vfs_migmodel_next(m, true);
+	cr_assert_not_null(g);
+	cr_expect_null(g->pairs[0].dst);
+	vfs_migmodel_free(m);
+}
+
+/* different bytes: not the same stream, however well the times fit */
+Test(migmodel, different_bytes_are_not_paired)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	arc_named(m, 11, "qemu", "d", S, RS, 1, 2);
+	arc_named(m, 10, "qemu", "s", R, SC, 10, 11);
+	data_named(m, 10, "qemu", "s", false, 12, 64);
+	arc_named(m, 10, "qemu", "s", SC, S, 15, 16);
+	data_named(m, 11, "qemu", "d", true, 20, 48);
+	arc_named(m, 11, "qemu", "d", RS, R, 25, 26);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_expect_eq(g->pid, 11);
+	cr_expect_null(g->pairs[0].src);
+	vfs_migmodel_free(m);
+}
+
+/*
+ * Bytes unknown (drivers without the data tracepoint): one saved source is
+ * paired by time order alone, and the gap ends at the save (no write to
+ * date the load by); two VMs' sources could be it: unpaired.
+ */
+Test(migmodel, bytes_unknown_pairs_by_time_order_only_when_one_vm_fits)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	qemu_like(m, 100, 200, "s", "d", 0, 0, false);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_expect_eq(g->dst_pid, 200);
+	cr_expect_eq(g->pairs[0].downtime_ns, 22 * MS);
+	cr_expect_eq(g->pairs[0].load_ns, 54 * MS);
+	cr_expect_eq(g->pairs[0].transfer_ns, 0);
+	cr_expect_eq(g->pairs[0].resume_ns, 18 * MS);
+	vfs_migmodel_free(m);
+
+	m = vfs_migmodel_new();
+	arc_named(m, 11, "qemu", "d", S, RS, 1, 2);
+	arc_named(m, 10, "qemu", "s1", R, SC, 10, 11);
+	arc_named(m, 20, "qemu", "s2", R, SC, 10, 11);
+	arc_named(m, 10, "qemu", "s1", SC, S, 15, 16);
+	arc_named(m, 20, "qemu", "s2", SC, S, 15, 16);
+	arc_named(m, 11, "qemu", "d", RS, R, 25, 26);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_expect_null(g->pairs[0].src, "two VMs fit: undecided");
+	vfs_migmodel_free(m);
+}
+
+/* a VM of two devices between two processes: n-th destination to run, n-th source saved */
+Test(migmodel, two_device_vm_between_two_processes)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	arc_named(m, 2, "qemu", "d1", S, RS, 1, 2);
+	arc_named(m, 2, "qemu", "d2", S, RS, 1, 2);
+	arc_named(m, 1, "qemu", "s1", R, SC, 10, 11);
+	arc_named(m, 1, "qemu", "s2", R, SC, 10, 11);
+	data_named(m, 1, "qemu", "s1", false, 12, 64);
+	data_named(m, 1, "qemu", "s2", false, 13, 64);
+	arc_named(m, 1, "qemu", "s1", SC, S, 14, 15);
+	arc_named(m, 1, "qemu", "s2", SC, S, 15, 16);
+	data_named(m, 2, "qemu", "d1", true, 20, 64);
+	data_named(m, 2, "qemu", "d2", true, 21, 64);
+	arc_named(m, 2, "qemu", "d1", RS, R, 25, 26);
+	cr_expect_null(vfs_migmodel_next(m, false), "d2 does not run yet");
+	arc_named(m, 2, "qemu", "d2", RS, R, 26, 27);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_assert_eq(g->npairs, 2);
+	cr_expect_str_eq(g->pairs[0].dst->dev, "d1");
+	cr_expect_str_eq(g->pairs[1].dst->dev, "d2");
+	cr_expect(g->has_downtime);
+	cr_expect_eq(g->downtime_ns, 17 * MS);		/* 10 -> 27 */
+	cr_expect_null(vfs_migmodel_next(m, true), "no destination-only leftover");
+	vfs_migmodel_free(m);
+}
+
+/* ENOMSG is "no data right now" only in PRE_COPY: in STOP_COPY it is an error */
+Test(migmodel, enomsg_in_precopy_is_a_poll)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_session *s;
+
+	arc(m, 9, "s", R, PC, 10, 11, 0);
+	data(m, 9, "s", false, 12, -ENOMSG);
+	data(m, 9, "s", false, 13, -ENOMSG);
+	data(m, 9, "s", false, 14, -EIO);		/* a real failure, even in PRE_COPY */
+	data(m, 9, "s", false, 15, 16);
+	arc(m, 9, "s", PC, SC, 20, 21, 0);
+	data(m, 9, "s", false, 22, -ENOMSG);		/* not pre-copy: an error */
+	data(m, 9, "s", false, 23, 48);
+	arc(m, 9, "s", SC, S, 24, 25, 0);
+	arc(m, 9, "p", R, PCP, 30, 31, 0);		/* PRE_COPY_P2P polls too */
+	data(m, 9, "p", false, 32, -ENOMSG);
+	s = vfs_migmodel_session(m, 0);
+	cr_assert_not_null(s);
+	cr_expect_eq(s->data_polls, 2);
+	cr_expect_eq(s->data_errors, 2);
+	cr_expect_eq(s->data_events, 6);
+	cr_expect_eq(s->bytes_read, 64);
+	s = vfs_migmodel_session(m, 1);
+	cr_assert_not_null(s);
+	cr_expect_eq(s->data_polls, 1);
+	cr_expect_eq(s->data_errors, 0);
+	vfs_migmodel_free(m);
+}
+
+/*
+ * The stream flows as the source is read: the destination writes the
+ * stop-copy data before the source's STOP_COPY -> STOP ends. Loading began
+ * before the save ended: no gap. Its pre-copy write (before the stop) does
+ * not count as loading.
+ */
+Test(migmodel, load_while_the_source_still_saves_leaves_no_gap)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+	const char *q = "qemu-system-x86";
+
+	arc_named(m, 2, q, "d", R, S, 1, 2);
+	arc_named(m, 2, q, "d", S, RS, 2, 3);
+	arc_named(m, 1, q, "s", R, PC, 5, 6);
+	data_named(m, 1, q, "s", false, 7, 16);
+	data_named(m, 2, q, "d", true, 8, 16);
+	arc_named(m, 1, q, "s", PC, SC, 20, 21);
+	data_named(m, 1, q, "s", false, 22, 48);
+	data_named(m, 2, q, "d", true, 24, 48);
+	arc_named(m, 1, q, "s", SC, S, 26, 27);
+	arc_named(m, 2, q, "d", RS, S, 30, 31);
+	arc_named(m, 2, q, "d", S, R, 31, 32);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_expect_eq(g->pairs[0].load_ns, 27 * MS);
+	cr_expect_eq(g->pairs[0].stop_copy_ns, 7 * MS);	/* 20 -> 27 */
+	cr_expect_eq(g->pairs[0].transfer_ns, 0);
+	cr_expect_eq(g->pairs[0].resume_ns, 5 * MS);		/* 27 -> 32 */
+	cr_expect_eq(g->pairs[0].share_ns, (7 + 4) * MS);	/* 20..27 + 27..31 */
+	vfs_migmodel_free(m);
+}
+
+static void vm_exit(struct vfs_migmodel *m, __u32 pid, __u64 ts_ms)
+{
+	struct vfs_mm_event e = { .kind = VFS_MM_EXIT, .pid = pid, .ts_ns = ts_ms * MS };
+
+	strcpy(e.comm, "qemu");
+	cr_assert_eq(vfs_migmodel_feed(m, &e), 0);
+}
+
+/* QEMU's incoming side (pid 20) killed while RESUMING, the source (10) in PRE_COPY */
+static void killed_destination(struct vfs_migmodel *m, bool with_exit)
+{
+	arc(m, 20, "dst-dev", R, S, 100, 102, 0);
+	arc(m, 10, "src-dev", R, PC, 101, 105, 0);
+	arc(m, 20, "dst-dev", S, RS, 102, 110, 0);
+	data(m, 10, "src-dev", false, 120, -ENOMSG);
+	if (with_exit)
+		vm_exit(m, 20, 600);
+	/* the stream broke: QEMU brings its device back */
+	arc(m, 10, "src-dev", PC, R, 660, 661, 0);
+}
+
+Test(migmodel, killed_destination_fails_one_migration)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	killed_destination(m, true);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g, "reported when the source is back in RUNNING");
+	cr_expect_eq(g->status, VFS_MM_FAILED);
+	cr_expect_eq(g->pid, 10);
+	cr_expect_eq(g->dst_pid, 20);
+	cr_expect_eq(g->err_side, VFS_MM_DEST);
+	cr_expect(g->err_exited);
+	cr_expect_eq(g->err, 0);
+	cr_expect_str_eq(g->err_dev, "dst-dev");
+	cr_assert_not_null(g->err_arc);
+	cr_expect_eq(g->err_arc->from, S);
+	cr_expect_eq(g->err_arc->to, RS);
+	cr_assert_eq(g->npairs, 1);
+	cr_expect_eq(g->pairs[0].src->status, VFS_MM_CANCELLED);
+	cr_expect_eq(g->pairs[0].src->arcs[g->pairs[0].src->narcs - 1].to, R);
+	cr_expect_eq(g->pairs[0].src->data_polls, 1);
+	cr_expect_not(g->has_downtime);
+	cr_expect_null(vfs_migmodel_next(m, true), "one migration, not two");
+	vfs_migmodel_free(m);
+}
+
+Test(migmodel, killed_destination_without_exit_events_stays_apart)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	killed_destination(m, false);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_expect_eq(g->status, VFS_MM_CANCELLED);
+	g = vfs_migmodel_next(m, true);
+	cr_assert_not_null(g);
+	cr_expect_eq(g->status, VFS_MM_INCOMPLETE);
+	cr_expect_eq(g->pid, 20);
+	vfs_migmodel_free(m);
+}
+
+Test(migmodel, exit_of_a_vm_not_migrating_changes_nothing)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+
+	arc(m, 30, "dev", R, S, 10, 11, 0);
+	vm_exit(m, 30, 20);
+	vm_exit(m, 31, 21);
+	cr_expect_null(vfs_migmodel_next(m, true));
 	vfs_migmodel_free(m);
 }

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vfio-policyd's policy file: parse, validate, compile, diff. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <criterion/criterion.h>
 #include "../../user/policy/compile.h"
 #include "../../user/policy/conf.h"
@@ -199,12 +203,13 @@ Test(policy, diff_updates_changed_and_deletes_gone)
 	size_t n = pd_diff(&cur, &want, ops);
 
 	cr_assert_eq(n, 3);
-	cr_expect_eq(ops[0].op, PD_OP_UPDATE);
-	cr_expect_eq(ops[0].index, 1, "key 2 changed value");
+	/* deletes come first: a full map must make room before new keys */
+	cr_expect_eq(ops[0].op, PD_OP_DELETE);
+	cr_expect_eq(ops[0].index, 0, "key 1 is gone");
 	cr_expect_eq(ops[1].op, PD_OP_UPDATE);
-	cr_expect_eq(ops[1].index, 2, "key 4 is new");
-	cr_expect_eq(ops[2].op, PD_OP_DELETE);
-	cr_expect_eq(ops[2].index, 0, "key 1 is gone");
+	cr_expect_eq(ops[1].index, 1, "key 2 changed value");
+	cr_expect_eq(ops[2].op, PD_OP_UPDATE);
+	cr_expect_eq(ops[2].index, 2, "key 4 is new");
 	/* applying the same set again does nothing */
 	cur = want;
 	cr_expect_eq(pd_diff(&cur, &want, ops), 0);
@@ -215,4 +220,80 @@ Test(policy, rule_ids_are_stable_and_nonzero)
 	cr_expect_eq(pd_rule_id("tenant-a"), pd_rule_id("tenant-a"));
 	cr_expect_neq(pd_rule_id("tenant-a"), pd_rule_id("tenant-b"));
 	cr_expect_neq(pd_rule_id(""), 0);
+}
+
+/* ---------------------------------------------- who may write the policy */
+static struct stat st_of(uid_t uid, mode_t mode)
+{
+	struct stat st = { .st_uid = uid, .st_mode = mode };
+
+	return st;
+}
+
+Test(policy, trusted_owner_and_mode)
+{
+	struct stat root_file = st_of(0, S_IFREG | 0644), dir = st_of(0, S_IFDIR | 0755);
+	struct stat f;
+
+	cr_expect_eq(pd_conf_trusted("p.yaml", &root_file, &dir, 0, err, sizeof(err)), 0);
+	/* the daemon's own euid owns it: fine too (a non-root --check of one's file) */
+	f = st_of(1000, S_IFREG | 0600);
+	cr_expect_eq(pd_conf_trusted("p.yaml", &f, NULL, 1000, err, sizeof(err)), 0);
+	cr_expect_eq(pd_conf_trusted("p.yaml", &f, &dir, 0, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "p.yaml:0: owned by uid 1000, not by root: refusing a policy "
+			 "another user can rewrite");
+	f = st_of(0, S_IFREG | 0664);
+	cr_expect_eq(pd_conf_trusted("p.yaml", &f, &dir, 0, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "p.yaml:0: writable by its group (mode 0664): refusing a policy "
+			 "others can rewrite (chmod go-w)");
+	f = st_of(0, S_IFREG | 0646);
+	cr_expect_eq(pd_conf_trusted("p.yaml", &f, &dir, 0, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "p.yaml:0: writable by everyone (mode 0646): refusing a policy "
+			 "others can rewrite (chmod go-w)");
+}
+
+Test(policy, trusted_directory)
+{
+	struct stat f = st_of(0, S_IFREG | 0644), d;
+
+	d = st_of(1000, S_IFDIR | 0755);
+	cr_expect_eq(pd_conf_trusted("/x/p.yaml", &f, &d, 0, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "/x/p.yaml:0: its directory is owned by uid 1000, not by root: "
+			 "refusing a policy another user can replace");
+	d = st_of(0, S_IFDIR | 0777);
+	cr_expect_eq(pd_conf_trusted("/x/p.yaml", &f, &d, 0, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "/x/p.yaml:0: its directory is writable by everyone (mode 0777): "
+			 "refusing a policy others can replace");
+	d = st_of(0, S_IFDIR | 0775);
+	cr_expect_eq(pd_conf_trusted("/x/p.yaml", &f, &d, 0, err, sizeof(err)), -1);
+	/* sticky (/tmp): no one else can replace a file of root's there */
+	d = st_of(0, S_IFDIR | 01777);
+	cr_expect_eq(pd_conf_trusted("/tmp/p.yaml", &f, &d, 0, err, sizeof(err)), 0);
+}
+
+/* the real files: a group-writable policy is refused before it is read */
+Test(policy, load_refuses_a_writable_file)
+{
+	char dir[] = "/tmp/vfioscope-pol-XXXXXX", path[64];
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	chmod(dir, 0755);
+	snprintf(path, sizeof(path), "%s/p.yaml", dir);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("rules:\n  - name: a\n    match: [{pid: 1}]\n    max_mdev: 1\n", f);
+	fclose(f);
+	chmod(path, 0644);
+	cr_expect_eq(pd_conf_load(path, &conf, err, sizeof(err)), 0, "%s", err);
+	pd_conf_free(&conf);
+	chmod(path, 0666);
+	cr_expect_eq(pd_conf_load(path, &conf, err, sizeof(err)), -1);
+	cr_expect(strstr(err, ":0: writable by everyone (mode 0666)"), "%s", err);
+	chmod(path, 0644);
+	chmod(dir, 0777);
+	cr_expect_eq(pd_conf_load(path, &conf, err, sizeof(err)), -1);
+	cr_expect(strstr(err, ":0: its directory is writable by everyone"), "%s", err);
+	unlink(path);
+	rmdir(dir);
 }

@@ -246,3 +246,52 @@ Test(prom, promtool_accepts_a_rendered_sample)
 		  "promtool check metrics failed (rc %d) on:\n%s", rc, b.data);
 	prom_buf_free(&b);
 }
+
+/* write @b to a file and run promtool's linter on it: its exit status */
+static int promtool(const struct prom_buf *b)
+{
+	char path[] = "/tmp/vfioscope-prom-XXXXXX", cmd[128];
+	FILE *f;
+	int fd, rc;
+
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	fwrite(b->data, 1, b->len, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s 2>&1", path);
+	rc = system(cmd);
+	unlink(path);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/*
+ * One VM name that is not UTF-8 made Prometheus reject the whole scrape:
+ * invalid bytes, an overlong form and a name cut inside a character (63
+ * bytes of a 64-byte buffer) are written as U+FFFD; valid names as they are.
+ */
+Test(prom, label_values_are_always_valid_utf8)
+{
+	struct prom_buf b = { 0 };
+	char cut[64];
+	struct prom_label l[] = { { "vm", "bad\xff\xfe" }, { "pid", "1" } };
+	struct prom_label l2[] = { { "vm", cut }, { "pid", "2" } };
+	struct prom_label l3[] = { { "vm", "vm-日本\"\xc0\xaf" }, { "pid", "3" } };
+
+	memset(cut, 'a', 61);
+	memcpy(cut + 61, "\xe6\x97", 2);	/* "日" is e6 97 a5: cut after two bytes */
+	cut[63] = '\0';
+	prom_family(&b, "vfioscope_test_calls_total", PROM_COUNTER, "Calls \xff.");
+	prom_sample_u64(&b, "vfioscope_test_calls_total", l, 2, 1);
+	prom_sample_u64(&b, "vfioscope_test_calls_total", l2, 2, 2);
+	prom_sample_u64(&b, "vfioscope_test_calls_total", l3, 2, 3);
+	cr_assert_eq(b.err, 0);
+	cr_expect(strstr(b.data, "# HELP vfioscope_test_calls_total Calls \xef\xbf\xbd.\n"), "%s",
+		  b.data);
+	cr_expect(strstr(b.data, "{vm=\"bad\xef\xbf\xbd\xef\xbf\xbd\",pid=\"1\"} 1\n"), "%s", b.data);
+	cr_expect(strstr(b.data, "aaaa\xef\xbf\xbd\",pid=\"2\"} 2\n"), "%s", b.data);
+	cr_expect(strstr(b.data, "{vm=\"vm-日本\\\"\xef\xbf\xbd\xef\xbf\xbd\",pid=\"3\"} 3\n"), "%s",
+		  b.data);
+	cr_expect_eq(promtool(&b), 0, "promtool refused:\n%s", b.data);
+	prom_buf_free(&b);
+}

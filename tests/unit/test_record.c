@@ -10,12 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cli.h"
 #include "model.h"
 #include "record.h"
+#include "mdevcap.h"
 
 #define SEC 1000000000ull
 
-static void test_namer(void *user, __u32 pid, const char *comm, char *out, size_t len)
+static void test_namer(void *user, __u32 pid, const struct vfs_vm_info *vi, const char *comm,
+		       char *out, size_t len)
 {
 	snprintf(out, len, "vm-%u", pid);
 }
@@ -71,6 +74,18 @@ static void fill(struct vfs_model *m, unsigned int i)
 	put(&m->map[VFS_IN_OBJ], sizeof(obj), sizeof(oi), &obj, &oi);
 	put(&m->map[VFS_IN_VQ], sizeof(qk), sizeof(qv), &qk, &qv);
 	put(&m->map[VFS_IN_ERRNO], sizeof(ek), sizeof(errs), &ek, &errs);
+	/* what a live frame's sysfs scan found: one mdev type, changing */
+	memset(&m->mdev->types[0], 0, sizeof(m->mdev->types[0]));
+	strcpy(m->mdev->types[0].parent, "mdacc0");
+	strcpy(m->mdev->types[0].type, "mdacc-1q");
+	strcpy(m->mdev->types[0].name, "1 queue");
+	strcpy(m->mdev->types[0].api, "vfio-pci");
+	strcpy(m->mdev->types[0].creators, "vm-a:1");
+	m->mdev->types[0].available = 8 - i;
+	m->mdev->types[0].instances = i;
+	m->mdev->types[0].low = 8 - i;
+	m->mdev->types[0].seen = true;
+	m->mdev->ntypes = 1;
 }
 
 static void model(struct vfs_model *m)
@@ -165,6 +180,70 @@ Test(top_model, rows_rates_and_views)
 	cr_assert(vfs_model_drill(&m, VFS_VIEW_DEVICES, m.view[VFS_VIEW_DEVICES].rows[0], &d));
 	cr_assert_eq(d.ncmd, 1, "the other VM's ioctls are on another object");
 	cr_assert_not(vfs_model_drill(&m, VFS_VIEW_QUEUES, m.view[VFS_VIEW_QUEUES].rows[0], &d));
+	vfs_model_free(&m);
+}
+
+Test(top_model, latency_quantiles_never_above_the_slowest_call)
+{
+	struct vfs_model m;
+	const struct vfs_dev_row *d;
+
+	model(&m);
+	fill(&m, 1);	/* 600 calls in slot 10, 400 in slot 12 (4096..8191 ns) */
+	((struct vfs_cmd_val *)VFS_MAP_BUF_VAL(&m.map[VFS_IN_IOCTL], struct vfs_cmd_val, 0))
+		->lat_max_ns = 5000;
+	cr_assert_eq(vfs_model_compute(&m, SEC, SEC), 0);
+	d = m.view[VFS_VIEW_DEVICES].rows[0];
+	cr_assert_eq(d->p50_ns, 1 << 11, "the median's slot bound is below the max: kept");
+	cr_assert_eq(d->p99_ns, 5000, "slot 12's bound (8192) capped at the slowest call");
+	vfs_model_free(&m);
+}
+
+/* the device's resets: every cause and result counted, the newest one's duration */
+Test(top_model, device_reset_columns)
+{
+	struct vfs_reset_key k = { .obj = 0xffff1000, .tgid = 100, .method = VFS_RESET_FLR,
+				   .cause = VFS_RESET_C_IOCTL };
+	struct vfs_reset_val v = { .count = 3, .last_ns = 5 * SEC, .last_dur_ns = 102000000 };
+	struct vfs_model m;
+	const struct vfs_dev_row *d;
+	const struct vfs_vm_row *a;
+
+	model(&m);
+	fill(&m, 1);
+	put(&m.map[VFS_IN_RESET], sizeof(k), sizeof(v), &k, &v);
+	k.cause = VFS_RESET_C_RELEASE;
+	v.count = 1;
+	v.last_ns = 6 * SEC;
+	v.last_dur_ns = 99000000;
+	put(&m.map[VFS_IN_RESET], sizeof(k), sizeof(v), &k, &v);
+	k.method = VFS_RESET_NONE;
+	k.cause = VFS_RESET_C_OPEN;
+	k.ret = -25;
+	v.count = 2;
+	v.last_ns = 4 * SEC;
+	v.last_dur_ns = 1000;
+	put(&m.map[VFS_IN_RESET], sizeof(k), sizeof(v), &k, &v);
+	/* a reset no VFIO call caused, of a PCI device no VFIO device has: its VM only */
+	k.obj = 0;
+	put(&m.map[VFS_IN_RESET], sizeof(k), sizeof(v), &k, &v);
+	/* one of the VFIO device's PCI device (sysfs "reset"): the device by name */
+	strcpy(k.dev, "0000:00:05.0");
+	k.method = VFS_RESET_FLR;
+	k.cause = VFS_RESET_C_OTHER;
+	k.ret = 0;
+	v.count = 1;
+	v.last_ns = 7 * SEC;
+	v.last_dur_ns = 100000000;
+	put(&m.map[VFS_IN_RESET], sizeof(k), sizeof(v), &k, &v);
+	cr_assert_eq(vfs_model_compute(&m, SEC, SEC), 0);
+	cr_assert_eq(m.ndevs, 1);
+	d = &m.devs[0];
+	cr_assert_eq(d->resets, 7);
+	cr_assert_eq(d->reset_fails, 2);
+	cr_assert_eq(d->last_reset_ns, 100000000, "the sysfs reset, which ended last");
+	a = m.vms[0].pid == 100 ? &m.vms[0] : &m.vms[1];
+	cr_assert_eq(a->resets, 9);
 	vfs_model_free(&m);
 }
 
@@ -302,6 +381,64 @@ static void damage(const char *path, long bytes, int line, const char *text)
 	free(all);
 }
 
+/* replay @path to its end: the writer, the frames, the last frame's VM ioctls */
+static void replay_all(const char *path, char *writer, size_t wlen, unsigned int *frames,
+		       __u64 *ioctls)
+{
+	struct vfs_model m;
+	struct vfs_replay p;
+	char err[256] = "";
+	size_t i;
+	int rc;
+
+	model(&m);
+	cr_assert_eq(vfs_replay_open(&p, path, &m, err, sizeof(err)), 0, "%s", err);
+	snprintf(writer, wlen, "%s", p.writer);
+	*frames = 0;
+	while ((rc = vfs_replay_next(&p, &m, err, sizeof(err))) == 1)
+		++*frames;
+	cr_assert_eq(rc, 0, "%s", err);
+	*ioctls = 0;
+	for (i = 0; i < m.nvms; i++)
+		*ioctls += m.vms[i].ioctls;
+	vfs_replay_close(&p);
+	vfs_model_free(&m);
+}
+
+Test(top_replay, header_names_the_writer_and_older_recordings_still_read)
+{
+	char *path = record(3), *line = NULL, *at, *end, want[160], writer[128], old[128];
+	unsigned int frames, old_frames;
+	__u64 ioctls, old_ioctls;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "\"writer\":\"vfiotop %s\",", vfs_version);
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_assert_gt(getline(&line, &cap, f), 0);
+	fclose(f);
+	at = strstr(line, want);
+	cr_assert_not_null(at, "header without the writer: %s", line);
+	replay_all(path, writer, sizeof(writer), &frames, &ioctls);
+	snprintf(want, sizeof(want), "vfiotop %s", vfs_version);
+	cr_assert_str_eq(writer, want);
+	cr_assert_eq(frames, 3);
+	cr_assert_gt(ioctls, 0);
+
+	/* the same recording as written before the field existed */
+	end = strchr(at + strlen("\"writer\":\""), '"');
+	memmove(at, end + 2, strlen(end + 2) + 1);
+	cr_assert_null(strstr(line, "writer"));
+	damage(path, -1, 1, line);
+	replay_all(path, old, sizeof(old), &old_frames, &old_ioctls);
+	cr_assert_str_eq(old, "");
+	cr_assert_eq(old_frames, frames);
+	cr_assert_eq(old_ioctls, ioctls);
+	free(line);
+	unlink(path);
+}
+
 Test(top_replay, truncated_file_names_file_and_line)
 {
 	char *path = record(3), err[256], want[128];
@@ -330,6 +467,8 @@ Test(top_replay, corrupt_lines_are_named)
 		{ 1, "{\"format\":\"vfiotop-record\",\"version\":1,\"abi\":" ABI_STR ",\"page_size\":4096,"
 		     "\"maps\":{\"ioctl_stats\":{\"key_size\":8,\"value_size\":160}}}\n",
 		  "1: map \"ioctl_stats\": key_size/value_size are not 24/160" },
+		{ 1, "{\"format\":\"vfiotop-record\",\"version\":1,\"abi\":" ABI_STR ",\"writer\":7,"
+		     "\"page_size\":4096,\"maps\":{}}\n", "1: \"writer\" is not a string" },
 		{ 2, "{\"frame\":1,\n", "2: not a JSON line" },
 		{ 2, "[1,2]\n", "2: not a JSON object" },
 		{ 2, "{\"frame\":1,\"ts_ns\":1}\n", "2: a frame needs" },
@@ -415,5 +554,44 @@ Test(top_model, exited_and_gone_rows_are_marked_then_dropped)
 	cr_assert_eq(m.view[VFS_VIEW_DEVICES].n, 0);
 	cr_assert_eq(m.capvms, capvms, "dropping rows allocates nothing");
 	cr_assert_eq(m.capdevs, capdevs);
+	vfs_model_free(&m);
+}
+
+/*
+ * A VM whose counters were read before its vm_info entry (the maps are
+ * read apart) and whose process is gone by then: named from what vm_info
+ * captured once the entry is read
+ */
+Test(top_model, vm_named_from_capture_when_its_info_comes_late)
+{
+	static const char argv[] = "qemu\0-name\0guest=late-vm,debug-threads=on";
+	struct vfs_cmd_key ck = { .obj = 0xffff1000, .tgid = 4194303, .cmd = 0x3b6e,
+				  .kind = VFS_FD_DEVICE };
+	struct vfs_cmd_val cv = { .count = 3 };
+	struct vfs_vm_info vi = { .first_ns = 5, .exit_ns = 6 };
+	struct vfs_model m;
+	__u32 pid = ck.tgid;
+
+	cr_assert_eq(vfs_model_init(&m, NULL), 0);	/* the default namer */
+	m.page_size = 4096;
+	put(&m.map[VFS_IN_IOCTL], sizeof(ck), sizeof(cv), &ck, &cv);
+	m.map[VFS_IN_VMINFO].key_size = sizeof(pid);
+	m.map[VFS_IN_VMINFO].value_size = sizeof(vi);
+	cr_assert_eq(vfs_model_compute(&m, SEC, SEC), 0);
+	cr_assert_eq(m.nvms, 1);
+	cr_expect_str_eq(m.vms[0].name, "?", "nothing known of it yet");
+
+	memcpy(vi.argv, argv, sizeof(argv));
+	vi.argv_len = vi.arg_len = sizeof(argv);
+	strcpy(vi.comm, "qemu-kvm");
+	put(&m.map[VFS_IN_VMINFO], sizeof(pid), sizeof(vi), &pid, &vi);
+	cr_assert_eq(vfs_model_compute(&m, 2 * SEC, 2 * SEC), 0);
+	cr_assert_eq(m.nvms, 1);
+	cr_expect_str_eq(m.vms[0].name, "late-vm");
+	cr_expect_str_eq(m.vms[0].comm, "qemu-kvm");
+	cr_expect_eq(m.vms[0].ioctls, 3, "the row is the same, its counts kept");
+	/* kept while the row lives, not resolved again */
+	cr_assert_eq(vfs_model_compute(&m, 3 * SEC, 3 * SEC), 0);
+	cr_expect_str_eq(m.vms[0].name, "late-vm");
 	vfs_model_free(&m);
 }

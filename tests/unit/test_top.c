@@ -340,6 +340,28 @@ Test(top_filter, regular_expressions_on_text_columns_any_case)
 	vfs_filter_free(&f);
 }
 
+Test(top_filter, pid_selects_the_process_rows_and_combines_with_the_expression)
+{
+	struct vfs_vm_row a = { .pid = 10 }, b = { .pid = 20 };
+	struct vfs_dev_row d = { .owner_pid = 20 }, none = { .owner_pid = -1 };
+	struct vfs_filter f = { .pid = 20 };
+	char err[200];
+
+	snprintf(a.name, sizeof(a.name), "web-1");
+	snprintf(b.name, sizeof(b.name), "db-primary");
+	cr_expect_not(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &a));
+	cr_expect(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &b));
+	cr_expect(vfs_filter_match(&f, vfs_dev_fields, vfs_dev_nfields, &d), "a device it owns");
+	cr_expect_not(vfs_filter_match(&f, vfs_dev_fields, vfs_dev_nfields, &none),
+		      "a device nobody owns");
+	cr_assert_eq(vfs_filter_set(&f, "web", err, sizeof(err)), 0);
+	cr_expect_not(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &b), "both must hold");
+	cr_assert_eq(vfs_filter_set(&f, "", err, sizeof(err)), 0);
+	cr_expect_eq(f.pid, 20, "clearing the expression keeps -p");
+	cr_expect(vfs_filter_match(&f, vfs_vm_fields, vfs_vm_nfields, &b));
+	vfs_filter_free(&f);
+}
+
 Test(top_columns, pick_by_key)
 {
 	int name = vfs_field_find(vfs_vm_fields, vfs_vm_nfields, "name");

@@ -14,6 +14,22 @@ expect_eq() {
 	note "$1 = $2"
 }
 
+# preemptible_kernel: true when the kernel runs preemptible (full or lazy,
+# e.g. Debian's 7.x): there fentry/fexit programs can be preempted, and
+# the trampolines' per-CPU recursion guard makes another task on that CPU
+# skip the same probe (counted as probe_recursion)
+preemptible_kernel() {
+	grep -Eq '\((full|lazy)\)' /sys/kernel/debug/sched/preempt 2> /dev/null
+}
+
+# last_line FILE: the last complete line of a file another process is
+# still writing (tail -n 1 can return the half-written one after it)
+last_line() {
+	local n
+	n=$(wc -l < "$1")
+	[ "$n" -gt 0 ] && sed -n "${n}p" "$1"
+}
+
 # wait_for_line FILE PATTERN [TIMEOUT_S [PID]]: until a line of FILE
 # matches; fails at once if process PID (the one writing FILE) has exited
 wait_for_line() {

@@ -33,13 +33,16 @@ pd_wait_vm() {
 	fail "the daemon never matched process $1: $(pd_ctl vms)"
 }
 
-# pd_stat RULE PID CLASS FIELD: one counter of the daemon's "vms" reply
+# pd_stat RULE PID CLASS FIELD: one counter of the daemon's "vms" reply,
+# "none" when the daemon reports no such row (never a silent 0)
 pd_stat() {
-	pd_ctl vms | awk -v r="$1" -v p="$2" -v c="$3" -v f="$4" '
+	local out
+	out=$(pd_ctl vms) || fail "the daemon's vms reply failed"
+	awk -v r="$1" -v p="$2" -v c="$3" -v f="$4" '
 		$1 == "stat" && $3 == r && $5 == p && $7 == c {
 			for (i = 8; i < NF; i += 2) if ($i == f) v = $(i + 1)
 		}
-		END { print v == "" ? 0 : v }'
+		END { print v == "" ? "none" : v }' <<< "$out"
 }
 
 # val FILE KEY: the value of a "KEY VALUE" line of an exerciser summary

@@ -42,21 +42,25 @@ api() { curl -s --get http://127.0.0.1:9090/api/v1/query --data-urlencode "query
 q() { api "$1" | jq -r '.data.result[0].value[1] // empty'; }
 
 # prom_wait_scrape: until Prometheus stored a scrape that started after now
+# and succeeded (a failed one, e.g. past the 1 s timeout under a busy TCG
+# guest, leaves every series stale until the next)
 prom_wait_scrape() {
 	local t ts i
 	t=$(date +%s.%N)
 	for i in $(seq 1 300); do
-		ts=$(q 'timestamp(up{job="vfioscope"})')
+		ts=$(q 'timestamp(up{job="vfioscope"} == 1)')
 		[ -n "$ts" ] && jq -e -n "$ts > $t" > /dev/null && return 0
 		sleep 0.2
 	done
 	fail "no scrape stored after $t"
 }
 
-# pd_start_metrics POLICY: vfio-policyd with its collectors and /metrics on
-# a free loopback port; sets $pd and $port
+# pd_start_metrics POLICY [FLAG...]: vfio-policyd (and its FLAGs) with its
+# collectors and /metrics on a free loopback port; sets $pd and $port
 pd_start_metrics() {
-	PD_FLAGS="--metrics-port 0" pd_start "$1" $VFIOSCOPE_OUT/pd.err
+	local policy=$1
+	shift
+	PD_FLAGS="--metrics-port 0 $*" pd_start "$policy" $VFIOSCOPE_OUT/pd.err
 	port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $VFIOSCOPE_OUT/pd.err | tail -n 1)
 	[ -n "$port" ] || fail "the daemon logged no metrics port: $(cat $VFIOSCOPE_OUT/pd.err)"
 	note "metrics on 127.0.0.1:$port"

@@ -8,6 +8,11 @@
  * write wakes vhost_vdpa, which kicks the vDPA device once. Kicks are thus
  * run by another task than the owner, which is what attribution must see
  * through.
+ *
+ * -o: the node is opened by another process, which passes the fd over a
+ * unix socket (SCM_RIGHTS) and exits, as libvirtd does for QEMU: the
+ * device's user (this process) is not its opener, and the owner must be
+ * the user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +24,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <linux/vhost.h>
 #include "cmds.h"
@@ -41,6 +47,56 @@ static void kick_loop(int efd, unsigned long kicks)
 			die("kick %lu: write to the kick eventfd: %s", i, strerror(errno));
 }
 
+/* @node opened by a child process, its fd received over a socketpair */
+static int open_passed(const char *node, pid_t *opener)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+	struct iovec iov;
+	int sv[2], fd, status;
+	char byte = 0;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair: %s", strerror(errno));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	fflush(stdout);
+	*opener = fork();
+	if (*opener < 0)
+		die("fork: %s", strerror(errno));
+	if (!*opener) {
+		close(sv[0]);
+		fd = open(node, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			die("opener: open %s: %s", node, strerror(errno));
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		if (sendmsg(sv[1], &msg, 0) != 1)
+			die("opener: sendmsg: %s", strerror(errno));
+		_exit(0);
+	}
+	close(sv[1]);
+	if (recvmsg(sv[0], &msg, MSG_CMSG_CLOEXEC) != 1)
+		die("receiving the fd of %s: %s", node, strerror(errno));
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(int)))
+		die("the opener of %s sent no fd", node);
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	close(sv[0]);
+	if (waitpid(*opener, &status, 0) != *opener || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		die("the opener process failed");
+	return fd;
+}
+
 int cmd_vhost_kick(int argc, char **argv)
 {
 	unsigned long kicks = 1000, qid = 0, v;
@@ -49,11 +105,17 @@ int cmd_vhost_kick(int argc, char **argv)
 	__u32 device_id, nvqs;
 	__u16 max_num;
 	const char *node;
-	int fd, efd, opt, status;
+	int fd, efd, opt, status, passed = 0;
+	pid_t kicker, opener = getpid();
 	char *end;
-	pid_t kicker;
 
-	while ((opt = getopt(argc, argv, "n:q:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:q:o")) != -1) {
+		if (opt == 'o') {
+			passed = 1;
+			continue;
+		}
+		if (opt == '?')
+			die("usage: vhost-kick NODE [-n KICKS] [-q QID] [-o]");
 		errno = 0;
 		v = strtoul(optarg, &end, 10);
 		if (errno || *end || end == optarg)
@@ -63,15 +125,19 @@ int cmd_vhost_kick(int argc, char **argv)
 		else if (opt == 'q')
 			qid = v;
 		else
-			die("usage: vhost-kick NODE [-n KICKS] [-q QID]");
+			die("usage: vhost-kick NODE [-n KICKS] [-q QID] [-o]");
 	}
 	if (optind + 1 != argc)
-		die("usage: vhost-kick NODE [-n KICKS] [-q QID]");
+		die("usage: vhost-kick NODE [-n KICKS] [-q QID] [-o]");
 	node = argv[optind];
 
-	fd = open(node, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		die("open %s: %s", node, strerror(errno));
+	if (passed) {
+		fd = open_passed(node, &opener);
+	} else {
+		fd = open(node, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			die("open %s: %s", node, strerror(errno));
+	}
 	vh_ioctl(fd, "VHOST_SET_OWNER", VHOST_SET_OWNER, NULL);
 	vh_ioctl(fd, "VHOST_VDPA_GET_DEVICE_ID", VHOST_VDPA_GET_DEVICE_ID, &device_id);
 	vh_ioctl(fd, "VHOST_VDPA_GET_VQS_COUNT", VHOST_VDPA_GET_VQS_COUNT, &nvqs);
@@ -110,6 +176,7 @@ int cmd_vhost_kick(int argc, char **argv)
 
 	printf("pid %d\n", (int)getpid());
 	printf("kicker_pid %d\n", (int)kicker);
+	printf("opener_pid %d\n", (int)opener);
 	printf("node %s\n", node);
 	printf("device_id %u\n", device_id);
 	printf("vqs %u\n", nvqs);

@@ -19,5 +19,6 @@ int cmd_dma_rate(int argc, char **argv);
 int cmd_dma_race(int argc, char **argv);
 int cmd_ioctls(int argc, char **argv);
 int cmd_vhost_kick(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include "cli.h"
 #include "cmds.h"
 
 static const struct vx_cmd cmds[] = {
@@ -20,7 +21,7 @@ static const struct vx_cmd cmds[] = {
 	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc; several\n"
 	  "\tpairs migrate together as one VM's devices (lists: one value per pair)" },
 	{ "mdacc-jobs", cmd_mdacc_jobs, "mdacc-jobs UUID -n N [-r RATE_PER_S] [-s SEED] [--irq]\n\tsubmit N seeded COPY/XOR/FILL jobs to an mdacc mdev, wait, verify every byte" },
-	{ "vhost-kick", cmd_vhost_kick, "vhost-kick NODE [-n KICKS] [-q QID]\n\town vhost-vdpa NODE like a VMM, give queue QID an eventfd kick, have a child signal it KICKS times" },
+	{ "vhost-kick", cmd_vhost_kick, "vhost-kick NODE [-n KICKS] [-q QID] [-o]\n\town vhost-vdpa NODE like a VMM, give queue QID an eventfd kick, have a child signal it KICKS times (-o: NODE opened by another process and the fd passed over a unix socket, as libvirtd does)" },
 	{ "ioctls", cmd_ioctls, "ioctls DEVICE [--cmd KIND] [-n K] [--time]\n"
 	  "\tK ioctls of one kind (get-info, region-info, irq-info, group-status,\n"
 	  "\tcheck-extension, api-version, unknown, map-unmap, hostile: undefined\n"
@@ -33,6 +34,9 @@ static const struct vx_cmd cmds[] = {
 	{ "dma-race", cmd_dma_race, "dma-race DEVICE [--seconds S] [--wait]\n"
 	  "\tdma-rate's loop while a thread rewrites the MAP_DMA argument and another swaps\n"
 	  "\tand closes the container fd; every call allowed or refused (EAGAIN) is counted" },
+	{ "reset", cmd_reset, "reset DEVICE [-n N] [--hot] [--hold SECONDS]\n"
+	  "\topen DEVICE, VFIO_DEVICE_RESET it N times (--hot: VFIO_DEVICE_PCI_HOT_RESET\n"
+	  "\twith its own group), hold, close; each request's result and duration" },
 	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"
 	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, unmap" },
 };
@@ -42,7 +46,10 @@ static void usage(FILE *out)
 	size_t i;
 
 	fprintf(out, "usage: vfio-exercise [--name NAME] COMMAND [ARGS]\n"
-		"  --name NAME   the process name (comm) to run under, e.g. a VM's name\n");
+		"  --name NAME   the process name (comm) to run under, e.g. a VM's name\n"
+		"  -h, --help    this text\n"
+		"  --version     the version and the BPF ABI version, then exit\n"
+		"commands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(out, "  %s\n", cmds[i].usage);
 }
@@ -56,6 +63,11 @@ int main(int argc, char **argv)
 		prctl(PR_SET_NAME, argv[2], 0, 0, 0);
 		argc -= 2;
 		argv += 2;
+	}
+	/* the commands parse their own options: --version only in front of them */
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		vfs_print_version(stdout, "vfio-exercise");
+		return 0;
 	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);

@@ -158,3 +158,68 @@ __s64 vfs_realtime_offset_ns(void)
 	return ((__s64)r.tv_sec * 1000000000 + r.tv_nsec) -
 	       (((__s64)m0.tv_sec + m1.tv_sec) * 500000000 + ((__s64)m0.tv_nsec + m1.tv_nsec) / 2);
 }
+
+void vfs_print_version(FILE *f, const char *tool)
+{
+	fprintf(f, "%s %s (BPF ABI %d)\n", tool, vfs_version, vfs_abi_version);
+}
+
+/* the long option @name (up to '=' or its end) names, as getopt_long matches */
+static const struct option *long_match(const struct option *lo, const char *name)
+{
+	const struct option *hit = NULL;
+	size_t n = strcspn(name, "=");
+	int hits = 0;
+
+	for (; lo && lo->name; lo++) {
+		if (strncmp(lo->name, name, n))
+			continue;
+		if (strlen(lo->name) == n)
+			return lo;
+		hit = lo;
+		hits++;
+	}
+	return hits == 1 ? hit : NULL;
+}
+
+bool vfs_cli_wants_version(int argc, char *const argv[], const char *shortopts,
+			   const struct option *longopts)
+{
+	const char *a, *p, *s;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "--version"))
+			return true;
+		if (a[0] != '-' || !a[1])
+			continue;	/* an operand: getopt_long looks past it */
+		if (a[1] == '-') {
+			const struct option *lo = long_match(longopts, a + 2);
+
+			if (lo && lo->has_arg == required_argument && !strchr(a, '='))
+				i++;	/* its value is the next word */
+			continue;
+		}
+		for (p = a + 1; *p; p++) {
+			s = *p == ':' ? NULL : strchr(shortopts ? shortopts : "", *p);
+			if (s && s[1] == ':') {
+				if (!p[1])
+					i++;
+				break;	/* the rest of the word is the value */
+			}
+		}
+	}
+	return false;
+}
+
+int vfs_cli_version(int argc, char *const argv[], const char *tool, const char *shortopts,
+		    const struct option *longopts)
+{
+	if (!vfs_cli_wants_version(argc, argv, shortopts, longopts))
+		return 0;
+	vfs_print_version(stdout, tool);
+	return 1;
+}

@@ -3,6 +3,9 @@
 #ifndef VFIOSCOPE_CLI_H
 #define VFIOSCOPE_CLI_H
 
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "collector.h"
@@ -71,5 +74,36 @@ void vfs_cli_bad_option(int opt, char *const argv[], char *err, size_t errlen);
  * ground of two hosts' outputs (as good as their clock synchronisation).
  */
 __s64 vfs_realtime_offset_ns(void);
+
+/*
+ * The build's version (scripts/version.sh: "0.1.0-12-gabcdef0") and the
+ * BPF ABI version its programs speak (bpf/abi.h), for --version, the
+ * daemon's build-info metric and vfiotop's recordings.
+ */
+extern const char vfs_version[];
+extern const int vfs_abi_version;
+
+/* "TOOL VERSION (BPF ABI N)" and a newline to @f */
+void vfs_print_version(FILE *f, const char *tool);
+
+/*
+ * Does argv ask for --version, as getopt_long(@shortopts, @longopts) would
+ * read it? Scanned before the tool parses its options, so that --version
+ * wins over whatever else the line holds, but not taken where it is an
+ * option's value ("-f --version") or after "--". @longopts may be NULL.
+ */
+bool vfs_cli_wants_version(int argc, char *const argv[], const char *shortopts,
+			   const struct option *longopts);
+
+/*
+ * The hook each tool calls first: print the version and return 1 when argv
+ * asks for it, else 0.
+ */
+int vfs_cli_version(int argc, char *const argv[], const char *tool, const char *shortopts,
+		    const struct option *longopts);
+
+#define VFS_CLI_VERSION_USAGE \
+	"  -h, --help     this text\n" \
+	"  --version      the version and the BPF ABI version, then exit\n"
 
 #endif

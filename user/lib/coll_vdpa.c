@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collector.h"
+#include "dump.h"
 #include "map_iter.h"
 #include "vdpa.skel.h"
 
@@ -53,6 +54,9 @@ static const struct vfs_prog_spec specs[] = {
 	EXTRA("virtio_bound", "virtio_vdpa", "virtio_vdpa_probe"),
 	EXTRA("vhost_bound", "vhost_vdpa", "vhost_vdpa_probe"),
 	EXTRA("vhost_open", "vhost_vdpa", "vhost_vdpa_open"),
+	EXTRA("vhost_ioctl", "vhost_vdpa", "vhost_vdpa_unlocked_ioctl"),
+	EXTRA("vhost_iotlb_msg", "vhost_vdpa", "vhost_vdpa_process_iotlb_msg"),
+	EXTRA("vhost_released", "vhost_vdpa", "vhost_vdpa_release"),
 };
 
 /* the modules whose firing of vdpa:* tracepoints covers every device */
@@ -188,10 +192,32 @@ static int cmp_vq(const void *a, const void *b, void *infos)
 	return (x->qid > y->qid) - (x->qid < y->qid);
 }
 
-static void vdpa_dump(struct vfs_collector *c, FILE *out)
+/* sorted by device name, path, queue: keys and values move together */
+static void dump_vqs(struct vfs_dump *d, struct vfs_map_snapshot *infos,
+		     const struct vfs_map_snapshot *vqs)
+{
+	struct { struct vfs_vq_key k; struct vfs_vq_val v; } *rows;
+	size_t i;
+
+	rows = calloc(vqs->n ?: 1, sizeof(*rows));
+	if (!rows)
+		return;
+	for (i = 0; i < vqs->n; i++) {
+		rows[i].k = ((struct vfs_vq_key *)vqs->keys)[i];
+		rows[i].v = ((struct vfs_vq_val *)vqs->vals)[i];
+	}
+	qsort_r(rows, vqs->n, sizeof(*rows), cmp_vq, infos);
+	for (i = 0; i < vqs->n; i++)
+		VFS_DUMP_ROW(d, "vq", VFS_P_STR("device", dev_name_of(infos, rows[i].k.obj)),
+			     VFS_P_U64("qid", rows[i].k.qid),
+			     VFS_P_STR("path", path_name(rows[i].k.path)),
+			     VFS_F_U64("kicks", rows[i].v.kicks), VFS_F_U64("calls", rows[i].v.calls));
+	free(rows);
+}
+
+static void vdpa_dump(struct vfs_collector *c, struct vfs_dump *d)
 {
 	struct vfs_map_snapshot infos, vqs;
-	struct { struct vfs_vq_key k; struct vfs_vq_val v; } *rows;
 	const struct vfs_vdpa_info *iv;
 	size_t i;
 
@@ -201,30 +227,21 @@ static void vdpa_dump(struct vfs_collector *c, FILE *out)
 		vfs_map_snapshot_free(&infos);
 		return;
 	}
-	/* sorted by device name, path, queue: keys and values move together */
-	rows = calloc(vqs.n ?: 1, sizeof(*rows));
-	if (rows) {
-		for (i = 0; i < vqs.n; i++) {
-			rows[i].k = ((struct vfs_vq_key *)vqs.keys)[i];
-			rows[i].v = ((struct vfs_vq_val *)vqs.vals)[i];
-		}
-		qsort_r(rows, vqs.n, sizeof(*rows), cmp_vq, &infos);
-		for (i = 0; i < vqs.n; i++)
-			fprintf(out, "vq %s %u %s kicks %llu calls %llu\n",
-				dev_name_of(&infos, rows[i].k.obj), rows[i].k.qid,
-				path_name(rows[i].k.path), (unsigned long long)rows[i].v.kicks,
-				(unsigned long long)rows[i].v.calls);
-		free(rows);
-	}
+	dump_vqs(d, &infos, &vqs);
 	iv = infos.vals;
 	for (i = 0; i < infos.n; i++)
-		fprintf(out, "vdpa %s status 0x%x path %s owner %u added %d removed %d\n",
-			iv[i].name[0] ? iv[i].name : "?", iv[i].status, path_name(iv[i].path),
-			iv[i].owner_tgid, !!(iv[i].flags & VFS_VDPA_F_ADDED),
-			!!(iv[i].flags & VFS_VDPA_F_REMOVED));
+		VFS_DUMP_ROW(d, "vdpa", VFS_P_STR("device", iv[i].name[0] ? iv[i].name : "?"),
+			     VFS_F_HEX("status", iv[i].status),
+			     VFS_F_STR("path", path_name(iv[i].path)),
+			     VFS_F_U64("owner", iv[i].owner_tgid),
+			     VFS_F_S64("added", !!(iv[i].flags & VFS_VDPA_F_ADDED)),
+			     VFS_F_S64("removed", !!(iv[i].flags & VFS_VDPA_F_REMOVED)));
 	vfs_map_snapshot_free(&infos);
 	vfs_map_snapshot_free(&vqs);
 }
+
+/* the rows vdpa_dump() emits, in its order */
+static const char *const dump_rows[] = { "vq", "vdpa", NULL };
 
 static const void *vdpa_elf(size_t *size)
 {
@@ -239,4 +256,5 @@ const struct vfs_family vfs_family_vdpa = {
 	.nspecs = sizeof(specs) / sizeof(specs[0]),
 	.sized_maps = sized_maps,
 	.dump = vdpa_dump,
+	.rows = dump_rows,
 };

@@ -11,6 +11,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collector.h"
+#include "dump.h"
+#include "event_fmt.h"
 #include "identity.h"
 #include "map_iter.h"
 #include "vfio_ioctl.h"
@@ -25,6 +27,8 @@
 /* a fentry program of the ioctl class that also serves its tracepoint tier */
 #define FENTRY_TOO(p, f) { .prog = p, .cls = VFS_CLASS_IOCTL, .tier = VFS_TIER_FENTRY, \
 			   .module = "vfio", .target = f, .also = VFS_TIER_TRACEPOINT }
+/* the reset class: the PCI core's functions, in vmlinux */
+#define RESET(p, f) PROG(p, VFS_CLASS_RESET, VFS_TIER_FENTRY, "vmlinux", f)
 #define EXTRA(p, c, t, m, f) { .prog = p, .cls = c, .tier = t, .module = m, .target = f, \
 			       .any_of = VFS_CLASS_BIT(c) }
 
@@ -52,6 +56,8 @@ static const struct vfs_prog_spec specs[] = {
 	PROG("unpin_pages", VFS_CLASS_PIN, VFS_TIER_FENTRY, "vfio", "vfio_unpin_pages"),
 	PROG("tp_pin_pages", VFS_CLASS_PIN, VFS_TIER_TRACEPOINT, NULL, "vfio_pin_pages"),
 	PROG("tp_unpin_pages", VFS_CLASS_PIN, VFS_TIER_TRACEPOINT, NULL, "vfio_unpin_pages"),
+	/* PINNED: every locked_vm change type1 makes, from any thread */
+	EXTRA("locked_acct", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vmlinux", "__account_locked_vm"),
 	PROG("msi_handler", VFS_CLASS_IRQ_SIGNAL, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_msihandler"),
 	PROG("intx_handler", VFS_CLASS_IRQ_SIGNAL, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_intx_handler"),
 	EXTRA("tp_irq_signal", VFS_CLASS_IRQ_SIGNAL, VFS_TIER_TRACEPOINT, NULL, "vfio_irq_signal"),
@@ -66,6 +72,25 @@ static const struct vfs_prog_spec specs[] = {
 	PROG("tp_dma_map", VFS_CLASS_DMA_RESULT, VFS_TIER_TRACEPOINT, NULL, "vfio_dma_map"),
 	PROG("tp_dma_unmap", VFS_CLASS_DMA_RESULT, VFS_TIER_TRACEPOINT, NULL, "vfio_dma_unmap"),
 	PROG("tp_mig_request", VFS_CLASS_MIG_REQUEST, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_request"),
+	RESET("reset_fn_enter", "__pci_reset_function_locked"),
+	RESET("reset_fn_exit", "__pci_reset_function_locked"),
+	RESET("reset_bus_enter", "pci_reset_bus"),
+	RESET("reset_bus_exit", "pci_reset_bus"),
+	RESET("reset_m_flr", "pcie_reset_flr"),
+	RESET("reset_m_af_flr", "pci_af_flr"),
+	RESET("reset_m_pm", "pci_pm_reset"),
+	RESET("reset_m_bus", "pci_reset_bus_function"),
+	RESET("reset_m_specific", "pci_dev_specific_reset"),
+	RESET("reset_m_acpi", "pci_dev_acpi_reset"),
+	RESET("reset_m_cxl", "cxl_reset_bus_function"),
+	RESET("reset_try_enter", "pci_try_reset_function"),
+	RESET("reset_try_exit", "pci_try_reset_function"),
+	RESET("reset_func_enter", "pci_reset_function"),
+	RESET("reset_func_exit", "pci_reset_function"),
+	PROG("reset_open_enter", VFS_CLASS_RESET, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_pci_core_enable"),
+	PROG("reset_open_exit", VFS_CLASS_RESET, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_pci_core_enable"),
+	PROG("reset_release_enter", VFS_CLASS_RESET, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_pci_core_disable"),
+	PROG("reset_release_exit", VFS_CLASS_RESET, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_pci_core_disable"),
 	/* exit and removal marks for the maps' garbage collection (gc.c) */
 	EXTRA("vm_exit", VFS_CLASS_IOCTL, VFS_TIER_TRACEPOINT, NULL, "sched_process_exit"),
 	EXTRA("device_gone", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_unregister_group_dev"),
@@ -121,6 +146,11 @@ static void choose_core_tp(struct vfs_collector *c, enum vfs_class cls, const ch
 
 	if (vfs_tracepoint_owner(tp, owner, sizeof(owner)) && !strcmp(owner, core))
 		vfs_collector_choose(c, cls, VFS_TIER_TRACEPOINT, "%s", what);
+	else if (!vfs_module_loaded(core))
+		/* whether this kernel's core defines the event is unknown until
+		 * it is loaded: say what is missing now, not a guess */
+		vfs_collector_choose(c, cls, VFS_TIER_NONE, "module %s is not loaded (and on "
+				     "stock kernels %s: needs the tracepoint series)", core, why_not);
 	else
 		vfs_collector_choose(c, cls, VFS_TIER_NONE,
 				     "unavailable: %s on this kernel; needs the tracepoint "
@@ -189,7 +219,9 @@ static void choose_tiers(struct vfs_collector *c)
 				     "vfio_device_fops_read/write/mmap; region index from the "
 				     "vfio-pci offset layout");
 	else
-		vfs_collector_choose(c, VFS_CLASS_REGION, VFS_TIER_NONE, "needs vfio BTF");
+		vfs_collector_choose(c, VFS_CLASS_REGION, VFS_TIER_NONE, "%s",
+				     vfs_fentry_why_not("vfio", "vfio_device_fops_read",
+							why, sizeof(why)) ?: "no hook");
 
 	if (fentry_ok("vfio_pci_core", "vfio_msihandler"))
 		vfs_collector_choose(c, VFS_CLASS_IRQ_SIGNAL, VFS_TIER_FENTRY,
@@ -221,6 +253,29 @@ static void choose_tiers(struct vfs_collector *c)
 	choose_core_tp(c, VFS_CLASS_MIG_REQUEST, "vfio_mig_request", "vfio",
 		       "vfio:vfio_mig_request: each state request as the vfio core timed it",
 		       "the migration state handler is inlined into the ioctl path");
+	/*
+	 * Resets are the PCI core's: vmlinux functions, there whether or not
+	 * vfio-pci is loaded. Which VFIO path caused one needs vfio_pci_core's
+	 * enable/disable (open, release) and the device ioctl (the ioctl class).
+	 */
+	if (!vfs_module_loaded("vfio"))
+		/* no VFIO device to reset: load nothing (a host without VFIO,
+		 * or one that refuses tracing programs, keeps --features) */
+		vfs_collector_choose(c, VFS_CLASS_RESET, VFS_TIER_NONE,
+				     "vfio is not loaded (modprobe vfio-pci)");
+	else if (fentry_ok("vmlinux", "__pci_reset_function_locked") &&
+		 fentry_ok("vmlinux", "pci_reset_bus"))
+		vfs_collector_choose(c, VFS_CLASS_RESET, VFS_TIER_FENTRY,
+				     "__pci_reset_function_locked and pci_reset_bus (vmlinux), "
+				     "method from each reset method's exit%s",
+				     fentry_ok("vfio_pci_core", "vfio_pci_core_enable") ?
+				     "; open/release from vfio-pci's enable/disable" :
+				     "; vfio_pci_core not loaded: open/release show as other");
+	else
+		vfs_collector_choose(c, VFS_CLASS_RESET, VFS_TIER_NONE, "%s",
+				     vfs_fentry_why_not("vmlinux", "__pci_reset_function_locked",
+							why, sizeof(why)) ?: "no hook");
+
 	if (vfs_tracepoint_owner("vfio_mig_data", owner, sizeof(owner)))
 		vfs_collector_choose(c, VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT,
 				     "tracepoint vfio:vfio_mig_data from %s", owner);
@@ -232,8 +287,18 @@ static void choose_tiers(struct vfs_collector *c)
 
 static const char *const sized_maps[] = {
 	"ioctl_stats", "ioctl_errno", "obj_info", "vm_stats", "vm_info", "region_stats",
-	"irq_stats", NULL
+	"irq_stats", "reset_stats", NULL
 };
+
+int vfs_collector_vm_name(const struct vfs_collector *c, __u32 pid, char *out, size_t len)
+{
+	int fd = vfs_collector_map_fd(c, "vm_info");
+	struct vfs_vm_info vi;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &pid, &vi))
+		return -1;
+	return vfs_vm_name_info((pid_t)pid, &vi, out, len);
+}
 
 /* ------------------------------------------------------------------- dump */
 struct obj_names {
@@ -265,141 +330,244 @@ struct agg {
 	__u64 count;
 };
 
-static void vfio_dump(struct vfs_collector *c, FILE *out)
+static void dump_objs(struct vfs_dump *d, const struct obj_names *on)
 {
-	struct vfs_map_snapshot objs, cmds, vms, errs, regions, irqs, sig, infos;
-	struct obj_names on;
-	struct agg *ag = NULL;
-	size_t i, j, nag = 0;
-	char b1[64], b2[64];
+	char name[64], drv[64];
+	size_t i;
 
-	vfs_map_snapshot(vfs_collector_map_fd(c, "obj_info"), &objs);
-	on.n = objs.n;
-	on.keys = objs.keys;
-	on.vals = objs.vals;
-	for (i = 0; i < objs.n; i++) {
-		struct vfs_obj_info *oi = &on.vals[i];
+	for (i = 0; i < on->n; i++) {
+		const struct vfs_obj_info *oi = &on->vals[i];
 
-		char drv[64] = "-";
-
-		obj_name(&on, on.keys[i], b1, sizeof(b1));
+		obj_name(on, on->keys[i], name, sizeof(name));
+		snprintf(drv, sizeof(drv), "-");
 		if (oi->kind == VFS_FD_DEVICE)
-			vfs_device_driver(NULL, b1, drv, sizeof(drv));
-		fprintf(out, "obj %s kind %s group %u owner %u driver %s\n", b1,
-			vfio_fd_kind_name(oi->kind), oi->group_id, oi->owner_tgid, drv);
+			vfs_device_driver(NULL, name, drv, sizeof(drv));
+		VFS_DUMP_ROW(d, "obj", VFS_P_STR("obj", name),
+			     VFS_F_STR("kind", vfio_fd_kind_name(oi->kind)),
+			     VFS_F_U64("group", oi->group_id), VFS_F_U64("owner", oi->owner_tgid),
+			     VFS_F_STR("driver", drv));
 	}
+}
+
+/* the count of (@k's tgid, kind, cmd) in @ag (nag entries) grows by @count */
+static int agg_add(struct agg **ag, size_t *nag, const struct vfs_cmd_key *k, __u64 count)
+{
+	struct agg *n;
+	size_t j;
+
+	for (j = 0; j < *nag; j++)
+		if ((*ag)[j].tgid == k->tgid && (*ag)[j].kind == k->kind && (*ag)[j].cmd == k->cmd)
+			break;
+	if (j == *nag) {
+		n = realloc(*ag, (*nag + 1) * sizeof(**ag));
+		if (!n)
+			return -ENOMEM;
+		*ag = n;
+		n[(*nag)++] = (struct agg){ k->tgid, k->kind, k->cmd, 0 };
+	}
+	(*ag)[j].count += count;
+	return 0;
+}
+
+/* per object, then per (tgid, kind, cmd): the exerciser's own summary */
+static void dump_ioctls(struct vfs_collector *c, struct vfs_dump *d, const struct obj_names *on)
+{
+	struct vfs_map_snapshot cmds;
+	struct agg *ag = NULL;
+	size_t i, nag = 0;
+	char b1[64], b2[64];
 
 	vfs_map_snapshot_fold(vfs_collector_map_fd(c, "ioctl_stats"), &cmds, vfs_cmd_val_fold);
 	for (i = 0; i < cmds.n; i++) {
-		struct vfs_cmd_key *k = &((struct vfs_cmd_key *)cmds.keys)[i];
-		struct vfs_cmd_val *v = &((struct vfs_cmd_val *)cmds.vals)[i];
+		const struct vfs_cmd_key *k = &((struct vfs_cmd_key *)cmds.keys)[i];
+		const struct vfs_cmd_val *v = &((struct vfs_cmd_val *)cmds.vals)[i];
 
-		fprintf(out, "ioctl_obj %u %s %s %s count %llu errors %llu lat_sum_ns %llu\n",
-			k->tgid, obj_name(&on, k->obj, b1, sizeof(b1)),
-			vfio_fd_kind_name(k->kind), vfio_ioctl_str(k->kind, k->cmd, b2, sizeof(b2)),
-			(unsigned long long)v->count, (unsigned long long)v->errors,
-			(unsigned long long)v->lat_sum_ns);
-		for (j = 0; j < nag; j++)
-			if (ag[j].tgid == k->tgid && ag[j].kind == k->kind && ag[j].cmd == k->cmd)
-				break;
-		if (j == nag) {
-			struct agg *n = realloc(ag, (nag + 1) * sizeof(*ag));
-
-			if (!n)
-				break;
-			ag = n;
-			ag[nag++] = (struct agg){ k->tgid, k->kind, k->cmd, 0 };
-		}
-		ag[j].count += v->count;
+		VFS_DUMP_ROW(d, "ioctl_obj", VFS_P_U64("tgid", k->tgid),
+			     VFS_P_STR("obj", obj_name(on, k->obj, b1, sizeof(b1))),
+			     VFS_P_STR("kind", vfio_fd_kind_name(k->kind)),
+			     VFS_P_STR("cmd", vfio_ioctl_str(k->kind, k->cmd, b2, sizeof(b2))),
+			     VFS_F_U64("count", v->count), VFS_F_U64("errors", v->errors),
+			     VFS_F_U64("lat_sum_ns", v->lat_sum_ns));
+		if (agg_add(&ag, &nag, k, v->count))
+			break;
 	}
-	for (j = 0; j < nag; j++)
-		fprintf(out, "ioctl %u %s %s %llu\n", ag[j].tgid, vfio_fd_kind_name(ag[j].kind),
-			vfio_ioctl_str(ag[j].kind, ag[j].cmd, b2, sizeof(b2)),
-			(unsigned long long)ag[j].count);
+	for (i = 0; i < nag; i++)
+		VFS_DUMP_ROW(d, "ioctl", VFS_P_U64("tgid", ag[i].tgid),
+			     VFS_P_STR("kind", vfio_fd_kind_name(ag[i].kind)),
+			     VFS_P_STR("cmd", vfio_ioctl_str(ag[i].kind, ag[i].cmd, b2, sizeof(b2))),
+			     VFS_P_U64("count", ag[i].count));
 	free(ag);
+	vfs_map_snapshot_free(&cmds);
+}
+
+static void dump_errnos(struct vfs_collector *c, struct vfs_dump *d, const struct obj_names *on)
+{
+	struct vfs_map_snapshot errs;
+	char b1[64], b2[64];
+	size_t i;
 
 	vfs_map_snapshot(vfs_collector_map_fd(c, "ioctl_errno"), &errs);
 	for (i = 0; i < errs.n; i++) {
-		struct vfs_errno_key *k = &((struct vfs_errno_key *)errs.keys)[i];
+		const struct vfs_errno_key *k = &((struct vfs_errno_key *)errs.keys)[i];
 
-		fprintf(out, "errno %u %s %s %s %u %llu\n", k->tgid,
-			obj_name(&on, k->obj, b1, sizeof(b1)), vfio_fd_kind_name(k->kind),
-			vfio_ioctl_str(k->kind, k->cmd, b2, sizeof(b2)), k->err,
-			(unsigned long long)((__u64 *)errs.vals)[i]);
+		VFS_DUMP_ROW(d, "errno", VFS_P_U64("tgid", k->tgid),
+			     VFS_P_STR("obj", obj_name(on, k->obj, b1, sizeof(b1))),
+			     VFS_P_STR("kind", vfio_fd_kind_name(k->kind)),
+			     VFS_P_STR("cmd", vfio_ioctl_str(k->kind, k->cmd, b2, sizeof(b2))),
+			     VFS_P_U64("errno", k->err),
+			     VFS_P_U64("count", ((__u64 *)errs.vals)[i]));
 	}
+	vfs_map_snapshot_free(&errs);
+}
 
-	vfs_map_snapshot(vfs_collector_map_fd(c, "vm_stats"), &vms);
+static void dump_vm_infos(struct vfs_collector *c, struct vfs_dump *d)
+{
+	struct vfs_map_snapshot infos;
+	size_t i;
+
 	vfs_map_snapshot(vfs_collector_map_fd(c, "vm_info"), &infos);
 	for (i = 0; i < infos.n; i++) {
-		struct vfs_vm_info *vi = &((struct vfs_vm_info *)infos.vals)[i];
+		const struct vfs_vm_info *vi = &((struct vfs_vm_info *)infos.vals)[i];
 		__u32 pid = ((__u32 *)infos.keys)[i];
 		char comm[VFS_COMM_LEN + 1], name[128];
 		enum vfs_name_source src;
 
 		snprintf(comm, sizeof(comm), "%.*s", (int)strnlen(vi->comm, sizeof(vi->comm)),
 			 vi->comm);
-		src = vfs_vm_name(pid, comm, name, sizeof(name));
-		fprintf(out, "vm_info %u comm %s cgroup %llu locked_pages %llu name %s source %s\n",
-			pid, comm, (unsigned long long)vi->cgroup_id,
-			(unsigned long long)vi->locked_pages, name, vfs_name_source_str(src));
+		src = vfs_vm_name_info(pid, vi, name, sizeof(name));
+		VFS_DUMP_ROW(d, "vm_info", VFS_P_U64("tgid", pid), VFS_F_STR("comm", comm),
+			     VFS_F_U64("cgroup", vi->cgroup_id),
+			     VFS_F_U64("locked_pages", vi->locked_pages),
+			     VFS_F_U64("vhost_pinned_pages", vi->vhost_pinned_pages),
+			     VFS_F_STR("name", name),
+			     VFS_F_STR("source", vfs_name_source_str(src)));
 	}
-	for (i = 0; i < vms.n; i++) {
-		struct vfs_vm_val *v = &((struct vfs_vm_val *)vms.vals)[i];
+	vfs_map_snapshot_free(&infos);
+}
 
-		fprintf(out, "vm %u dma_map_ops %llu dma_map_bytes %llu dma_map_errors %llu "
-			"dma_unmap_ops %llu dma_unmap_bytes %llu dma_unmap_errors %llu "
-			"pinned_pages %lld ext_pin_pages %llu ext_unpin_pages %llu "
-			"irq_set_calls %llu\n", ((__u32 *)vms.keys)[i],
-			(unsigned long long)v->dma_map_ops, (unsigned long long)v->dma_map_bytes,
-			(unsigned long long)v->dma_map_errors, (unsigned long long)v->dma_unmap_ops,
-			(unsigned long long)v->dma_unmap_bytes,
-			(unsigned long long)v->dma_unmap_errors, (long long)v->pinned_pages,
-			(unsigned long long)v->ext_pin_pages, (unsigned long long)v->ext_unpin_pages,
-			(unsigned long long)v->irq_set_calls);
+static void dump_vms(struct vfs_collector *c, struct vfs_dump *d)
+{
+	struct vfs_map_snapshot vms;
+	size_t i;
+
+	vfs_map_snapshot(vfs_collector_map_fd(c, "vm_stats"), &vms);
+	for (i = 0; i < vms.n; i++) {
+		const struct vfs_vm_val *v = &((struct vfs_vm_val *)vms.vals)[i];
+
+		VFS_DUMP_ROW(d, "vm", VFS_P_U64("tgid", ((__u32 *)vms.keys)[i]),
+			     VFS_F_U64("dma_map_ops", v->dma_map_ops),
+			     VFS_F_U64("dma_map_bytes", v->dma_map_bytes),
+			     VFS_F_U64("dma_map_errors", v->dma_map_errors),
+			     VFS_F_U64("dma_unmap_ops", v->dma_unmap_ops),
+			     VFS_F_U64("dma_unmap_bytes", v->dma_unmap_bytes),
+			     VFS_F_U64("dma_unmap_errors", v->dma_unmap_errors),
+			     VFS_F_S64("pinned_pages", v->pinned_pages),
+			     VFS_F_U64("ext_pin_pages", v->ext_pin_pages),
+			     VFS_F_U64("ext_unpin_pages", v->ext_unpin_pages),
+			     VFS_F_U64("irq_set_calls", v->irq_set_calls));
 	}
+	vfs_map_snapshot_free(&vms);
+}
+
+static void dump_regions(struct vfs_collector *c, struct vfs_dump *d, const struct obj_names *on)
+{
+	struct vfs_map_snapshot regions;
+	char b1[64];
+	size_t i;
 
 	vfs_map_snapshot(vfs_collector_map_fd(c, "region_stats"), &regions);
 	for (i = 0; i < regions.n; i++) {
-		struct vfs_region_key *k = &((struct vfs_region_key *)regions.keys)[i];
-		struct vfs_region_val *v = &((struct vfs_region_val *)regions.vals)[i];
+		const struct vfs_region_key *k = &((struct vfs_region_key *)regions.keys)[i];
+		const struct vfs_region_val *v = &((struct vfs_region_val *)regions.vals)[i];
 
-		fprintf(out, "region %s %u reads %llu writes %llu read_bytes %llu "
-			"write_bytes %llu mmaps %llu errors %llu\n",
-			obj_name(&on, k->obj, b1, sizeof(b1)), k->index,
-			(unsigned long long)v->reads, (unsigned long long)v->writes,
-			(unsigned long long)v->read_bytes, (unsigned long long)v->write_bytes,
-			(unsigned long long)v->mmaps, (unsigned long long)v->errors);
+		VFS_DUMP_ROW(d, "region", VFS_P_STR("obj", obj_name(on, k->obj, b1, sizeof(b1))),
+			     VFS_P_U64("index", k->index), VFS_F_U64("reads", v->reads),
+			     VFS_F_U64("writes", v->writes), VFS_F_U64("read_bytes", v->read_bytes),
+			     VFS_F_U64("write_bytes", v->write_bytes), VFS_F_U64("mmaps", v->mmaps),
+			     VFS_F_U64("errors", v->errors));
 	}
+	vfs_map_snapshot_free(&regions);
+}
+
+static void dump_irqs(struct vfs_collector *c, struct vfs_dump *d, const struct obj_names *on)
+{
+	struct vfs_map_snapshot irqs, sig;
+	char b1[64];
+	size_t i;
 
 	vfs_map_snapshot(vfs_collector_map_fd(c, "irq_stats"), &irqs);
 	for (i = 0; i < irqs.n; i++) {
-		struct vfs_irq_key *k = &((struct vfs_irq_key *)irqs.keys)[i];
-		struct vfs_irq_val *v = &((struct vfs_irq_val *)irqs.vals)[i];
+		const struct vfs_irq_key *k = &((struct vfs_irq_key *)irqs.keys)[i];
+		const struct vfs_irq_val *v = &((struct vfs_irq_val *)irqs.vals)[i];
 
-		fprintf(out, "irq %s %u set_calls %llu vectors %llu signals %llu\n",
-			obj_name(&on, k->obj, b1, sizeof(b1)), k->index,
-			(unsigned long long)v->set_calls, (unsigned long long)v->vectors,
-			(unsigned long long)v->signals);
+		VFS_DUMP_ROW(d, "irq", VFS_P_STR("obj", obj_name(on, k->obj, b1, sizeof(b1))),
+			     VFS_P_U64("index", k->index), VFS_F_U64("set_calls", v->set_calls),
+			     VFS_F_U64("vectors", v->vectors), VFS_F_U64("signals", v->signals));
 	}
+	vfs_map_snapshot_free(&irqs);
 
 	vfs_map_snapshot(vfs_collector_map_fd(c, "irq_signals"), &sig);
 	for (i = 0; i < sig.n; i++) {
 		__u32 irq = ((__u32 *)sig.keys)[i];
 
-		fprintf(out, "irq_signal %u %s %llu\n", irq,
-			vfs_irq_action_name(irq, b1, sizeof(b1)),
-			(unsigned long long)((__u64 *)sig.vals)[i]);
+		VFS_DUMP_ROW(d, "irq_signal", VFS_P_U64("irq", irq),
+			     VFS_P_STR("action", vfs_irq_action_name(irq, b1, sizeof(b1))),
+			     VFS_P_U64("count", ((__u64 *)sig.vals)[i]));
 	}
-
-	vfs_map_snapshot_free(&objs);
-	vfs_map_snapshot_free(&cmds);
-	vfs_map_snapshot_free(&errs);
-	vfs_map_snapshot_free(&vms);
-	vfs_map_snapshot_free(&infos);
-	vfs_map_snapshot_free(&regions);
-	vfs_map_snapshot_free(&irqs);
 	vfs_map_snapshot_free(&sig);
 }
+
+/* one row per PCI device, process, cause, method and result */
+static void dump_resets(struct vfs_collector *c, struct vfs_dump *d, const struct obj_names *on)
+{
+	struct vfs_map_snapshot resets;
+	char b1[64], res[32], dev[VFS_NAME_LEN + 1];
+	size_t i;
+
+	vfs_map_snapshot(vfs_collector_map_fd(c, "reset_stats"), &resets);
+	for (i = 0; i < resets.n; i++) {
+		const struct vfs_reset_key *k = &((struct vfs_reset_key *)resets.keys)[i];
+		const struct vfs_reset_val *v = &((struct vfs_reset_val *)resets.vals)[i];
+
+		snprintf(dev, sizeof(dev), "%.*s", (int)strnlen(k->dev, sizeof(k->dev)), k->dev);
+		VFS_DUMP_ROW(d, "reset", VFS_P_STR("device", dev[0] ? dev : "?"),
+			     VFS_P_U64("tgid", k->tgid),
+			     VFS_F_STR("cause", vfs_reset_cause_name(k->cause)),
+			     VFS_F_STR("method", vfs_reset_method_name(k->method)),
+			     VFS_F_STR("result", vfs_reset_result(k->ret, res, sizeof(res))),
+			     VFS_F_STR("vfio", k->obj ? obj_name(on, k->obj, b1, sizeof(b1)) : "-"),
+			     VFS_F_U64("count", v->count), VFS_F_U64("dur_sum_ns", v->dur_sum_ns),
+			     VFS_F_U64("dur_max_ns", v->dur_max_ns),
+			     VFS_F_U64("last_dur_ns", v->last_dur_ns));
+	}
+	vfs_map_snapshot_free(&resets);
+}
+
+static void vfio_dump(struct vfs_collector *c, struct vfs_dump *d)
+{
+	struct vfs_map_snapshot objs;
+	struct obj_names on;
+
+	vfs_map_snapshot(vfs_collector_map_fd(c, "obj_info"), &objs);
+	on.n = objs.n;
+	on.keys = objs.keys;
+	on.vals = objs.vals;
+	dump_objs(d, &on);
+	dump_ioctls(c, d, &on);
+	dump_errnos(c, d, &on);
+	dump_vm_infos(c, d);
+	dump_vms(c, d);
+	dump_regions(c, d, &on);
+	dump_irqs(c, d, &on);
+	dump_resets(c, d, &on);
+	vfs_map_snapshot_free(&objs);
+}
+
+/* the rows vfio_dump() emits, in its order */
+static const char *const dump_rows[] = {
+	"obj", "ioctl_obj", "ioctl", "errno", "vm_info", "vm", "region", "irq", "irq_signal",
+	"reset", NULL
+};
 
 static const void *vfio_elf(size_t *size)
 {
@@ -414,4 +582,5 @@ const struct vfs_family vfs_family_vfio = {
 	.nspecs = sizeof(specs) / sizeof(specs[0]),
 	.sized_maps = sized_maps,
 	.dump = vfio_dump,
+	.rows = dump_rows,
 };

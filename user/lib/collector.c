@@ -16,6 +16,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "collector.h"
+#include "dump.h"
 #include "gc.h"
 
 static const struct vfs_family *const families[] = {
@@ -51,6 +52,7 @@ struct vfs_collector {
 	struct ring_buffer *rb;
 	vfs_event_cb cb;
 	void *cb_user;
+	char stream_why[256];			/* why the stream was not taken */
 };
 
 static const char *const class_names[VFS_CLASS_MAX] = {
@@ -67,6 +69,7 @@ static const char *const class_names[VFS_CLASS_MAX] = {
 	[VFS_CLASS_VDPA_VQ] = "vdpa-virtqueue",
 	[VFS_CLASS_DMA_RESULT] = "dma-results",
 	[VFS_CLASS_MIG_REQUEST] = "migration-requests",
+	[VFS_CLASS_RESET] = "device-reset",
 };
 
 const char *vfs_class_name(enum vfs_class c)
@@ -96,6 +99,7 @@ static const char *const drop_names[VFS_DROP_MAX] = {
 	[VFS_DROP_MAP_MIG] = "map_full_migration",
 	[VFS_DROP_MAP_VDPA] = "map_full_vdpa",
 	[VFS_DROP_RECURSION] = "probe_recursion",
+	[VFS_DROP_MAP_RESET] = "map_full_reset",
 };
 
 const char *vfs_drop_name(enum vfs_drop d)
@@ -447,6 +451,16 @@ fail:
 	return err;
 }
 
+/*
+ * The maps of bpf/vm.bpf.h: every family that includes it defines them,
+ * the first to load creates them and the others reuse them, so a VMM that
+ * only drives vhost-vdpa is a VM (named, pins counted) like a VFIO one.
+ */
+static bool shared_ledger(const char *map)
+{
+	return !strcmp(map, "vm_info");
+}
+
 /* load and attach one family; record its maps and programs */
 static int family_load(struct vfs_collector *c, const struct vfs_family *f,
 		       struct bpf_object *obj, char *err, size_t errlen)
@@ -455,6 +469,19 @@ static int family_load(struct vfs_collector *c, const struct vfs_family *f,
 	struct bpf_map *m;
 	int r;
 
+	/* one VM ledger: a family loaded earlier made it, later ones write it */
+	bpf_object__for_each_map(m, obj) {
+		int fd;
+
+		if (!shared_ledger(bpf_map__name(m)) ||
+		    (fd = vfs_collector_map_fd(c, bpf_map__name(m))) < 0)
+			continue;
+		if ((r = bpf_map__reuse_fd(m, fd))) {
+			snprintf(err, errlen, "%s collectors: cannot share the VM map %s: %s",
+				 f->name, bpf_map__name(m), strerror(-r));
+			return r;
+		}
+	}
 	r = bpf_object__load(obj);
 	if (r) {
 		snprintf(err, errlen, "%s collectors: cannot load: %s%s", f->name, strerror(-r),
@@ -492,7 +519,7 @@ static int family_load(struct vfs_collector *c, const struct vfs_family *f,
 
 		/* internal maps (.rodata, .bss) and the core's own are not the family's */
 		if (strchr(name, '.') || !strcmp(name, "events") || !strcmp(name, "drops") ||
-		    !strcmp(name, "control"))
+		    !strcmp(name, "control") || vfs_collector_map_fd(c, name) >= 0)
 			continue;
 		if ((r = add_map(c, name, bpf_map__fd(m), false)))
 			return r;
@@ -904,18 +931,21 @@ int vfs_collector_map_fd(const struct vfs_collector *c, const char *map)
 	return -ENOENT;
 }
 
-void vfs_collector_dump(struct vfs_collector *c, FILE *out)
+void vfs_collector_dump(struct vfs_collector *c, struct vfs_dump *d)
 {
+	const char *const *row;
 	__u64 drops[VFS_DROP_MAX];
 	size_t i;
 
 	for (i = 0; i < NR_FAMILIES; i++)
-		families[i]->dump(c, out);
+		for (row = families[i]->rows; row && *row; row++)
+			vfs_dump_declare(d, *row);
+	for (i = 0; i < NR_FAMILIES; i++)
+		families[i]->dump(c, d);
 	if (!vfs_collector_drops(c, drops))
 		for (i = 0; i < VFS_DROP_MAX; i++)
 			if (drop_names[i])
-				fprintf(out, "drops %s %llu\n", drop_names[i],
-					(unsigned long long)drops[i]);
+				vfs_dump_pair(d, "drops", drop_names[i], drops[i]);
 }
 
 static int rb_trampoline(void *ctx, void *data, size_t size)
@@ -941,24 +971,110 @@ static void lock_path(const struct vfs_collector *c, char *buf, size_t len)
 			*s = '_';
 }
 
-/* a pinned set's ring buffer has one consumer: a POSIX lock names it */
+static int stream_fail(struct vfs_collector *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int stream_fail(struct vfs_collector *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->stream_why, sizeof(c->stream_why), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/*
+ * A pinned set's ring buffer has one consumer: a POSIX lock names it. The
+ * lock is ours alone (root's): directory 0700, file 0600, neither followed
+ * if a symbolic link. Anyone who can open the file can hold the lock and
+ * starve the daemon's event and migration figures, so a directory or file
+ * in the way that belongs to someone else, or is not a directory or a
+ * regular file, is refused with a sentence; one of ours that others could
+ * open (an older version's 0644 file) is made anew.
+ */
 static int take_stream(struct vfs_collector *c)
 {
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	char path[PATH_MAX];
-	int fd;
+	const char *name;
+	struct stat st;
+	int dfd, fd, err;
 
-	mkdir(STREAM_LOCK_DIR, 0755);
-	lock_path(c, path, sizeof(path));
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (fcntl(fd, F_SETLK, &fl)) {
-		close(fd);
-		return -EBUSY;
+	c->stream_why[0] = '\0';
+	if (mkdir(STREAM_LOCK_DIR, 0700) && errno != EEXIST)
+		return stream_fail(c, -errno, "cannot create %s: %s", STREAM_LOCK_DIR,
+				   strerror(errno));
+	dfd = open(STREAM_LOCK_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return stream_fail(c, -errno, "cannot open %s: %s", STREAM_LOCK_DIR,
+				   errno == ELOOP || errno == ENOTDIR ?
+				   "not a directory (a symbolic link?)" : strerror(errno));
+	if (fstat(dfd, &st)) {
+		err = stream_fail(c, -errno, "cannot stat %s: %s", STREAM_LOCK_DIR, strerror(errno));
+		goto out_dir;
 	}
+	if (st.st_uid != geteuid()) {
+		err = stream_fail(c, -EPERM, "%s belongs to uid %u, not to this uid %u: the "
+				  "stream lock is not taken there", STREAM_LOCK_DIR,
+				  (unsigned int)st.st_uid, (unsigned int)geteuid());
+		goto out_dir;
+	}
+	/* others may not add or replace files in it */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+	    fchmod(dfd, st.st_mode & 0755 & ~(S_IWGRP | S_IWOTH))) {
+		err = stream_fail(c, -errno, "%s is writable by others and cannot be "
+				  "changed: %s", STREAM_LOCK_DIR, strerror(errno));
+		goto out_dir;
+	}
+	lock_path(c, path, sizeof(path));
+	name = path + strlen(STREAM_LOCK_DIR) + 1;
+	fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+	    (st.st_mode & 077)) {
+		/* ours but open to others, who may hold it open: a new one */
+		close(fd);
+		if (unlinkat(dfd, name, 0)) {
+			err = stream_fail(c, -errno, "cannot replace %s (mode %04o): %s", path,
+					  (unsigned int)(st.st_mode & 07777), strerror(errno));
+			goto out_dir;
+		}
+		fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
+	if (fd < 0) {
+		err = stream_fail(c, -errno, "cannot open the stream lock %s: %s", path,
+				  errno == ELOOP ? "a symbolic link" : strerror(errno));
+		goto out_dir;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		err = stream_fail(c, -EPERM, "the stream lock %s is not a regular file of uid "
+				  "%u (owner uid %u, mode %04o): others could hold it; remove it",
+				  path, (unsigned int)geteuid(), (unsigned int)st.st_uid,
+				  (unsigned int)(st.st_mode & 07777));
+		goto out_fd;
+	}
+	if (fcntl(fd, F_SETLK, &fl)) {
+		struct flock who = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+		if (fcntl(fd, F_GETLK, &who) || who.l_type == F_UNLCK)
+			who.l_pid = 0;
+		err = stream_fail(c, -EBUSY, "the event stream is read by pid %d (it holds %s)",
+				  (int)who.l_pid, path);
+		goto out_fd;
+	}
+	close(dfd);
 	c->stream_lock = fd;
 	return 0;
+out_fd:
+	close(fd);
+out_dir:
+	close(dfd);
+	return err;
+}
+
+const char *vfs_collector_stream_error(const struct vfs_collector *c)
+{
+	return c->stream_why;
 }
 
 int vfs_collector_stream_holder(const struct vfs_collector *c)

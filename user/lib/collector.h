@@ -28,6 +28,7 @@ enum vfs_class {
 	VFS_CLASS_VDPA_VQ,	/* virtqueue kicks and calls */
 	VFS_CLASS_DMA_RESULT,	/* type1 map/unmap results (tracepoint series only) */
 	VFS_CLASS_MIG_REQUEST,	/* kernel-timed migration requests (tracepoint series only) */
+	VFS_CLASS_RESET,	/* PCI device resets: method, cause, duration, result */
 	VFS_CLASS_MAX,
 };
 
@@ -74,6 +75,7 @@ struct vfs_collector_opts {
 };
 
 struct vfs_collector;
+struct vfs_dump;
 
 /*
  * One program of a family's object: the class it serves on which tier and
@@ -113,12 +115,14 @@ struct vfs_family {
 	size_t nspecs;
 	const char *const *sized_maps;		/* NULL-terminated */
 	/*
-	 * Print the family's counters as lines of "<what> <names...> <field>
-	 * <value>..." (vfiostat; the tests' comparison format). Names come
-	 * from the *_info maps, never kernel addresses. Maps are found with
-	 * vfs_collector_map_fd().
+	 * Emit the family's counters as rows (dump.h) of the types in @rows
+	 * (NULL-terminated), in this order: as text, lines of "<what>
+	 * <names...> <field> <value>..." (vfiostat; the tests' comparison
+	 * format). Names come from the *_info maps, never kernel addresses.
+	 * Maps are found with vfs_collector_map_fd().
 	 */
-	void (*dump)(struct vfs_collector *c, FILE *out);
+	void (*dump)(struct vfs_collector *c, struct vfs_dump *d);
+	const char *const *rows;
 };
 
 extern const struct vfs_family vfs_family_vfio;
@@ -150,6 +154,14 @@ void vfs_collector_print_features(const struct vfs_collector *c, FILE *out);
 int vfs_collector_map_fd(const struct vfs_collector *c, const char *map);
 
 /*
+ * The name of VM @pid from its vm_info entry (identity.h's
+ * vfs_vm_name_info: /proc while the process lives, else what was captured
+ * when it was first seen): an enum vfs_name_source, or -1 when vm_info
+ * has no entry for @pid.
+ */
+int vfs_collector_vm_name(const struct vfs_collector *c, __u32 pid, char *out, size_t len);
+
+/*
  * The stream: @cb gets each event (header first); returns events consumed.
  * The programs wake a sleeping reader only once the ring is an eighth
  * full, so a reader must call this at least every few hundred ms (with a
@@ -164,9 +176,18 @@ int vfs_collector_poll(struct vfs_collector *c, int timeout_ms, vfs_event_cb cb,
 int vfs_collector_stream(struct vfs_collector *c, __u32 stream_mask);
 /* the pid holding a shared set's stream (0: none, or not shared) */
 int vfs_collector_stream_holder(const struct vfs_collector *c);
+/*
+ * Why vfs_collector_poll() could not take a shared set's stream, as a
+ * sentence ("" if it could): held by another pid (-EBUSY), or a lock
+ * directory or file under /run/vfioscope that is not root's alone.
+ */
+const char *vfs_collector_stream_error(const struct vfs_collector *c);
 
-/* every family's counters, then the drop counters, as lines (vfiostat) */
-void vfs_collector_dump(struct vfs_collector *c, FILE *out);
+/*
+ * Every family's counters, then the drop counters (pairs "drops" NAME N),
+ * to a text or JSON writer (dump.h; vfiostat)
+ */
+void vfs_collector_dump(struct vfs_collector *c, struct vfs_dump *d);
 
 /*
  * Sum of each drop reason over CPUs, including the runs of each program

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 #include "event_fmt.h"
+#include "safetext.h"
 #include "vfio_ioctl.h"
 
 static const char *const mig_states[] = {
@@ -29,8 +31,43 @@ const char *vfs_event_type_name(__u16 type)
 	case VFS_EV_MIG_REQ: return "mig_request";
 	case VFS_EV_POLICY: return "policy";
 	case VFS_EV_VM_EXIT: return "vm_exit";
+	case VFS_EV_RESET: return "reset";
 	default: return "?";
 	}
+}
+
+static const char *const reset_methods[VFS_RESET_METHOD_MAX] = {
+	[VFS_RESET_NONE] = "none", [VFS_RESET_FLR] = "flr", [VFS_RESET_AF_FLR] = "af_flr",
+	[VFS_RESET_PM] = "pm", [VFS_RESET_BUS] = "bus",
+	[VFS_RESET_DEV_SPECIFIC] = "device_specific", [VFS_RESET_ACPI] = "acpi",
+	[VFS_RESET_CXL_BUS] = "cxl_bus", [VFS_RESET_HOT] = "hot",
+};
+
+static const char *const reset_causes[VFS_RESET_C_MAX] = {
+	[VFS_RESET_C_OTHER] = "other", [VFS_RESET_C_IOCTL] = "ioctl",
+	[VFS_RESET_C_HOT] = "hot_reset", [VFS_RESET_C_OPEN] = "open",
+	[VFS_RESET_C_RELEASE] = "release",
+};
+
+const char *vfs_reset_method_name(__u32 m)
+{
+	return m < VFS_RESET_METHOD_MAX ? reset_methods[m] : "?";
+}
+
+const char *vfs_reset_cause_name(__u32 c)
+{
+	return c < VFS_RESET_C_MAX ? reset_causes[c] : "?";
+}
+
+const char *vfs_reset_result(__s32 ret, char *buf, size_t len)
+{
+	if (!ret)
+		snprintf(buf, len, "ok");
+	else if (ret < 0 && ret >= -4095 && strerrorname_np(-ret))
+		snprintf(buf, len, "%s", strerrorname_np(-ret));
+	else
+		snprintf(buf, len, "%d", ret);
+	return buf;
 }
 
 void vfs_guid_str(const __u8 u[16], char out[37])
@@ -41,8 +78,36 @@ void vfs_guid_str(const __u8 u[16], char out[37])
 		 u[6], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
-/* a fixed-size name from the ABI, terminated or not, for "%.*s" */
-#define NAMEARG(a)	(int)strnlen(a, sizeof(a)), a
+/*
+ * A fixed-size name from the ABI (terminated or not) or from the namer, as
+ * text for a terminal: device names come from sysfs and management tools,
+ * not from us (safetext.h).
+ */
+static const char *safe(const char *s, size_t n, char *buf, size_t len)
+{
+	vfs_safe_text(buf, len, s, n, VFS_SAFE_ESCAPE);
+	return buf;
+}
+#define SAFE(a, buf)	safe(a, sizeof(a), buf, sizeof(buf))
+
+struct json_object *vfs_json_text(const char *s, size_t n)
+{
+	struct json_object *o;
+	char *buf;
+
+	n = strnlen(s, n);
+	if (vfs_text_is_safe(s, n, VFS_SAFE_UTF8))
+		return json_object_new_string_len(s, (int)n);
+	/* at worst each byte becomes U+FFFD, 3 bytes */
+	buf = malloc(3 * n + 1);
+	if (!buf)
+		return json_object_new_string("");
+	vfs_safe_text(buf, 3 * n + 1, s, n, VFS_SAFE_UTF8);
+	o = json_object_new_string(buf);
+	free(buf);
+	return o;
+}
+#define JNAME(a)	vfs_json_text(a, sizeof(a))
 
 /* the minimum size of each known event type */
 static size_t event_size(__u16 type)
@@ -57,6 +122,7 @@ static size_t event_size(__u16 type)
 	case VFS_EV_DMA: return sizeof(struct vfs_ev_dma);
 	case VFS_EV_MIG_REQ: return sizeof(struct vfs_ev_mig_arc);
 	case VFS_EV_VM_EXIT: return sizeof(struct vfs_ev_vm_exit);
+	case VFS_EV_RESET: return sizeof(struct vfs_ev_reset);
 	default: return 0;
 	}
 }
@@ -76,12 +142,16 @@ static const char *errstr(long ret, char *buf, size_t len)
 	return buf;
 }
 
-static const char *name_of(vfs_obj_namer namer, void *user, __u64 obj, char *buf, size_t len)
+/* @how: VFS_SAFE_ESCAPE for text, VFS_SAFE_UTF8 for JSON */
+static const char *name_of(vfs_obj_namer namer, void *user, __u64 obj, char *buf, size_t len,
+			   unsigned int how)
 {
 	const char *n = namer ? namer(user, obj) : NULL;
 
-	if (n)
-		return n;
+	if (n) {
+		vfs_safe_text(buf, len, n, (size_t)-1, how);
+		return buf;
+	}
 	snprintf(buf, len, "obj-%llx", (unsigned long long)obj);
 	return buf;
 }
@@ -92,7 +162,9 @@ static const char *const vdpa_ops[] = { "?", "add", "del", "status" };
 int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer namer,
 		   void *user, char *buf, size_t len)
 {
-	char a[64], b[64], r[48];
+	/* a name escaped is at most 4 times as long ("\x1b" for one byte) */
+	char a[4 * VFS_NAME_LEN + 1], n1[4 * VFS_NAME_LEN + 1], n2[4 * VFS_NAME_LEN + 1];
+	char b[64], r[48];
 	size_t need = event_size(ev->type);
 
 	if (!need || size < need || ev->size < need)
@@ -111,15 +183,15 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 				 (unsigned long long)e->a0, (unsigned long long)(e->a1 >> 32),
 				 (unsigned long long)(e->a1 & 0xffffffff));
 		return snprintf(buf, len, "ioctl %s %s%s = %s %lluns",
-				name_of(namer, user, e->obj, a, sizeof(a)), cmd, args,
+				name_of(namer, user, e->obj, a, sizeof(a), VFS_SAFE_ESCAPE), cmd, args,
 				errstr(e->ret, r, sizeof(r)), (unsigned long long)e->lat_ns);
 	}
 	case VFS_EV_MIG_ARC:
 	case VFS_EV_MIG_REQ: {
 		const struct vfs_ev_mig_arc *e = (const void *)ev;
 
-		return snprintf(buf, len, "%s %.*s %s->%s = %s %lluns",
-				vfs_event_type_name(ev->type), NAMEARG(e->dev),
+		return snprintf(buf, len, "%s %s %s->%s = %s %lluns",
+				vfs_event_type_name(ev->type), SAFE(e->dev, n1),
 				vfs_mig_state_name(e->from), vfs_mig_state_name(e->to),
 				errstr(e->ret, r, sizeof(r)),
 				(unsigned long long)(e->end_ns - e->start_ns));
@@ -127,7 +199,7 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 	case VFS_EV_MIG_DATA: {
 		const struct vfs_ev_mig_data *e = (const void *)ev;
 
-		return snprintf(buf, len, "mig_data %.*s %s of %llu bytes = %s", NAMEARG(e->dev),
+		return snprintf(buf, len, "mig_data %s %s of %llu bytes = %s", SAFE(e->dev, n1),
 				e->write ? "write" : "read", (unsigned long long)e->bytes,
 				errstr(e->ret, r, sizeof(r)));
 	}
@@ -136,18 +208,27 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 		char uuid[37];
 
 		vfs_guid_str(e->uuid, uuid);
-		return snprintf(buf, len, "mdev_%s %s parent=%.*s type=%.*s = %s",
-				e->op == VFS_MDEV_CREATE ? "create" : "remove", uuid, NAMEARG(e->parent),
-				NAMEARG(e->type), errstr(e->ret, r, sizeof(r)));
+		return snprintf(buf, len, "mdev_%s %s parent=%s type=%s = %s",
+				e->op == VFS_MDEV_CREATE ? "create" : "remove", uuid,
+				SAFE(e->parent, n1), SAFE(e->type, n2), errstr(e->ret, r, sizeof(r)));
 	}
 	case VFS_EV_REGION: {
 		const struct vfs_ev_region *e = (const void *)ev;
 
 		return snprintf(buf, len, "region_%s %s index=%u offset=0x%llx size=%llu = %s",
 				e->op < 3 ? region_ops[e->op] : "?",
-				name_of(namer, user, e->obj, a, sizeof(a)), e->index,
+				name_of(namer, user, e->obj, a, sizeof(a), VFS_SAFE_ESCAPE), e->index,
 				(unsigned long long)e->offset, (unsigned long long)e->size,
 				errstr(e->ret, r, sizeof(r)));
+	}
+	case VFS_EV_RESET: {
+		const struct vfs_ev_reset *e = (const void *)ev;
+
+		return snprintf(buf, len, "reset %s method=%s cause=%s = %s %lluns",
+				SAFE(e->dev, n1), vfs_reset_method_name(e->method),
+				vfs_reset_cause_name(e->cause), errstr(e->ret, r, sizeof(r)),
+				(unsigned long long)(e->end_ns > e->start_ns ?
+						     e->end_ns - e->start_ns : 0));
 	}
 	case VFS_EV_VM_EXIT: {
 		const struct vfs_ev_vm_exit *e = (const void *)ev;
@@ -158,8 +239,8 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 	case VFS_EV_VDPA: {
 		const struct vfs_ev_vdpa *e = (const void *)ev;
 
-		return snprintf(buf, len, "vdpa_%s %.*s status=0x%x old=0x%x = %s",
-				e->op < 4 ? vdpa_ops[e->op] : "?", NAMEARG(e->name), e->status,
+		return snprintf(buf, len, "vdpa_%s %s status=0x%x old=0x%x = %s",
+				e->op < 4 ? vdpa_ops[e->op] : "?", SAFE(e->name, n1), e->status,
 				e->old_status, errstr(e->ret, r, sizeof(r)));
 	}
 	case VFS_EV_DMA: {
@@ -191,7 +272,7 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 {
 	size_t need = event_size(ev->type);
 	struct json_object *o;
-	char a[64], b[64];
+	char a[4 * VFS_NAME_LEN + 1], b[64];
 
 	if (!need || size < need || ev->size < need)
 		return NULL;
@@ -200,15 +281,14 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 	json_object_object_add(o, "ts_ns", json_object_new_uint64(ev->ts_ns));
 	json_object_object_add(o, "pid", json_object_new_int(ev->tgid));
 	json_object_object_add(o, "tid", json_object_new_int(ev->tid));
-	json_object_object_add(o, "comm", json_object_new_string_len(ev->comm,
-				strnlen(ev->comm, sizeof(ev->comm))));
+	json_object_object_add(o, "comm", JNAME(ev->comm));
 	json_object_object_add(o, "cgroup_id", json_object_new_uint64(ev->cgroup_id));
 	switch (ev->type) {
 	case VFS_EV_IOCTL: {
 		const struct vfs_ev_ioctl *e = (const void *)ev;
 
 		json_object_object_add(o, "device", json_object_new_string(
-			name_of(namer, user, e->obj, a, sizeof(a))));
+			name_of(namer, user, e->obj, a, sizeof(a), VFS_SAFE_UTF8)));
 		json_object_object_add(o, "kind", json_object_new_string(
 			vfio_fd_kind_name(e->kind)));
 		json_object_object_add(o, "cmd", json_object_new_string(
@@ -223,8 +303,7 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 	case VFS_EV_MIG_REQ: {
 		const struct vfs_ev_mig_arc *e = (const void *)ev;
 
-		json_object_object_add(o, "device", json_object_new_string_len(e->dev,
-					strnlen(e->dev, sizeof(e->dev))));
+		json_object_object_add(o, "device", JNAME(e->dev));
 		json_object_object_add(o, "from", json_object_new_string(vfs_mig_state_name(e->from)));
 		json_object_object_add(o, "to", json_object_new_string(vfs_mig_state_name(e->to)));
 		json_object_object_add(o, "start_ns", json_object_new_uint64(e->start_ns));
@@ -236,8 +315,7 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 	case VFS_EV_MIG_DATA: {
 		const struct vfs_ev_mig_data *e = (const void *)ev;
 
-		json_object_object_add(o, "device", json_object_new_string_len(e->dev,
-					strnlen(e->dev, sizeof(e->dev))));
+		json_object_object_add(o, "device", JNAME(e->dev));
 		json_object_object_add(o, "dir", json_object_new_string(e->write ? "write" : "read"));
 		json_object_object_add(o, "bytes", json_object_new_uint64(e->bytes));
 		put_ret(o, e->ret);
@@ -251,10 +329,8 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 		json_object_object_add(o, "op", json_object_new_string(
 			e->op == VFS_MDEV_CREATE ? "create" : "remove"));
 		json_object_object_add(o, "uuid", json_object_new_string(uuid));
-		json_object_object_add(o, "parent", json_object_new_string_len(e->parent,
-					strnlen(e->parent, sizeof(e->parent))));
-		json_object_object_add(o, "type", json_object_new_string_len(e->type,
-					strnlen(e->type, sizeof(e->type))));
+		json_object_object_add(o, "parent", JNAME(e->parent));
+		json_object_object_add(o, "type", JNAME(e->type));
 		put_ret(o, e->ret);
 		break;
 	}
@@ -262,12 +338,28 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 		const struct vfs_ev_region *e = (const void *)ev;
 
 		json_object_object_add(o, "device", json_object_new_string(
-			name_of(namer, user, e->obj, a, sizeof(a))));
+			name_of(namer, user, e->obj, a, sizeof(a), VFS_SAFE_UTF8)));
 		json_object_object_add(o, "op", json_object_new_string(
 			e->op < 3 ? region_ops[e->op] : "?"));
 		json_object_object_add(o, "index", json_object_new_int(e->index));
 		json_object_object_add(o, "offset", json_object_new_uint64(e->offset));
 		json_object_object_add(o, "size", json_object_new_uint64(e->size));
+		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_RESET: {
+		const struct vfs_ev_reset *e = (const void *)ev;
+
+		json_object_object_add(o, "device", JNAME(e->dev));
+		json_object_object_add(o, "method", json_object_new_string(
+			vfs_reset_method_name(e->method)));
+		json_object_object_add(o, "cause", json_object_new_string(
+			vfs_reset_cause_name(e->cause)));
+		json_object_object_add(o, "start_ns", json_object_new_uint64(e->start_ns));
+		json_object_object_add(o, "end_ns", json_object_new_uint64(e->end_ns));
+		json_object_object_add(o, "dur_ns", json_object_new_uint64(
+			e->end_ns > e->start_ns ? e->end_ns - e->start_ns : 0));
+		json_object_object_add(o, "tier", json_object_new_int(e->tier));
 		put_ret(o, e->ret);
 		break;
 	}
@@ -283,8 +375,7 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 
 		json_object_object_add(o, "op", json_object_new_string(
 			e->op < 4 ? vdpa_ops[e->op] : "?"));
-		json_object_object_add(o, "device", json_object_new_string_len(e->name,
-					strnlen(e->name, sizeof(e->name))));
+		json_object_object_add(o, "device", JNAME(e->name));
 		json_object_object_add(o, "status", json_object_new_int(e->status));
 		json_object_object_add(o, "old_status", json_object_new_int(e->old_status));
 		put_ret(o, e->ret);

@@ -14,6 +14,11 @@ typedef const char *(*vfs_obj_namer)(void *user, __u64 obj);
 
 const char *vfs_mig_state_name(__u32 state);
 const char *vfs_event_type_name(__u16 type);
+/* "flr", "pm", "hot", "none"...; "open", "release", "ioctl"...; "?" past the enums */
+const char *vfs_reset_method_name(__u32 method);
+const char *vfs_reset_cause_name(__u32 cause);
+/* a reset's result as a label: "ok" or the errno's name ("ENOTTY") */
+const char *vfs_reset_result(__s32 ret, char *buf, size_t len);
 
 /*
  * One line of text for @ev (no time, no process: the caller prints those):
@@ -26,6 +31,15 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 /* the same as a JSON object (caller puts it); NULL for an unknown event */
 struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 				   vfs_obj_namer namer, void *user);
+
+/*
+ * Text from outside (comm, a VM or device name: at most @n bytes, up to a
+ * NUL) as a JSON string that is valid UTF-8: invalid sequences and C1 or
+ * direction controls become U+FFFD (safetext.h); json-c escapes the rest.
+ * Names in vfs_event_json() and in vfs_event_text() are made safe the same
+ * way (the text as a terminal takes it: "\x1b").
+ */
+struct json_object *vfs_json_text(const char *s, size_t n);
 
 /*
  * A kernel guid_t (mdev UUIDs) as the text sysfs takes and prints: its

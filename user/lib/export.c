@@ -9,6 +9,7 @@
 #include "collector.h"
 #include "identity.h"
 #include "map_buf.h"
+#include "mdevcap.h"
 #include "mighist.h"
 #include "migmodel.h"
 #include "model.h"
@@ -30,8 +31,19 @@ struct dev_extra {
 	__u64 sum_ns;		/* of its ioctls' latencies */
 };
 
+/* one label set of the reset families: reset_stats keys merged by label */
+struct reset_agg {
+	char dev[VFS_NAME_LEN + 1];
+	__u32 tgid, cause, method;
+	__s32 ret;
+	__u64 count, sum_ns;
+	__u64 hist[VFS_HIST_SLOTS];
+};
+
 struct vfs_export {
 	struct vfs_collector *c;
+	struct reset_agg *rst;		/* reused from scrape to scrape */
+	size_t caprst;
 	struct vfs_model model;
 	struct cmd_agg *agg;		/* reused from scrape to scrape */
 	size_t nagg, capagg;
@@ -78,6 +90,7 @@ void vfs_export_free(struct vfs_export *e)
 	if (e->c)
 		vfs_model_free(&e->model);
 	vfs_map_buf_free(&e->irq);
+	free(e->rst);
 	vfs_migmodel_free(e->mm);
 	vfs_mighist_free(&e->mh);
 	free(e->agg);
@@ -153,12 +166,17 @@ int vfs_export_event(struct vfs_export *e, const struct vfs_event_hdr *ev, size_
 	char vm[VFS_VM_NAME_LEN], drv[64];
 	int r, err;
 
+	/* mdev creates and removes: creators, counters, a sysfs scan */
+	if (e->c)
+		vfs_model_mdev_event(&e->model, ev, size);
 	r = vfs_mm_event_from_raw(ev, size, &mev);
 	if (r < 0)
 		e->mig_bad++;
 	if (r <= 0)
 		return 0;
-	e->mig_events++;
+	/* a VM's exit is fed too (it fails what the VM left mid-migration) */
+	if (mev.kind != VFS_MM_EXIT)
+		e->mig_events++;
 	err = vfs_migmodel_feed(e->mm, &mev);
 	if (err)
 		return err;
@@ -515,6 +533,101 @@ static int render_cmds(struct vfs_export *e, struct prom_buf *b)
 	return 0;
 }
 
+/* ------------------------------------------------------------- resets */
+
+static int cmp_rst(const void *pa, const void *pb)
+{
+	const struct reset_agg *a = pa, *b = pb;
+	int r = strcmp(a->dev, b->dev);
+
+	if (r)
+		return r;
+	if (a->tgid != b->tgid)
+		return a->tgid < b->tgid ? -1 : 1;
+	if (a->cause != b->cause)
+		return a->cause < b->cause ? -1 : 1;
+	if (a->method != b->method)
+		return a->method < b->method ? -1 : 1;
+	return (a->ret > b->ret) - (a->ret < b->ret);
+}
+
+/*
+ * Per PCI device, VM, cause, method and result: how many resets and how
+ * long they took. Keys that differ only by the VFIO device object (the
+ * same PCI device unbound and bound again) are one label set.
+ */
+static int render_resets(struct vfs_export *e, struct prom_buf *b)
+{
+	static const char cnt[] = "vfioscope_device_resets_total";
+	static const char dur[] = "vfioscope_device_reset_duration_seconds";
+	const struct vfs_map_buf *rb = &e->model.map[VFS_IN_RESET];
+	struct prom_label l[6];
+	char pid[16], res[32];
+	size_t i, j, n = 0;
+	int pass;
+
+	if (rb->key_size != sizeof(struct vfs_reset_key))
+		return 0;
+	if (vfs_grow((void **)&e->rst, &e->caprst, rb->n, sizeof(*e->rst)))
+		return -ENOMEM;
+	for (i = 0; i < rb->n; i++) {
+		const struct vfs_reset_key *k = VFS_MAP_BUF_KEY(rb, struct vfs_reset_key, i);
+		const struct vfs_reset_val *v = VFS_MAP_BUF_VAL(rb, struct vfs_reset_val, i);
+		struct reset_agg *a = &e->rst[i];
+
+		snprintf(a->dev, sizeof(a->dev), "%.*s", (int)strnlen(k->dev, sizeof(k->dev)),
+			 k->dev);
+		a->tgid = k->tgid;
+		a->cause = k->cause;
+		a->method = k->method;
+		a->ret = k->ret;
+		a->count = v->count;
+		a->sum_ns = v->dur_sum_ns;
+		for (j = 0; j < VFS_HIST_SLOTS; j++)
+			a->hist[j] = v->hist[j];
+	}
+	qsort(e->rst, rb->n, sizeof(*e->rst), cmp_rst);
+	for (i = 0; i < rb->n; i++) {
+		struct reset_agg *a = &e->rst[i], *o = n ? &e->rst[n - 1] : NULL;
+
+		if (o && !cmp_rst(o, a)) {
+			o->count += a->count;
+			o->sum_ns += a->sum_ns;
+			for (j = 0; j < VFS_HIST_SLOTS; j++)
+				o->hist[j] += a->hist[j];
+		} else if (&e->rst[n++] != a) {
+			e->rst[n - 1] = *a;
+		}
+	}
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			prom_family(b, dur, PROM_HISTOGRAM, "How long PCI device resets took, per "
+				    "device, VM, cause, method and result.");
+		else
+			prom_family(b, cnt, PROM_COUNTER, "PCI device resets per device, VM, cause "
+				    "(open, release, ioctl, hot_reset, other), method (flr, pm, "
+				    "bus, hot, none...) and result (ok or the errno).");
+		for (i = 0; i < n; i++) {
+			const struct reset_agg *a = &e->rst[i];
+			const struct vfs_vm_row *r = vm_of(e, a->tgid);
+
+			snprintf(pid, sizeof(pid), "%u", a->tgid);
+			l[0] = (struct prom_label){ "device", a->dev };
+			l[1] = (struct prom_label){ "vm", r ? r->name : "" };
+			l[2] = (struct prom_label){ "pid", pid };
+			l[3] = (struct prom_label){ "cause", vfs_reset_cause_name(a->cause) };
+			l[4] = (struct prom_label){ "method", vfs_reset_method_name(a->method) };
+			l[5] = (struct prom_label){ "result", vfs_reset_result(a->ret, res,
+										 sizeof(res)) };
+			if (pass)
+				prom_hist_log2(b, l, 6, a->hist, VFS_HIST_SLOTS, a->sum_ns, 9);
+			else
+				prom_sample_u64(b, cnt, l, 6, a->count);
+		}
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------- IRQs, queues */
 
 static int render_irqs(struct vfs_export *e, struct prom_buf *b)
@@ -584,6 +697,75 @@ static void render_vqs(struct vfs_export *e, struct prom_buf *b)
 	}
 }
 
+/* ---------------------------------------------------------------- mdev */
+
+/*
+ * Capacity per parent and mdev type from the model's last sysfs scan (a
+ * figure sysfs did not give as a number is left out, not exported as 0),
+ * and the stream's creates and removes per type, VM and result.
+ */
+static void render_mdev(struct vfs_export *e, struct prom_buf *b)
+{
+	static const char avail[] = "vfioscope_mdev_available_instances";
+	static const char inuse[] = "vfioscope_mdev_instances";
+	static const char *const ops[2] = {
+		"vfioscope_mdev_creates_total", "vfioscope_mdev_removes_total" };
+	static const char *const op_helps[2] = {
+		"mdev instance creates per parent, type, creating VM and result (ok or the errno).",
+		"mdev instance removes per parent, type, removing VM and result (ok or the errno).",
+	};
+	const struct vfs_mdevcap *c = e->model.mdev;
+	struct prom_label l[4];
+	char res[32];
+	size_t i;
+	int pass;
+
+	prom_family(b, avail, PROM_GAUGE, "available_instances of each mdev type of each "
+		    "parent device, as sysfs says at the last refresh or create/remove.");
+	for (i = 0; i < c->ntypes; i++) {
+		l[0] = (struct prom_label){ "parent", c->types[i].parent };
+		l[1] = (struct prom_label){ "type", c->types[i].type };
+		if (c->types[i].available >= 0)
+			prom_sample_u64(b, avail, l, 2, (__u64)c->types[i].available);
+	}
+	prom_family(b, inuse, PROM_GAUGE, "Instances of each mdev type of each parent device "
+		    "(entries of the type's devices/ in sysfs).");
+	for (i = 0; i < c->ntypes; i++) {
+		l[0] = (struct prom_label){ "parent", c->types[i].parent };
+		l[1] = (struct prom_label){ "type", c->types[i].type };
+		if (c->types[i].instances >= 0)
+			prom_sample_u64(b, inuse, l, 2, (__u64)c->types[i].instances);
+	}
+	for (pass = 0; pass < 2; pass++) {
+		__u32 op = pass ? VFS_MDEV_REMOVE : VFS_MDEV_CREATE;
+
+		prom_family(b, ops[pass], PROM_COUNTER, op_helps[pass]);
+		for (i = 0; i < c->ncount; i++) {
+			const struct vfs_mdev_count *k = &c->count[i];
+
+			if (k->op != op)
+				continue;
+			l[0] = (struct prom_label){ "parent", k->parent };
+			l[1] = (struct prom_label){ "type", k->type };
+			l[2] = (struct prom_label){ "vm", k->vm };
+			l[3] = (struct prom_label){ "result", vfs_reset_result(k->ret, res,
+									     sizeof(res)) };
+			prom_sample_u64(b, ops[pass], l, 4, k->n);
+		}
+	}
+	prom_family(b, "vfioscope_mdev_tracking_dropped_total", PROM_COUNTER,
+		    "mdev bookkeeping the exporter could not keep (instances: creators not "
+		    "remembered; counters: create/remove events not counted).");
+	l[0] = (struct prom_label){ "what", "instances" };
+	prom_sample_u64(b, "vfioscope_mdev_tracking_dropped_total", l, 1, c->inst_dropped);
+	l[0].value = "counters";
+	prom_sample_u64(b, "vfioscope_mdev_tracking_dropped_total", l, 1, c->count_dropped);
+	prom_family(b, "vfioscope_mdev_types_untracked", PROM_GAUGE,
+		    "mdev types in sysfs at the last scan that the exporter does not track "
+		    "(over its limit).");
+	prom_sample_u64(b, "vfioscope_mdev_types_untracked", NULL, 0, c->types_untracked);
+}
+
 int vfs_export_render(struct vfs_export *e, struct prom_buf *out)
 {
 	int err;
@@ -597,9 +779,10 @@ int vfs_export_render(struct vfs_export *e, struct prom_buf *out)
 		render_gc(e, out);
 		render_vms(e, out);
 		if ((err = render_devs(e, out)) || (err = render_cmds(e, out)) ||
-		    (err = render_irqs(e, out)))
+		    (err = render_irqs(e, out)) || (err = render_resets(e, out)))
 			return err;
 		render_vqs(e, out);
+		render_mdev(e, out);
 	}
 	render_migrations(e, out);
 	return out->err;

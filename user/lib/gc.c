@@ -38,12 +38,20 @@ static const struct gc_map {
 	  false, NULL },
 	{ "mig_pending", sizeof(__u64), 0, 0, -1, false, NULL },
 	{ "vq_stats", sizeof(struct vfs_vq_key), 0, offsetof(struct vfs_vq_key, obj), -1, true, NULL },
+	/* a device's resets go with it, a VM's (those it caused) with the VM */
+	{ "reset_stats", sizeof(struct vfs_reset_key), 0, offsetof(struct vfs_reset_key, obj),
+	  offsetof(struct vfs_reset_key, tgid), false, NULL },
 	{ "vm_stats", sizeof(__u32), 0, -1, 0, false, NULL },
 	{ "vm_info", sizeof(__u32), sizeof(struct vfs_vm_info), -1, 0, false, vm_still },
 	{ "obj_info", sizeof(__u64), sizeof(struct vfs_obj_info), 0, -1, false, obj_still },
 	{ "vdpa_info", sizeof(__u64), sizeof(struct vfs_vdpa_info), 0, -1, true, vdpa_still },
 };
 #define NR_GC_MAPS (sizeof(gc_maps) / sizeof(gc_maps[0]))
+/* the largest key above: sweep() reads keys into buffers of this size */
+#define GC_KEY_MAX 128
+_Static_assert(sizeof(struct vfs_reset_key) <= GC_KEY_MAX, "a gc key outgrew GC_KEY_MAX");
+_Static_assert(sizeof(struct vfs_cmd_key) <= GC_KEY_MAX, "a gc key outgrew GC_KEY_MAX");
+_Static_assert(sizeof(struct vfs_errno_key) <= GC_KEY_MAX, "a gc key outgrew GC_KEY_MAX");
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -183,7 +191,13 @@ bool vfs_gc_key_goes(const struct vfs_gc *g, const char *map, const void *key)
 /* the keys of map @fd that go, then their deletion */
 static int sweep(struct vfs_gc *g, const struct gc_map *m, int fd)
 {
-	char cur[64], next[64], val[128];
+	/* a markers' entry, read whole: the largest of their values */
+	union {
+		struct vfs_vm_info vm;
+		struct vfs_obj_info obj;
+		struct vfs_vdpa_info vdpa;
+	} val;
+	char cur[GC_KEY_MAX], next[GC_KEY_MAX];
 	void *prev = NULL;
 	size_t n = 0, i;
 
@@ -199,7 +213,8 @@ static int sweep(struct vfs_gc *g, const struct gc_map *m, int fd)
 	for (i = 0; i < n; i++) {
 		void *key = (char *)g->keys + i * m->key_size;
 
-		if (m->still && (bpf_map_lookup_elem(fd, key, val) || !m->still(g, val)))
+		if (m->still && (m->value_size > sizeof(val) ||
+				 bpf_map_lookup_elem(fd, key, &val) || !m->still(g, &val)))
 			continue;
 		if (bpf_map_delete_elem(fd, key)) {
 			if (errno != ENOENT)	/* ENOENT: another reader was first */

@@ -125,7 +125,8 @@ int vfs_libvirt_vm_name(const char *path, char *out, size_t outlen)
 	return 0;
 }
 
-enum vfs_name_source vfs_vm_name(pid_t pid, const char *comm, char *out, size_t outlen)
+/* the name /proc knows for a live @pid: -1 when it knows none */
+static int live_name(pid_t pid, char *out, size_t outlen)
 {
 	char path[64], buf[8192];
 	size_t n;
@@ -149,8 +150,75 @@ enum vfs_name_source vfs_vm_name(pid_t pid, const char *comm, char *out, size_t 
 			}
 		fclose(f);
 	}
+	return -1;
+}
+
+enum vfs_name_source vfs_vm_name(pid_t pid, const char *comm, char *out, size_t outlen)
+{
+	int src = live_name(pid, out, outlen);
+
+	if (src >= 0)
+		return src;
 	snprintf(out, outlen, "%s", comm);
 	return VFS_NAME_COMM;
+}
+
+/*
+ * The captured cgroup path, outermost first, as /proc/PID/cgroup writes
+ * it; -1 when a level filled its buffer (its name may be cut short, and a
+ * cut scope name must not pass for a shorter one).
+ */
+static int seen_cgroup(const struct vfs_vm_info *vi, char *path, size_t len)
+{
+	size_t n = 0, l;
+	int i;
+
+	path[0] = '\0';
+	for (i = VFS_CGROUP_LEVELS - 1; i >= 0; i--) {
+		l = strnlen(vi->cgroup[i], VFS_CGROUP_NAME_LEN);
+		if (l == VFS_CGROUP_NAME_LEN || l == VFS_CGROUP_NAME_LEN - 1)
+			return -1;
+		if (!l)
+			continue;
+		n += snprintf(path + n, len - n, "/%.*s", (int)l, vi->cgroup[i]);
+		if (n >= len)
+			return -1;
+	}
+	return 0;
+}
+
+enum vfs_name_source vfs_vm_name_seen(const struct vfs_vm_info *vi, char *out, size_t outlen)
+{
+	size_t n = vi->argv_len < VFS_ARGV_LEN ? vi->argv_len : VFS_ARGV_LEN;
+	char path[VFS_CGROUP_LEVELS * (VFS_CGROUP_NAME_LEN + 1) + 1];
+	const char *cut;
+
+	/* cut mid-argument: the last, partial argument is not used */
+	if (n < vi->arg_len) {
+		cut = memrchr(vi->argv, '\0', n);
+		n = cut ? (size_t)(cut - vi->argv) + 1 : 0;
+	}
+	if (!vfs_qemu_vm_name(vi->argv, n, out, outlen))
+		return VFS_NAME_QEMU;
+	if (!seen_cgroup(vi, path, sizeof(path)) && !vfs_libvirt_vm_name(path, out, outlen))
+		return VFS_NAME_LIBVIRT;
+	n = strnlen(vi->comm, sizeof(vi->comm));
+	if (n) {
+		snprintf(out, outlen, "%.*s", (int)n, vi->comm);
+		return VFS_NAME_COMM;
+	}
+	snprintf(out, outlen, "?");
+	return VFS_NAME_NONE;
+}
+
+enum vfs_name_source vfs_vm_name_info(pid_t pid, const struct vfs_vm_info *vi, char *out,
+				      size_t outlen)
+{
+	int src = vi->exit_ns ? -1 : live_name(pid, out, outlen);
+
+	if (src >= 0)
+		return src;
+	return vfs_vm_name_seen(vi, out, outlen);
 }
 
 const char *vfs_name_source_str(enum vfs_name_source s)
@@ -158,7 +226,8 @@ const char *vfs_name_source_str(enum vfs_name_source s)
 	switch (s) {
 	case VFS_NAME_QEMU: return "qemu";
 	case VFS_NAME_LIBVIRT: return "libvirt";
-	default: return "comm";
+	case VFS_NAME_COMM: return "comm";
+	default: return "none";
 	}
 }
 

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <linux/types.h>
+#include "abi.h"
 
 /*
  * The guest name from a QEMU command line (/proc/PID/cmdline: arguments
@@ -24,7 +26,8 @@ int vfs_qemu_vm_name(const char *cmdline, size_t len, char *out, size_t outlen);
  */
 int vfs_libvirt_vm_name(const char *cgroup_path, char *out, size_t outlen);
 
-enum vfs_name_source { VFS_NAME_QEMU, VFS_NAME_LIBVIRT, VFS_NAME_COMM };
+/* where a VM's name came from; NONE: nothing is known ("?") */
+enum vfs_name_source { VFS_NAME_QEMU, VFS_NAME_LIBVIRT, VFS_NAME_COMM, VFS_NAME_NONE };
 
 /*
  * A VM's display name: QEMU's -name, else the libvirt scope of its cgroup,
@@ -33,6 +36,24 @@ enum vfs_name_source { VFS_NAME_QEMU, VFS_NAME_LIBVIRT, VFS_NAME_COMM };
  */
 enum vfs_name_source vfs_vm_name(pid_t pid, const char *comm, char *out, size_t outlen);
 const char *vfs_name_source_str(enum vfs_name_source s);
+
+/*
+ * A VM's name from what the BPF side captured when it first saw the VM
+ * (vm_info: argv, cgroup path, comm), never from /proc: the -name in the
+ * captured argv (the argument a capture cut short is ignored, never read
+ * as a shorter name), else the libvirt scope in the captured cgroup path,
+ * else the comm, else "?" (VFS_NAME_NONE). For a VM that is gone and for
+ * a recording's replay.
+ */
+enum vfs_name_source vfs_vm_name_seen(const struct vfs_vm_info *vi, char *out, size_t outlen);
+
+/*
+ * A VM's name from /proc while its process lives (vm_info says it has not
+ * exited), else from what was captured (vfs_vm_name_seen): the order is
+ * live -name, live cgroup, captured -name, captured cgroup, comm, "?".
+ */
+enum vfs_name_source vfs_vm_name_info(pid_t pid, const struct vfs_vm_info *vi, char *out,
+				      size_t outlen);
 
 /*
  * The driver bound to device @name (a PCI address, an mdev UUID, a vDPA

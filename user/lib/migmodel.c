@@ -30,6 +30,11 @@ static bool saving(__u32 state)
 	       state == VFS_MIG_PRE_COPY_P2P;
 }
 
+static bool precopy(__u32 state)
+{
+	return state == VFS_MIG_PRE_COPY || state == VFS_MIG_PRE_COPY_P2P;
+}
+
 const char *vfs_mm_status_name(enum vfs_mm_status s)
 {
 	switch (s) {
@@ -100,6 +105,10 @@ int vfs_mm_event_from_raw(const struct vfs_event_hdr *ev, size_t size, struct vf
 		out->bytes = e->bytes;
 		out->ret = e->ret;
 		copy_str(out->dev, sizeof(out->dev), e->dev, sizeof(e->dev));
+	} else if (ev->type == VFS_EV_VM_EXIT) {
+		if (size < sizeof(struct vfs_ev_vm_exit))
+			return -1;
+		out->kind = VFS_MM_EXIT;
 	} else {
 		return 0;
 	}
@@ -149,18 +158,32 @@ int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 		return -1;
 	}
 	if (!json_object_object_get_ex(o, "event", &v) || !json_object_is_type(v, json_type_string))
-		return 0;	/* e.g. {"event":"lost"...} has one; anything else: skip */
+		return 0;	/* not an event record: skip */
 	ev = json_object_get_string(v);
+	if (!strcmp(ev, "lost")) {
+		/* {"event":"lost","reason":R,"count":N}: no time, no process */
+		out->kind = VFS_MM_LOST;
+		GET_U64("count", out->bytes);
+		if (json_object_object_get_ex(o, "reason", &v) &&
+		    json_object_is_type(v, json_type_string))
+			copy_str(out->why, sizeof(out->why), json_object_get_string(v),
+				 sizeof(out->why) - 1);
+		return 1;
+	}
 	if (!strcmp(ev, "mig_arc"))
 		out->kind = VFS_MM_ARC;
 	else if (!strcmp(ev, "mig_data"))
 		out->kind = VFS_MM_DATA;
+	else if (!strcmp(ev, "vm_exit"))
+		out->kind = VFS_MM_EXIT;
 	else
 		return 0;
 	GET_U64("ts_ns", out->ts_ns);
 	GET_U64("pid", out->pid);
 	if (json_object_object_get_ex(o, "comm", &v) && json_object_is_type(v, json_type_string))
 		copy_str(out->comm, sizeof(out->comm), json_object_get_string(v), VFS_COMM_LEN);
+	if (out->kind == VFS_MM_EXIT)
+		return 1;
 	GET("device", json_type_string, v);
 	copy_str(out->dev, sizeof(out->dev), json_object_get_string(v), VFS_NAME_LEN);
 	GET("ret", json_type_int, v);
@@ -336,22 +359,17 @@ static int pair_dest(struct vfs_migmodel *m, struct vfs_mm_session *d)
 {
 	struct vfs_mm_session *s, *found = NULL;
 	struct vfs_mm_migration *g;
-	size_t i, pass;
+	size_t i;
 
-	/* the same process (VM), then the same process name, then any */
-	for (pass = 0; pass < 3 && !found && !m->unpaired; pass++) {
-		for (i = 0; i < m->nsessions; i++) {
-			s = m->sessions[i];
-			if (s->role != VFS_MM_SOURCE || s->status != VFS_MM_DONE || s->peer ||
-			    !s->mig || s->mig->emitted || s->stop_copy_end_ns > d->resuming_ns)
-				continue;
-			if (pass == 0 && s->pid != d->pid)
-				continue;
-			if (pass == 1 && strcmp(s->comm, d->comm))
-				continue;
-			found = s;
-			break;
-		}
+	/* one process doing both sides; other processes' sources: at RUNNING */
+	for (i = 0; i < m->nsessions && !m->unpaired; i++) {
+		s = m->sessions[i];
+		if (s->role != VFS_MM_SOURCE || s->status != VFS_MM_DONE || s->peer ||
+		    !s->mig || s->mig->emitted || s->stop_copy_end_ns > d->resuming_ns ||
+		    s->pid != d->pid)
+			continue;
+		found = s;
+		break;
 	}
 	if (!found)
 		return add_pair(m, NULL, d);
@@ -363,6 +381,114 @@ static int pair_dest(struct vfs_migmodel *m, struct vfs_mm_session *d)
 	d->peer = found;
 	d->mig = g;
 	return 0;
+}
+
+/* both sides' drivers report data, and the stream lengths differ */
+static bool bytes_differ(const struct vfs_mm_session *s, const struct vfs_mm_session *d)
+{
+	return s->data_events && d->data_events && s->bytes_read != d->bytes_written;
+}
+
+/* could source @s have been the stream destination @d loaded and ran with? */
+static bool late_candidate(const struct vfs_mm_session *s, const struct vfs_mm_session *d)
+{
+	return s->role == VFS_MM_SOURCE && s->status == VFS_MM_DONE && !s->peer && s->mig &&
+	       !s->mig->emitted && s->stop_copy_end_ns <= d->running_ns && !bytes_differ(s, d);
+}
+
+/*
+ * A destination that runs, not paired at RESUMING (its source is another
+ * process, maybe not even saved then): the one VM whose saved source it
+ * can be, by time order and bytes; the same process first, then the same
+ * name, then any. Candidates of two processes at the first level that has
+ * any: undecided, left alone (its own migration, as before).
+ */
+static void attach_dest(struct vfs_mm_session *src, struct vfs_mm_session *d);
+
+static void pair_late(struct vfs_migmodel *m, struct vfs_mm_session *d)
+{
+	struct vfs_mm_session *s, *found = NULL;
+	size_t i, level;
+
+	for (level = 0; level < 3 && !found; level++) {
+		for (i = 0; i < m->nsessions; i++) {
+			s = m->sessions[i];
+			if (!late_candidate(s, d) || (level == 0 && s->pid != d->pid) ||
+			    (level == 1 && strcmp(s->comm, d->comm)))
+				continue;
+			if (!found)
+				found = s;	/* sessions are in creation order: its oldest */
+			else if (s->pid != found->pid)
+				return;
+		}
+	}
+	if (found)
+		attach_dest(found, d);
+}
+
+/* @d, a destination in a migration of its own (or none), joins source @src's */
+static void attach_dest(struct vfs_mm_session *src, struct vfs_mm_session *d)
+{
+	struct vfs_mm_migration *own = d->mig, *g;
+	size_t i;
+
+	/* out of the destination-only migration it was given at RESUMING */
+	for (i = 0; own && i < own->npairs; i++) {
+		if (own->pairs[i].dst == d && !own->pairs[i].src) {
+			memmove(&own->pairs[i], &own->pairs[i + 1],
+				(own->npairs - i - 1) * sizeof(own->pairs[0]));
+			own->npairs--;
+			break;
+		}
+	}
+	g = src->mig;
+	for (i = 0; i < g->npairs; i++)
+		if (g->pairs[i].src == src)
+			g->pairs[i].dst = d;
+	src->peer = d;
+	d->peer = src;
+	d->mig = g;
+}
+
+/*
+ * Could source @s be what destination @d, failed at @t before it ran, was
+ * loading? A source not yet paired nor reported, under way before then,
+ * that saved at least what @d loaded.
+ */
+static bool failed_candidate(const struct vfs_mm_session *s, const struct vfs_mm_session *d,
+			     __u64 t)
+{
+	return s->role == VFS_MM_SOURCE && !s->peer && s->mig && !s->mig->emitted &&
+	       s->narcs && s->arcs[0].start_ns <= t &&
+	       !(s->data_events && d->data_events && d->bytes_written > s->bytes_read);
+}
+
+/*
+ * A destination that failed at @t before it ran, in a process of its own
+ * (not paired at RESUMING): the one VM's source it was loading from, the
+ * same process first, then the same name, then any (as pair_late).
+ */
+static void pair_failed(struct vfs_migmodel *m, struct vfs_mm_session *d, __u64 t)
+{
+	struct vfs_mm_session *s, *found = NULL;
+	size_t i, level;
+
+	if (d->peer || m->unpaired)
+		return;
+	for (level = 0; level < 3 && !found; level++) {
+		for (i = 0; i < m->nsessions; i++) {
+			s = m->sessions[i];
+			if (!failed_candidate(s, d, t) || (level == 0 && s->pid != d->pid) ||
+			    (level == 1 && strcmp(s->comm, d->comm)))
+				continue;
+			if (!found)
+				found = s;
+			else if (s->pid != found->pid)
+				return;
+		}
+	}
+	if (found)
+		attach_dest(found, d);
 }
 
 static void close_session(struct vfs_mm_session *s, enum vfs_mm_status st)
@@ -417,6 +543,8 @@ static int feed_arc(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 		/* a failure is never dropped: not yet in a migration, it makes one */
 		if (!s->mig && !err)
 			err = s->role == VFS_MM_DEST ? add_pair(m, NULL, s) : add_pair(m, s, NULL);
+		if (s->role == VFS_MM_DEST && !err)
+			pair_failed(m, s, ev->end_ns);
 		return err;
 	}
 	if (s->role == VFS_MM_SOURCE && ev->to == VFS_MIG_STOP_COPY && !s->save_start_ns)
@@ -435,6 +563,8 @@ static int feed_arc(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 		if (s->role == VFS_MM_DEST) {
 			s->running_ns = ev->end_ns;
 			close_session(s, VFS_MM_DONE);
+			if (!s->peer && !m->unpaired)
+				pair_late(m, s);
 		} else if (s->role == VFS_MM_SOURCE) {
 			close_session(s, VFS_MM_CANCELLED);
 		} else {
@@ -454,6 +584,11 @@ static int feed_data(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 		return 0;
 	}
 	s->data_events++;
+	/* PRE_COPY's "no data right now": the VMM polls, nothing failed */
+	if (ev->ret == -ENOMSG && !ev->write && s->narcs && precopy(s->arcs[s->narcs - 1].to)) {
+		s->data_polls++;
+		return 0;
+	}
 	if (ev->ret < 0) {
 		s->data_errors++;
 		return 0;
@@ -468,11 +603,40 @@ static int feed_data(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 	return 0;
 }
 
+/* a process exited: its open sessions fail where they stand */
+static int feed_exit(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
+{
+	struct vfs_mm_session *s;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < m->nsessions && !err; i++) {
+		s = m->sessions[i];
+		if (s->closed || s->pid != ev->pid)
+			continue;
+		if (s->role == VFS_MM_UNKNOWN) {
+			close_session(s, VFS_MM_DONE);	/* no migration: dropped */
+			continue;
+		}
+		s->exited = true;
+		s->exit_ns = ev->ts_ns;
+		s->err = 0;
+		close_session(s, VFS_MM_FAILED);
+		if (!s->mig)
+			err = s->role == VFS_MM_DEST ? add_pair(m, NULL, s) : add_pair(m, s, NULL);
+		if (s->role == VFS_MM_DEST && !err)
+			pair_failed(m, s, ev->ts_ns);
+	}
+	return err;
+}
+
 int vfs_migmodel_feed(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 {
 	switch (ev->kind) {
 	case VFS_MM_ARC: return feed_arc(m, ev);
 	case VFS_MM_DATA: return feed_data(m, ev);
+	case VFS_MM_EXIT: return feed_exit(m, ev);
+	case VFS_MM_LOST: return 0;	/* the reader reports it */
 	}
 	return 0;
 }
@@ -497,6 +661,9 @@ static void note_status(struct vfs_mm_migration *g, const struct vfs_mm_session 
 		g->status = VFS_MM_FAILED;
 		g->err = s->err;
 		g->err_dev = s->dev;
+		g->err_side = s->role;
+		g->err_arc = s->narcs ? &s->arcs[s->narcs - 1] : NULL;
+		g->err_exited = s->exited;
 	} else if (s->status == VFS_MM_CANCELLED && g->status == VFS_MM_DONE) {
 		g->status = VFS_MM_CANCELLED;
 	} else if (s->status == VFS_MM_INCOMPLETE && g->status == VFS_MM_DONE) {
@@ -504,15 +671,37 @@ static void note_status(struct vfs_mm_migration *g, const struct vfs_mm_session 
 	}
 }
 
+/*
+ * When the destination starts loading what the source saved (see load_ns):
+ * its STOP -> RESUMING start; if it was RESUMING already when the source
+ * was saved (a VMM's incoming side enters RESUMING when the stream begins),
+ * its first write since the source stopped (earlier writes are pre-copy
+ * data), but not before the save's end: a load that began while the source
+ * was still saving (the stream flows as it is read) leaves no gap. Its
+ * driver reporting no data: the save's end.
+ */
+static __u64 load_start(const struct vfs_mm_session *s, const struct vfs_mm_session *d)
+{
+	size_t i;
+
+	if (d->resuming_ns >= s->stop_copy_end_ns)
+		return d->resuming_ns;
+	for (i = 0; i < d->npoints; i++)
+		if (d->points[i].ts_ns >= s->stop_ns)
+			return d->points[i].ts_ns > s->stop_copy_end_ns ?
+			       d->points[i].ts_ns : s->stop_copy_end_ns;
+	return s->stop_copy_end_ns;
+}
+
 /* the device's own save + load time (see share_ns) */
-static __u64 share(const struct vfs_mm_session *s, const struct vfs_mm_session *d)
+static __u64 share(const struct vfs_mm_session *s, const struct vfs_mm_session *d, __u64 load)
 {
 	__u64 n = 0;
 
 	if (s->save_start_ns && s->stop_copy_end_ns > s->save_start_ns)
 		n += s->stop_copy_end_ns - s->save_start_ns;
-	if (d->resuming_ns && d->resume_end_ns > d->resuming_ns)
-		n += d->resume_end_ns - d->resuming_ns;
+	if (load && d->resume_end_ns > load)
+		n += d->resume_end_ns - load;
 	return n;
 }
 
@@ -525,8 +714,8 @@ static void vm_split(struct vfs_mm_migration *g)
 	for (i = 0; i < g->npairs; i++) {
 		if (g->pairs[i].src->stop_copy_end_ns > saved)
 			saved = g->pairs[i].src->stop_copy_end_ns;
-		if (!loading || g->pairs[i].dst->resuming_ns < loading)
-			loading = g->pairs[i].dst->resuming_ns;
+		if (!loading || g->pairs[i].load_ns < loading)
+			loading = g->pairs[i].load_ns;
 	}
 	if (loading < saved)
 		loading = saved;
@@ -565,9 +754,11 @@ static void finish(struct vfs_mm_migration *g, bool flushed)
 		if (s && d && s->stop_ns && s->stop_copy_end_ns && d->resuming_ns && d->running_ns &&
 		    s->status == VFS_MM_DONE && d->status == VFS_MM_DONE) {
 			p->has_downtime = true;
-			p->transfer_ns = d->resuming_ns - s->stop_copy_end_ns;
+			p->load_ns = load_start(s, d);
+			p->transfer_ns = p->load_ns - s->stop_copy_end_ns;
+			p->resume_ns = d->running_ns - p->load_ns;
 			p->downtime_ns = d->running_ns - s->stop_ns;
-			p->share_ns = share(s, d);
+			p->share_ns = share(s, d, p->load_ns);
 			/* the largest share; equal shares: the longer downtime */
 			if (g->dominant < 0 || p->share_ns > best ||
 			    (p->share_ns == best && p->downtime_ns > best_down)) {
@@ -582,6 +773,10 @@ static void finish(struct vfs_mm_migration *g, bool flushed)
 			g->stop_ns = s->stop_ns;
 		if (d && d->running_ns > g->running_ns)
 			g->running_ns = d->running_ns;
+		if (d && !g->dst_pid) {
+			g->dst_pid = d->pid;
+			snprintf(g->dst_comm, sizeof(g->dst_comm), "%s", d->comm);
+		}
 	}
 	if (g->has_downtime) {
 		g->downtime_ns = g->running_ns - g->stop_ns;

@@ -14,15 +14,42 @@
  * and is dropped, unless one of its arcs failed: failures are always kept.
  *
  * Pairing: a destination session, when it asks for RESUMING, takes the
- * oldest finished, unpaired source session whose STOP_COPY -> STOP ended
- * before: of the same process; failing that, of a process with the same
- * name (QEMU's incoming side of a VM usually carries the VM's name, and
- * vfio-exercise --name sets it); failing that, of any process. A migration
- * groups a process's source sessions (a VM's devices) with their
- * destinations; it is complete when every source failed, was cancelled, or
- * its destination is done or failed. With local pairing off (the host is
- * only one side: sources and destinations on different hosts), nothing is
- * paired and a source is complete at its STOP_COPY -> STOP.
+ * oldest finished, unpaired source session of the same process whose
+ * STOP_COPY -> STOP ended before (one process doing both sides, as
+ * vfio-exercise does). Otherwise it is paired when it runs (its arc into
+ * RUNNING ends): with a finished, unpaired source saved before then whose
+ * bytes read equal the bytes it wrote (when both sides' drivers report
+ * data; unknown bytes do not exclude), looked for in the same process,
+ * then in processes of the same name, then in any process; the first of
+ * these that has candidates decides, and only if they are all one
+ * process's (one VM: its oldest saved device). Candidates of two processes
+ * (two migrations at once that bytes and names cannot tell apart) leave
+ * the destination unpaired. This is how two VMM processes on one host
+ * (QEMU's source and its incoming side) come out as one migration, though
+ * the incoming side asks for RESUMING long before the source is saved.
+ * A migration groups a process's source sessions (a VM's devices) with
+ * their destinations; it is complete when every source failed, was
+ * cancelled, or its destination is done or failed. With local pairing off
+ * (the host is only one side: sources and destinations on different
+ * hosts), nothing is paired and a source is complete at its STOP_COPY ->
+ * STOP.
+ *
+ * A process that exits (a VM exit event) with sessions open fails them:
+ * the device was left mid-migration, in the state of its last arc. A
+ * destination that fails so (or by an arc error) before it ran, in a
+ * process of its own, is paired with the source it was loading from: the
+ * one VM's unpaired source session, still open or not yet reported, that
+ * began before the failure (same process, then same name, then any, as
+ * above; candidates of two processes leave it alone). The migration then
+ * completes when that source is done with it, normally when its VMM
+ * brings the device back to RUNNING (cancelled), and is reported failed,
+ * naming the side, its device and the arc it failed in or after. Without
+ * exit events (a replay file recorded without them) a killed destination
+ * stays open and is reported incomplete at the end, apart from its source.
+ *
+ * A read of a data fd that fails with ENOMSG while the device is in
+ * PRE_COPY or PRE_COPY_P2P is the uAPI's "no data right now" (VMMs poll
+ * for pre-copy data that way): it is counted as a poll, not an error.
  *
  * Times are CLOCK_MONOTONIC ns (bpf_ktime_get_ns), as the events carry.
  * "Running" states are RUNNING and PRE_COPY (the VM runs), as in
@@ -51,7 +78,8 @@ enum vfs_mig_state {
 	VFS_MIG_PRE_COPY_P2P = 7,
 };
 
-enum vfs_mm_kind { VFS_MM_ARC = 1, VFS_MM_DATA = 2 };
+/* LOST: the recorder's own account of what it lost (replay files only) */
+enum vfs_mm_kind { VFS_MM_ARC = 1, VFS_MM_DATA = 2, VFS_MM_EXIT = 3, VFS_MM_LOST = 4 };
 
 /* one input event, whatever its source (ring buffer or NDJSON) */
 struct vfs_mm_event {
@@ -65,17 +93,19 @@ struct vfs_mm_event {
 	__u64 start_ns, end_ns;
 	/* both: arc 0/-errno, data bytes moved or -errno */
 	__s64 ret;
+	/* exit: the process @pid exited at ts_ns */
 	/* data */
 	bool write;		/* false: read (saving), true: write (resuming) */
-	__u64 bytes;		/* asked for */
+	__u64 bytes;		/* asked for; lost: how many */
+	char why[32];		/* lost: the reason (vfiosnoop's drop name) */
 	/* CLOCK_REALTIME - CLOCK_MONOTONIC when the input carried it */
 	bool has_realtime;
 	__s64 realtime_offset_ns;
 };
 
 /*
- * From a ring-buffer event: 1 converted, 0 not a migration event, -1 too
- * short for its type.
+ * From a ring-buffer event: 1 converted (a migration event or a VM's
+ * exit), 0 another event, -1 too short for its type.
  */
 int vfs_mm_event_from_raw(const struct vfs_event_hdr *ev, size_t size, struct vfs_mm_event *out);
 /*
@@ -128,6 +158,7 @@ struct vfs_mm_session {
 	size_t narcs, arcs_cap;
 	__u64 bytes_read, bytes_written;	/* moved (ret > 0) */
 	__u64 data_events, data_errors;
+	__u64 data_polls;	/* reads answered ENOMSG in PRE_COPY(_P2P): no data yet */
 	struct vfs_mm_point *points;
 	size_t npoints, points_cap;
 	/* key instants, 0 = not reached */
@@ -138,6 +169,8 @@ struct vfs_mm_session {
 	struct vfs_mm_session *peer;
 	struct vfs_mm_migration *mig;
 	bool closed;
+	bool exited;		/* failed: its process exited with it open */
+	__u64 exit_ns;
 	/* the device's own work in the blackout, 0 = not reached */
 	__u64 save_start_ns;	/* source: start of the arc into STOP_COPY */
 	__u64 resume_end_ns;	/* destination: end of RESUMING -> STOP */
@@ -150,12 +183,21 @@ struct vfs_mm_pair {
 	bool has_downtime;		/* both ends known */
 	__u64 downtime_ns;		/* src stop -> dst running */
 	__u64 stop_copy_ns;		/* src stop -> STOP_COPY->STOP end */
-	__u64 transfer_ns;		/* that end -> dst RESUMING start */
-	__u64 resume_ns;		/* that start -> dst running */
+	/*
+	 * When the destination starts loading (with both ends known): its
+	 * STOP -> RESUMING start; when it was RESUMING before the source was
+	 * saved (a VMM's incoming side waiting for the stream), its first
+	 * data write since the source stopped, but not before the save's end
+	 * (loading while the source still saved: no gap), or the save's end
+	 * if its driver reports no data.
+	 */
+	__u64 load_ns;
+	__u64 transfer_ns;		/* that end -> load_ns */
+	__u64 resume_ns;		/* load_ns (or dst RESUMING start) -> dst running */
 	/*
 	 * The device's share of the stop window: the time it was being saved
 	 * (src: arc into STOP_COPY start -> STOP_COPY -> STOP end) plus being
-	 * loaded (dst: STOP -> RESUMING start -> RESUMING -> STOP end). In a VM
+	 * loaded (dst: load_ns -> RESUMING -> STOP end). In a VM
 	 * whose devices stop and start together, every device's downtime is
 	 * about the VM's; the share says which device the window was spent on.
 	 */
@@ -165,12 +207,18 @@ struct vfs_mm_pair {
 struct vfs_mm_migration {
 	__u32 pid;
 	char comm[VFS_COMM_LEN + 1];
+	/* the destinations' process (its first device's), filled by completion; 0: none */
+	__u32 dst_pid;
+	char dst_comm[VFS_COMM_LEN + 1];
 	struct vfs_mm_pair *pairs;
 	size_t npairs, pairs_cap;
 	/* filled by completion */
 	enum vfs_mm_status status;	/* DONE, FAILED, CANCELLED, INCOMPLETE */
-	int err;			/* first failure's errno */
+	int err;			/* first failure's errno (0: its process exited) */
 	const char *err_dev;		/* and its device */
+	enum vfs_mm_role err_side;	/* the failing session's side */
+	const struct vfs_mm_arc *err_arc;	/* the arc that failed, or its last one */
+	bool err_exited;		/* the failing side's process exited */
 	__u64 t0_ns;			/* earliest arc start of any member */
 	__u64 t1_ns;			/* latest arc end */
 	bool has_downtime;

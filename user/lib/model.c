@@ -7,22 +7,25 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include "event_fmt.h"
 #include "identity.h"
 #include "migmodel.h"
 #include "vfio_ioctl.h"
 #include "map_iter.h"
+#include "mdevcap.h"
 #include "stats.h"
 #include "vec.h"
 
 static const char *const view_names[VFS_VIEW_MAX] = {
-	"vms", "devices", "queues", "migrations", "events"
+	"vms", "devices", "queues", "migrations", "events", "mdev"
 };
 
 const char *const vfs_model_map_names[VFS_IN_MAX] = {
 	[VFS_IN_IOCTL] = "ioctl_stats", [VFS_IN_VM] = "vm_stats", [VFS_IN_VMINFO] = "vm_info",
 	[VFS_IN_OBJ] = "obj_info", [VFS_IN_REGION] = "region_stats", [VFS_IN_VQ] = "vq_stats",
 	[VFS_IN_VDPA] = "vdpa_info", [VFS_IN_ERRNO] = "ioctl_errno",
+	[VFS_IN_RESET] = "reset_stats",
 };
 
 const __u32 vfs_model_map_sizes[VFS_IN_MAX][2] = {
@@ -34,6 +37,7 @@ const __u32 vfs_model_map_sizes[VFS_IN_MAX][2] = {
 	[VFS_IN_VQ] = { sizeof(struct vfs_vq_key), sizeof(struct vfs_vq_val) },
 	[VFS_IN_VDPA] = { sizeof(__u64), sizeof(struct vfs_vdpa_info) },
 	[VFS_IN_ERRNO] = { sizeof(struct vfs_errno_key), sizeof(__u64) },
+	[VFS_IN_RESET] = { sizeof(struct vfs_reset_key), sizeof(struct vfs_reset_val) },
 };
 
 const char *vfs_view_name(enum vfs_view v)
@@ -53,9 +57,13 @@ int vfs_view_parse(const char *s, enum vfs_view *v)
 	return -1;
 }
 
-static void proc_namer(void *user, __u32 pid, const char *comm, char *out, size_t len)
+static void proc_namer(void *user, __u32 pid, const struct vfs_vm_info *vi, const char *comm,
+		       char *out, size_t len)
 {
-	vfs_vm_name((pid_t)pid, comm, out, len);
+	if (vi)
+		vfs_vm_name_info((pid_t)pid, vi, out, len);
+	else
+		vfs_vm_name((pid_t)pid, comm, out, len);
 }
 
 static void table_init(struct vfs_table *t, const struct vfs_field *f, size_t n, const char *key)
@@ -83,13 +91,17 @@ int vfs_model_init(struct vfs_model *m, struct vfs_collector *c)
 	m->page_size = sysconf(_SC_PAGESIZE);
 	m->namer = proc_namer;
 	m->mm = vfs_migmodel_new();
-	if (!m->mm)
+	m->mdev = vfs_mdevcap_new(NULL);
+	if (!m->mm || !m->mdev) {
+		vfs_model_free(m);
 		return -ENOMEM;
+	}
 	table_init(&m->view[VFS_VIEW_VMS], vfs_vm_fields, vfs_vm_nfields, "ioctls");
 	table_init(&m->view[VFS_VIEW_DEVICES], vfs_dev_fields, vfs_dev_nfields, "ioctls");
 	table_init(&m->view[VFS_VIEW_QUEUES], vfs_vq_fields, vfs_vq_nfields, "kicks");
 	table_init(&m->view[VFS_VIEW_MIGRATIONS], vfs_mig_fields, vfs_mig_nfields, "device");
 	table_init(&m->view[VFS_VIEW_EVENTS], vfs_event_fields, vfs_event_nfields, "seq");
+	table_init(&m->view[VFS_VIEW_MDEV], vfs_mdev_fields, vfs_mdev_nfields, "type");
 	return 0;
 }
 
@@ -105,6 +117,7 @@ void vfs_model_free(struct vfs_model *m)
 	free(m->vqs);
 	free(m->migs);
 	vfs_migmodel_free(m->mm);
+	vfs_mdevcap_free(m->mdev);
 	for (i = 0; i < VFS_VIEW_MAX; i++)
 		free(m->view[i].rows);
 	memset(m, 0, sizeof(*m));
@@ -145,34 +158,82 @@ static struct vfs_dev_row *dev_find(struct vfs_model *m, __u64 obj)
 	return found ? &m->devs[i] : NULL;
 }
 
-
-static void vm_reset(struct vfs_vm_row *r, __u64 pid, __u64 first_ns, const char *comm,
-		     struct vfs_model *m)
+/*
+ * The live VFIO device named @name (a PCI address: vfio-pci names its
+ * devices so), for a reset no VFIO call caused (sysfs "reset", AER): the
+ * kernel side knows only the PCI device then.
+ */
+static struct vfs_dev_row *dev_by_name(struct vfs_model *m, const char *name)
 {
+	size_t i;
+
+	if (!name[0])
+		return NULL;
+	for (i = 0; i < m->ndevs; i++)
+		if (!strcmp(m->devs[i].kind, "vfio") && !strcmp(m->devs[i].state, "live") &&
+		    !strcmp(m->devs[i].name, name))
+			return &m->devs[i];
+	return NULL;
+}
+
+
+static void vm_name(struct vfs_vm_row *r, const struct vfs_vm_info *vi, struct vfs_model *m)
+{
+	m->namer(m->namer_user, (__u32)r->pid, vi, r->comm, r->name, sizeof(r->name));
+	m->names_resolved++;
+}
+
+static void vm_reset(struct vfs_vm_row *r, __u64 pid, const struct vfs_vm_info *vi,
+		     const char *comm, struct vfs_model *m)
+{
+	struct vfs_vm_info late;
+	__u32 key = (__u32)pid;
+
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
-	r->first_ns = first_ns;
+	r->first_ns = vi ? vi->first_ns : 0;
 	snprintf(r->comm, sizeof(r->comm), "%s", comm);
 	snprintf(r->state, sizeof(r->state), "running");
-	m->namer(m->namer_user, (__u32)pid, comm, r->name, sizeof(r->name));
-	m->names_resolved++;
+	/*
+	 * Counted, but not in this frame's vm_info snapshot (read before the
+	 * counters): its entry is most likely there by now. Only its name
+	 * comes from it, so the row is what a replay of the frame builds
+	 * (the recording carries the name).
+	 */
+	if (!vi && m->fd[VFS_IN_VMINFO] >= 0 &&
+	    !bpf_map_lookup_elem(m->fd[VFS_IN_VMINFO], &key, &late))
+		vi = &late;
+	vm_name(r, vi, m);
 	/* after the first frame a new key's counters were 0 at the last one */
 	r->has_prev = m->frame > 1;
 }
 
-/* the row of @pid, created (name resolved) if new or if the pid was reused */
-static struct vfs_vm_row *vm_get(struct vfs_model *m, __u64 pid, __u64 first_ns, const char *comm)
+/*
+ * The row of @pid, created (name resolved) if new or if the pid was
+ * reused; @vi its vm_info entry, NULL for a VM only counters know of yet
+ */
+static struct vfs_vm_row *vm_get(struct vfs_model *m, __u64 pid, const struct vfs_vm_info *vi,
+				 const char *comm)
 {
+	__u64 first_ns = vi ? vi->first_ns : 0;
 	bool found;
 	size_t i = FIND(m->vms, m->nvms, pid, pid, &found);
 	struct vfs_vm_row *r;
 
 	if (found) {
 		r = &m->vms[i];
-		if (first_ns && r->first_ns && r->first_ns != first_ns)
-			vm_reset(r, pid, first_ns, comm, m);	/* a new VM with an old pid */
-		else if (first_ns && !r->first_ns)
+		if (first_ns && r->first_ns && r->first_ns != first_ns) {
+			vm_reset(r, pid, vi, comm, m);	/* a new VM with an old pid */
+		} else if (first_ns && !r->first_ns) {
+			/*
+			 * counted before its vm_info entry was read (the two
+			 * maps are read apart): named now from what was
+			 * captured, as the process may be gone already
+			 */
 			r->first_ns = first_ns;
+			snprintf(r->comm, sizeof(r->comm), "%s", comm);
+			vm_name(r, vi, m);
+		}
 		return r;
 	}
 	if (vfs_grow((void **)&m->vms, &m->capvms, m->nvms + 1, sizeof(*m->vms)))
@@ -180,7 +241,7 @@ static struct vfs_vm_row *vm_get(struct vfs_model *m, __u64 pid, __u64 first_ns,
 	memmove(&m->vms[i + 1], &m->vms[i], (m->nvms - i) * sizeof(*m->vms));
 	m->nvms++;
 	r = &m->vms[i];
-	vm_reset(r, pid, first_ns, comm, m);
+	vm_reset(r, pid, vi, comm, m);
 	return r;
 }
 
@@ -258,6 +319,9 @@ int vfs_model_read(struct vfs_model *m)
 			err = read_maps(m, true);
 	}
 	e = read_maps(m, false);
+	/* no mdev parent (-ENOENT) is no error: the view stays empty */
+	if (m->c && m->mdev)
+		vfs_mdevcap_scan(m->mdev);
 	return err ? err : e;
 }
 
@@ -337,7 +401,22 @@ int vfs_model_event(struct vfs_model *m, const struct vfs_event_hdr *ev, size_t 
 			 ev->type, size);
 	if (vfs_mm_event_from_raw(ev, size, &me) == 1 && vfs_migmodel_feed(m->mm, &me))
 		return -ENOMEM;
+	vfs_model_mdev_event(m, ev, size);
 	return 0;
+}
+
+int vfs_model_mdev_event(struct vfs_model *m, const struct vfs_event_hdr *ev, size_t size)
+{
+	char comm[VFS_COMM_LEN + 1], vm[VFS_VM_NAME_LEN];
+
+	if (size < sizeof(struct vfs_ev_mdev) || ev->type != VFS_EV_MDEV || !m->mdev)
+		return 0;
+	cstr(comm, sizeof(comm), ev->comm, sizeof(ev->comm));
+	/* the creator as the model names VMs: -name, libvirt scope, comm */
+	m->namer(m->namer_user, ev->tgid, NULL, comm, vm, sizeof(vm));
+	if (vfs_mdevcap_event(m->mdev, (const struct vfs_ev_mdev *)ev, vm))
+		return 0;
+	return m->c ? vfs_mdevcap_scan(m->mdev) : 0;
 }
 
 void vfs_model_lost(struct vfs_model *m, __u64 lost)
@@ -550,14 +629,15 @@ static void vm_clear(struct vfs_vm_row *r)
 {
 	r->devices = r->ioctls = r->errors = r->dma_maps = 0;
 	r->dma_map_bytes = r->dma_unmap_bytes = r->mapped_bytes = r->pinned_bytes = 0;
-	r->irq_setups = r->kicks = 0;
+	r->irq_setups = r->kicks = r->resets = 0;
 	r->seen = false;
 }
 
 static void dev_clear(struct vfs_dev_row *r)
 {
 	r->ioctls = r->errors = r->region_accesses = r->kicks = 0;
-	r->p50_ns = r->p99_ns = 0;
+	r->resets = r->reset_fails = r->last_reset_ns = r->last_reset_end = 0;
+	r->p50_ns = r->p99_ns = r->lat_max_ns = 0;
 	memset(r->hist, 0, sizeof(r->hist));
 	r->seen = false;
 }
@@ -593,17 +673,18 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 		struct vfs_vm_row *r;
 
 		cstr(comm, sizeof(comm), vi->comm, sizeof(vi->comm));
-		r = vm_get(m, pid, vi->first_ns, comm);
+		r = vm_get(m, pid, vi, comm);
 		if (!r)
 			return -ENOMEM;
 		r->seen = true;
-		r->pinned_bytes = vi->locked_pages * (__u64)m->page_size;
+		/* one ledger: type1's and mdev pins (locked_vm), vhost-vdpa's (pinned_vm) */
+		r->pinned_bytes = (vi->locked_pages + vi->vhost_pinned_pages) * (__u64)m->page_size;
 		snprintf(r->state, sizeof(r->state), "%s", vi->exit_ns ? "exited" : "running");
 	}
 	for (i = 0; i < m->map[VFS_IN_IOCTL].n; i++) {
 		const struct vfs_cmd_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_IOCTL], struct vfs_cmd_key, i);
 
-		if (!vm_find(m, k->tgid) && !vm_get(m, k->tgid, 0, "?"))
+		if (!vm_find(m, k->tgid) && !vm_get(m, k->tgid, NULL, "?"))
 			return -ENOMEM;
 	}
 	for (i = 0; i < m->map[VFS_IN_VM].n; i++) {
@@ -611,7 +692,7 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 		const struct vfs_vm_val *vv = VFS_MAP_BUF_VAL(&m->map[VFS_IN_VM], struct vfs_vm_val, i);
 		struct vfs_vm_row *r = vm_find(m, pid);
 
-		if (!r && !(r = vm_get(m, pid, 0, "?")))
+		if (!r && !(r = vm_get(m, pid, NULL, "?")))
 			return -ENOMEM;
 		r->seen = true;
 		r->dma_maps = vv->dma_map_ops;
@@ -663,6 +744,8 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 		o = di->owner_tgid ? vm_find(m, di->owner_tgid) : NULL;
 		snprintf(r->owner, sizeof(r->owner), "%s", o ? o->name :
 			 di->owner_tgid ? "?" : "-");
+		if (o && !(di->flags & VFS_VDPA_F_REMOVED))
+			o->devices++;
 	}
 
 	/* counters onto rows */
@@ -682,6 +765,8 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 			d->errors += cv->errors;
 			for (j = 0; j < VFS_HIST_SLOTS; j++)
 				d->hist[j] += cv->hist[j];
+			if (cv->lat_max_ns > d->lat_max_ns)
+				d->lat_max_ns = cv->lat_max_ns;
 		}
 	}
 	for (i = 0; i < m->map[VFS_IN_REGION].n; i++) {
@@ -691,6 +776,28 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 
 		if (d)
 			d->region_accesses += rv->reads + rv->writes + rv->mmaps;
+	}
+	/* resets: per device (the VFIO device the cause names) and per VM */
+	for (i = 0; i < m->map[VFS_IN_RESET].n; i++) {
+		const struct vfs_reset_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_RESET], struct vfs_reset_key, i);
+		const struct vfs_reset_val *rv = VFS_MAP_BUF_VAL(&m->map[VFS_IN_RESET], struct vfs_reset_val, i);
+		struct vfs_dev_row *d;
+		struct vfs_vm_row *r = vm_find(m, k->tgid);
+		char dev[VFS_NAME_LEN + 1];
+
+		cstr(dev, sizeof(dev), k->dev, sizeof(k->dev));
+		d = k->obj ? dev_find(m, k->obj) : dev_by_name(m, dev);
+		if (r)
+			r->resets += rv->count;
+		if (!d)
+			continue;
+		d->resets += rv->count;
+		if (k->ret)
+			d->reset_fails += rv->count;
+		if (rv->last_ns >= d->last_reset_end) {
+			d->last_reset_end = rv->last_ns;
+			d->last_reset_ns = rv->last_dur_ns;
+		}
 	}
 	for (i = 0; i < m->map[VFS_IN_VQ].n; i++) {
 		const struct vfs_vq_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_VQ], struct vfs_vq_key, i);
@@ -764,8 +871,16 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 	for (i = 0; i < m->ndevs; i++) {
 		struct vfs_dev_row *d = &m->devs[i];
 
+		/*
+		 * A log2 slot's upper bound can be twice the slowest call in
+		 * it: a quantile is never shown above the maximum observed.
+		 */
 		vfs_hist_quantile(d->hist, VFS_HIST_SLOTS, 0.50, &d->p50_ns);
 		vfs_hist_quantile(d->hist, VFS_HIST_SLOTS, 0.99, &d->p99_ns);
+		if (d->lat_max_ns && d->p50_ns > d->lat_max_ns)
+			d->p50_ns = d->lat_max_ns;
+		if (d->lat_max_ns && d->p99_ns > d->lat_max_ns)
+			d->p99_ns = d->lat_max_ns;
 		d->ioctl_rate = rate(d->has_prev, d->prev.ioctls, d->ioctls, m->dt_ns);
 		d->region_rate = rate(d->has_prev, d->prev.region_accesses, d->region_accesses,
 				      m->dt_ns);
@@ -780,7 +895,9 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 	if (view_fill(&m->view[VFS_VIEW_VMS], m->vms, m->nvms, sizeof(*m->vms)) ||
 	    view_fill(&m->view[VFS_VIEW_DEVICES], m->devs, m->ndevs, sizeof(*m->devs)) ||
 	    view_fill(&m->view[VFS_VIEW_QUEUES], m->vqs, m->nvqs, sizeof(*m->vqs)) ||
-	    view_fill(&m->view[VFS_VIEW_MIGRATIONS], m->migs, m->nmigs, sizeof(*m->migs)))
+	    view_fill(&m->view[VFS_VIEW_MIGRATIONS], m->migs, m->nmigs, sizeof(*m->migs)) ||
+	    view_fill(&m->view[VFS_VIEW_MDEV], m->mdev->types, m->mdev->ntypes,
+		      sizeof(*m->mdev->types)))
 		return -ENOMEM;
 	events_view(m);
 	for (v = 0; v < VFS_VIEW_MAX; v++)

@@ -12,7 +12,9 @@
  * interval unknown); a key that appears later counted from 0 at the frame
  * before, so it has a rate on its first frame.
  * Buffers are reused from frame to frame, so a steady state allocates
- * nothing; a VM's name is resolved from /proc once, when its pid appears.
+ * nothing; a VM's name is resolved once, when its pid appears (again when
+ * its vm_info entry appears after its counters did): from /proc while the
+ * process lives, else from what vm_info captured at first sight.
  */
 #ifndef VFIOSCOPE_MODEL_H
 #define VFIOSCOPE_MODEL_H
@@ -27,7 +29,7 @@
 
 enum vfs_view {
 	VFS_VIEW_VMS, VFS_VIEW_DEVICES, VFS_VIEW_QUEUES, VFS_VIEW_MIGRATIONS, VFS_VIEW_EVENTS,
-	VFS_VIEW_MAX
+	VFS_VIEW_MDEV, VFS_VIEW_MAX
 };
 
 struct vfs_table {
@@ -47,19 +49,24 @@ struct vfs_table {
  */
 enum vfs_model_map {
 	VFS_IN_IOCTL, VFS_IN_VM, VFS_IN_VMINFO, VFS_IN_OBJ, VFS_IN_REGION, VFS_IN_VQ,
-	VFS_IN_VDPA, VFS_IN_ERRNO, VFS_IN_MAX
+	VFS_IN_VDPA, VFS_IN_ERRNO, VFS_IN_RESET, VFS_IN_MAX
 };
 /* the collector's name of each map ("ioctl_stats", ...) */
 extern const char *const vfs_model_map_names[VFS_IN_MAX];
 /* the key and value sizes the model reads each map with (bpf/abi.h) */
 extern const __u32 vfs_model_map_sizes[VFS_IN_MAX][2];
 
-/* the VM name of @pid (whose process name is @comm) into @out */
-typedef void (*vfs_model_namer)(void *user, __u32 pid, const char *comm, char *out, size_t len);
+/*
+ * The VM name of @pid into @out: from @vi, its vm_info entry (what was
+ * captured at first sight), or, when it has none yet (NULL), from @comm
+ */
+typedef void (*vfs_model_namer)(void *user, __u32 pid, const struct vfs_vm_info *vi,
+				const char *comm, char *out, size_t len);
 
 #define VFS_MODEL_EVENTS	128	/* recent events kept for the events view */
 
 struct vfs_migmodel;
+struct vfs_mdevcap;
 
 struct vfs_model {
 	struct vfs_collector *c;	/* NULL: fed by vfs_model_compute() only */
@@ -76,6 +83,11 @@ struct vfs_model {
 	struct vfs_event_row events[VFS_MODEL_EVENTS];	/* ring */
 	__u64 nevents;			/* ever added; seq of the next */
 	struct vfs_migmodel *mm;
+	/*
+	 * mdev capacity per parent and type (mdevcap.h): a live source scans
+	 * sysfs on each frame and after each mdev create/remove event
+	 */
+	struct vfs_mdevcap *mdev;
 	__u64 migrations_done;		/* complete migrations seen */
 	__u64 lost;			/* events lost (ring buffer full) */
 	struct vfs_table view[VFS_VIEW_MAX];
@@ -110,6 +122,12 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts_ns, __u64 rt_ns);
  * view and the migration model. 0 or -ENOMEM.
  */
 int vfs_model_event(struct vfs_model *m, const struct vfs_event_hdr *ev, size_t size);
+/*
+ * The mdev part of vfs_model_event(), for a reader that keeps its own
+ * events (the exporter): creators and counters, then (live) a sysfs scan.
+ * 0, or -errno of the scan.
+ */
+int vfs_model_mdev_event(struct vfs_model *m, const struct vfs_event_hdr *ev, size_t size);
 /* the stream's loss counter as it is now (events lost since attach) */
 void vfs_model_lost(struct vfs_model *m, __u64 lost);
 /* sort one view on its current key (after a key change) */

@@ -23,7 +23,7 @@ struct pd_bpf {
 };
 
 /* programs in attach groups: one pinned link each, named after the program */
-enum pd_group { G_IOCTL_LSM, G_IOCTL_MON, G_MDEV };
+enum pd_group { G_IOCTL_LSM, G_IOCTL_MON, G_MDEV, G_FORK };
 
 struct prog_ref {
 	const char *name;
@@ -33,6 +33,9 @@ struct prog_ref {
 
 static const struct prog_ref progs[] = {
 	{ "pol_file_ioctl", G_IOCTL_LSM, "vmlinux" },
+	/* where the kernel has the hook (loadable() says; see bpf/policy.bpf.c) */
+	{ "pol_file_ioctl_compat", G_IOCTL_LSM, "vmlinux" },
+	{ "pol_fork", G_FORK, "vmlinux" },
 	{ "pol_mon_container", G_IOCTL_MON, "vfio" },
 	{ "pol_mon_group", G_IOCTL_MON, "vfio" },
 	{ "pol_mon_device", G_IOCTL_MON, "vfio" },
@@ -54,6 +57,9 @@ static struct bpf_map *map_of(struct pd_bpf *b, enum pd_map m)
 		[PD_MAP_MDEV_COUNT] = b->skel->maps.pol_mdev_count,
 		[PD_MAP_RULE_MDEV] = b->skel->maps.pol_rule_mdev,
 		[PD_MAP_BUCKET] = b->skel->maps.pol_bucket,
+		[PD_MAP_MEMBER] = b->skel->maps.pol_member,
+		[PD_MAP_FOPS] = b->skel->maps.pol_fops,
+		[PD_MAP_HEALTH] = b->skel->maps.pol_health,
 	};
 
 	return maps[m];
@@ -132,6 +138,8 @@ static int load_skel(struct pd_bpf *b, bool lsm, char *err, size_t errlen)
 		}
 		if (strcmp(progs[i].module, "vmlinux") && !loadable(&progs[i], func + 1))
 			bpf_program__set_autoload(p, false);
+		if (!strcmp(progs[i].name, "pol_file_ioctl_compat") && !b->st.compat_hook)
+			bpf_program__set_autoload(p, false);
 		/* an LSM program that can never be attached is not loaded */
 		if (!lsm && !strncmp(sec, "lsm/", 4))
 			bpf_program__set_autoload(p, false);
@@ -162,6 +170,8 @@ int pd_bpf_open(struct pd_bpf **out, const char *pin_dir, char *err, size_t errl
 		return -1;
 	}
 	snprintf(b->dir, sizeof(b->dir), "%s", pin_dir);
+	/* 6.8+, 6.6.13+, 6.1.74+: before it, compat ioctls went through file_ioctl */
+	b->st.compat_hook = vfs_btf_has_func("vmlinux", "bpf_lsm_file_ioctl_compat");
 	b->st.lsm_active = vfs_bpf_lsm_active();
 	if (!b->st.lsm_active) {
 		f = fopen("/sys/kernel/security/lsm", "r");
@@ -240,6 +250,8 @@ static int sync_group(struct pd_bpf *b, enum pd_group g, bool want, char *err, s
 			continue;
 		}
 		p = bpf_object__find_program_by_name(b->skel->obj, progs[i].name);
+		if (!bpf_program__autoload(p) && !strcmp(progs[i].name, "pol_file_ioctl_compat"))
+			continue;	/* no such hook: file_ioctl sees compat calls */
 		if (!bpf_program__autoload(p)) {
 			snprintf(err, errlen, "%s cannot be attached: module %s is not loaded",
 				 progs[i].name, progs[i].module);
@@ -272,7 +284,11 @@ int pd_bpf_sync_links(struct pd_bpf *b, bool ioctl, bool mdev, char *err, size_t
 		r |= sync_group(b, G_IOCTL_MON, ioctl && !lsm, err, errlen);
 	if (!r)
 		r |= sync_group(b, G_MDEV, mdev && lsm, err, errlen);
+	if (!r)
+		r |= sync_group(b, G_FORK, ioctl || (mdev && lsm), err, errlen);
 	b->st.ioctl_lsm = pinned(b, "pol_file_ioctl");
+	b->st.ioctl_compat = pinned(b, "pol_file_ioctl_compat");
+	b->st.fork = pinned(b, "pol_fork");
 	b->st.ioctl_monitor = pinned(b, "pol_mon_device");
 	b->st.mdev = pinned(b, "pol_mdev_create") && pinned(b, "pol_mdev_created");
 	return r ? -1 : 0;
@@ -384,6 +400,7 @@ int pd_bpf_unpin_all(const char *pin_dir, char *err, size_t errlen)
 {
 	static const char *const maps[] = {
 		"pol_conf", "pol_target", "pol_rule", "pol_bucket", "pol_stats", "pol_mdev_cap",
+		"pol_member", "pol_fops", "pol_health", "pol_seen",
 		"pol_mdev_count", "pol_rule_mdev", "pol_mdev_owner", "pol_mdev_rm",
 		"pol_scratch", "events", "drops", "control",
 	};

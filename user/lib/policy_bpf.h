@@ -18,7 +18,8 @@
 
 enum pd_map {
 	PD_MAP_CONF, PD_MAP_TARGET, PD_MAP_RULE, PD_MAP_STATS, PD_MAP_MDEV_CAP,
-	PD_MAP_MDEV_COUNT, PD_MAP_RULE_MDEV, PD_MAP_BUCKET, PD_MAP_MAX,
+	PD_MAP_MDEV_COUNT, PD_MAP_RULE_MDEV, PD_MAP_BUCKET, PD_MAP_MEMBER, PD_MAP_FOPS,
+	PD_MAP_HEALTH, PD_MAP_MAX,
 };
 
 /* what is attached (pinned links), and how */
@@ -26,6 +27,9 @@ struct pd_bpf_state {
 	bool lsm_active;	/* "bpf" in /sys/kernel/security/lsm */
 	bool ioctl_lsm;		/* lsm/file_ioctl linked: rates enforced */
 	bool ioctl_monitor;	/* fentry on VFIO's ioctls linked: counted only */
+	bool ioctl_compat;	/* lsm/file_ioctl_compat linked too */
+	bool compat_hook;	/* the kernel has file_ioctl_compat (else file_ioctl sees both) */
+	bool fork;		/* the fork hook that makes a VM's children members */
 	bool mdev;		/* lsm/file_permission + mdev counting linked */
 	bool adopted;		/* some links were found pinned at start */
 	char lsm_why[160];	/* without lsm_active: why, one sentence */
@@ -42,7 +46,7 @@ void pd_bpf_close(struct pd_bpf *b);
 
 /*
  * Make the pinned links match what a policy needs: rate quotas (@ioctl)
- * and mdev caps (@mdev). Links already pinned are kept as they are; links
+ * and mdev caps (@mdev); the fork hook goes with either. Links already pinned are kept as they are; links
  * not needed are unpinned (detached). Without BPF LSM, rate quotas are
  * counted through fentry on VFIO's ioctl handlers instead. 0, or -1 with
  * a sentence in @err (the links that could be made stay).

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "safetext.h"
 
 void prom_buf_reset(struct prom_buf *b)
 {
@@ -66,26 +67,36 @@ static void puts_(struct prom_buf *b, const char *s)
 
 /*
  * @s escaped: backslash and newline always, the double quote too in label
- * values (HELP text leaves it as is, as the format says).
+ * values (HELP text leaves it as is, as the format says). The format is
+ * UTF-8 and one invalid byte makes Prometheus reject the whole scrape: an
+ * invalid sequence (bytes that are not UTF-8, a VM name cut inside a
+ * character) is written as U+FFFD, so no character is ever cut either.
  */
 static void put_escaped(struct prom_buf *b, const char *s, bool quote)
 {
-	const char *run = s;
+	const char *run = s, *end = s + strlen(s);
 
-	for (; *s; s++) {
+	while (s < end) {
 		const char *esc = NULL;
+		uint32_t cp;
+		int r = vfs_utf8_char(s, (size_t)(end - s), &cp);
 
-		if (*s == '\\')
+		if (r < 0)
+			esc = "\xef\xbf\xbd";	/* U+FFFD */
+		else if (*s == '\\')
 			esc = "\\\\";
 		else if (*s == '\n')
 			esc = "\\n";
 		else if (quote && *s == '"')
 			esc = "\\\"";
-		if (!esc)
+		if (!esc) {
+			s += r;
 			continue;
+		}
 		put(b, run, (size_t)(s - run));
-		put(b, esc, 2);
-		run = s + 1;
+		puts_(b, esc);
+		s += r < 0 ? -r : r;
+		run = s;
 	}
 	put(b, run, (size_t)(s - run));
 }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* vfiotop --record / --replay: see record.h for the format. */
+#include "cli.h"
 #include "record.h"
+#include "identity.h"
+#include "mdevcap.h"
 #include "vec.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -66,7 +69,8 @@ static void rec_header(struct vfs_rec *r, const struct vfs_model *m)
 	int i, n = 0;
 
 	fprintf(r->f, "{\"format\":\"vfiotop-record\",\"version\":%d,\"abi\":%d,"
-		"\"page_size\":%ld,\"maps\":{", VFS_RECORD_VERSION, VFS_ABI_VERSION, m->page_size);
+		"\"writer\":\"vfiotop %s\",\"page_size\":%ld,\"maps\":{", VFS_RECORD_VERSION,
+		VFS_ABI_VERSION, vfs_version, m->page_size);
 	for (i = 0; i < VFS_IN_MAX; i++) {
 		if (!m->map[i].key_size)
 			continue;
@@ -142,7 +146,14 @@ int vfs_rec_frame(struct vfs_rec *r, const struct vfs_model *m, char *err, size_
 		}
 		fputc(']', r->f);
 	}
-	fprintf(r->f, "},\"events\":[%.*s]}\n", (int)r->evlen, r->ev ? r->ev : "");
+	/* the mdev view as this frame had it: sysfs, which a replay cannot read */
+	fputs("},\"mdev\":[", r->f);
+	for (i = 0; m->mdev && i < m->mdev->ntypes; i++) {
+		fputs(i ? ",\"" : "\"", r->f);
+		hex_out(r->f, &m->mdev->types[i], sizeof(m->mdev->types[i]));
+		fputc('"', r->f);
+	}
+	fprintf(r->f, "],\"events\":[%.*s]}\n", (int)r->evlen, r->ev ? r->ev : "");
 	r->evlen = 0;
 	if (fflush(r->f) || ferror(r->f)) {
 		snprintf(err, len, "--record: writing %s: %s", r->path, strerror(errno));
@@ -228,7 +239,9 @@ static int map_index(const char *name)
 	return -1;
 }
 
-static void replay_namer(void *user, __u32 pid, const char *comm, char *out, size_t len)
+/* the name the recording gives, else what its vm_info entry captured */
+static void replay_namer(void *user, __u32 pid, const struct vfs_vm_info *vi, const char *comm,
+			 char *out, size_t len)
 {
 	struct vfs_replay *p = user;
 	size_t i;
@@ -238,7 +251,10 @@ static void replay_namer(void *user, __u32 pid, const char *comm, char *out, siz
 			snprintf(out, len, "%s", p->names[i].name);
 			return;
 		}
-	snprintf(out, len, "%s", comm);
+	if (vi)
+		vfs_vm_name_seen(vi, out, len);
+	else
+		snprintf(out, len, "%s", comm);
 }
 
 int vfs_replay_open(struct vfs_replay *p, const char *path, struct vfs_model *m,
@@ -280,6 +296,14 @@ int vfs_replay_open(struct vfs_replay *p, const char *path, struct vfs_model *m,
 		bad(p, err, len, "recorded with BPF ABI version %llu, this vfiotop has %d",
 		    (unsigned long long)abi, VFS_ABI_VERSION);
 		goto out;
+	}
+	/* which build wrote it: absent in recordings older than the field */
+	if (json_object_object_get_ex(h, "writer", &fmt)) {
+		if (!json_object_is_type(fmt, json_type_string)) {
+			bad(p, err, len, "\"writer\" is not a string");
+			goto out;
+		}
+		snprintf(p->writer, sizeof(p->writer), "%s", json_object_get_string(fmt));
 	}
 	if (!get_u64(h, "page_size", &page) || !page || page > (1u << 30)) {
 		bad(p, err, len, "no valid \"page_size\" in the header");
@@ -353,6 +377,35 @@ static int load_map(struct vfs_replay *p, int i, struct json_object *arr,
 				   vfs_model_map_names[i], j);
 	}
 	b->n = n;
+	return 0;
+}
+
+/* a frame's mdev rows (hostile: every string is cut to its buffer) */
+static int load_mdev(struct vfs_replay *p, struct json_object *arr, struct vfs_mdevcap *c,
+		     char *err, size_t len)
+{
+	size_t n = json_object_array_length(arr), j, rs = sizeof(c->types[0]);
+
+	if (n > VFS_MDEV_TYPES_MAX)
+		return bad(p, err, len, "%zu mdev types in a frame, at most %d", n,
+			   VFS_MDEV_TYPES_MAX);
+	for (j = 0; j < n; j++) {
+		struct json_object *e = json_object_array_get_idx(arr, j);
+		struct vfs_mdev_row *r = &c->types[j];
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    (size_t)json_object_get_string_len(e) != 2 * rs ||
+		    !hex_in(json_object_get_string(e), r, rs))
+			return bad(p, err, len, "mdev row %zu: not %zu bytes in lowercase hex "
+				   "(a recording of another vfiotop version?)", j, rs);
+		r->parent[sizeof(r->parent) - 1] = 0;
+		r->type[sizeof(r->type) - 1] = 0;
+		r->name[sizeof(r->name) - 1] = 0;
+		r->api[sizeof(r->api) - 1] = 0;
+		r->creators[sizeof(r->creators) - 1] = 0;
+		r->seen = true;
+	}
+	c->ntypes = n;
 	return 0;
 }
 
@@ -465,6 +518,15 @@ int vfs_replay_next(struct vfs_replay *p, struct vfs_model *m, char *err, size_t
 			if (load_map(p, i, arr, &m->map[i], err, len))
 				goto out;
 		}
+	}
+	/* older recordings have none: the view then holds what the events say */
+	if (m->mdev && json_object_object_get_ex(fr, "mdev", &x)) {
+		if (!json_object_is_type(x, json_type_array)) {
+			bad(p, err, len, "\"mdev\" is not an array");
+			goto out;
+		}
+		if (load_mdev(p, x, m->mdev, err, len))
+			goto out;
 	}
 	if (vfs_model_compute(m, ts, rt)) {
 		bad(p, err, len, "out of memory");

@@ -5,7 +5,7 @@
  *
  *   line 1, the header:
  *     {"format":"vfiotop-record","version":1,"abi":<VFS_ABI_VERSION>,
- *      "page_size":4096,
+ *      "writer":"vfiotop <version>","page_size":4096,
  *      "maps":{"ioctl_stats":{"key_size":24,"value_size":160},...}}
  *   then one line per frame:
  *     {"frame":1,"ts_ns":<CLOCK_MONOTONIC>,"rt_ns":<CLOCK_REALTIME>,
@@ -18,8 +18,10 @@
  * raw bpf/abi.h structs in hex; "names" the VM name of every VM row of the
  * frame; "events" the raw stream events that arrived since the previous
  * frame. A map the header does not list was absent (its family not
- * loaded). The reader checks every field and length and stops at the
- * first bad line with "FILE:LINE: reason".
+ * loaded). "writer" names the build that wrote the recording (--version's
+ * string); recordings from before it have none and read the same. The
+ * reader checks every field and length and stops at the first bad line
+ * with "FILE:LINE: reason".
  */
 #ifndef VFIOSCOPE_RECORD_H
 #define VFIOSCOPE_RECORD_H
@@ -63,6 +65,7 @@ struct vfs_replay {
 	size_t nnames, capnames;
 	void *evbuf;
 	size_t evcap;
+	char writer[128];	/* the header's "writer", "" when it has none */
 };
 
 /*

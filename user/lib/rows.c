@@ -23,10 +23,11 @@ const struct vfs_field vfs_vm_fields[] = {
 	{ "dma_map_bytes", "MAPBYTES", "bytes DMA-mapped since attach", 9, VFS_FT_BYTES, false, true, VM(dma_map_bytes), "vfioscope_vm_dma_map_bytes_total", VFS_PROM_COUNTER },
 	{ "dma_unmap_bytes", "UNMAPBYTES", "bytes DMA-unmapped since attach", 10, VFS_FT_BYTES, false, true, VM(dma_unmap_bytes), "vfioscope_vm_dma_unmap_bytes_total", VFS_PROM_COUNTER },
 	{ "mapped_bytes", "MAPPED", "bytes mapped now (mapped - unmapped)", 9, VFS_FT_BYTES, false, true, VM(mapped_bytes), "vfioscope_vm_dma_mapped_bytes", VFS_PROM_GAUGE },
-	{ "pinned_bytes", "PINNED", "pinned memory (mm->locked_vm) after the last map/unmap", 9, VFS_FT_BYTES, false, true, VM(pinned_bytes), "vfioscope_vm_pinned_bytes", VFS_PROM_GAUGE },
+	{ "pinned_bytes", "PINNED", "pinned memory: mm->locked_vm (type1, mdev) + mm->pinned_vm (vhost-vdpa IOTLB) after the last change", 9, VFS_FT_BYTES, false, true, VM(pinned_bytes), "vfioscope_vm_pinned_bytes", VFS_PROM_GAUGE },
 	{ "irq_setups", "IRQSET", "VFIO_DEVICE_SET_IRQS calls", 6, VFS_FT_U64, false, true, VM(irq_setups), "vfioscope_vm_irq_setups_total", VFS_PROM_COUNTER },
 	{ "kicks", "KICKS", "vDPA kicks on devices it owns", 9, VFS_FT_U64, false, true, VM(kicks), "vfioscope_vm_vdpa_kicks_total", VFS_PROM_COUNTER },
 	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, VM(kick_rate), NULL, VFS_PROM_NONE },
+	{ "resets", "RESETS", "device resets its calls caused (open, release, reset ioctls)", 6, VFS_FT_U64, false, true, VM(resets), NULL, VFS_PROM_NONE },
 	{ "state", "STATE", "running, or exited (shown for the grace period, then collected)", 7, VFS_FT_STR, true, false, VM(state), NULL, VFS_PROM_NONE },
 };
 const size_t vfs_vm_nfields = sizeof(vfs_vm_fields) / sizeof(vfs_vm_fields[0]);
@@ -40,12 +41,15 @@ const struct vfs_field vfs_dev_fields[] = {
 	{ "ioctls", "IOCTLS", "VFIO ioctls on it since attach", 9, VFS_FT_U64, false, true, DEV(ioctls), "vfioscope_device_ioctls_total", VFS_PROM_COUNTER },
 	{ "ioctl_rate", "IOCTL/s", "VFIO ioctls per second", 8, VFS_FT_RATE, false, true, DEV(ioctl_rate), NULL, VFS_PROM_NONE },
 	{ "errors", "ERRS", "failed VFIO ioctls since attach", 6, VFS_FT_U64, false, true, DEV(errors), "vfioscope_device_ioctl_errors_total", VFS_PROM_COUNTER },
-	{ "p50_ns", "P50", "median ioctl latency since attach (log2 slot upper bound)", 7, VFS_FT_NS, false, true, DEV(p50_ns), NULL, VFS_PROM_NONE },
-	{ "p99_ns", "P99", "99th percentile ioctl latency since attach (log2 slot upper bound)", 7, VFS_FT_NS, false, true, DEV(p99_ns), NULL, VFS_PROM_NONE },
+	{ "p50_ns", "P50", "median ioctl latency since attach (log2 slot upper bound, at most the slowest call)", 7, VFS_FT_NS, false, true, DEV(p50_ns), NULL, VFS_PROM_NONE },
+	{ "p99_ns", "P99", "99th percentile ioctl latency since attach (log2 slot upper bound, at most the slowest call)", 7, VFS_FT_NS, false, true, DEV(p99_ns), NULL, VFS_PROM_NONE },
 	{ "region_accesses", "REGION", "trapped region reads, writes and mmaps", 9, VFS_FT_U64, false, true, DEV(region_accesses), "vfioscope_device_region_accesses_total", VFS_PROM_COUNTER },
 	{ "region_rate", "REGION/s", "trapped region accesses per second", 8, VFS_FT_RATE, false, true, DEV(region_rate), NULL, VFS_PROM_NONE },
 	{ "kicks", "KICKS", "vDPA kicks", 9, VFS_FT_U64, false, true, DEV(kicks), "vfioscope_device_vdpa_kicks_total", VFS_PROM_COUNTER },
 	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, DEV(kick_rate), NULL, VFS_PROM_NONE },
+	{ "resets", "RESETS", "resets of the device since attach, every method and result (open, release, reset ioctls)", 6, VFS_FT_U64, false, true, DEV(resets), NULL, VFS_PROM_NONE },
+	{ "reset_fails", "RSTERR", "resets that failed or ran no reset method", 6, VFS_FT_U64, false, true, DEV(reset_fails), NULL, VFS_PROM_NONE },
+	{ "last_reset_ns", "LASTRST", "how long the device's last reset took", 7, VFS_FT_NS, false, true, DEV(last_reset_ns), NULL, VFS_PROM_NONE },
 	{ "state", "STATE", "live, or gone (removed: shown for the grace period, then collected)", 5, VFS_FT_STR, true, false, DEV(state), NULL, VFS_PROM_NONE },
 };
 const size_t vfs_dev_nfields = sizeof(vfs_dev_fields) / sizeof(vfs_dev_fields[0]);
@@ -99,6 +103,22 @@ const struct vfs_field vfs_event_fields[] = {
 	FIELD("event", "EVENT", "what happened", 40, VFS_FT_STR, true, false, EF(text)),
 };
 const size_t vfs_event_nfields = sizeof(vfs_event_fields) / sizeof(vfs_event_fields[0]);
+
+#define XF(f) offsetof(struct vfs_mdev_row, f)
+const struct vfs_field vfs_mdev_fields[] = {
+	FIELD("parent", "PARENT", "parent device of the mdev type", 12, VFS_FT_STR, true, false, XF(parent)),
+	FIELD("type", "TYPE", "mdev type (its directory under mdev_supported_types)", 14, VFS_FT_STR, true, false, XF(type)),
+	FIELD("name", "NAME", "the type's name attribute", 12, VFS_FT_STR, true, false, XF(name)),
+	FIELD("api", "API", "the type's device_api", 10, VFS_FT_STR, true, false, XF(api)),
+	FIELD("available", "AVAIL", "available_instances now (-: unreadable)", 5, VFS_FT_ID, false, false, XF(available)),
+	FIELD("instances", "INUSE", "instances of the type now (entries of devices/)", 5, VFS_FT_ID, false, true, XF(instances)),
+	FIELD("low", "LOW", "the fewest available_instances seen since attach (at every refresh and every create/remove)", 5, VFS_FT_ID, false, false, XF(low)),
+	FIELD("creates", "CREATES", "instances created since attach", 7, VFS_FT_U64, false, true, XF(creates)),
+	FIELD("create_fails", "CRFAIL", "creates that failed since attach", 6, VFS_FT_U64, false, true, XF(create_fails)),
+	FIELD("removes", "REMOVES", "instances removed since attach", 7, VFS_FT_U64, false, true, XF(removes)),
+	FIELD("creators", "CREATORS", "who created the instances there now: VM:count (?: created before attach)", 24, VFS_FT_STR, true, false, XF(creators)),
+};
+const size_t vfs_mdev_nfields = sizeof(vfs_mdev_fields) / sizeof(vfs_mdev_fields[0]);
 
 int vfs_field_find(const struct vfs_field *f, size_t n, const char *key)
 {
@@ -283,10 +303,19 @@ void vfs_filter_free(struct vfs_filter *f)
 bool vfs_filter_match(const struct vfs_filter *f, const struct vfs_field *fields, size_t n,
 		      const void *row)
 {
-	char buf[192];
+	char buf[192], want[24];
 	size_t i;
 
-	if (!f || !f->set)
+	if (!f)
+		return true;
+	if (f->pid) {
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)f->pid);
+		for (i = 0; i < n; i++)
+			if ((!strcmp(fields[i].key, "pid") || !strcmp(fields[i].key, "owner_pid")) &&
+			    strcmp(vfs_field_text(&fields[i], row, buf, sizeof(buf)), want))
+				return false;
+	}
+	if (!f->set)
 		return true;
 	for (i = 0; i < n; i++)
 		if (fields[i].type == VFS_FT_STR &&

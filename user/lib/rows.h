@@ -34,6 +34,7 @@ struct vfs_vm_row {
 	__u64 irq_setups;		/* VFIO_DEVICE_SET_IRQS calls */
 	__u64 kicks;			/* vDPA kicks on devices it owns */
 	double kick_rate;
+	__u64 resets;			/* device resets its calls caused */
 	char state[8];			/* "running", "exited" (until collected) */
 	/* model bookkeeping, not shown */
 	__u64 first_ns;			/* vm_info.first_ns: a reused pid is a new VM */
@@ -58,14 +59,20 @@ struct vfs_dev_row {
 	__s64 owner_pid;		/* -1: none */
 	__u64 ioctls, errors;
 	double ioctl_rate;
-	__u64 p50_ns, p99_ns;		/* ioctl latency, log2 upper bound; 0: none */
+	__u64 p50_ns, p99_ns;		/* ioctl latency, log2 upper bound capped at
+					 * the slowest call seen; 0: none */
 	__u64 region_accesses;		/* trapped reads + writes + mmaps */
 	double region_rate;
 	__u64 kicks;
 	double kick_rate;
+	__u64 resets;			/* resets of it (every method and result) */
+	__u64 reset_fails;		/* of those, the ones that failed */
+	__u64 last_reset_ns;		/* how long the last one took, 0: none */
 	char state[8];			/* "live", "gone" (until collected) */
 	/* model bookkeeping */
 	__u32 hist[VFS_HIST_SLOTS];	/* ioctl latency, summed over commands */
+	__u64 lat_max_ns;		/* the slowest of them */
+	__u64 last_reset_end;		/* when the last reset ended (bpf_ktime_get_ns) */
 	struct { __u64 ioctls, region_accesses, kicks; } prev;
 	bool has_prev, seen;
 };
@@ -170,12 +177,32 @@ struct vfs_event_row {
 	__u64 ts_ns;			/* when it happened (CLOCK_MONOTONIC) */
 };
 
+/*
+ * One mdev type of one parent device (key: parent, type), from sysfs
+ * (mdevcap.h) and the stream's create/remove events
+ */
+struct vfs_mdev_row {
+	char parent[VFS_NAME_LEN + 1];
+	char type[VFS_NAME_LEN + 1];	/* the directory name: mdacc-1q */
+	char name[64];			/* its "name" attribute, escaped; "?": unknown */
+	char api[24];			/* device_api, escaped; "?": unknown */
+	__s64 available;		/* available_instances, -1: unknown */
+	__s64 instances;		/* entries of devices/, -1: unknown */
+	__s64 low;			/* the fewest available at any scan, -1: none */
+	__u64 creates, create_fails, removes;	/* events since attach */
+	char creators[128];		/* "vm-a:2,vm-b:1,?:1": the instances' creators */
+	/* mdevcap bookkeeping */
+	bool seen;
+};
+
 extern const struct vfs_field vfs_vq_fields[];
 extern const size_t vfs_vq_nfields;
 extern const struct vfs_field vfs_mig_fields[];
 extern const size_t vfs_mig_nfields;
 extern const struct vfs_field vfs_event_fields[];
 extern const size_t vfs_event_nfields;
+extern const struct vfs_field vfs_mdev_fields[];
+extern const size_t vfs_mdev_nfields;
 
 /*
  * A row filter: a POSIX extended regular expression matched, in any case,
@@ -187,11 +214,16 @@ struct vfs_filter {
 	char text[64];
 	regex_t re;
 	bool set;
+	/*
+	 * -p: only rows of this process (0: any), on views with a "pid" or
+	 * "owner_pid" column; views without one are not narrowed
+	 */
+	__u64 pid;
 };
 
 int vfs_filter_set(struct vfs_filter *f, const char *text, char *err, size_t errlen);
 void vfs_filter_free(struct vfs_filter *f);
-/* @f NULL or clear: every row */
+/* @f NULL or clear (no expression, no pid): every row */
 bool vfs_filter_match(const struct vfs_filter *f, const struct vfs_field *fields, size_t n,
 		      const void *row);
 

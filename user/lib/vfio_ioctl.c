@@ -83,6 +83,7 @@ static const char *const kind_names[VFS_FD_KIND_MAX] = {
 	[VFS_FD_CONTAINER] = "container",
 	[VFS_FD_GROUP] = "group",
 	[VFS_FD_DEVICE] = "device",
+	[VFS_FD_IOMMUFD] = "iommufd",
 };
 
 const char *vfio_fd_kind_name(enum vfs_fd_kind kind)

@@ -40,6 +40,10 @@ int pd_compile(const struct pd_conf *conf, const struct pd_resolver *res, uint32
 	out->conf.mode = conf->mode;
 	out->conf.generation = generation;
 	for (i = 0; i < conf->nrules; i++)
+		for (j = 0; j < conf->rules[i].nsel; j++)
+			if (conf->rules[i].sel[j].kind != PD_SEL_CGROUP)
+				out->conf.flags |= VFS_POL_C_DISCOVER;
+	for (i = 0; i < conf->nrules; i++)
 		nsel += conf->rules[i].nsel;
 	out->rules = calloc(conf->nrules + 1, sizeof(*out->rules));
 	out->targets = calloc(nsel + 1, sizeof(*out->targets));
@@ -227,14 +231,15 @@ size_t pd_diff(const struct pd_entries *cur, const struct pd_entries *want, stru
 {
 	size_t i, k, n = 0;
 
+	/* deletes first: a full map makes room before it takes new keys */
+	for (i = 0; i < cur->n; i++)
+		if (find(want, at(cur->keys, i, cur->ksize)) == want->n)
+			ops[n++] = (struct pd_op){ PD_OP_DELETE, i };
 	for (i = 0; i < want->n; i++) {
 		k = find(cur, at(want->keys, i, want->ksize));
 		if (k == cur->n || memcmp(at(cur->vals, k, cur->vsize),
 					  at(want->vals, i, want->vsize), want->vsize))
 			ops[n++] = (struct pd_op){ PD_OP_UPDATE, i };
 	}
-	for (i = 0; i < cur->n; i++)
-		if (find(want, at(cur->keys, i, cur->ksize)) == want->n)
-			ops[n++] = (struct pd_op){ PD_OP_DELETE, i };
 	return n;
 }

@@ -92,8 +92,9 @@ struct pd_op {
 };
 
 /*
- * Operations turning @cur into @want: UPDATE for keys new or with another
- * value, DELETE for keys gone; unchanged entries produce nothing. @ops
+ * Operations turning @cur into @want: DELETE for keys gone, then UPDATE
+ * for keys new or with another value (so a full map makes room before it
+ * takes new keys); unchanged entries produce nothing. @ops
  * must hold cur->n + want->n. Returns the number of operations.
  */
 size_t pd_diff(const struct pd_entries *cur, const struct pd_entries *want, struct pd_op *ops);

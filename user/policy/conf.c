@@ -561,13 +561,65 @@ int pd_conf_parse(const char *file, const char *buf, size_t len, struct pd_conf 
 	return ret;
 }
 
+int pd_conf_trusted(const char *path, const struct stat *file, const struct stat *dir,
+		    uid_t euid, char *err, size_t errlen)
+{
+	if (file->st_uid != 0 && file->st_uid != euid) {
+		snprintf(err, errlen, "%s:0: owned by uid %u, not by root: refusing a policy "
+			 "another user can rewrite", path, (unsigned int)file->st_uid);
+		return -1;
+	}
+	if (file->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s:0: writable by %s (mode %04o): refusing a policy "
+			 "others can rewrite (chmod go-w)", path,
+			 file->st_mode & S_IWOTH ? "everyone" : "its group",
+			 (unsigned int)(file->st_mode & 07777));
+		return -1;
+	}
+	if (!dir)
+		return 0;
+	if (dir->st_uid != 0 && dir->st_uid != euid) {
+		snprintf(err, errlen, "%s:0: its directory is owned by uid %u, not by root: "
+			 "refusing a policy another user can replace", path,
+			 (unsigned int)dir->st_uid);
+		return -1;
+	}
+	/* a sticky directory (/tmp) lets no one replace a file of ours */
+	if ((dir->st_mode & (S_IWGRP | S_IWOTH)) && !(dir->st_mode & S_ISVTX)) {
+		snprintf(err, errlen, "%s:0: its directory is writable by %s (mode %04o): "
+			 "refusing a policy others can replace", path,
+			 dir->st_mode & S_IWOTH ? "everyone" : "its group",
+			 (unsigned int)(dir->st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
+/* the directory @path is in, after symbolic links: the one that holds the file */
+static int dir_of(const char *path, struct stat *st)
+{
+	char *real = realpath(path, NULL), *slash;
+	int r;
+
+	if (!real)
+		return -1;
+	slash = strrchr(real, '/');
+	if (slash == real)
+		slash[1] = '\0';	/* "/policy.yaml": the root */
+	else if (slash)
+		*slash = '\0';
+	r = stat(real, st);
+	free(real);
+	return r;
+}
+
 int pd_conf_load(const char *path, struct pd_conf *out, char *err, size_t errlen)
 {
 	/* O_NONBLOCK: a FIFO in the policy's place must not hang the daemon */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
-	struct stat st;
+	struct stat st, dst;
 	FILE *f;
 	int ret;
 
@@ -576,9 +628,23 @@ int pd_conf_load(const char *path, struct pd_conf *out, char *err, size_t errlen
 		snprintf(err, errlen, "%s:0: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st)) {
+		snprintf(err, errlen, "%s:0: cannot stat: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s:0: not a regular file (%s)", path,
 			 S_ISDIR(st.st_mode) ? "a directory" : "a device, pipe or socket");
+		close(fd);
+		return -1;
+	}
+	if (dir_of(path, &dst)) {
+		snprintf(err, errlen, "%s:0: cannot stat its directory: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (pd_conf_trusted(path, &st, &dst, geteuid(), err, errlen)) {
 		close(fd);
 		return -1;
 	}

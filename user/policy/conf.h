@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <linux/types.h>
 #include "abi.h"
@@ -75,8 +76,19 @@ struct pd_conf {
  */
 int pd_conf_parse(const char *file, const char *buf, size_t len, struct pd_conf *out,
 		  char *err, size_t errlen);
-/* the same, reading @path */
+/*
+ * The same, reading @path: a regular file (opened without blocking), owned
+ * by root or @euid and writable by no one else, in a directory of root or
+ * the euid that no one else can write to (unless sticky): a policy another
+ * user could rewrite or replace is refused, as "FILE:0: reason".
+ */
 int pd_conf_load(const char *path, struct pd_conf *out, char *err, size_t errlen);
+/*
+ * The ownership and mode rules of pd_conf_load over @file and its
+ * directory @dir (NULL: not checked): 0, or -1 with "FILE:0: reason".
+ */
+int pd_conf_trusted(const char *path, const struct stat *file, const struct stat *dir,
+		    uid_t euid, char *err, size_t errlen);
 void pd_conf_free(struct pd_conf *c);
 
 const char *pd_class_name(enum vfs_pol_class c);

@@ -8,19 +8,29 @@
  * peers only, SO_PEERCRED) and the metrics endpoint. The BPF state is
  * pinned: quitting, even by kill -9, leaves the policy enforced; the next
  * start adopts it. `--unload` removes it.
+ *
+ * --exporter: the collectors and /metrics alone, no policy and no LSM
+ * program (hosts without BPF LSM, or operators who only want the figures).
+ * Under systemd (Type=notify) the daemon says READY=1 once its programs are
+ * loaded and pinned and /metrics is bound, RELOADING=1 around a reload and
+ * STOPPING=1 when it quits (sd_notify(3): a no-op without NOTIFY_SOCKET).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
@@ -28,6 +38,8 @@
 #include "gc.h"
 #include "metrics.h"
 #include "policyd.h"
+#include "safetext.h"
+#include "vfio_ioctl.h"
 
 #define PD_METRICS_PORT 9477
 
@@ -37,6 +49,7 @@ struct pd_opts {
 	unsigned short metrics_port;
 	bool metrics;
 	bool collector;
+	bool policy;		/* false: --exporter */
 	__u64 gc_grace_ns;	/* 0: the collectors' default */
 };
 
@@ -47,6 +60,7 @@ void pd_log(const char *fmt, ...)
 	static double tokens = 20;
 	static struct timespec last;
 	static unsigned long suppressed;
+	char line[2048], safe[4 * 1024];
 	struct timespec now;
 	va_list ap;
 
@@ -65,11 +79,66 @@ void pd_log(const char *fmt, ...)
 		fprintf(stderr, "vfio-policyd: %lu log lines suppressed\n", suppressed);
 		suppressed = 0;
 	}
-	fputs("vfio-policyd: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* VM names and policy files are hostile: one line, no escape sequences */
+	vfs_safe_text(safe, sizeof(safe), line, sizeof(line), VFS_SAFE_ESCAPE);
+	fprintf(stderr, "vfio-policyd: %s\n", safe);
+}
+
+/* @s (a NUL-terminated field of @len bytes) made safe in place: see pd_log */
+static void make_safe(char *s, size_t len)
+{
+	char tmp[4 * 1024];
+
+	if (vfs_text_is_safe(s, len, VFS_SAFE_ESCAPE))
+		return;
+	/* at most @len bytes: an escape that does not fit is left out whole */
+	vfs_safe_text(tmp, len < sizeof(tmp) ? len : sizeof(tmp), s, len, VFS_SAFE_ESCAPE);
+	memcpy(s, tmp, strlen(tmp) + 1);
+}
+
+/* set once start-up is complete: READY=1 was sent */
+static bool ready;
+
+/* pd_reload of the configured file; what it keeps for replies made safe */
+static int reload(struct pd_state *s)
+{
+	struct timespec now;
+	int r;
+
+	if (!s->bpf) {
+		snprintf(s->last_error, sizeof(s->last_error),
+			 "exporter mode: no policy is loaded (start without --exporter)");
+		pd_log("reload refused: %s", s->last_error);
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ready)
+		sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+			   (unsigned long long)now.tv_sec * 1000000 + now.tv_nsec / 1000);
+	r = pd_reload(s, s->config);
+	if (ready)
+		sd_notifyf(0, "READY=1\nSTATUS=policy generation %u%s", s->generation,
+			   r ? "; the last reload was refused" : "");
+
+	make_safe(s->last_error, sizeof(s->last_error));
+	if (s->have_policy)
+		make_safe(s->conf.file, sizeof(s->conf.file));
+	return r;
+}
+
+/* @text (@len bytes) to @f, escaped but for its newlines: see ctl_serve */
+static void put_safe(FILE *f, const char *text, size_t len)
+{
+	char *safe = malloc(4 * len + 1);
+
+	if (!safe)
+		return;
+	vfs_safe_text(safe, 4 * len + 1, text, len, VFS_SAFE_ESCAPE | VFS_SAFE_NL);
+	fputs(safe, f);
+	free(safe);
 }
 
 /* ------------------------------------------------------------- control */
@@ -87,7 +156,8 @@ static int ctl_listen(const char *path, char *err, size_t errlen)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST) {
+		/* root's alone, like the stream locks beside the socket (collector.c) */
+		if (mkdir(dir, 0700) && errno != EEXIST) {
 			snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 			return -1;
 		}
@@ -112,14 +182,77 @@ static int ctl_listen(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* ----------------------------------------------------------- the stream */
+/* whether the collectors' event stream is ours: said in status and the log */
+static struct {
+	int err;		/* last vfs_collector_poll() failure, 0: reading */
+	char why[256];
+} stream;
+
+static void stream_result(struct vfs_collector *coll, int r)
+{
+	int err = r < 0 && r != -EINTR ? r : 0;
+	char why[sizeof(stream.why)] = "";
+
+	if (err)
+		snprintf(why, sizeof(why), "%s", vfs_collector_stream_error(coll)[0] ?
+			 vfs_collector_stream_error(coll) : strerror(-err));
+	if (err == stream.err && !strcmp(why, stream.why))
+		return;
+	stream.err = err;
+	memcpy(stream.why, why, sizeof(why));
+	if (!err)
+		pd_log("the collectors' event stream is read again: migration and event figures resume");
+	else
+		pd_log("cannot read the collectors' event stream: %s; /metrics' migration and "
+		       "event figures stop until it is free", why);
+}
+
+static void ctl_stream_status(struct pd_state *s, FILE *out)
+{
+	if (!stream.err)
+		return;
+	fprintf(out, "event_stream blocked\n");
+	fprintf(out, "note the collectors' event stream is not read: %s\n", stream.why);
+}
+
+/* the reply to @cmd, as the peer gets it: see ctl_serve */
+static void ctl_reply(struct pd_state *s, const char *cmd, FILE *out)
+{
+	size_t i;
+
+	if (!strcmp(cmd, "status") && !s->bpf) {
+		fprintf(out, "mode exporter\npolicy none\nenforcing no\n");
+		ctl_stream_status(s, out);
+	} else if (!strcmp(cmd, "status")) {
+		pd_write_status(s, out);
+		ctl_stream_status(s, out);
+	} else if (!strcmp(cmd, "vms") && !s->bpf) {
+		fprintf(out, "error exporter mode: no policy, no VMs matched\n");
+	} else if (!strcmp(cmd, "vms")) {
+		/* names come from the VMs: nothing in them may forge a line */
+		for (i = 0; i < s->nvms; i++)
+			make_safe(s->vms[i].name, sizeof(s->vms[i].name));
+		pd_write_vms(s, out);
+	} else if (!strcmp(cmd, "reload")) {
+		if (reload(s))
+			fprintf(out, "error %s\n", s->last_error);
+		else
+			fprintf(out, "ok generation %u\n", s->generation);
+	} else {
+		fprintf(out, "error unknown command '%s' (status, vms, reload)\n", cmd);
+	}
+}
+
 static void ctl_serve(struct pd_state *s, int lfd)
 {
 	struct timeval tmo = { 1, 0 };
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	char cmd[64] = "";
+	char cmd[64] = "", *reply = NULL;
+	size_t rlen = 0;
 	ssize_t n;
-	FILE *out;
+	FILE *out, *mem;
 	int fd;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -141,18 +274,21 @@ static void ctl_serve(struct pd_state *s, int lfd)
 	n = read(fd, cmd, sizeof(cmd) - 1);
 	cmd[n > 0 ? n : 0] = '\0';
 	cmd[strcspn(cmd, "\r\n")] = '\0';
-	if (!strcmp(cmd, "status")) {
-		pd_write_status(s, out);
-	} else if (!strcmp(cmd, "vms")) {
-		pd_write_vms(s, out);
-	} else if (!strcmp(cmd, "reload")) {
-		if (pd_reload(s, s->config))
-			fprintf(out, "error %s\n", s->last_error);
-		else
-			fprintf(out, "ok generation %u\n", s->generation);
-	} else {
-		fprintf(out, "error unknown command '%s' (status, vms, reload)\n", cmd);
+	/*
+	 * The reply is rendered whole, then made safe line by line: no
+	 * control, escape sequence or invalid UTF-8 from a VM name, a policy
+	 * file or the command itself reaches the operator's terminal.
+	 */
+	mem = open_memstream(&reply, &rlen);
+	if (!mem) {
+		fprintf(out, "error out of memory\n");
+		fclose(out);
+		return;
 	}
+	ctl_reply(s, cmd, mem);
+	fclose(mem);
+	put_safe(out, reply, rlen);
+	free(reply);
 	fclose(out);
 }
 
@@ -193,6 +329,12 @@ static void on_event(const struct vfs_ev_policy *e, void *ctx)
 {
 	static const char *const act[] = { "?", "throttled", "denied", "would throttle",
 					   "would deny" };
+	struct pd_state *s = ctx;
+
+	if (e->action == VFS_POL_ACT_UNKNOWN) {
+		s->scan_soon = true;	/* a new VFIO caller: discovery looks now */
+		return;
+	}
 
 	pd_log("%s: pid %u (%.16s) rule %08x class %s cmd %#x%s", act[e->action <= 4 ? e->action : 0],
 	       e->hdr.tgid, e->hdr.comm, e->rule, pd_class_name(e->class), e->cmd,
@@ -206,17 +348,75 @@ static void sample_state(struct prom_buf *out, const char *name, const char *hel
 	prom_sample_u64(out, name, NULL, 0, v);
 }
 
+/* what the policy cannot charge, and why: never claimed as enforced */
+static void policy_gaps(struct prom_buf *out, struct pd_state *s)
+{
+	static const struct {
+		enum vfs_pol_health h;
+		const char *reason;
+	} gaps[] = {
+		{ VFS_POL_H_UNCLASSIFIED, "unclassified_file" },
+		{ VFS_POL_H_MEMBER_FULL, "member_table_full" },
+		{ VFS_POL_H_BUCKET_FULL, "bucket_table_full" },
+		{ VFS_POL_H_BUCKET_RACE, "bucket_contention" },
+	};
+	size_t i;
+	int k;
+
+	prom_family(out, "vfioscope_policy_file_kind_charged", PROM_GAUGE,
+		    "1 if VFIO calls on files of this kind are charged to quotas (the kernel's file_operations resolved).");
+	for (k = VFS_FD_CONTAINER; k < VFS_FD_KIND_MAX; k++) {
+		struct prom_label l = { "kind", vfio_fd_kind_name(k) };
+
+		prom_sample_u64(out, "vfioscope_policy_file_kind_charged", &l, 1,
+				s->fops.fops[k] != 0);
+	}
+	prom_family(out, "vfioscope_policy_kernel_gaps_total", PROM_COUNTER,
+		    "Calls and forks the policy programs could not handle as the policy says, by reason (unclassified_file and member_table_full pass unlimited; bucket_* are refused).");
+	for (i = 0; i < sizeof(gaps) / sizeof(gaps[0]); i++) {
+		struct prom_label l = { "reason", gaps[i].reason };
+
+		prom_sample_u64(out, "vfioscope_policy_kernel_gaps_total", &l, 1,
+				pd_health(s, gaps[i].h));
+	}
+	prom_family(out, "vfioscope_policy_unmapped", PROM_GAUGE,
+		    "Selected cgroups and VM processes the kernel's maps could not take at the last sync (full): not limited.");
+	{
+		struct prom_label l = { "map", "target" };
+
+		prom_sample_u64(out, "vfioscope_policy_unmapped", &l, 1, s->targets_failed);
+		l.value = "member";
+		prom_sample_u64(out, "vfioscope_policy_unmapped", &l, 1, s->members_failed);
+	}
+}
+
+/* which build answers: the version and the BPF ABI its programs speak */
+static void build_info(struct prom_buf *out)
+{
+	char abi[16];
+	struct prom_label l[2] = { { "version", vfs_version }, { "abi", abi } };
+
+	snprintf(abi, sizeof(abi), "%d", vfs_abi_version);
+	prom_family(out, "vfioscope_build_info", PROM_GAUGE,
+		    "Always 1: the version of vfioscope serving these metrics and its BPF ABI version.");
+	prom_sample_u64(out, "vfioscope_build_info", l, 2, 1);
+}
+
 /* the daemon's own families, rendered on each scrape */
 static void own_families(struct prom_buf *out, void *ctx)
 {
 	static const char *const verdicts[] = { "allowed", "throttled", "denied", "would_deny" };
 	struct pd_state *s = ctx;
-	const struct pd_bpf_state *b = pd_bpf_state(s->bpf);
+	const struct pd_bpf_state *b;
 	struct vfs_pol_stat_key *k = NULL;
 	struct vfs_pol_stat *v = NULL;
 	size_t n = 0, ks, vs, i, j, r;
 	char rule[16];
 
+	build_info(out);
+	if (!s->bpf)
+		return;	/* --exporter: the collectors' figures only */
+	b = pd_bpf_state(s->bpf);
 	sample_state(out, "vfioscope_policy_generation", "Generation of the policy applied (reloads that succeeded).",
 		     s->generation);
 	sample_state(out, "vfioscope_policy_enforcing", "1 if quotas are enforced (BPF LSM active, mode enforce).",
@@ -231,6 +431,7 @@ static void own_families(struct prom_buf *out, void *ctx)
 	prom_family(out, "vfioscope_policy_retired_total", PROM_COUNTER,
 		    "Per-VM policy counters of exited VMs folded into their rule's sums.");
 	prom_sample_u64(out, "vfioscope_policy_retired_total", NULL, 0, s->retired);
+	policy_gaps(out, s);
 	if (pd_bpf_dump(s->bpf, PD_MAP_STATS, (void **)&k, (void **)&v, &n, &ks, &vs))
 		return;
 	prom_family(out, "vfioscope_policy_decisions_total", PROM_COUNTER,
@@ -288,8 +489,12 @@ static void usage(FILE *f)
 		"  --metrics-port P    /metrics port (default 9477)\n"
 		"  --no-metrics        no /metrics endpoint\n"
 		"  --no-collector      /metrics without the VFIO collectors (policy figures only)\n"
+		"  --exporter          the collectors and /metrics only: no policy file, no LSM\n"
+		"                      program (hosts without BPF LSM)\n"
 		"  --gc-grace S        keep an exited VM's or a removed device's entries\n"
-		"                      (collectors and policy) S seconds (default 30)\n");
+		"                      (collectors and policy) S seconds (default 30)\n"
+		"  -h, --help          this text\n"
+		"  --version           the version and the BPF ABI version, then exit\n");
 }
 
 static int check(const char *path)
@@ -297,16 +502,30 @@ static int check(const char *path)
 	struct pd_resolver res = { pd_cgroup_id, NULL };
 	struct pd_compiled comp;
 	struct pd_conf conf;
-	char err[512];
+	char err[512], *out = NULL;
+	size_t len = 0;
+	FILE *mem;
 
+	/* errors and the compiled policy quote the file: escaped for the terminal */
 	if (pd_conf_load(path, &conf, err, sizeof(err)) ||
 	    pd_compile(&conf, &res, 1, &comp, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
+		put_safe(stderr, err, strlen(err));
+		fputc('\n', stderr);
 		pd_conf_free(&conf);
 		return 1;
 	}
-	printf("%s: ok\n", path);
-	pd_compiled_print(&comp, stdout);
+	mem = open_memstream(&out, &len);
+	if (!mem) {
+		fprintf(stderr, "vfio-policyd: out of memory\n");
+		pd_compiled_free(&comp);
+		pd_conf_free(&conf);
+		return 1;
+	}
+	fprintf(mem, "%s: ok\n", path);
+	pd_compiled_print(&comp, mem);
+	fclose(mem);
+	put_safe(stdout, out, len);
+	free(out);
 	pd_compiled_free(&comp);
 	pd_conf_free(&conf);
 	return 0;
@@ -319,6 +538,109 @@ static int add_fd(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* ------------------------------------------------------------ hardening */
+/*
+ * What the daemon keeps once it is set up: everything a reload and the
+ * periodic work do. CAP_BPF: map updates, attaching, pinning and unpinning
+ * links of the programs loaded at start (and any bpf() call where
+ * unprivileged BPF is disabled); CAP_PERFMON: the tracing programs' links;
+ * CAP_SYS_RESOURCE: RLIMIT_MEMLOCK of other users' processes (prlimit);
+ * CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH: /proc/PID/fd and the like of
+ * other users' processes. The metrics port and the control socket are
+ * bound before, and files under /run, /sys/fs/bpf and sysfs are root's
+ * own (the daemon stays uid 0): nothing else is needed.
+ */
+static const int keep_caps[] = {
+	CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
+};
+
+static int last_cap(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	int last = CAP_LAST_CAP;
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	return last;
+}
+
+/*
+ * Drop every capability not in keep_caps from the effective, permitted,
+ * inheritable, ambient and bounding sets, then PR_SET_NO_NEW_PRIVS (the
+ * daemon runs no program). A kernel without CAP_BPF needs CAP_SYS_ADMIN
+ * for BPF instead. 0, or -1 with a sentence in @err.
+ */
+static int drop_caps(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+	__u64 keep = 0, perm;
+	int last = last_cap(), cap;
+	size_t i;
+
+	for (i = 0; i < sizeof(keep_caps) / sizeof(keep_caps[0]); i++)
+		keep |= 1ull << keep_caps[i];
+	if (last < CAP_BPF)
+		keep |= 1ull << CAP_SYS_ADMIN;
+	if (syscall(SYS_capget, &h, d)) {
+		snprintf(err, errlen, "capget: %s", strerror(errno));
+		return -1;
+	}
+	/* the bounding set needs CAP_SETPCAP, which goes last */
+	for (cap = 0; cap <= last && cap < 64; cap++)
+		if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) &&
+		    errno != EINVAL && errno != EPERM) {
+			snprintf(err, errlen, "cannot drop capability %d from the bounding set: %s",
+				 cap, strerror(errno));
+			return -1;
+		}
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	perm = ((__u64)d[1].permitted << 32 | d[0].permitted) & keep;
+	d[0].effective = d[0].permitted = (__u32)perm;
+	d[1].effective = d[1].permitted = (__u32)(perm >> 32);
+	d[0].inheritable = d[1].inheritable = 0;
+	if (syscall(SYS_capset, &h, d)) {
+		snprintf(err, errlen, "capset: %s", strerror(errno));
+		return -1;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Signals are blocked from the first instruction of run() and read from a
+ * signalfd once the daemon is ready: a SIGHUP during start-up is a reload
+ * done once ready, never a death that systemd would call clean; SIGTERM or
+ * SIGINT during start-up stops it between two steps (each leaves the
+ * pinned state whole), through the same exit path as later.
+ */
+static void daemon_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static bool stop_pending(void)
+{
+	sigset_t p;
+
+	if (sigpending(&p))
+		return false;
+	return sigismember(&p, SIGTERM) || sigismember(&p, SIGINT);
+}
+
 static int run(struct pd_state *s, const struct pd_opts *o)
 {
 	const char *sock_path = o->sock;
@@ -329,58 +651,88 @@ static int run(struct pd_state *s, const struct pd_opts *o)
 	struct vfs_collector *coll = NULL;
 	struct pd_metrics *metrics = NULL;
 	struct itimerspec its = { 0 };
-	int ep, sfd, tfd, lfd, efd, mfd = -1, quit = 0;
+	int ep = -1, sfd = -1, tfd = -1, lfd = -1, efd, mfd = -1, quit = 0, rc = 1;
 	uint32_t scan_ms = 0;
 	char err[512];
 	sigset_t set;
 
-	if (pd_bpf_open(&s->bpf, s->pin_dir, err, sizeof(err))) {
+	daemon_signals(&set);
+	if (!o->policy) {
+		if (!o->metrics || !o->collector) {
+			fprintf(stderr, "vfio-policyd: --exporter serves the collectors on /metrics: "
+				"it cannot go with --no-metrics or --no-collector\n");
+			return 2;
+		}
+		pd_log("exporter mode: collectors and /metrics only, no policy");
+	} else if (pd_bpf_open(&s->bpf, s->pin_dir, err, sizeof(err))) {
 		fprintf(stderr, "vfio-policyd: %s\n", err);
 		return 1;
-	}
-	if (!pd_bpf_state(s->bpf)->lsm_active)
+	} else if (!pd_bpf_state(s->bpf)->lsm_active) {
 		pd_log("BPF LSM is not usable (%s), so quotas are counted as in monitor mode and nothing is enforced.",
 		       pd_bpf_state(s->bpf)->lsm_why);
-	if (pd_reload(s, s->config) && !s->have_policy)
+	}
+	if (stop_pending())
+		goto stopped;
+	if (s->bpf && reload(s) && !s->have_policy)
 		pd_log("running without a policy until a valid one is loaded (SIGHUP or `--ctl reload`)");
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (stop_pending())
+		goto stopped;
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	lfd = ctl_listen(sock_path, err, sizeof(err));
 	ep = epoll_create1(EPOLL_CLOEXEC);
-	efd = pd_bpf_events_fd(s->bpf);
+	efd = s->bpf ? pd_bpf_events_fd(s->bpf) : -1;
 	if (lfd < 0) {
 		fprintf(stderr, "vfio-policyd: %s\n", err);
-		return 1;
+		goto out;
 	}
-	if (sfd < 0 || tfd < 0 || ep < 0 || efd < 0 || add_fd(ep, sfd) || add_fd(ep, tfd) ||
-	    add_fd(ep, lfd) || add_fd(ep, efd)) {
+	if (sfd < 0 || tfd < 0 || ep < 0 || (s->bpf && efd < 0) || add_fd(ep, sfd) ||
+	    add_fd(ep, tfd) || add_fd(ep, lfd) || (efd >= 0 && add_fd(ep, efd))) {
 		fprintf(stderr, "vfio-policyd: cannot set up the main loop: %s\n", strerror(errno));
-		return 1;
+		goto out;
 	}
 	if (o->metrics) {
-		if (o->collector && vfs_collector_open(&coll, &copts, err, sizeof(err)))
+		if (o->collector && vfs_collector_open(&coll, &copts, err, sizeof(err))) {
+			if (!s->bpf) {
+				fprintf(stderr, "vfio-policyd: --exporter: the collectors did not load: %s\n",
+					err);
+				goto out;
+			}
 			pd_log("the collectors did not load, /metrics has the policy figures only: %s",
 			       err);
+		}
+		if (stop_pending())
+			goto stopped;
 		if (pd_metrics_start(&metrics, o->metrics_addr, o->metrics_port, coll, own_families,
 				     s, err, sizeof(err))) {
 			fprintf(stderr, "vfio-policyd: %s\n", err);
-			return 1;
+			goto out;
 		}
 		mfd = pd_metrics_fd(metrics);
 		if (add_fd(ep, mfd)) {
 			fprintf(stderr, "vfio-policyd: cannot watch the metrics endpoint: %s\n",
 				strerror(errno));
-			return 1;
+			goto out;
 		}
 		pd_log("metrics on %s:%u", o->metrics_addr, pd_metrics_port(metrics));
 	}
-	pd_log("ready: control socket %s, state pinned under %s", sock_path, s->pin_dir);
+	if (stop_pending())
+		goto stopped;
+	/* everything is loaded, bound and open: what is left is a reload's and a scan's */
+	if (drop_caps(err, sizeof(err))) {
+		fprintf(stderr, "vfio-policyd: cannot drop capabilities: %s\n", err);
+		goto out;
+	}
+	pd_log("capabilities kept: bpf perfmon sys_resource sys_ptrace dac_read_search%s; "
+	       "no new privileges", last_cap() < CAP_BPF ? " sys_admin" : "");
+	if (s->bpf)
+		pd_log("ready: control socket %s, state pinned under %s", sock_path, s->pin_dir);
+	else
+		pd_log("ready: control socket %s, exporter mode", sock_path);
+	/* programs loaded and pinned, /metrics bound: systemctl start may return */
+	ready = true;
+	sd_notifyf(0, "READY=1\nSTATUS=%s", !s->bpf ? "exporter mode: collectors and /metrics" :
+		   s->have_policy ? "policy applied" : "no valid policy yet: nothing enforced");
 	while (!quit) {
 		struct epoll_event evs[8];
 		int i, n;
@@ -406,7 +758,10 @@ static int run(struct pd_state *s, const struct pd_opts *o)
 				if (read(sfd, &si, sizeof(si)) != sizeof(si))
 					continue;
 				if (si.ssi_signo == SIGHUP)
-					pd_reload(s, s->config);
+					reload(s);
+				else if (si.ssi_signo == SIGUSR1 || si.ssi_signo == SIGUSR2)
+					pd_log("signal %u from pid %u ignored (SIGHUP reloads, SIGTERM stops)",
+					       si.ssi_signo, si.ssi_pid);
 				else
 					quit = 1;
 			} else if (fd == tfd) {
@@ -418,22 +773,45 @@ static int run(struct pd_state *s, const struct pd_opts *o)
 				ctl_serve(s, lfd);
 			} else if (fd == efd) {
 				pd_bpf_events_drain(s->bpf, on_event, s);
+				if (s->scan_soon) {
+					s->scan_soon = false;
+					pd_scan(s);
+				}
 			} else if (fd == mfd) {
 				pd_metrics_run(metrics);
 			}
 		}
 		if (coll)
-			vfs_collector_poll(coll, 0, on_coll_event, metrics);
+			stream_result(coll, vfs_collector_poll(coll, 0, on_coll_event, metrics));
 		if (metrics)
 			pd_metrics_run(metrics);
 	}
-	pd_log("exiting; the pinned policy stays enforced (`vfio-policyd --unload` removes it)");
-	close(lfd);
-	unlink(sock_path);
+	sd_notify(0, "STOPPING=1");
+	if (s->bpf)
+		pd_log("exiting; the pinned policy stays enforced (`vfio-policyd --unload` removes it)");
+	else
+		pd_log("exiting; the pinned collectors stay (`vfiostat --unpin` removes them)");
+	rc = 0;
+	goto out;
+stopped:
+	pd_log("stopped during start-up; what was pinned stays whole and enforced "
+	       "(`vfio-policyd --unload` removes it)");
+	rc = 0;
+out:
+	if (lfd >= 0) {
+		close(lfd);
+		unlink(sock_path);
+	}
+	if (ep >= 0)
+		close(ep);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
 	pd_metrics_stop(metrics);
 	vfs_collector_close(coll);
 	pd_bpf_close(s->bpf);
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -449,6 +827,7 @@ int main(int argc, char **argv)
 		{ "metrics-port", required_argument, NULL, 'p' },
 		{ "no-metrics", no_argument, NULL, 'M' },
 		{ "no-collector", no_argument, NULL, 'N' },
+		{ "exporter", no_argument, NULL, 'E' },
 		{ "gc-grace", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -457,12 +836,15 @@ int main(int argc, char **argv)
 	struct pd_opts o = {
 		.sock = PD_DEFAULT_SOCKET, .metrics_addr = "127.0.0.1",
 		.metrics_port = PD_METRICS_PORT, .metrics = true, .collector = true,
+		.policy = true,
 	};
 	const char *ctl = NULL, *chk = NULL;
 	int opt, unload = 0;
 	char err[256];
 	__u64 port, grace;
 
+	if (vfs_cli_version(argc, argv, "vfio-policyd", ":c:h", opts))
+		return 0;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -483,6 +865,7 @@ int main(int argc, char **argv)
 			break;
 		case 'M': o.metrics = false; break;
 		case 'N': o.collector = false; break;
+		case 'E': o.policy = false; break;
 		case 'G':
 			if (vfs_parse_u64("--gc-grace", optarg, 1, 86400, 0, &grace, err,
 					  sizeof(err))) {

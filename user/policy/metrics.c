@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "export.h"
+#include "safetext.h"
 
 struct pd_metrics {
 	struct MHD_Daemon *d;
@@ -104,7 +105,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return reply(conn, MHD_HTTP_NOT_FOUND, "text/plain", msg, strlen(msg));
 	}
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD)) {
-		snprintf(msg, sizeof(msg), "method %s not allowed on /metrics: use GET\n", method);
+		char safe[64];
+
+		/* the client's own text, echoed: escaped (safetext.h) */
+		vfs_safe_text(safe, sizeof(safe), method, (size_t)-1, VFS_SAFE_ESCAPE);
+		snprintf(msg, sizeof(msg), "method %s not allowed on /metrics: use GET\n", safe);
 		return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", msg, strlen(msg));
 	}
 	m->scrapes++;

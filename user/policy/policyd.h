@@ -18,7 +18,9 @@
 struct pd_vm {
 	pid_t pid;
 	uint32_t rule;
+	uint64_t vm;			/* VFS_POL_VM_*: whose quota it spends */
 	char name[64];
+	uint64_t want_memlock;		/* the rule's cap, applied once the policy is */
 	uint64_t memlock;		/* RLIMIT_MEMLOCK set, 0 if none */
 	int memlock_err;		/* errno of the last prlimit, 0 if fine */
 	bool ipc_lock;			/* has CAP_IPC_LOCK: the memlock cap does not bind */
@@ -49,10 +51,25 @@ struct pd_state {
 	uint64_t retired;	/* pol_stats entries of exited VMs folded (retire_exited) */
 	uint64_t retire_grace_ns;	/* how long an exited VM's entries stay (--gc-grace) */
 	struct pd_dead {
-		uint32_t tgid;
+		uint64_t id;		/* a tgid (counters) or a VFS_POL_VM_* (buckets) */
 		uint64_t since;		/* CLOCK_MONOTONIC ns it was first seen gone */
 	} *dead, *dead_next;		/* swapped per scan, like names */
 	size_t ndead, ndead_next, capdead, capdead_next;
+	/* the kernel's VFIO file_operations (pol_fops) and why a kind is not */
+	struct vfs_pol_fops fops;
+	char fops_why[VFS_FD_KIND_MAX][96];
+	uint64_t modules_hash;		/* /proc/modules when fops were resolved */
+	/*
+	 * /proc/kallsyms, opened before the daemon drops its capabilities: the
+	 * kernel decides at open whether a reader sees addresses (CAP_SYSLOG),
+	 * so later reads through it still do
+	 */
+	FILE *kallsyms;
+	FILE *modules;			/* /proc/modules, opened like kallsyms */
+	/* entries the kernel maps could not take at the last sync */
+	size_t targets_failed, members_failed;
+	bool scan_soon;			/* a VFIO caller no rule covers was reported */
+	char map_error[160];
 };
 
 /* rate-limited log line to stderr (journal under systemd) */
@@ -70,6 +87,14 @@ int pd_scan(struct pd_state *s);
 void pd_write_status(struct pd_state *s, FILE *out);
 void pd_write_vms(struct pd_state *s, FILE *out);
 bool pd_enforcing(const struct pd_state *s);
+/* why the policy is not enforced (one sentence, may use @buf), or NULL */
+const char *pd_not_enforced_why(const struct pd_state *s, char *buf, size_t len);
+/* pol_fops from /proc/kallsyms when the module list changed */
+void pd_resolve_fops(struct pd_state *s);
+/* why calls on VFIO files of kind @k are not charged, or NULL */
+const char *pd_kind_gap(const struct pd_state *s, int k);
+/* a kernel-side counter of what the policy programs could not do */
+uint64_t pd_health(const struct pd_state *s, enum vfs_pol_health h);
 /* a rule's name for output: its name, "mdev-type-cap" (0), or the id in hex */
 const char *pd_rule_label(const struct pd_state *s, uint32_t id, char *buf, size_t len);
 

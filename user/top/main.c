@@ -44,25 +44,33 @@ static void usage(FILE *f)
 	size_t i;
 	int v;
 
-	fprintf(f, "usage: vfiotop [-b] [-j] [-d SECONDS] [-n COUNT] [--view VIEW] [-s KEY] [-r]\n"
-		"               [-f RE] [-o KEYS] [--record FILE | --replay FILE] [--features]\n"
+	fprintf(f, "usage: vfiotop [-b] [-j | --pretty] [-d SECONDS] [-n COUNT] [--view VIEW] [-s KEY] [-r]\n"
+		"               [-f RE] [-p PID] [-o KEYS] [--record FILE | --replay FILE] [--features]\n"
 		"               [collector options]\n"
 		"Per VM, device, vDPA queue and migration: VFIO ioctls, DMA mappings, pinned\n"
 		"memory, interrupts, vDPA kicks, ioctl latency, migration downtime; refreshed\n"
 		"every SECONDS. Interactive on a terminal (h there lists the keys).\n\n"
 		"  -b, --batch       print frames as text (the default when stdout is not a terminal)\n"
-		"  -j, --json        print each frame as one JSON document on one line (every view)\n"
+		"  -j, --json        print each frame as one JSON document on one line (every view;\n"
+		"                    VM and device rows carry their per-command histograms and errnos)\n"
+		"  --pretty          the same, indented (as bpftool -p)\n"
 		"  -d SECONDS        between frames (default 2; decimals allowed, 0.1 to 3600)\n"
 		"  -n COUNT          stop after COUNT frames (SIGINT/SIGTERM: one last frame, then stop)\n"
-		"  --view VIEW       vms (default), devices, queues, migrations or events\n"
+		"  --view VIEW       vms (default), devices, queues, migrations, events or mdev\n"
+		"                    (mdev: per parent and type, available_instances, instances\n"
+		"                    in use and who created them; key m in the interactive view)\n"
 		"  -s, --sort KEY    sort on KEY (below), in the column's natural order; -r reverses\n"
 		"  -f, --filter RE   only rows with a text column matching the extended regular\n"
-		"                    expression RE, in any case (a plain word matches itself)\n"
+		"                    expression RE, in any case (a plain word matches itself;\n"
+		"                    a VM's name selects its rows)\n"
+		"  -p PID            only this process's rows (VMs, devices it owns, its events)\n"
 		"  -o, --columns K,K show only these columns of the view (text and interactive;\n"
 		"                    JSON frames keep every key)\n"
 		"  --record FILE     also write the model's input, frame by frame, to FILE\n"
 		"  --replay FILE     read frames from a recording instead of the kernel (no root)\n"
 		"  --features        which tier serves each event class here, and why\n"
+		"  -h, --help        this text\n"
+		"  --version         the version and the BPF ABI version, then exit\n"
 		"With --shared, the counters come from collectors pinned by another process\n"
 		"(vfio-policyd, vfiostat --pin); the migrations and events views need the\n"
 		"event stream, which only one reader of a pinned set gets. Without root, vfiotop\n"
@@ -77,6 +85,7 @@ static void usage(FILE *f)
 		case VFS_VIEW_DEVICES: fl = vfs_dev_fields; n = vfs_dev_nfields; break;
 		case VFS_VIEW_QUEUES: fl = vfs_vq_fields; n = vfs_vq_nfields; break;
 		case VFS_VIEW_MIGRATIONS: fl = vfs_mig_fields; n = vfs_mig_nfields; break;
+		case VFS_VIEW_MDEV: fl = vfs_mdev_fields; n = vfs_mdev_nfields; break;
 		default: fl = vfs_event_fields; n = vfs_event_nfields; break;
 		}
 		fprintf(f, "%s keys:", vfs_view_name(v));
@@ -179,7 +188,7 @@ static int batch(struct vfs_model *m, struct top_source *s, const struct top_opt
 		if (rc == 0)
 			break;	/* the recording ended */
 		if (o->json)
-			top_print_json(m, &o->filter, stdout);
+			top_print_json(m, &o->filter, o->pretty, stdout);
 		else
 			top_print_text(m, o->view, &o->filter, stdout);
 		shown |= m->view[o->view].n > 0;
@@ -224,6 +233,7 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "batch", no_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'J' },
 		{ "view", required_argument, NULL, 'V' },
 		{ "sort", required_argument, NULL, 's' },
 		{ "filter", required_argument, NULL, 'f' },
@@ -243,8 +253,10 @@ int main(int argc, char **argv)
 	int opt, err, features = 0, batchmode = 0, reverse = 0, ret;
 	char msg[320] = "";
 
+	if (vfs_cli_version(argc, argv, "vfiotop", ":bjd:n:s:f:p:o:rvh", lopts))
+		return TOP_EXIT_OK;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":bjd:n:s:f:o:rvh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":bjd:n:s:f:p:o:rvh", lopts, NULL)) != -1) {
 		err = vfs_cli_collector_opt(opt, optarg, &co, msg, sizeof(msg));
 		if (err < 0)
 			goto bad;
@@ -253,6 +265,10 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'b':
 			batchmode = 1;
+			break;
+		case 'J':	/* --pretty is -j, indented */
+			o.pretty = true;
+			o.json = true;
 			break;
 		case 'j':
 			o.json = true;
@@ -273,6 +289,11 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			if (vfs_filter_set(&o.filter, optarg, msg, sizeof(msg)))
+				goto bad;
+			break;
+		case 'p':
+			if (vfs_parse_u64("-p", optarg, 1, 4194304, 0, &o.filter.pid, msg,
+					  sizeof(msg)))
 				goto bad;
 			break;
 		case 'o':
@@ -392,11 +413,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "vfiotop: not root: reading the pinned counters read-only "
 				"(the migrations and events views stay empty)\n");
 		}
-		source_poll(&src, 0);
-		if (src.no_stream && co.share != VFS_SHARE_READ)
-			fprintf(stderr, "vfiotop: the pinned collectors' event stream is read by pid "
-				"%d: counters only (migrations and events views stay empty)\n",
-				vfs_collector_stream_holder(src.c));
 		if (record) {
 			if (vfs_rec_open(&src.rec, record, msg, sizeof(msg))) {
 				fprintf(stderr, "vfiotop: %s\n", msg);
@@ -407,6 +423,12 @@ int main(int argc, char **argv)
 			src.recording = true;
 			snprintf(src.name, sizeof(src.name), "live, recording to %s", record);
 		}
+		/* after the recording opened: the events drained here are in its first frame */
+		source_poll(&src, 0);
+		if (src.no_stream && co.share != VFS_SHARE_READ)
+			fprintf(stderr, "vfiotop: the pinned collectors' event stream is read by pid "
+				"%d: counters only (migrations and events views stay empty)\n",
+				vfs_collector_stream_holder(src.c));
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -24,6 +24,7 @@ struct top_opts {
 	__u64 count;		/* frames; 0: until interrupted */
 	enum vfs_view view;
 	bool json;
+	bool pretty;		/* --pretty: indented JSON (implies -j) */
 	struct vfs_filter filter;	/* rows shown: a text column matches it */
 };
 
@@ -51,7 +52,8 @@ void top_printable(char *s);
 void top_print_text(const struct vfs_model *m, enum vfs_view v, const struct vfs_filter *filter,
 		    FILE *out);
 /* one frame as one JSON document on one line (every view) */
-void top_print_json(const struct vfs_model *m, const struct vfs_filter *filter, FILE *out);
+void top_print_json(const struct vfs_model *m, const struct vfs_filter *filter, bool pretty,
+		    FILE *out);
 /* the interactive view; returns the exit status */
 int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o);
 

@@ -10,6 +10,7 @@
 #include "view.h"
 #include <ctype.h>
 #include <locale.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <curses.h>
@@ -20,6 +21,7 @@ struct ui {
 	enum vfs_view v;
 	bool help, paused, drill, colour;
 	bool editing, editing_cols;	/* typing a filter / a column list */
+	bool searching;			/* typing a search (F3) */
 	struct vfs_filter *filter;	/* the options' (shared with batch mode) */
 	char edit[128];
 	size_t cursor;			/* row index among the shown rows */
@@ -33,11 +35,14 @@ struct ui {
 static const char *const help_lines[] = {
 	"vfiotop keys",
 	"",
-	"  q           quit",
-	"  v  Tab      next view;  1-5: VMs, devices, queues, migrations, events",
-	"  < >         sort on the column to the left / right (also Left/Right)",
+	"  q  F10      quit",
+	"  v  Tab      next view;  1-6: VMs, devices, queues, migrations, events, mdev",
+	"  m           the mdev view: capacity per parent and type, and who created the instances",
+	"  < >         sort on the column to the left / right (also Left/Right;",
+	"              F6: the next column)",
 	"  r           reverse the sort order",
-	"  /           filter: an extended regular expression, any case, matched",
+	"  F3          search: select the next row showing a text, any case",
+	"  /  F4       filter: an extended regular expression, any case, matched",
 	"              against the text columns; Enter applies, Esc clears",
 	"  c           columns to show: keys separated by commas (vfiotop -h lists",
 	"              them); Enter applies, an empty list shows all",
@@ -46,7 +51,7 @@ static const char *const help_lines[] = {
 	"              latency histogram and errno breakdown (Esc returns)",
 	"  p  Space    pause / resume refreshing",
 	"  + -         refresh interval longer / shorter",
-	"  h ?         this help (any key returns)",
+	"  h ?  F1     this help (any key returns)",
 	"",
 	"Counts are since vfiotop attached; rates over the last interval,",
 	"\"-\" until a row has two samples. Latency: log2-slot upper bounds.",
@@ -129,12 +134,13 @@ static void header(const struct vfs_model *m, const struct top_source *s, struct
 		 m->nvms, m->ndevs, (unsigned long long)m->lost, top_source_name(s),
 		 u->paused ? "  [PAUSED]" : "");
 	line_at(0, l, u->colour ? COLOR_PAIR(1) | A_BOLD : A_BOLD);
-	n = 0;
-	for (v = 0; v < VFS_VIEW_MAX; v++)
+	/* the state first: on a narrow terminal the view list is what is cut */
+	n = snprintf(l, sizeof(l), "sort %s %s%s%s  ", t->fields[t->sort].key,
+		     t->desc ? "desc" : "asc", u->filter->set ? "  filter: " : "",
+		     u->filter->text);
+	for (v = 0; v < VFS_VIEW_MAX && n < (int)sizeof(l); v++)
 		n += snprintf(l + n, sizeof(l) - n, "%s%d:%s%s ", v == (int)u->v ? "[" : "", v + 1,
 			      vfs_view_name(v), v == (int)u->v ? "]" : "");
-	snprintf(l + n, sizeof(l) - n, " sort %s %s%s%s", t->fields[t->sort].key,
-		 t->desc ? "desc" : "asc", u->filter->set ? "  filter: " : "", u->filter->text);
 	line_at(1, l, 0);
 }
 
@@ -172,12 +178,15 @@ static void draw_table(const struct vfs_model *m, struct ui *u)
 		line_at(y++, "", 0);
 	if (u->editing)
 		snprintf(l, sizeof(l), "filter: %s_   (Enter applies, Esc clears)", u->edit);
+	else if (u->searching)
+		snprintf(l, sizeof(l), "search: %s_   (Enter selects the next row with it, Esc cancels)",
+			 u->edit);
 	else if (u->editing_cols)
 		snprintf(l, sizeof(l), "columns: %s_   (keys, comma-separated; empty: all)", u->edit);
 	else if (u->msg[0])
 		snprintf(l, sizeof(l), "%s", u->msg);
 	else
-		snprintf(l, sizeof(l), "q quit  1-5/v view  <> sort  r rev  / filter  c cols  Enter drill  "
+		snprintf(l, sizeof(l), "q quit  1-6/v view  <> sort  r rev  / filter  c cols  Enter drill  "
 			 "p pause  +- delay  h help");
 	line_at(LINES - 1, l, A_REVERSE);
 }
@@ -350,13 +359,41 @@ static void columns_text(const struct vfs_table *t, char *out, size_t len)
 }
 
 /* a key while typing a filter or a column list */
+/*
+ * F3: select the next shown row (after the cursor, wrapping) whose text
+ * contains @what in any case, as htop's search does; the filter stays.
+ */
+static void search_next(const struct vfs_model *m, struct ui *u, const char *what)
+{
+	static const void *rows[4096];
+	const struct vfs_table *t = &m->view[u->v];
+	size_t n = shown_rows(t, u->filter, rows, sizeof(rows) / sizeof(rows[0])), i, at;
+	char l[512];
+
+	if (n > sizeof(rows) / sizeof(rows[0]))
+		n = sizeof(rows) / sizeof(rows[0]);
+	for (i = 1; *what && i <= n; i++) {
+		at = (u->cursor + i) % n;
+		row_text(t, rows[at], l, sizeof(l));
+		if (strcasestr(l, what)) {
+			u->cursor = at;
+			return;
+		}
+	}
+	snprintf(u->msg, sizeof(u->msg), "search: no row shows '%.100s'", what);
+}
+
 static void edit_key(struct vfs_model *m, struct ui *u, int ch)
 {
 	struct vfs_table *t = &m->view[u->v];
 	size_t n = strlen(u->edit);
 	char why[200];	/* fits u->msg with its prefix */
 
-	if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+	if (u->searching && (ch == '\n' || ch == '\r' || ch == KEY_ENTER || ch == 27)) {
+		if (ch != 27)
+			search_next(m, u, u->edit);
+		u->searching = false;
+	} else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
 		/* a bad expression or key keeps what applied before, and says why */
 		if (u->editing && vfs_filter_set(u->filter, u->edit, why, sizeof(why)))
 			snprintf(u->msg, sizeof(u->msg), "%s", why);
@@ -402,7 +439,8 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 	curs_set(0);
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
-	if (has_colors()) {
+	/* https://no-color.org: set and not empty means no colour */
+	if (has_colors() && !(getenv("NO_COLOR") && getenv("NO_COLOR")[0])) {
 		start_color();
 		use_default_colors();
 		init_pair(1, COLOR_CYAN, -1);
@@ -440,7 +478,7 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 			u.help = false;
 			continue;
 		}
-		if (u.editing || u.editing_cols) {
+		if (u.editing || u.editing_cols || u.searching) {
 			edit_key(m, &u, ch);
 			continue;
 		}
@@ -448,6 +486,7 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 		switch (ch) {
 		case 'q':
 		case 'Q':
+		case KEY_F(10):
 			top_exiting = 1;
 			break;
 		case 'v':
@@ -456,8 +495,13 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 			u.drill = false;
 			u.cursor = 0;
 			break;
-		case '1': case '2': case '3': case '4': case '5':
+		case '1': case '2': case '3': case '4': case '5': case '6':
 			u.v = ch - '1';
+			u.drill = false;
+			u.cursor = 0;
+			break;
+		case 'm':
+			u.v = VFS_VIEW_MDEV;
 			u.drill = false;
 			u.cursor = 0;
 			break;
@@ -467,13 +511,19 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 			break;
 		case '>':
 		case KEY_RIGHT:
+		case KEY_F(6):
 			set_sort(m, &u, 1);
 			break;
 		case 'r':
 			m->view[u.v].desc = !m->view[u.v].desc;
 			vfs_model_sort(m, u.v);
 			break;
+		case KEY_F(3):
+			u.searching = true;
+			u.edit[0] = 0;
+			break;
 		case '/':
+		case KEY_F(4):
 			u.editing = true;
 			snprintf(u.edit, sizeof(u.edit), "%s", u.filter->text);
 			break;
@@ -536,6 +586,7 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 			break;
 		case 'h':
 		case '?':
+		case KEY_F(1):
 			u.help = true;
 			break;
 		default:

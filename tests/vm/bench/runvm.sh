@@ -81,7 +81,9 @@ fi
 echo "export VFIOSCOPE_KERNEL=$KERNEL" >> "$RUNDIR/env"
 echo "export VFIOSCOPE_FLAVOUR=$FLAVOUR" >> "$RUNDIR/env"
 
-APPEND="console=ttyS0 quiet panic=-1 intel_iommu=on"
+# no_timer_check: under TCG the IO-APIC timer check can miss its window and
+# panic ("timer doesn't work through Interrupt-remapped IO-APIC")
+APPEND="console=ttyS0 quiet panic=-1 intel_iommu=on no_timer_check"
 APPEND+=" vfioscope.repo=$REPO vfioscope.modtree=$MODTREE"
 [ $SHELL_MODE = 1 ] || APPEND+=" vfioscope.run=$RUNDIR"
 # a scenario that needs another kernel command line says so in a header
@@ -130,6 +132,55 @@ if [ $TTY_MODE = 1 ]; then
 fi
 
 LOG=${VM_LOG:-$RUNDIR/console.log}
+# A guest that goes silent until the timeout says nothing on its console.
+# Ten seconds before the timeout kills QEMU, its monitor is asked where
+# each vCPU is (RIP, ring, halted or not; the whole register dump is kept
+# in the run directory): a kernel spinning in ring 0, a guest whose vCPUs
+# all sit halted (waiting for an interrupt that never comes) and an
+# emulator whose monitor does not answer are different failures. (Debian's
+# images ship no System.map and the guest runs with KASLR: no symbols.)
+HMP=/run/vfioscope-vm-$$.hmp
+QEMU+=(-monitor "unix:$HMP,server=on,wait=off")
+vcpu_state() {
+	python3 - "$HMP" "$RUNDIR/vcpus-raw.txt" <<-'PY'
+	import re, socket, sys, time
+	out = b""
+	try:
+	    s = socket.socket(socket.AF_UNIX)
+	    s.settimeout(4)
+	    s.connect(sys.argv[1])
+	    s.sendall(b"info status\ninfo registers -a\n")
+	    end = time.time() + 4
+	    while time.time() < end:
+	        chunk = s.recv(65536)
+	        if not chunk:
+	            break
+	        out += chunk
+	except OSError as e:
+	    if not out:
+	        print("runvm: QEMU's monitor did not answer (%s): the emulator itself is stuck" % e)
+	        sys.exit(0)
+	open(sys.argv[2], "wb").write(out)
+	text = out.decode(errors="replace")
+	m = re.search(r"VM status: (\S+)", text)
+	print("runvm: VM status %s" % (m.group(1) if m else "?"))
+	for i, cpu in enumerate(re.split(r"\nCPU#\d+", text)[1:]):
+	    rip = re.search(r"RIP=([0-9a-f]+)", cpu)
+	    cpl = re.search(r"CPL=(\d)", cpu)
+	    hlt = re.search(r"HLT=(\d)", cpu)
+	    print("runvm: vCPU %d RIP=%s ring %s %s" % (i, rip.group(1) if rip else "?",
+	          cpl.group(1) if cpl else "?",
+	          "halted" if hlt and hlt.group(1) == "1" else "running"))
+	PY
+}
+(
+	trap 'kill $nap 2>/dev/null; exit 0' TERM
+	sleep $(( ${VM_TIMEOUT:-300} > 20 ? ${VM_TIMEOUT:-300} - 10 : 10 )) &
+	nap=$!
+	wait $nap
+	vcpu_state > "$RUNDIR/vcpus.txt" 2>&1
+) &
+sentinel=$!
 set +e
 if [ "${VM_QUIET:-0}" = 1 ]; then
 	timeout -k 5 "${VM_TIMEOUT:-300}" "${QEMU[@]}" -serial stdio </dev/null >"$LOG" 2>&1
@@ -137,6 +188,9 @@ else
 	timeout -k 5 "${VM_TIMEOUT:-300}" "${QEMU[@]}" -serial stdio </dev/null 2>&1 | tee "$LOG"
 fi
 qrc=${PIPESTATUS[0]}
+kill $sentinel 2>/dev/null
+wait $sentinel 2>/dev/null
+rm -f "$HMP"
 set -e
 rc=$(sed -n 's/^VFIOSCOPE-RC=\([0-9]*\).*/\1/p' "$LOG" | tail -n1 | tr -d '\r')
 if [ -z "$rc" ]; then
@@ -147,6 +201,7 @@ if [ -z "$rc" ]; then
 	fi
 	echo "runvm: guest $KVER: $why; console tail:" >&2
 	tail -n 40 "$LOG" | sed 's/^/  | /' >&2
+	[ ! -s "$RUNDIR/vcpus.txt" ] || sed 's/^/  | /' "$RUNDIR/vcpus.txt" >&2
 	exit 125
 fi
 exit "$rc"

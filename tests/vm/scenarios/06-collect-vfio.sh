@@ -17,7 +17,7 @@ wait_for_line $O/vm2.err mapped 30 $vm2
 # the counters while VM 2 holds its mappings
 kill -USR1 $stat
 wait_for_line $O/stat.txt '^end 1$' 30
-sed -n '/^dump 1$/,/^end 1$/p' $O/stat.txt > $O/held.txt
+sed -n '/^dump 1 [0-9]*$/,/^end 1$/p' $O/stat.txt > $O/held.txt
 kill -USR1 $vm2
 vfio-exercise edu-dma "$EDU_BDF" -n 4 -s 7 > $O/vm1.txt || fail "edu-dma failed"
 wait $vm2 || fail "vfio-exercise dma failed: $(cat $O/vm2.err)"
@@ -67,4 +67,48 @@ for bdf in $EDU_BDF $EDU2_BDF; do
 done
 grep -q '^drops ringbuf_full 0$' $O/stat.txt || fail "events were lost: $(grep ^drops $O/stat.txt)"
 [ -z "$(awk '$1 == "drops" && $3 != 0' $O/stat.txt)" ] || fail "drops: $(awk '$1 == "drops" && $3 != 0' $O/stat.txt)"
+
+# vfiostat -j: the same rows, typed. A pinned set counts one more short
+# run; once it has exited the maps stand still, so a text dump and a -j
+# dump taken after it are equal exactly (counts and whole rows)
+trap 'vfiostat --unpin 2> /dev/null || true' EXIT
+vfiostat --pin -d 1 > /dev/null 2> $O/pin.err || fail "vfiostat --pin: $(cat $O/pin.err)"
+vfio-exercise edu-dma "$EDU_BDF" -n 2 -s 3 > $O/vm3.txt || fail "edu-dma (pinned) failed"
+pid3=$(awk '$1 == "pid" { print $2 }' $O/vm3.txt)
+vfiostat -d 1 > $O/pinned.txt 2> $O/pinned.err || fail "vfiostat -d 1: $(cat $O/pinned.err)"
+vfiostat -j -d 1 > $O/pinned.json 2> $O/pinned.jerr || fail "vfiostat -j -d 1: $(cat $O/pinned.jerr)"
+for e in pinned.err pinned.jerr; do
+	grep -q 'attached (pinned' $O/$e || fail "$e: not the pinned set: $(cat $O/$e)"
+done
+expect_eq "vfiostat -j: documents" "$(wc -l < $O/pinned.json)" 1
+jq -e '.dump == 1 and (.time | type) == "number" and (.version | length) > 0' \
+	$O/pinned.json > /dev/null || fail "vfiostat -j: a bad document: $(head -c 300 $O/pinned.json)"
+# per VM: ioctl counts as the exerciser counted them, in text and JSON
+awk '$1 == "ioctl"' $O/vm3.txt | sort > $O/vm3.want
+awk -v p=$pid3 '$1 == "ioctl" && $2 == p' $O/pinned.txt | sort > $O/vm3.got
+jq -r --argjson p $pid3 '.ioctl[] | select(.tgid == $p) |
+	"ioctl \(.tgid) \(.kind) \(.cmd) \(.count)"' $O/pinned.json | sort > $O/vm3.jgot
+diff -u $O/vm3.want $O/vm3.got || fail "pinned set, text: ioctl counts differ"
+diff -u $O/vm3.got $O/vm3.jgot || fail "vfiostat -j: ioctl rows differ from the text's"
+# whole rows rebuilt from the members: positional ones first, then "name value"
+jrows() {
+	jq -r --arg t $1 --argjson npos $2 '.[$t][] | to_entries |
+		([$t] + [.[:$npos][] | .value | tostring] +
+		 [.[$npos:][] | "\(.key) \(.value)"]) | join(" ")' $O/pinned.json | sort
+}
+for spec in vm:1 vm_info:1 ioctl_obj:4 region:2 obj:1; do
+	t=${spec%:*}
+	awk -v t=$t '$1 == t' $O/pinned.txt | sort > $O/text.$t
+	jrows $t ${spec#*:} > $O/json.$t
+	[ -s $O/text.$t ] || fail "no $t row in the pinned dump"
+	diff -u $O/text.$t $O/json.$t || fail "vfiostat -j: $t rows differ from the text's"
+done
+expect_eq "vfiostat -j: vm $pid3 dma_map_bytes" \
+	"$(jq --argjson p $pid3 '.vm[] | select(.tgid == $p) | .dma_map_bytes' $O/pinned.json)" \
+	"$(awk '$1 == "dma_map_bytes" { print $2 }' $O/vm3.txt)"
+expect_eq "vfiostat -j: the drop counters' names" \
+	"$(jq -r '.drops | keys_unsorted | join(" ")' $O/pinned.json)" \
+	"$(awk '$1 == "drops" { printf "%s%s", s, $2; s = " " }' $O/pinned.txt)"
+vfiostat --unpin || fail "vfiostat --unpin failed"
+trap - EXIT
 echo "VFIO collectors equal the exercisers' account"

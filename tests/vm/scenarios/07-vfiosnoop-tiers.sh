@@ -3,7 +3,8 @@
 # --features names a tier per class; every tier of the ioctl class counts
 # exactly the exerciser's ioctls: the kprobe tier (what a kernel without
 # BTF gets), and on the patched modules both the tracepoint tier (device
-# fds; the default there) and the fentry tier.
+# fds; the default there) and the fentry tier. -D shows exactly the
+# events of that device's own fd, -T prints the time of day.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 O=$VFIOSCOPE_OUT
 
@@ -28,6 +29,9 @@ done
 
 vfiosnoop -j -x > $O/errors.json 2> $O/snoop.err &
 snoop=$!
+vfiosnoop -T -D "$EDU_BDF" -c ioctl > $O/dev.txt 2> $O/dev.err &
+devsnoop=$!
+wait_for_line $O/dev.err attached 60 $devsnoop
 stats=
 for t in $FORCED; do
 	vfiostat --tier vfio-ioctl=$t > $O/$t.txt 2> $O/$t.err &
@@ -41,16 +45,19 @@ grep -Eq '^vfio-ioctl +kprobe +forced' <(vfiostat --tier vfio-ioctl=kprobe --fea
 	fail "--tier did not force the kprobe tier"
 vfio-exercise edu-dma "$EDU_BDF" -n 2 > $O/client.txt || fail "edu-dma failed"
 sleep 1
-kill -INT $snoop $stats
+kill -INT $snoop $devsnoop $stats
 wait $snoop || fail "vfiosnoop failed: $(cat $O/snoop.err)"
+wait $devsnoop || fail "vfiosnoop -T -D failed: $(cat $O/dev.err)"
 for p in $stats; do
 	wait $p || fail "vfiostat $p failed: $(cat $O/*.err)"
 done
 pid=$(awk '$1 == "pid" { print $2 }' $O/client.txt)
 
 jq -e . $O/errors.json > /dev/null || fail "vfiosnoop -j printed invalid JSON"
-jq -e --argjson p $pid 'select(.pid == $p) | .ret < 0 and (.errno | length > 0)' $O/errors.json |
-	grep -vq true && fail "vfiosnoop -x showed a call that did not fail"
+# every event of the client must be a failure: any other one is printed
+notfailed=$(jq -c --argjson p $pid 'select(.pid == $p) | select((.ret < 0 and (.errno | length > 0)) | not)' \
+	$O/errors.json) || fail "jq could not read vfiosnoop -x's output"
+[ -z "$notfailed" ] || fail "vfiosnoop -x showed calls that did not fail: $(head -n 3 <<< "$notfailed")"
 want=$(awk '$1 == "ioctl_errno" { n += $6 } END { print n + 0 }' $O/client.txt)
 got=$(jq -r --argjson p $pid 'select(.pid == $p and .event == "ioctl") | .cmd + " " + .errno' $O/errors.json | wc -l)
 expect_eq "failed ioctls shown by vfiosnoop -x" "$got" "$want"
@@ -62,4 +69,13 @@ for t in $FORCED; do
 	diff -u $O/want $O/got-$t || fail "$t tier ioctl counts differ from the exerciser's"
 	note "$t tier: $(wc -l < $O/got-$t) commands equal"
 done
+# -D: the client's calls on the device's own fd, each one, nothing else;
+# -T: every line starts with the time of day
+head -n 1 $O/dev.txt | grep -Eq '^TIME +PID +COMM +EVENT' || fail "-T header: $(head -n 1 $O/dev.txt)"
+tail -n +2 $O/dev.txt | grep -Ev '^[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]{6} ' | grep . &&
+	fail "-T: lines without a time of day"
+tail -n +2 $O/dev.txt | grep -v -- "$EDU_BDF" | grep . && fail "-D $EDU_BDF showed other devices' events"
+expect_eq "-D $EDU_BDF: the client's device-fd ioctls" \
+	"$(awk -v p=$pid '$2 == p' $O/dev.txt | wc -l)" \
+	"$(awk '$1 == "ioctl" && $3 == "device" { n += $5 } END { print n + 0 }' $O/client.txt)"
 echo "vfiosnoop and tier forcing OK"

@@ -28,7 +28,8 @@ vfio-exercise migrate "$EDU_BDF" "$EDU2_BDF" --workload edu --seed 5 > $O/client
 	fail "migration failed: $(tail -n 5 $O/client.txt)"
 sleep 1
 kill -INT $s1 $s2
-wait $s1 $s2
+wait $s1 || fail "vfiosnoop (fentry tier) failed: $(cat $O/fentry.err)"
+wait $s2 || fail "vfiosnoop (tracepoint tier) failed: $(cat $O/tp.err)"
 
 # the exerciser's arcs: device from to errno t0 t1
 awk -v s="$EDU_BDF" -v d="$EDU2_BDF" '$1 == "arc" { print ($2 == "src" ? s : d), $3, $4, $7, $5, $6 }' \

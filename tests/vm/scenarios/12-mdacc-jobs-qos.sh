@@ -65,6 +65,34 @@ expect_eq "jobs_done in total" "$(cat $D/jobs_done)" 1120
 if echo abc > $D/qos_job_rate 2>/dev/null; then fail "qos_job_rate accepted 'abc'"; fi
 if echo -1 > $D/qos_dma_bw 2>/dev/null; then fail "qos_dma_bw accepted -1"; fi
 
+# 6. PINNED is the VM's whole locked_vm, whoever pinned: mdacc pins each
+# enabled queue's ring page with vfio_pin_pages() from its own thread, and
+# type1 charges it to the VM (an mdev-only container pins nothing at
+# MAP_DMA). While jobs run, vfiotop's pinned_bytes for the VM must equal
+# its VmLck (read at the same moment, until they agree: the ring is pinned
+# once, at queue enable).
+vfiotop -b -j -d 0.3 > $OUT/top.json 2> $OUT/top.err &
+top=$!
+wait_for_line $OUT/top.err attached 90 $top
+vfio-exercise --name vm-ring mdacc-jobs $U -n 60 -r 15 -s 15 > $OUT/ring.txt &
+ring=$!
+agreed=
+for i in $(seq 1 60); do
+	# (the jobs may be done: then the status file is gone, VmLck empty)
+	lck=$(awk '$1 == "VmLck:" { print $2 * 1024 }' /proc/$ring/status 2>/dev/null || true)
+	pin=$(tail -n 3 $OUT/top.json | jq -R --argjson p $ring \
+		'fromjson? | .vms[]? | select(.pid == $p) | .pinned_bytes' | tail -n 1 || true)
+	if [ -n "$lck" ] && [ "$lck" -gt 0 ] && [ "$pin" = "$lck" ]; then
+		agreed=$lck
+		break
+	fi
+	sleep 0.2
+done
+wait $ring || fail "mdacc-jobs (vm-ring) failed: $(tail -n 3 $OUT/ring.txt)"
+top_finish $top $OUT/top.json $OUT/top.err
+[ -n "$agreed" ] || fail "vm-ring's PINNED never matched its VmLck (last: pinned '$pin', VmLck '$lck')"
+note "vm-ring PINNED = VmLck = $agreed bytes while mdacc held its ring"
+
 echo 1 > $D/remove
 echo 1 > /sys/bus/mdev/devices/$U4/remove
 c=$(kernel_complaints)

@@ -37,6 +37,18 @@ for r in a b; do
 	diff -u $O/want $O/$r.got || fail "reader $r: counts of the earlier VM differ"
 done
 note "two shared readers: $(wc -l < $O/want) commands of a VM that ran before them, equal"
+# vmstat's habit: vfiostat INTERVAL COUNT prints COUNT framed dumps and
+# exits by itself; each holds the earlier VM's counts
+timeout 60 vfiostat 1 2 > $O/periodic.txt 2> $O/periodic.err ||
+	fail "vfiostat 1 2: exit $?: $(cat $O/periodic.err)"
+expect_eq "vfiostat 1 2: the frames" \
+	"$(grep -E '^(dump|end) ' $O/periodic.txt | sed 's/^\(dump [0-9]*\) [0-9]*$/\1 T/' | tr '\n' ' ')" \
+	"dump 1 T end 1 dump 2 T end 2 "
+for n in 1 2; do
+	sed -n "/^dump $n /,/^end $n\$/p" $O/periodic.txt |
+		awk -v p=$pid '$1 == "ioctl" && $2 == p' | sort > $O/periodic.$n
+	diff -u $O/want $O/periodic.$n || fail "vfiostat 1 2, dump $n: counts of the earlier VM differ"
+done
 # vfiotop on the same set: the VM that ran before it, with all its ioctls
 vfiotop --shared -b -j -n 1 > $O/top.json 2> $O/top.err || fail "vfiotop --shared: $(cat $O/top.err)"
 expect_eq "vfiotop --shared: the earlier VM's ioctls" \

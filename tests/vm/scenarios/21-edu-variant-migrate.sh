@@ -62,5 +62,7 @@ migrate "$EDU2_BDF" "$EDU_BDF" 1234
 
 c=$(kernel_complaints)
 [ -z "$c" ] || fail "kernel complaints: $c"
-dmesg | grep -q 'DMAR.*fault' && fail "DMAR faults: $(dmesg | grep DMAR | tail -n 3)"
+# read whole first: grep -q closing the pipe early would fail the pipeline
+log=$(dmesg) || fail "dmesg failed"
+! grep -q 'DMAR.*fault' <<< "$log" || fail "DMAR faults: $(grep DMAR <<< "$log" | tail -n 3)"
 echo "edu state migrated both ways, verified on each destination"

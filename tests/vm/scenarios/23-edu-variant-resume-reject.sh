@@ -463,5 +463,7 @@ note "RUNNING -> STOP with a DMA in flight took $stop ns in the driver"
 
 c=$(kernel_complaints)
 [ -z "$c" ] || fail "kernel complaints: $c"
-dmesg | grep -q 'DMAR.*fault' && fail "DMAR faults: $(dmesg | grep DMAR | tail -n 3)"
+# read whole first: grep -q closing the pipe early would fail the pipeline
+log=$(dmesg) || fail "dmesg failed"
+! grep -q 'DMAR.*fault' <<< "$log" || fail "DMAR faults: $(grep DMAR <<< "$log" | tail -n 3)"
 echo "edu_vfio_pci refuses bad streams and forbidden accesses, enforces STOP, recovers"

@@ -19,10 +19,15 @@ for u in $U1 $U2 $U3; do
 	echo $u > $T/create || fail "create $u"
 done
 
-# record: NAME then the exerciser's arguments. The recorder runs on the
-# other CPU at low priority: woken by each event, it must not preempt the
-# exerciser between an ioctl's return and the exerciser's own timestamps
-# (that would add to the exerciser's downtime_ns, not to the device's).
+# record NAME ARGS...: the exerciser's migration with ARGS, recorded by
+# vfiosnoop into $O/NAME.rec.json; the exerciser's exit status in REC_RC.
+# The recorder runs on the other CPU at low priority: woken by each event,
+# it must not preempt the exerciser between an ioctl's return and the
+# exerciser's own timestamps (that would add to the exerciser's
+# downtime_ns, not to the device's). Not called inside $(...): fail there
+# would only leave a subshell. The recording must be whole: vfiosnoop
+# exits 0 and reports no loss, live (-j "lost" records) or at exit.
+REC_RC=
 record() {
 	local name=$1 rc=0 s
 	shift
@@ -32,13 +37,19 @@ record() {
 	taskset -c 0 vfio-exercise migrate "$@" > $O/$name.client.txt 2>&1 || rc=$?
 	sleep 0.5
 	kill -INT $s
-	wait $s
-	echo $rc
+	wait $s || fail "vfiosnoop ($name) exited with $?: $(tail -n 5 $O/$name.snoop.err)"
+	if grep -q '"event":"lost"' $O/$name.rec.json; then
+		fail "vfiosnoop ($name) lost events: $(grep '"event":"lost"' $O/$name.rec.json | head -n 3)"
+	fi
+	if grep -qE 'LOST|lost in all' $O/$name.snoop.err; then
+		fail "vfiosnoop ($name) lost events: $(grep -E 'LOST|lost in all' $O/$name.snoop.err)"
+	fi
+	REC_RC=$rc
 }
 
 # ---- a good migration with injected delays
-rc=$(record good $U1 $U2 --workload mdacc --delay-stop-copy 150 --delay-resume 80)
-expect_eq "exerciser exit status" "$rc" 0
+record good $U1 $U2 --workload mdacc --delay-stop-copy 150 --delay-resume 80
+expect_eq "exerciser exit status" "$REC_RC" 0
 grep -q '^migration ok$' $O/good.client.txt || fail "exerciser: $(mig_why $O/good.client.txt)"
 vfiomig --replay $O/good.rec.json -j --trace-out $O/good.trace.json --svg $O/good.svg \
 	> $O/good.mig.json 2> $O/good.mig.err || fail "vfiomig: $(cat $O/good.mig.err)"
@@ -108,17 +119,17 @@ cp $O/good.svg "$VFIOSCOPE_REPO/build/vm/40-vfiomig-$(uname -r | cut -d. -f1,2).
 
 # ---- a failing STOP_COPY
 echo fail_stop_copy > /sys/bus/mdev/devices/$U1/debug_fault
-rc=$(record fail $U1 $U3 --workload mdacc)
+record fail $U1 $U3 --workload mdacc
 echo none > /sys/bus/mdev/devices/$U1/debug_fault
-expect_eq "exerciser exit status with fail_stop_copy" "$rc" 3
-vfiomig --replay $O/fail.rec.json -j > $O/fail.mig.json 2> $O/fail.mig.err ||
-	fail "vfiomig: $(cat $O/fail.mig.err)"
+expect_eq "exerciser exit status with fail_stop_copy" "$REC_RC" 3
+rc=0; vfiomig --replay $O/fail.rec.json -j > $O/fail.mig.json 2> $O/fail.mig.err || rc=$?
+expect_eq "vfiomig's exit status for a failed migration" $rc 3
 M=$O/fail.mig.json
 expect_eq "failed migrations" "$(jq -s '[.[] | select(.status == "failed")] | length' $M)" 1
 expect_eq "failed errno" "$(jq -r 'select(.status == "failed") | .errno' $M)" EIO
 expect_eq "failed device" "$(jq -r 'select(.status == "failed") | .failed_device' $M)" $U1
 expect_eq "failing arc" "$(jq -r 'select(.status == "failed") | .devices[0].arcs[] | select(.ret < 0) | "\(.from) \(.to) \(.errno)"' $M)" "STOP STOP_COPY EIO"
-vfiomig --replay $O/fail.rec.json > $O/fail.mig.txt
+vfiomig --replay $O/fail.rec.json > $O/fail.mig.txt || [ $? = 3 ] || fail "vfiomig text mode on the failure"
 grep -q "failed: EIO" $O/fail.mig.txt || fail "text: $(head -n 2 $O/fail.mig.txt)"
 
 # ---- argument errors are sentences, exit 2
@@ -127,6 +138,9 @@ expect_eq "missing --replay value: status" $rc 2
 grep -q "needs a value" $O/arg.err || fail "missing value: $(cat $O/arg.err)"
 rc=0; vfiomig --replay $O/good.rec.json -d 3 > /dev/null 2> $O/arg.err || rc=$?
 expect_eq "-d with --replay: status" $rc 2
+: > $O/empty.json
+rc=0; vfiomig --replay $O/empty.json > /dev/null 2> $O/arg.err || rc=$?
+expect_eq "a recording without a migration: status" $rc 5
 echo '{"event":"mig_arc"' > $O/bad.json
 rc=0; vfiomig --replay $O/bad.json > /dev/null 2> $O/arg.err || rc=$?
 expect_eq "malformed replay: status" $rc 1
@@ -144,8 +158,8 @@ for bdf in "$EDU_BDF" "$EDU2_BDF"; do
 	echo edu_vfio_pci > $d/driver_override
 	echo "$bdf" > /sys/bus/pci/drivers_probe
 done
-rc=$(record edu "$EDU_BDF" "$EDU2_BDF" --workload edu --delay-stop-copy 30)
-expect_eq "edu exerciser exit status" "$rc" 0
+record edu "$EDU_BDF" "$EDU2_BDF" --workload edu --delay-stop-copy 30
+expect_eq "edu exerciser exit status" "$REC_RC" 0
 vfiomig --replay $O/edu.rec.json -j --svg $O/edu.svg > $O/edu.mig.json ||
 	fail "vfiomig on edu"
 expect_eq "edu status" "$(jq -r .status $O/edu.mig.json)" ok

@@ -44,6 +44,13 @@ expect_eq "vm-a mapped bytes while held" "$(vm $pida .mapped_bytes)" $((4 << 20)
 expect_eq "vm-a pinned bytes while held" "$(vm $pida .pinned_bytes)" \
 	$(($(awk '$1 == "dma_pinned_pages" { print $2 }' $O/vma.txt) * page))
 expect_eq "vm-a DMA maps" "$(vm $pida .dma_maps)" 4
+# -j rows carry the drill-down: vm-b's ioctls by command equal its summary
+# (kind, command, count), and each command's histogram holds all its calls
+awk '$1 == "ioctl" { print $3, $4, $5 }' $O/vmb.txt | sort > $O/vmb.cmds.want
+vm $pidb '.ioctl_cmds[] | "\(.kind) \(.cmd) \(.count)"' | sort > $O/vmb.cmds.got
+diff -u $O/vmb.cmds.want $O/vmb.cmds.got || fail "vm-b's ioctl_cmds differ from its summary"
+expect_eq "vm-b: commands whose histogram does not sum to their count" \
+	"$(vm $pidb '[.ioctl_cmds[] | select(([.hist[][1]] | add) != .count)] | length')" 0
 # vm-b's rate was seen in some frame while it ran or just after
 peak=$(jq -s --argjson p $pidb '[.[].vms[] | select(.pid == $p) | .ioctl_rate // 0] | max' $O/top.json)
 note "vm-b peak ioctl rate $peak/s"
@@ -60,15 +67,22 @@ for d in "$EDU_BDF:vm-b" "$EDU2_BDF:vm-a"; do
 done
 expect_eq "edu ($EDU_BDF) p50 latency present" "$(jq --arg b $EDU_BDF '.devices[] | select(.device == $b) | .p50_ns > 0' $O/last.json)" true
 
-# the text view: a header line, the titles, rows or why there are none
-# (exit 5: the view stayed empty, said on stderr)
+# the text view, over a device used while it runs: a header line, the
+# titles and the device's row (exit 0: an empty view exits 5)
+vfiotop -b -d 0.5 --view devices -s iommu_group > $O/top.txt 2> $O/top2.err &
+top=$!
+wait_for_line $O/top2.err attached 90 $top
+vfio-exercise --name vm-t ioctls "$EDU_BDF" --cmd get-info -n 200 > $O/vmt.txt 2> $O/vmt.err ||
+	fail "vm-t failed: $(cat $O/vmt.err)"
+# a few frames after vm-t's calls, then SIGINT: one last frame, exit 0
+sleep 2
+kill -INT $top
 rc=0
-vfiotop -b -n 1 --view devices -s iommu_group > $O/top.txt 2> $O/top2.err || rc=$?
-[ $rc = 0 ] || { [ $rc = 5 ] && grep -q '^vfiotop: nothing to show: ' $O/top2.err; } ||
-	fail "vfiotop -b failed ($rc): $(cat $O/top2.err)"
+wait $top || rc=$?
+[ $rc = 0 ] || fail "vfiotop -b failed ($rc): $(cat $O/top2.err)"
 cat $O/top.txt
 grep -q '^vfiotop .* frame 1 .* view devices  sort iommu_group' $O/top.txt || fail "no header line"
 grep -q '^DEVICE  *KIND  *GROUP  *OWNER' $O/top.txt || fail "no column titles"
-grep -q "^$EDU_BDF \|(no VFIO or vDPA device has been used since vfiotop attached)" $O/top.txt ||
-	fail "neither rows nor the reason there are none"
+grep -q "^$EDU_BDF  *vfio  *$(basename "$(readlink /sys/bus/pci/devices/$EDU_BDF/iommu_group)") " $O/top.txt ||
+	fail "no row for $EDU_BDF in the text frames"
 echo "vfiotop's frames equal the exercisers' account"

@@ -4,7 +4,8 @@
 # sort key change reorders them; a filter hides the other VM; each view
 # switch changes the column titles; Enter drills into vm-b's ioctls with
 # the per-command count of its summary and a latency histogram; h lists
-# the keys; an unknown key changes nothing; q exits, leaving no process.
+# the keys; an unknown key changes nothing; F10 exits (htop's F-keys: F1
+# help, F4 filter, F6 sort, F10 quit), leaving no process.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 O=$VFIOSCOPE_OUT
 S=/tmp/vfiotop-tmux.sock
@@ -65,9 +66,9 @@ keys Enter
 screen_wait "filter applied" 'filter: vm-a'
 grep -q ' vm-b ' $O/screen.txt && fail "the filter left vm-b on the screen"
 grep -q ' vm-a ' $O/screen.txt || fail "the filter hid vm-a"
-keys / Escape
+keys F4 Escape
 sleep 0.3
-screen_wait "filter cleared" ' vm-b '
+screen_wait "filter cleared (F4, as in htop)" ' vm-b '
 note "the filter hides the other VM"
 
 # a regular expression, any case (short: the header line has 80 columns):
@@ -126,20 +127,43 @@ keys Escape
 screen_wait "back from the drill-down" '^ +PID VM +DEVS +IOCTLS'
 note "drill-down shows vm-b's $getinfo_b GET_INFO calls and their histogram"
 
-# help lists every key
-keys h
+# F3 searches (htop's): the row showing "VM-A" (any case) is selected, so
+# Enter drills into vm-a, not into the first row
+keys F3
+screen_wait "search prompt" '^search: _'
+keys -l VM-A
+keys Enter Enter
+screen_wait "drill-down after the search" "^drill-down: VM vm-a \\(pid $vma\\)"
+keys Escape
+screen_wait "back from vm-a's drill-down" '^ +PID VM +DEVS +IOCTLS'
+
+# help lists every key (F1 opens it, as in htop)
+keys F1
 screen_wait "help" '^vfiotop keys'
-for k in 'q ' 'v  Tab' '< >' 'r ' '/ ' 'Enter' 'p  Space' '+ -' 'h ?'; do
+for k in 'q  F10' 'v  Tab' '< >' 'r ' 'F3 ' '/  F4' 'Enter' 'p  Space' '+ -' 'h ?  F1'; do
 	grep -q "^  $k" $O/screen.txt || fail "help does not list '$k'"
 done
 keys Space
 screen_wait "help closed" '^ +PID VM +DEVS +IOCTLS'
+keys h
+screen_wait "help (h)" '^vfiotop keys'
+keys Space
+screen_wait "help closed again" '^ +PID VM +DEVS +IOCTLS'
 
-keys q
-for i in $(seq 1 50); do
+# quitting detaches every probe (about a hundred fentry links, each a
+# trampoline update under TCG): allow it 30 s, and say how long it took
+keys F10
+t0=$(date +%s%N)
+for i in $(seq 1 300); do
 	[ -s $O/top.rc ] && break
 	sleep 0.1
 done
+note "vfiotop exited $((($(date +%s%N) - t0) / 1000000)) ms after F10"
+if [ ! -s $O/top.rc ]; then
+	screen > $O/screen.txt 2>/dev/null || true
+	cat $O/screen.txt
+	fail "vfiotop did not exit within 30 s of F10 (the screen above): $(cat $O/top.err)"
+fi
 expect_eq "vfiotop exit status" "$(cat $O/top.rc 2>/dev/null)" 0
 sleep 0.3
 pgrep -x vfiotop && fail "a vfiotop process is left"

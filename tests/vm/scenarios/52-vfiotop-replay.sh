@@ -2,7 +2,8 @@
 # byte the live ones (every view, times included), and the text view of
 # the replay shows the VMs; a truncated recording and a corrupted one stop
 # with "FILE:LINE: reason" and exit status 1, not a crash; replay needs
-# neither root nor BPF.
+# neither root nor BPF. vm-b is named in every frame, even when it exits
+# before the first one.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 O=$VFIOSCOPE_OUT
 
@@ -24,6 +25,12 @@ vfiotop -b -j --replay $O/rec.ndjson > $O/replay.json 2> $O/replay.err ||
 cmp $O/live.json $O/replay.json || fail "the replayed frames differ from the live ones"
 note "$frames frames replayed identically"
 pidb=$(awk '$1 == "pid" { print $2 }' $O/vmb.txt)
+# vm-b may well exit before the first frame reads /proc: its name comes
+# from what vm_info captured then, in every frame and in the recording
+expect_eq "vm-b's name in the live frames" "$(jq -r --argjson p $pidb \
+	'.vms[] | select(.pid == $p) | .name' $O/live.json | sort -u | tr '\n' ' ')" "vm-b "
+expect_eq "vm-b's name in the recording" "$(tail -n +2 $O/rec.ndjson | jq -r --argjson p $pidb \
+	'.names[] | select(.[0] == $p) | .[1]' | sort -u | tr '\n' ' ')" "vm-b "
 expect_eq "vm-b's ioctls in the last replayed frame" \
 	"$(tail -n 1 $O/replay.json | jq --argjson p $pidb '.vms[] | select(.pid == $p) | .ioctls')" \
 	"$(awk '$1 == "ioctl" { n += $5 } END { print n }' $O/vmb.txt)"

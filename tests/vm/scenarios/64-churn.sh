@@ -8,9 +8,12 @@
 # removed instances gone, and none is in the last frame; the readers collected N VMs
 # between them; the daemon and vfiotop logged no error, the kernel no
 # complaint; and every counter the /metrics endpoint kept across the churn
-# only grew. The policy's rule for the churn VMs counted them, and no
-# exited VM keeps an entry in its per-VM maps (pol_stats, pol_bucket): the
-# daemon folded their counters into the rule's retired entry. Last,
+# only grew. The policy's rule for the churn VMs (a cgroup selector: each VM
+# runs in its own cgroup below it, as libvirt's scopes below machine.slice,
+# and is covered from its first call however briefly it lives) counted
+# them, and no exited VM keeps an entry in its per-VM maps: pol_stats' per
+# process entries were folded into the rule's retired entry, pol_bucket's
+# per-VM (per cgroup) entries went once their cgroups had. Last,
 # vfiosnoop on the same set streams one more VM's exit.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/policy-lib.sh"
@@ -34,11 +37,13 @@ rules:
       all: {rate: 100000, burst: 100000}
   - name: churn
     match:
-      - name: "vm-churn-*"
+      - cgroup: /churn.slice
     rate:
       all: {rate: 100000, burst: 100000}
 EOT
 PROOT=/sys/fs/bpf/vfioscope/policy
+CG=/sys/fs/cgroup/churn.slice
+mkdir -p $CG
 PD_FLAGS="--metrics-port 0 --gc-grace $GRACE"
 pd_start $O/p.yaml $O/pd.err
 port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $O/pd.err | tail -n 1)
@@ -69,8 +74,11 @@ vdpa mgmtdev show vdpasim_blk > /dev/null 2>&1 || vdpa=no
 for i in $(seq 1 $N); do
 	u=$(uuid $i)
 	echo $u > $T/mdacc-1q/create || fail "create $u"
-	vfio-exercise --name vm-churn-$i mdacc-jobs $u -n 4 -s $i > $O/ex-$i.txt 2>&1 ||
+	mkdir $CG/vm-$i
+	(echo $BASHPID > $CG/vm-$i/cgroup.procs &&
+		exec vfio-exercise --name vm-churn-$i mdacc-jobs $u -n 4 -s $i) > $O/ex-$i.txt 2>&1 ||
 		fail "vm-churn-$i failed: $(tail -3 $O/ex-$i.txt)"
+	rmdir $CG/vm-$i || fail "the cgroup of vm-churn-$i stayed busy"
 	echo 1 > /sys/bus/mdev/devices/$u/remove || fail "remove $u"
 	if [ $vdpa = yes ]; then
 		vdpa dev add name churn$i mgmtdev vdpasim_blk || fail "vdpa dev add churn$i"
@@ -98,12 +106,16 @@ pol_tgids() {
 		jq -r --argjson o $2 '.[].key[$o:$o + 4] | map(ltrimstr("0x")) | reverse | join("")' |
 		while read -r h; do echo $((16#$h)); done
 }
-for m in "pol_stats 4" "pol_bucket 0"; do
-	for t in $(pol_tgids $m); do
-		[ "$t" = 0 ] || [ -d /proc/$t ] ||
-			fail "${m% *} keeps an entry of exited process $t"
-	done
+for t in $(pol_tgids pol_stats 4); do
+	[ "$t" = 0 ] || [ -d /proc/$t ] || fail "pol_stats keeps an entry of exited process $t"
 done
+# the buckets of the churn VMs' cgroups, gone a grace period after them
+for i in $(seq 1 100); do
+	[ "$(bpftool map dump pinned $PROOT/pol_bucket -j | jq length)" = 0 ] && break
+	sleep 0.1
+done
+expect_eq "pol_bucket entries of the gone churn VMs" \
+	"$(bpftool map dump pinned $PROOT/pol_bucket -j | jq length)" 0
 expect_eq "retired entries in pol_stats" "$(pol_tgids pol_stats 4 | grep -c '^0$')" \
 	"$(awk '$1 ~ /^vfioscope_policy_decisions_total\{rule="churn",/ && $2 > 0' $O/scrape-2.txt |
 	   sed 's/.*class="\([^"]*\)".*/\1/' | sort -u | wc -l)"

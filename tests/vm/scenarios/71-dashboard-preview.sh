@@ -28,6 +28,9 @@ U3=6d646163-0000-4000-8000-000000007103
 U4=6d646163-0000-4000-8000-000000007104
 bench_mdacc_create $U1 $U2 $U3 $U4
 
+# tenant-ac only records allowed decisions: its bucket is far above what
+# vm-a's two processes reach together (the guest refuses ~100,000
+# ioctls/s; a 100,000/s bucket ran dry and refused vm-a a SET_IRQS)
 mode=enforce
 grep -qw bpf /sys/kernel/security/lsm || { mode=monitor; note "BPF LSM inactive: monitor mode"; }
 cat > $O/p.yaml << EOT
@@ -44,7 +47,7 @@ rules:
       - name: "vm-a"
       - name: "vm-c"
     rate:
-      all: {rate: 100000, burst: 100000}
+      all: {rate: 100000000, burst: 100000000}
 EOT
 ip link set lo up
 pd_start_metrics $O/p.yaml
@@ -134,13 +137,28 @@ panel() {
 	[ "$n" -ge "$3" ] || fail "$1 '$2': $n series with nonzero data, want at least $3"
 	note "$1 '$2': $n nonzero series"
 }
+# panel_vms DASHBOARD TITLE LABEL VALUE...: each VALUE of LABEL has a
+# series holding a nonzero value in the panel
+panel_vms() {
+	local d=$1 t=$2 l=$3 v got
+	shift 3
+	got=$(jq -r --arg t "$t" --arg l "$l" \
+		'[.targets[] | select(.panel == $t) | .nonzero_labels[][$l]] | unique | join(" ")' \
+		$O/dash/$d.json)
+	for v; do
+		grep -qw -- "$v" <<< "$got" || fail "$d '$t': no nonzero series for $l=$v (nonzero: '$got')"
+	done
+	note "$d '$t': nonzero for $l in: $got"
+}
 panel vfioscope-fleet "VFIO ioctls/s, per host" 1
 panel vfioscope-fleet "DMA mapped bytes/s, per host" 1
 panel vfioscope-fleet "Quota denials/s, per host" 1
 panel vfioscope-fleet "Migrations, per host and status (1h)" 1
 panel vfioscope-fleet "Worst VM downtime p99 (1h)" 1
-# vm-c's ioctls are its set-up, before Prometheus first saw it: no rate
-panel vfioscope-host "ioctls/s per VM" 3
+# the VMs busy for the whole load, by name; vm-mig (two migrations of a
+# few seconds, one process each) and vm-c (its set-up only) have a rate
+# only when two scrapes fell inside their bursts: noted, not required
+panel_vms vfioscope-host "ioctls/s per VM" vm vm-a vm-b
 panel vfioscope-host "Pinned memory per VM" 1
 panel vfioscope-vm "ioctls/s per device" 1
 panel vfioscope-vm "ioctl latency p50 / p99 per device" 1
@@ -156,7 +174,15 @@ expect_eq "losses panel series" \
 	"$(jq '[.targets[] | select(.panel == "Collector losses/s by stage and reason") | .series] | add' \
 		$O/dash/vfioscope-losses.json)" \
 	"$(q 'count(vfioscope_collector_drops_total{job="vfioscope"})')"
-expect_eq "collector losses during the load" "$(q 'sum(vfioscope_collector_drops_total)')" 0
+# nothing lost; on a preemptible kernel a probe may miss a run (counted as
+# probe_recursion, see lib.sh): shown, never hidden, the rest still zero
+if preemptible_kernel; then
+	note "probe runs missed on this preemptible kernel: $(q 'sum(vfioscope_collector_drops_total{reason="probe_recursion"})')"
+	expect_eq "collector losses during the load (other than probe misses)" \
+		"$(q 'sum(vfioscope_collector_drops_total{reason!="probe_recursion"})')" 0
+else
+	expect_eq "collector losses during the load" "$(q 'sum(vfioscope_collector_drops_total)')" 0
+fi
 
 K=$(uname -r | cut -d. -f1,2)
 mkdir -p "$VFIOSCOPE_REPO/build/vm/dash-$K"

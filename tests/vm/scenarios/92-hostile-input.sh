@@ -12,7 +12,13 @@
 #     by exact number, equal to the exerciser's counts, nothing lost;
 #  5. a MAP_DMA rate quota raced by a thread rewriting the argument and one
 #     swapping and closing the container fd: the allowed count is the token
-#     bucket's, the daemon's counters equal the exerciser's exactly.
+#     bucket's, the daemon's counters equal the exerciser's exactly;
+#  6. (before 5) a VM named with escape sequences, a C1 control and invalid
+#     UTF-8: vfiosnoop, --ctl vms and the log show it escaped, /metrics
+#     stays valid for promtool; the collectors' stream lock is root's
+#     alone (0600), one planted by another user is refused and one held by
+#     another reader is named in status and the log, never silent.
+# A policy file another user owns or can write is refused like the others.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/policy-lib.sh"
 O=$VFIOSCOPE_OUT
@@ -62,7 +68,14 @@ WHY[dir]='0: not a regular file \(a directory\)'
 mkfifo $P/fifo.yaml
 WHY[fifo]='0: not a regular file \(a device, pipe or socket\)'
 WHY[missing]='0: cannot open: No such file or directory'
-CASES="syntax type unknown negative huge duplicate float empty binary dir fifo missing"
+# files another user could rewrite
+good > $P/writable.yaml
+chmod 0666 $P/writable.yaml
+WHY[writable]='0: writable by everyone \(mode 0666\): refusing a policy others can rewrite \(chmod go-w\)'
+good > $P/foreign.yaml
+chown 65534 $P/foreign.yaml
+WHY[foreign]='0: owned by uid 65534, not by root: refusing a policy another user can rewrite'
+CASES="syntax type unknown negative huge duplicate float empty binary dir fifo missing writable foreign"
 
 # 1a. --check: exit 1, one line "file:line: reason", no crash
 for c in $CASES unreadable; do
@@ -96,7 +109,7 @@ for c in $CASES; do
 	dir) mkdir $P/p.yaml ;;
 	fifo) mkfifo $P/p.yaml ;;
 	missing) ;;
-	*) cp $P/$c.yaml $P/p.yaml ;;
+	*) cp -p $P/$c.yaml $P/p.yaml ;;
 	esac
 	kill -HUP $pd
 	n=$((n + 1))
@@ -172,7 +185,8 @@ for c in mcut mgarbage mnegative mbinary; do
 done
 # an empty stream is a capture in which nothing migrated: said, not an error
 : > $R/mempty.ndjson
-vfiomig --replay $R/mempty.ndjson > /dev/null 2> $R/mempty.err || fail "vfiomig, empty: $(cat $R/mempty.err)"
+rc=0; vfiomig --replay $R/mempty.ndjson > /dev/null 2> $R/mempty.err || rc=$?
+expect_eq "vfiomig --replay empty: exit status (no migration found)" $rc 5
 expect_eq "vfiomig --replay empty" "$(cat $R/mempty.err)" \
 	"vfiomig: no migration in $R/mempty.ndjson (0 migration events)"
 
@@ -210,6 +224,67 @@ jq -r --argjson p $pid 'select(.event == "ioctl" and .pid == $p and (.cmd | star
 diff -u $O/want-errno.txt $O/got-errno.txt || fail "vfiosnoop's errnos differ from the exerciser's"
 expect_eq "vfiosnoop lost events" "$(jq -c 'select(.event == "lost")' $O/snoop.json)" ""
 grep -q 'lost' $O/snoop.err && fail "vfiosnoop reported losses: $(cat $O/snoop.err)"
+
+# 6. hostile names and the collectors' stream lock: the daemon with its
+# collectors, the stream held first by a planted file, then by vfiosnoop
+kill -TERM $pd
+wait $pd || fail "daemon exit: $(tail -5 $O/pd.err)"
+LOCK=/run/vfioscope/stream_sys_fs_bpf_vfioscope_collectors.lock
+rm -f $LOCK
+install -o 65534 -m 0666 /dev/null $LOCK
+PD_FLAGS="--metrics-port 0" pd_start $P/p.yaml $O/pd6.err
+port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $O/pd6.err | tail -n 1)
+blocked() { pd_has status '^event_stream blocked$'; }
+for i in $(seq 1 100); do blocked && break; sleep 0.1; done
+pd_ctl status > $O/st-planted.txt
+grep -qF "note the collectors' event stream is not read: the stream lock $LOCK is not a regular file of uid 0 (owner uid 65534, mode 0666)" \
+	$O/st-planted.txt || fail "planted lock: $(cat $O/st-planted.txt)"
+grep -qF "cannot read the collectors' event stream: the stream lock $LOCK" $O/pd6.err ||
+	fail "the planted lock was not logged: $(tail -5 $O/pd6.err)"
+rm -f $LOCK
+for i in $(seq 1 100); do blocked || break; sleep 0.1; done
+blocked && fail "the stream stayed blocked once the planted lock was gone: $(pd_ctl status)"
+grep -q "event stream is read again" $O/pd6.err || fail "no 'read again' line: $(tail -5 $O/pd6.err)"
+expect_eq "the daemon's lock: mode and owner" "$(stat -c '%a %u' $LOCK)" "600 0"
+if $NOBODY flock -n $LOCK true > $O/flock.txt 2>&1; then
+	fail "nobody could take the stream lock"
+fi
+note "nobody taking the lock: $(cat $O/flock.txt)"
+kill -TERM $pd
+wait $pd || fail "daemon exit: $(tail -5 $O/pd6.err)"
+# another reader holds the stream: named, not silent
+vfiosnoop --shared > $O/snoop6.txt 2> $O/snoop6.err &
+sn=$!
+wait_for_line $O/snoop6.err attached 90 $sn
+PD_FLAGS="--metrics-port 0" pd_start $P/p.yaml $O/pd6b.err
+port=$(sed -n 's/.*metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' $O/pd6b.err | tail -n 1)
+for i in $(seq 1 100); do blocked && break; sleep 0.1; done
+pd_has status "^note the collectors' event stream is not read: the event stream is read by pid $sn " ||
+	fail "the holder was not named: $(pd_ctl status)"
+# a VM whose comm carries ESC, a CSI sequence, C1 CSI and an invalid byte
+hn=$'vm-r\e[2J\xc2\x9b\xff'
+vfio-exercise --name "$hn" dma-rate "$EDU_BDF" --seconds 1 --window-ms 500 --wait > $O/hn.txt 2> $O/hn.err &
+h=$!
+wait_for_line $O/hn.err ready 30 $h
+pd_wait_vm $h
+pd_ctl vms > $O/vms6.txt
+grep -qF "vm $h name vm-r\x1b[2J\u009b\xff rule race " $O/vms6.txt || fail "vms: $(cat $O/vms6.txt)"
+kill -USR2 $h
+wait $h || fail "the hostile-named exerciser: $(cat $O/hn.err)"
+sleep 1
+kill -INT $sn
+wait $sn || fail "vfiosnoop: $(cat $O/snoop6.err)"
+grep -qF "vm-r\x1b[2J\u009b\xff" $O/snoop6.txt || fail "vfiosnoop never showed the escaped name"
+for i in $(seq 1 100); do blocked || break; sleep 0.1; done
+blocked && fail "the daemon did not take the stream once vfiosnoop left"
+curl -fsS http://127.0.0.1:$port/metrics > $O/scrape6.txt || fail "/metrics did not answer"
+grep -qF 'vm="vm-r' $O/scrape6.txt || fail "the hostile-named VM is not in /metrics"
+promtool check metrics < $O/scrape6.txt || fail "promtool rejected a scrape with a hostile VM name"
+for f in $O/snoop6.txt $O/vms6.txt $O/pd6.err $O/pd6b.err; do
+	grep -q $'\e' $f && fail "a raw ESC reached $f"
+	iconv -f UTF-8 -t UTF-8 < $f > /dev/null || fail "$f is not valid UTF-8"
+done
+note "hostile name shown as: $(grep -oF 'vm-r\x1b[2J\u009b\xff' $O/snoop6.txt | head -n 1)"
 
 # 5. the quota raced from other threads
 if [ $lsm = 0 ]; then

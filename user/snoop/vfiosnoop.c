@@ -3,7 +3,10 @@
  * vfiosnoop: every VFIO event as it happens, one line each, for driver
  * developers (opensnoop/execsnoop habits): time, process, device, event,
  * decoded arguments, result and latency. Losses are shown the moment they
- * happen and summed on exit.
+ * happen and summed on exit. In JSON, "vm" names the VM an event came from
+ * (QEMU's -name, libvirt's domain, else its comm) for a process the
+ * collectors know as a VM, even one already gone: from what vm_info
+ * captured when it was first seen.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +20,8 @@
 #include "cli.h"
 #include "collector.h"
 #include "event_fmt.h"
+#include "identity.h"
+#include "safetext.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -26,6 +31,7 @@ static struct env {
 	__u32 classes;		/* VFS_STREAM() bits */
 	bool errors_only;
 	bool json;
+	bool wall;		/* -T: wall-clock times */
 	__u64 start_ns;
 	__s64 realtime_offset_ns;	/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	struct vfs_collector *c;
@@ -65,6 +71,37 @@ static const char *namer(void *user, __u64 obj)
 	return names[i].name;
 }
 
+/*
+ * VM names by pid, resolved once per VM (a map lookup per event would
+ * slow the reader of a flood); a VM's exit forgets its entry, so a pid
+ * used again is looked up again. A process that is no VM (yet) is not
+ * cached: looked up at each of its (rare: mdev, vDPA) events.
+ */
+static struct {
+	__u32 pid;
+	bool used;
+	char name[64];
+} vms[256];
+
+static const char *vm_of(__u32 pid)
+{
+	unsigned int i = pid % 256;
+
+	if (!vms[i].used || vms[i].pid != pid) {
+		if (vfs_collector_vm_name(env.c, pid, vms[i].name, sizeof(vms[i].name)) < 0)
+			return NULL;
+		vms[i].used = true;
+		vms[i].pid = pid;
+	}
+	return vms[i].name;
+}
+
+static void vm_forget(__u32 pid)
+{
+	if (vms[pid % 256].pid == pid)
+		vms[pid % 256].used = false;
+}
+
 static __s64 event_ret(const struct vfs_event_hdr *ev)
 {
 	switch (ev->type) {
@@ -76,41 +113,83 @@ static __s64 event_ret(const struct vfs_event_hdr *ev)
 	case VFS_EV_VDPA: return ((const struct vfs_ev_vdpa *)ev)->ret;
 	case VFS_EV_DMA: return ((const struct vfs_ev_dma *)ev)->ret;
 	case VFS_EV_MIG_REQ: return ((const struct vfs_ev_mig_arc *)ev)->ret;
+	case VFS_EV_RESET: return ((const struct vfs_ev_reset *)ev)->ret;
 	}
 	return 0;
 }
 
-static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
+/*
+ * -D: the event's own device fields (a VFIO device's BDF or mdev UUID, an
+ * mdev's UUID and parent, a vDPA device's name), not its whole text line,
+ * where a process name or a number could match too.
+ */
+static bool device_matches(const struct vfs_event_hdr *ev, size_t size)
 {
-	char line[512];
+	static const char *const keys[] = { "device", "uuid", "parent" };
+	struct json_object *o = vfs_event_json(ev, size, namer, NULL), *v;
+	bool hit = false;
+	size_t i;
+
+	for (i = 0; o && !hit && i < sizeof(keys) / sizeof(keys[0]); i++)
+		hit = json_object_object_get_ex(o, keys[i], &v) &&
+		      strstr(json_object_get_string(v), env.device);
+	json_object_put(o);
+	return hit;
+}
+
+static void show_event(const struct vfs_event_hdr *ev, size_t size)
+{
+	char line[1024], comm[4 * VFS_COMM_LEN];
 	double t;
 
 	if (!(env.classes & VFS_STREAM(ev->type)))
-		return 0;
+		return;
 	if (env.pid && ev->tgid != env.pid)
-		return 0;
+		return;
 	if (env.errors_only && event_ret(ev) >= 0)
-		return 0;
+		return;
 	if (vfs_event_text(ev, size, namer, NULL, line, sizeof(line)) < 0)
-		return 0;
-	if (env.device && !strstr(line, env.device))
-		return 0;
+		return;
+	if (env.device && !device_matches(ev, size))
+		return;
 	env.printed++;
 	if (env.json) {
 		struct json_object *o = vfs_event_json(ev, size, namer, NULL);
+		const char *vm = vm_of(ev->tgid);
 
 		if (o) {
+			if (vm)
+				json_object_object_add(o, "vm", vfs_json_text(vm, (size_t)-1));
 			/* wall-clock time too, so recordings of two hosts can be joined */
 			json_object_object_add(o, "realtime_ns", json_object_new_int64(
 				(__s64)ev->ts_ns + env.realtime_offset_ns));
 			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 			json_object_put(o);
 		}
-		return 0;
+		return;
+	}
+	/* the process names itself: no escape sequence of its own reaches the terminal */
+	vfs_safe_text(comm, sizeof(comm), ev->comm, sizeof(ev->comm), VFS_SAFE_ESCAPE);
+	if (env.wall) {
+		__s64 rt = (__s64)ev->ts_ns + env.realtime_offset_ns;
+		time_t sec = rt / 1000000000;
+		char hms[16];
+		struct tm tm;
+
+		strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&sec, &tm));
+		printf("%s.%06lld %-7u %-15s %s\n", hms, (long long)(rt % 1000000000) / 1000,
+		       ev->tgid, comm, line);
+		return;
 	}
 	t = (double)(ev->ts_ns - env.start_ns) / 1e9;
-	printf("%-10.6f %-7u %-15.*s %s\n", t, ev->tgid,
-	       (int)strnlen(ev->comm, sizeof(ev->comm)), ev->comm, line);
+	printf("%-10.6f %-7u %-15s %s\n", t, ev->tgid, comm, line);
+}
+
+static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
+{
+	show_event(ev, size);
+	if (ev->type == VFS_EV_VM_EXIT)
+		vm_forget(ev->tgid);
 	return 0;
 }
 
@@ -168,6 +247,7 @@ static int parse_classes(const char *arg, __u32 *out)
 		{ "vm", VFS_STREAM(VFS_EV_VM_EXIT) },
 		{ "dma", VFS_STREAM(VFS_EV_DMA) },
 		{ "mig-request", VFS_STREAM(VFS_EV_MIG_REQ) },
+		{ "reset", VFS_STREAM(VFS_EV_RESET) },
 	};
 	char *s = strdup(arg), *tok, *save;
 	size_t i;
@@ -179,7 +259,7 @@ static int parse_classes(const char *arg, __u32 *out)
 				break;
 		if (i == sizeof(map) / sizeof(map[0])) {
 			fprintf(stderr, "vfiosnoop: unknown class '%s' "
-				"(ioctl, region, migration, mdev, vdpa, vm, dma, mig-request)\n", tok);
+				"(ioctl, region, migration, mdev, vdpa, vm, dma, mig-request, reset)\n", tok);
 			free(s);
 			return -1;
 		}
@@ -192,18 +272,23 @@ static int parse_classes(const char *arg, __u32 *out)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vfiosnoop [-p PID] [-D DEVICE] [-c CLASSES] [-x] [-j] [-d SECONDS]\n"
+		"usage: vfiosnoop [-p PID] [-D DEVICE] [-c CLASSES] [-x] [-j] [-T] [-d SECONDS]\n"
 		"                 [--features] [collector options]\n"
 		"Trace VFIO, mdev, migration and vDPA events as they happen.\n\n"
 		"  -p PID        only this process (a VM)\n"
-		"  -D DEVICE     only events whose device name contains DEVICE\n"
+		"  -D DEVICE     only events whose device (BDF, mdev UUID or parent, vDPA\n"
+		"                name) contains DEVICE\n"
 		"  -c CLASSES    comma list of ioctl,region,migration,mdev,vdpa,vm (VM\n"
-		"                exits),dma,mig-request (default all; the last two need the kernel\n"
-		"                tracepoint series: --features says whether they are here)\n"
+		"                exits),reset (PCI device resets),dma,mig-request (default\n"
+		"                all; the last two need the kernel tracepoint series:\n"
+		"                --features says whether they are here)\n"
 		"  -x            only failed calls\n"
 		"  -j            one JSON object per line\n"
+		"  -T            wall-clock time of day (HH:MM:SS.ffffff) instead of seconds\n"
+		"                since start (-j always has realtime_ns)\n"
 		"  -d SECONDS    stop after SECONDS\n"
-		"  --features    which tier serves each event class here, and why\n\n"
+		"  --features    which tier serves each event class here, and why\n"
+		VFS_CLI_VERSION_USAGE "\n"
 		"examples:\n"
 		"  vfiosnoop -x                 # every VFIO call that failed, with errno\n"
 		"  vfiosnoop -D 0000:00:03.0    # one device\n"
@@ -230,8 +315,10 @@ int main(int argc, char **argv)
 
 	env.classes = ~0u;
 	env.obj_fd = -1;
+	if (vfs_cli_version(argc, argv, "vfiosnoop", ":p:D:c:xjTd:vh", opts))
+		return 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":p:D:c:xjd:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:D:c:xjTd:vh", opts, NULL)) != -1) {
 		err = vfs_cli_collector_opt(opt, optarg, &o, msg, sizeof(msg));
 		if (err < 0)
 			goto bad;
@@ -255,6 +342,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			env.json = true;
+			break;
+		case 'T':
+			env.wall = true;
 			break;
 		case 'd':
 			if (vfs_parse_u64("-d", optarg, 1, 86400, 0, &secs, msg, sizeof(msg)))
@@ -296,7 +386,8 @@ int main(int argc, char **argv)
 		until = time(NULL) + secs;
 	report_unavailable();
 	if (!env.json)
-		printf("%-10s %-7s %-15s %s\n", "TIME(s)", "PID", "COMM", "EVENT");
+		printf(env.wall ? "%-15s %-7s %-15s %s\n" : "%-10s %-7s %-15s %s\n",
+		       env.wall ? "TIME" : "TIME(s)", "PID", "COMM", "EVENT");
 	fflush(stdout);
 	fprintf(stderr, "vfiosnoop: attached\n");
 	while (!exiting && (!until || time(NULL) < until)) {
@@ -309,7 +400,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "vfiosnoop: reading events: %s\n", strerror(-err));
+			fprintf(stderr, "vfiosnoop: reading events: %s\n",
+				vfs_collector_stream_error(env.c)[0] ?
+				vfs_collector_stream_error(env.c) : strerror(-err));
 			break;
 		}
 		report_losses(last, false);

@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "abi.h"
+#include "cli.h"
 #include "vfio_ioctl.h"
 #include "ioctlcount.skel.h"
 
@@ -70,10 +71,12 @@ int main(int argc, char **argv)
 	struct ioctlcount_bpf *skel;
 	int err;
 
+	if (vfs_cli_version(argc, argv, "vfio-ioctlcount", "v", NULL))
+		return 0;
 	if (argc > 1 && !strcmp(argv[1], "-v"))
 		verbose = 1;
 	else if (argc > 1) {
-		fprintf(stderr, "usage: vfio-ioctlcount [-v]\n");
+		fprintf(stderr, "usage: vfio-ioctlcount [-v] [--version]\n");
 		return 2;
 	}
 	libbpf_set_print(print_libbpf);
