@@ -315,17 +315,32 @@ static u64 mdacc_qos_delay(struct mdacc_state *s, u64 now)
 }
 
 /*
+ * The worker waits for a job's turn on a delayed work, which runs on a
+ * jiffy: up to two ticks after the job was due. A job that starts that
+ * late is charged from when it was due, so the rate holds on average
+ * whatever HZ is; a queue idle for longer than this earns no credit.
+ */
+#define MDACC_QOS_SLACK_NS	(20 * NSEC_PER_MSEC)
+
+static u64 mdacc_qos_base(u64 due, u64 now)
+{
+	if (now <= due)
+		return due;
+	return now - due < MDACC_QOS_SLACK_NS ? due : now;
+}
+
+/*
  * Charge a job to the limits: a token bucket one job deep, i.e. the next
- * job may start one period (1/rate, or bytes/bandwidth) after this one or
- * after now, whichever is later. Jobs are delayed, never dropped.
+ * job may start one period (1/rate, or bytes/bandwidth) after this one was
+ * due (after now, if it was idle). Jobs are delayed, never dropped.
  */
 static void mdacc_qos_charge(struct mdacc_state *s, u64 now, u32 len)
 {
 	if (s->qos_job_rate)
-		s->next_job_ns = max(s->next_job_ns, now) +
+		s->next_job_ns = mdacc_qos_base(s->next_job_ns, now) +
 				 div_u64(NSEC_PER_SEC, s->qos_job_rate);
 	if (s->qos_dma_bw)
-		s->next_bw_ns = max(s->next_bw_ns, now) +
+		s->next_bw_ns = mdacc_qos_base(s->next_bw_ns, now) +
 				div64_u64((u64)len * NSEC_PER_SEC, s->qos_dma_bw);
 }
 
