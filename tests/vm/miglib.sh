@@ -114,8 +114,9 @@ qemu_vm() {
 # PRE_COPY (if QEMU polled) counted as polls, as many as the kernel
 # returned, no data error; the bytes read on the source == written on the destination ==
 # QEMU's vfio "transferred"; the downtime and its three parts adding up;
-# every VFIO_MIGRATION event just after the end of the matching arc
-# (qmpmig.py --check-arcs); the recording, replayed, the same one
+# every VFIO_MIGRATION event between the end of the matching arc and the
+# next arc, the median within 1 ms (qmpmig.py --check-arcs); the
+# recording, replayed, the same one
 # migration. Sets QM_DOWN, QM_SC, QM_GAP, QM_RES (ns) and QM_BYTES.
 qemu_mig_check() {
 	local O=$1 svm=$2 dvm=$3 spid=$4 dpid=$5 sdev=$6 ddev=$7
@@ -162,7 +163,8 @@ qemu_mig_check() {
 	note "QEMU: downtime $(jq '.query_migrate.downtime' $Q) ms (VM stop -> the source's" \
 		"completion), total-time $(jq '.query_migrate["total-time"]' $Q) ms"
 
-	# every VFIO_MIGRATION event just after the end of the arc into its state
+	# every VFIO_MIGRATION event after the end of the arc into its state and
+	# before the next arc
 	python3 "$VFIOSCOPE_REPO/tests/vm/qmpmig.py" --check-arcs $M $Q ||
 		fail "arcs and QEMU's VFIO_MIGRATION events disagree (above)"
 
@@ -170,11 +172,13 @@ qemu_mig_check() {
 	vfiomig --replay $O/rec.json -j > $O/replay.mig.json 2> $O/replay.err ||
 		fail "vfiomig --replay: $(cat $O/replay.err)"
 	expect_eq "replayed migrations" "$(wc -l < $O/replay.mig.json)" 1
-	# vfiosnoop has probes of its own, each reading the clock when it runs:
-	# within 1 ms (as vfiotop and vfiomig in scenario 42)
+	# vfiosnoop has probes of its own, each reading the clock when it runs,
+	# before or after vfiomig's on the same hook: an interrupt, or the host
+	# descheduling the guest's vCPU, between the two moves one stamp by up
+	# to a host tick (4 ms), so within 5 ms; a wrong arc is tens of ms off
 	g=$(jq .downtime_ns $O/replay.mig.json)
-	[ $(( g > QM_DOWN ? g - QM_DOWN : QM_DOWN - g )) -le 1000000 ] ||
-		fail "replayed downtime $g ns, live $QM_DOWN ns: more than 1 ms apart"
+	[ $(( g > QM_DOWN ? g - QM_DOWN : QM_DOWN - g )) -le 5000000 ] ||
+		fail "replayed downtime $g ns, live $QM_DOWN ns: more than 5 ms apart"
 	note "replayed downtime $g ns, live $QM_DOWN ns"
 	expect_eq "replayed destination" "$(jq -r .destination_vm $O/replay.mig.json)" qemu-system-x86
 	expect_eq "replayed polls" "$(jq '.devices[0].data_polls' $O/replay.mig.json)" $enomsg

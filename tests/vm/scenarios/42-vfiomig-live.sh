@@ -8,8 +8,9 @@
 # model, shows each source device's downtime and its three parts as
 # vfiomig does. Each tool loads its own probes, and each probe reads the
 # clock when it runs, so the two differ by the probes' own run time (tens
-# of microseconds under TCG): they must agree within 1 ms, far below the
-# injected delays.
+# of microseconds under TCG) and, once in a while, by an interrupt or the
+# host descheduling the guest's vCPU between the two (up to a host tick,
+# 4 ms): they must agree within 5 ms, far below the injected delays.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/miglib.sh"
 O=$VFIOSCOPE_OUT
@@ -51,7 +52,7 @@ for src in $U1 "$EDU_BDF" $U3; do
 			$O/live.mig.json)
 		case "$t$g" in *[!0-9]*|"") fail "$src ${f%%:*}: vfiotop '$t', vfiomig '$g'" ;; esac
 		d=$((t > g ? t - g : g - t))
-		[ $d -le 1000000 ] || fail "$src ${f%%:*}: vfiotop $t ns, vfiomig $g ns: $d ns apart"
+		[ $d -le 5000000 ] || fail "$src ${f%%:*}: vfiotop $t ns, vfiomig $g ns: $d ns apart"
 		note "$src ${f%%:*}: vfiotop $t ns, vfiomig $g ns ($d ns apart)"
 	done
 done

@@ -6,11 +6,12 @@
 # come out of vfiomig (live, -j) as ONE migration naming both VMs, with the
 # device's downtime and its three parts, the bytes read on the source equal
 # to the bytes written on the destination and to QEMU's vfio "transferred",
-# and every VFIO_MIGRATION event QEMU sent within 1 ms of the end of the
-# kernel arc into that state. When QEMU polls the data fd while the device
-# is in PRE_COPY it gets ENOMSG ("no data right now"): those reads are
-# polls, counted apart, and the device has no data errors (whether it polls
-# depends on how long it iterates the device). Before migrating, the
+# and every VFIO_MIGRATION event QEMU sent after the end of the kernel arc
+# into that state and before the next arc (the median within 1 ms). When
+# QEMU polls the data fd while the device is in PRE_COPY it gets ENOMSG
+# ("no data right now"): those reads are polls, counted apart, and the
+# device has no data errors (whether it polls depends on how long it
+# iterates the device). Before migrating, the
 # source VM is paused and resumed once (qmpmig.py: QEMU's first event is
 # slow to come); that is not a migration and must not be reported as one.
 # A replay of the same events (vfiosnoop's recording) gives the same one
@@ -49,4 +50,4 @@ kill -INT $snoop
 wait $snoop || fail "vfiosnoop failed: $(cat $O/snoop.err)"
 
 qemu_mig_check $O vm43src vm43dst $src $dst "$EDU_BDF" "$EDU2_BDF"
-echo "QEMU's migration is one migration in vfiomig, within 1 ms of QEMU's events"
+echo "QEMU's migration is one migration in vfiomig, each arc just before QEMU's event"

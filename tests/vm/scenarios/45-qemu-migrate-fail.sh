@@ -9,7 +9,7 @@
 # status failed, the failing side (dst), its device and the arc it was
 # left after (STOP -> RESUMING), the failure ("exited": the process died,
 # no arc failed), and the source device back in RUNNING: its last arc
-# PRE_COPY -> RUNNING, within 1 ms of QEMU's "running" event. The replay of
+# PRE_COPY -> RUNNING, just before QEMU's "running" event. The replay of
 # vfiosnoop's recording (-c migration,vm: arcs, data and VM exits) gives
 # the same. If QEMU polls the data fd while it iterates, each ENOMSG read
 # counts as a poll, none as a data error.
@@ -81,9 +81,11 @@ enomsg=$(jq -s --arg d "$EDU_BDF" '[.[] | select(.event == "mig_data" and .devic
 expect_eq "polls (reads answered ENOMSG in PRE_COPY)" "$(jq '.devices[0].data_polls' $M)" $enomsg
 expect_eq "data errors" "$(jq '.devices[0].data_errors' $M)" 0
 
-# the source's recovery, as QEMU saw it: its "running" event right after
-# the end of the arc back to RUNNING (QEMU stamps its event once its ioctl
-# returned: never before the arc's end, within 1 ms of it)
+# the source's recovery, as QEMU saw it: its "running" event after the end
+# of the arc back to RUNNING (QEMU stamps its event once its ioctl
+# returned: never before the arc's end; how late QEMU's thread gets to it
+# is QEMU's own, 5 ms seen under load, so bounded at 100 ms, as the last
+# arc of a side in qmpmig.py --check-arcs)
 python3 - $M $Q <<'EOF2' || fail "the source's recovery and QEMU's event disagree (above)"
 import json, sys
 mig = json.loads(open(sys.argv[1]).readline())
@@ -100,7 +102,7 @@ res = [a for a in mig["devices"][0]["arcs"] if a["side"] == "dst" and a["to"] ==
 print(f"-- killed {(k - (res['end_ns'] + mig['realtime_offset_ns'])) / 1e6:+.3f} ms after the "
       f"destination's RESUMING, {(arc['start_ns'] + mig['realtime_offset_ns'] - k) / 1e6:.3f} ms "
       f"before the source's recovery")
-sys.exit(0 if -200000 <= d <= 1000000 else 1)
+sys.exit(0 if -200000 <= d <= 100000000 else 1)
 EOF2
 
 # the recording (with the VMs' exits), replayed: the same one migration

@@ -60,4 +60,4 @@ expect_eq "the source's P2P arcs" "$(jq -r '[.devices[0].arcs[] | select(.side =
 	"\(.from)>\(.to)"] | join(" ")' $O/live.mig.json)" \
 	"RUNNING>PRE_COPY PRE_COPY>PRE_COPY_P2P PRE_COPY_P2P>STOP_COPY STOP_COPY>STOP"
 bench_mdacc_remove $US $UD
-echo "QEMU's migration of an mdev is one migration in vfiomig, within 1 ms of QEMU's events"
+echo "QEMU's migration of an mdev is one migration in vfiomig, each arc just before QEMU's event"
