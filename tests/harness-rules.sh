@@ -6,7 +6,7 @@
 #   died without reporting a status, of the proven emulator int3 race,
 #   runs again; a reported status stands, whatever oops the log holds;
 # - tests/summary.sh adds up passes after a retry, and old three-field
-#   result files still count;
+#   result files still count, and repeats each stage's failures and why;
 # - tests/bench/table.py computes its verdicts and "N of N rounds" from the
 #   rounds it was given, and refuses a run with a round missing.
 # Part of `make check`; writes "passed failed skipped" to RESULT.
@@ -50,6 +50,10 @@ echo '5 1 0' > "$T/unit"
 tests/summary.sh "$T/vm" "$T/unit" > "$T/summary.out"
 check "summary: passes after a retry added up, old result files count" \
 	grep -qx '8 passed, 1 failed, 1 skipped (2 passed after a retry)' "$T/summary.out"
+echo '6.12/43-qemu-migrate: replayed downtime 3 ns, live 1 ns' > "$T/unit.why"
+tests/summary.sh "$T/vm" "$T/unit" > "$T/summary.out"
+check "summary: a stage's failures are named, with the scenario's reason, above the closing line" \
+	grep -qx 'test: unit: failed: 6.12/43-qemu-migrate: replayed downtime 3 ns, live 1 ns' "$T/summary.out"
 
 # ---- table.py: a complete made-up run of 2 rounds
 raw() {	# the raw lines of a whole run, every ring round exact but one when $1 = inexact

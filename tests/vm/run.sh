@@ -113,7 +113,9 @@ for kf in $(for k in $KERNELS; do for f in $FLAVOURS; do echo "$k/$f"; done; don
 				printf 'BENCH %-5s %-28s %6ss  (the guest died before the scenario started: exit %s, log %s)\n' \
 					"$label" "$name" "$t" "$rc" "${log#$REPO/}"
 			else
-				failed+=("$label/$name")
+				# the scenario's own reason, repeated in the closing lines
+				why=$(sed -n 's/^FAIL: //p' "$log" | head -n 1 | tr -d '\r' | cut -c 1-240)
+				failed+=("$label/$name: ${why:-no FAIL line (exit $rc)}")
 				printf 'FAIL  %-5s %-28s %6ss  (exit %s, log %s)\n' "$label" "$name" "$t" "$rc" "${log#$REPO/}"
 			fi
 			cat "$log.runvm" | sed 's/^/  | /'
@@ -151,6 +153,12 @@ if [ $total = 0 ]; then
 	echo "vmtest: no scenario matches '$PATTERN'"
 	failn=1
 fi
-[ -z "$RESULT" ] || { mkdir -p "$(dirname "$RESULT")"; echo "$pass $failn $skip $retriedpass" > "$RESULT"; }
+if [ -n "$RESULT" ]; then
+	mkdir -p "$(dirname "$RESULT")"
+	echo "$pass $failn $skip $retriedpass" > "$RESULT"
+	# why each failed, for the closing summary (tests/summary.sh)
+	for x in "${benchfail[@]}"; do echo "$x: the guest died before the scenario started"; done > "$RESULT.why"
+	for x in "${failed[@]}"; do echo "$x"; done >> "$RESULT.why"
+fi
 echo "$pass passed, $failn failed, $skip skipped ($retriedpass passed after a retry)"
 [ $failn = 0 ]
