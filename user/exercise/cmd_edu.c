@@ -26,6 +26,8 @@
 
 #define IOVA_BASE	0x100000ull
 #define MAP_SIZE	0x100000ull
+/* never mapped: -f's DMAs read from here */
+#define FAULT_IOVA	0x4000000ull
 
 static void edu_dma(volatile __u8 *bar, __u64 src, __u64 dst, __u64 len, __u64 cmd)
 {
@@ -47,14 +49,17 @@ static void edu_dma(volatile __u8 *bar, __u64 src, __u64 dst, __u64 len, __u64 c
 int cmd_edu_dma(int argc, char **argv)
 {
 	struct vfio_region_info cfg, bar0;
-	unsigned long loops = 1, seed = 1, l, i;
+	unsigned long loops = 1, seed = 1, faults = 0, l, i;
 	struct vx_dev d;
 	__u8 *mem, *bar;
 	__u16 command;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:f:")) != -1) {
 		switch (opt) {
+		case 'f':
+			faults = strtoul(optarg, NULL, 0);
+			break;
 		case 'n':
 			loops = strtoul(optarg, NULL, 0);
 			break;
@@ -66,7 +71,7 @@ int cmd_edu_dma(int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		die("usage: vfio-exercise edu-dma BDF [-n LOOPS] [-s SEED]");
+		die("usage: vfio-exercise edu-dma BDF [-n LOOPS] [-s SEED] [-f FAULTS]");
 
 	vx_open(&d, argv[optind]);
 	vx_walk(&d, NULL);
@@ -109,11 +114,25 @@ int cmd_edu_dma(int argc, char **argv)
 		if (memcmp(out, in, EDU_DMA_LEN))
 			die("DMA round trip %lu: data mismatch", l);
 	}
+	/*
+	 * -f: DMAs that read an IOVA nothing maps (the IOMMU refuses each and
+	 * reports a fault; edu completes the command all the same), one per
+	 * page, 20 ms apart so the kernel has handled a fault before the next
+	 */
+	for (l = 0; l < faults; l++) {
+		struct timespec gap = { 0, 20000000 };
+
+		edu_dma(bar, (FAULT_IOVA + l * 0x1000) & EDU_DMA_MASK, EDU_BUF, 8, EDU_CMD_START);
+		nanosleep(&gap, NULL);
+	}
 	vx_unmap(&d, IOVA_BASE, MAP_SIZE);
 	munmap(bar, bar0.size);
 	vx_close(&d);
 
 	vx_print_summary(stdout);
 	printf("dma_roundtrips %lu\n", loops);
+	printf("dma_faults %lu\n", faults);
+	if (faults)
+		printf("fault_iova 0x%llx\n", FAULT_IOVA);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -280,21 +281,29 @@ static void sleep_ns(__u64 ns)
 		;
 }
 
+static volatile sig_atomic_t stop_asked;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	stop_asked = 1;
+}
+
 int cmd_mdacc_jobs(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "irq", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long n = 0, rate = 0, seed = 1, done = 0, submitted = 0, i;
+	unsigned long n = 0, rate = 0, seed = 1, done = 0, submitted = 0, secs = 0, i;
 	unsigned long long irqs = 0, bytes = 0;
 	int use_irq = 0, opt, bad = 0, ev = -1;
-	__u64 t0, t1, deadline;
+	__u64 t0, t1, deadline, stop = ~0ull;
 	struct vx_dev d;
 	struct mj m = { 0 };
 	__u32 head, *status;
 
-	while ((opt = getopt_long(argc, argv, "n:r:s:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:r:s:d:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoul(optarg, NULL, 0);
@@ -305,6 +314,9 @@ int cmd_mdacc_jobs(int argc, char **argv)
 		case 's':
 			seed = strtoul(optarg, NULL, 0);
 			break;
+		case 'd':
+			secs = strtoul(optarg, NULL, 0);
+			break;
 		case 'i':
 			use_irq = 1;
 			break;
@@ -312,9 +324,9 @@ int cmd_mdacc_jobs(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !n || n > MJ_MAX_JOBS)
+	if (optind != argc - 1 || !n || n > MJ_MAX_JOBS || secs > 600)
 		die("usage: vfio-exercise mdacc-jobs UUID -n N (1..%d) [-r RATE_PER_S] "
-		    "[-s SEED] [--irq]", MJ_MAX_JOBS);
+		    "[-d SECONDS (..600)] [-s SEED] [--irq]", MJ_MAX_JOBS);
 
 	vx_open(&d, argv[optind]);
 	vx_walk(&d, NULL);
@@ -334,13 +346,21 @@ int cmd_mdacc_jobs(int argc, char **argv)
 		die("out of memory");
 
 	/* submit as the ring allows (and -r paces), reap by HEAD */
+	/* SIGUSR1 ends submitting early, like the end of -d */
+	signal(SIGUSR1, on_usr1);
 	t0 = vx_now_ns();
-	deadline = t0 + MJ_WAIT_S * 1000000000ull;
+	if (secs)
+		stop = t0 + secs * 1000000000ull;
+	deadline = t0 + (secs + MJ_WAIT_S) * 1000000000ull;
 	head = 0;
-	while (done < n) {
+	/* with -d, submitting stops after SECONDS; what was submitted completes */
+	while (done < n && !(done == submitted && vx_now_ns() >= stop)) {
 		unsigned long batch = 0;
 
-		while (submitted < n && (m.tail + 1) % MJ_QSIZE != head) {
+		if (stop_asked)
+			stop = 0;
+
+		while (submitted < n && (m.tail + 1) % MJ_QSIZE != head && vx_now_ns() < stop) {
 			if (rate && vx_now_ns() < t0 + submitted * 1000000000ull / rate)
 				break;
 			mj_write_desc(&m, submitted++, use_irq ? MDACC_JOB_F_IRQ : 0);
@@ -375,6 +395,7 @@ int cmd_mdacc_jobs(int argc, char **argv)
 	}
 
 	/* every job's status and every byte of its slot */
+	n = submitted;
 	for (i = 0; i < n; i++) {
 		if (mj_check(&m, i, status[i]))
 			bad++;

@@ -20,7 +20,7 @@ static const struct vx_cmd cmds[] = {
 	  "\t[--delay-resume MS[,MS2...]]\n"
 	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc; several\n"
 	  "\tpairs migrate together as one VM's devices (lists: one value per pair)" },
-	{ "mdacc-jobs", cmd_mdacc_jobs, "mdacc-jobs UUID -n N [-r RATE_PER_S] [-s SEED] [--irq]\n\tsubmit N seeded COPY/XOR/FILL jobs to an mdacc mdev, wait, verify every byte" },
+	{ "mdacc-jobs", cmd_mdacc_jobs, "mdacc-jobs UUID -n N [-r RATE_PER_S] [-d SECONDS] [-s SEED] [--irq]\n\tsubmit N seeded COPY/XOR/FILL jobs to an mdacc mdev (for at most SECONDS), wait, verify every byte" },
 	{ "vhost-kick", cmd_vhost_kick, "vhost-kick NODE [-n KICKS] [-q QID] [-o]\n\town vhost-vdpa NODE like a VMM, give queue QID an eventfd kick, have a child signal it KICKS times (-o: NODE opened by another process and the fd passed over a unix socket, as libvirtd does)" },
 	{ "ioctls", cmd_ioctls, "ioctls DEVICE [--cmd KIND] [-n K] [--time]\n"
 	  "\tK ioctls of one kind (get-info, region-info, irq-info, group-status,\n"
@@ -37,8 +37,9 @@ static const struct vx_cmd cmds[] = {
 	{ "reset", cmd_reset, "reset DEVICE [-n N] [--hot] [--hold SECONDS]\n"
 	  "\topen DEVICE, VFIO_DEVICE_RESET it N times (--hot: VFIO_DEVICE_PCI_HOT_RESET\n"
 	  "\twith its own group), hold, close; each request's result and duration" },
-	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED]\n"
-	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, unmap" },
+	{ "edu-dma", cmd_edu_dma, "edu-dma BDF [-n LOOPS] [-s SEED] [-f FAULTS]\n"
+	  "\tmap DMA, LOOPS round trips RAM -> edu -> RAM through the IOMMU, FAULTS DMAs\n"
+	  "\tfrom unmapped IOVAs (IOMMU faults), unmap" },
 };
 
 static void usage(FILE *out)
