@@ -139,9 +139,9 @@ $(O)/bin/vfiostat: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/stat/*.c))
 $(O)/bin/vfiosnoop: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/snoop/*.c))
 $(O)/bin/vfiomig: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/mig/*.c))
 $(O)/bin/vfiotop: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/top/*.c))
-# the policy file's parser and compiler: pure, shared by the daemon, the
-# unit tests and the fuzz targets
-POLICY_CORE := $(O)/obj/policy/conf.o $(O)/obj/policy/compile.o
+# the policy file's parser and compiler, the knob table and the shares'
+# split: pure, shared by the daemon, the unit tests and the fuzz targets
+POLICY_CORE := $(O)/obj/policy/conf.o $(O)/obj/policy/compile.o $(O)/obj/policy/share.o
 $(O)/bin/vfio-policyd: $(patsubst user/%.c,$(O)/obj/%.o,$(wildcard user/policy/*.c))
 $(O)/bin/vfio-policyd: LDLIBS += -lyaml -lmicrohttpd -lsystemd
 $(BINS): $(LIB)
@@ -478,7 +478,7 @@ $(O)/fuzz/bin/%: tests/fuzz/%.c $(FUZZ_LIB)
 
 # the policy file's parser and compiler live with the daemon, not in the library
 $(O)/fuzz/bin/fuzz_policy: tests/fuzz/fuzz_policy.c $(O)/fuzz/obj/policy/conf.o \
-		$(O)/fuzz/obj/policy/compile.o $(FUZZ_LIB)
+		$(O)/fuzz/obj/policy/compile.o $(O)/fuzz/obj/policy/share.o $(FUZZ_LIB)
 	$(call msg,FUZZER,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(USER_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Iuser/policy $< \
@@ -516,7 +516,7 @@ PATCHED_TESTS ?= ^(06|07|08|30|81)-
 # rest run on 6.1 with `make vmtest` (KERNELS=6.1): tools over the same
 # collectors (vfiomig, vfiotop, the exporter), the bench's own devices,
 # restart cycles, overload. This keeps CI well inside its time budget.
-OLD_KERNEL_TESTS ?= ^(01|06|07|08|09|10|15|16|21|23|25|30|31|46|60|61|62|65|93)-
+OLD_KERNEL_TESTS ?= ^(01|06|07|08|09|10|15|16|21|23|25|30|31|46|60|61|62|65|66|93)-
 
 # 94-package installs `make deb`'s package in the guest: built here, on the
 # host, when the scenario is selected (20 s, then only when a file changed;

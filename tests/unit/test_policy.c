@@ -97,7 +97,7 @@ Test(policy, errors_name_file_and_line)
 	bad("rules:\n  - name: x\n    match: [{name: a}]\n    rate: {dma: {rate: 1}}\n",
 	    "p.yaml:4: unknown ioctl class 'dma' (all, dma_map, dma_unmap, reset, migration)");
 	bad("rules:\n  - name: x\n    match: [{name: a}]\n",
-	    "p.yaml:2: rule 'x' sets no quota (rate, max_pinned_bytes or max_mdev)");
+	    "p.yaml:2: rule 'x' sets no quota (rate, max_pinned_bytes or max_mdev) and no share weighs it");
 	bad("rules:\n  - name: x\n    max_mdev: 1\n", "p.yaml:2: rules needs 'match'");
 	bad("rules:\n  - name: x\n    match: [{name: a, pid: 3}]\n    max_mdev: 1\n",
 	    "p.yaml:3: a selector has exactly one of name, cgroup, pid");
@@ -108,7 +108,7 @@ Test(policy, errors_name_file_and_line)
 	    "p.yaml:3: rule name 'x' already used at line 2");
 	bad("rules:\n  - name: x\n    name: y\n", "p.yaml:3: 'name' given twice in rules");
 	bad("mdev:\n  - {parent: p, type: t}\n",
-	    "p.yaml:2: mdev entry p/t sets neither max_instances nor knobs");
+	    "p.yaml:2: mdev entry p/t sets neither max_instances, knobs nor share");
 	bad("mdev:\n  - {parent: p, type: t, knobs: {debug_fault: 1}}\n",
 	    "p.yaml:2: unknown knob 'debug_fault' (qos_job_rate, qos_dma_bw)");
 	bad("rules:\n  - name: x\n    match: [{name: a}]\n    max_pinned_bytes: 12Q\n",

@@ -2,8 +2,8 @@
 /*
  * Applying a compiled policy to the pinned maps as a diff, the discovery
  * of processes selected by name or pid (a /proc scan every
- * discovery_interval_ms), RLIMIT_MEMLOCK on their processes, the reference
- * mdev driver's knobs, and the control socket's status and vms replies.
+ * discovery_interval_ms), RLIMIT_MEMLOCK on their processes, and the
+ * control socket's status and vms replies (device knobs: knobs.c).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -707,73 +707,6 @@ static void discover(struct pd_state *s, const struct pd_compiled *c)
 	free(old);
 }
 
-/* the reference driver's knobs on every instance of a configured type */
-static void apply_knobs(const struct pd_conf *conf)
-{
-	DIR *d;
-	struct dirent *e;
-	size_t i, j;
-
-	for (i = 0; i < conf->nmdevs && !conf->mdevs[i].nknobs; i++)
-		;
-	if (i == conf->nmdevs || !(d = opendir("/sys/bus/mdev/devices")))
-		return;
-	while ((e = readdir(d))) {
-		char path[512], link[512], *type, *parent;
-		ssize_t n;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/mdev_type", e->d_name);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = '\0';
-		/* .../<parent>/mdev_supported_types/<type> */
-		type = strrchr(link, '/');
-		if (!type)
-			continue;
-		*type++ = '\0';
-		parent = strstr(link, "/mdev_supported_types");
-		if (!parent)
-			continue;
-		*parent = '\0';
-		parent = strrchr(link, '/');
-		parent = parent ? parent + 1 : link;
-		for (i = 0; i < conf->nmdevs; i++) {
-			const struct pd_mdev *m = &conf->mdevs[i];
-
-			if (strcmp(m->parent, parent) || strcmp(m->type, type))
-				continue;
-			for (j = 0; j < m->nknobs; j++) {
-				unsigned long long cur = ~0ull;
-				FILE *f;
-
-				snprintf(path, sizeof(path), "/sys/bus/mdev/devices/%s/%s", e->d_name,
-					 m->knobs[j].name);
-				f = fopen(path, "r+");
-				if (!f) {
-					pd_log("mdev %s: cannot open %s: %s", e->d_name,
-					       m->knobs[j].name, strerror(errno));
-					continue;
-				}
-				if (fscanf(f, "%llu", &cur) != 1 || cur != m->knobs[j].value) {
-					rewind(f);
-					if (fprintf(f, "%llu\n", (unsigned long long)m->knobs[j].value) < 0 ||
-					    fflush(f))
-						pd_log("mdev %s: cannot set %s: %s", e->d_name,
-						       m->knobs[j].name, strerror(errno));
-					else
-						pd_log("mdev %s: %s = %llu", e->d_name, m->knobs[j].name,
-						       (unsigned long long)m->knobs[j].value);
-				}
-				fclose(f);
-			}
-		}
-	}
-	closedir(d);
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -1082,7 +1015,7 @@ int pd_scan(struct pd_state *s)
 		}
 	}
 	discover(s, &s->comp);
-	apply_knobs(&s->conf);
+	pd_apply_knobs(&s->conf);
 	if (sync_processes(s, &s->comp, err, sizeof(err)))
 		pd_log("discovery: %s", err);
 	commit_memlock(s);
@@ -1133,7 +1066,7 @@ int pd_reload(struct pd_state *s, const char *path)
 	s->generation++;
 	s->last_error[0] = '\0';
 	commit_memlock(s);
-	apply_knobs(&s->conf);
+	pd_apply_knobs(&s->conf);
 	pd_log("policy %s generation %u applied: %zu rules, mode %s%s", path, s->generation,
 	       s->conf.nrules, pd_mode_name(s->conf.mode),
 	       pd_enforcing(s) ? ", enforcing" : ", not enforcing");

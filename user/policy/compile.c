@@ -194,6 +194,25 @@ void pd_compiled_print(const struct pd_compiled *c, FILE *out)
 			c->mdevs[i].cap.max);
 }
 
+void pd_shares_print(const struct pd_conf *conf, FILE *out)
+{
+	size_t i, j;
+
+	for (i = 0; i < conf->nmdevs; i++) {
+		const struct pd_mdev *m = &conf->mdevs[i];
+
+		if (!m->share.set)
+			continue;
+		fprintf(out, "share %s/%s knob %s capacity %llu min %llu max %llu hysteresis %u%% default_weight %u",
+			m->parent, m->type, m->share.knob, (unsigned long long)m->share.capacity,
+			(unsigned long long)m->share.min, (unsigned long long)m->share.max,
+			m->share.hysteresis, m->share.default_weight);
+		for (j = 0; j < m->share.nweights; j++)
+			fprintf(out, " %s:%u", m->share.weights[j].rule, m->share.weights[j].weight);
+		fputc('\n', out);
+	}
+}
+
 const struct pd_crule *pd_match_process(const struct pd_compiled *c, pid_t pid,
 					const char *name)
 {

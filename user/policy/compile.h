@@ -74,6 +74,8 @@ void pd_compiled_print(const struct pd_compiled *c, FILE *out);
  * The first rule of @conf (file order) a process falls under by name or
  * pid; NULL if none. Cgroup selectors are matched by the kernel.
  */
+/* the shares of @conf, one line each (after pd_compiled_print in --check) */
+void pd_shares_print(const struct pd_conf *conf, FILE *out);
 const struct pd_crule *pd_match_process(const struct pd_compiled *c, pid_t pid,
 					const char *name);
 

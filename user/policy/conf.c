@@ -18,6 +18,7 @@
 #include <yaml.h>
 #include "compile.h"
 #include "conf.h"
+#include "share.h"
 
 struct ctx {
 	yaml_document_t *doc;
@@ -364,10 +365,22 @@ static int mdev_max(struct ctx *c, yaml_node_t *v, void *o)
 	return 0;
 }
 
-/* the reference driver's knobs; only qos_* attributes are ever written */
+/* "qos_job_rate, qos_dma_bw": the knob table's names, for messages */
+static const char *knob_names(void)
+{
+	static char list[128];
+	const struct pd_knob_kind *k;
+
+	if (!list[0])
+		for (k = pd_knob_kinds; k->knob; k++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 k == pd_knob_kinds ? "" : ", ", k->knob);
+	return list;
+}
+
+/* fixed knob values; only the knob table's attributes are ever written */
 static int mdev_knobs(struct ctx *c, yaml_node_t *v, void *o)
 {
-	static const char *const known[] = { "qos_job_rate", "qos_dma_bw" };
 	struct pd_mdev *m = o;
 	yaml_node_pair_t *p;
 	size_t i;
@@ -381,19 +394,128 @@ static int mdev_knobs(struct ctx *c, yaml_node_t *v, void *o)
 
 		if (want(c, k, YAML_SCALAR_NODE, "a knob"))
 			return -1;
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (!strcmp(known[i], scalar(k)))
-				break;
-		if (i == sizeof(known) / sizeof(known[0]))
-			return fail(c, k, "unknown knob '%s' (qos_job_rate, qos_dma_bw)", scalar(k));
+		if (!pd_knob_kind(scalar(k)))
+			return fail(c, k, "unknown knob '%s' (%s)", scalar(k), knob_names());
 		for (i = 0; i < m->nknobs; i++)
 			if (!strcmp(m->knobs[i].name, scalar(k)))
 				return fail(c, k, "knob '%s' given twice", scalar(k));
+		if (m->nknobs == PD_MAX_KNOBS)
+			return fail(c, k, "more than %d knobs", PD_MAX_KNOBS);
 		snprintf(kn->name, sizeof(kn->name), "%s", scalar(k));
 		if (num(c, val, kn->name, 0, ~0u, 1, &kn->value))
 			return -1;
 		m->nknobs++;
 	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- share */
+static int share_knob(struct ctx *c, yaml_node_t *v, void *o)
+{
+	struct pd_share *sh = o;
+	const struct pd_knob_kind *k;
+
+	if (str_copy(c, v, "knob", sh->knob, sizeof(sh->knob)))
+		return -1;
+	k = pd_knob_kind(sh->knob);
+	if (!k)
+		return fail(c, v, "unknown knob '%s' (%s)", sh->knob, knob_names());
+	if (!k->counter)
+		return fail(c, v, "knob '%s' has no counter of its use: a share cannot measure it",
+			    sh->knob);
+	return 0;
+}
+
+static int share_capacity(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return num(c, v, "capacity", 1, ~0u, 1, &((struct pd_share *)o)->capacity);
+}
+
+static int share_min(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return num(c, v, "min", 1, ~0u, 1, &((struct pd_share *)o)->min);
+}
+
+static int share_max(struct ctx *c, yaml_node_t *v, void *o)
+{
+	return num(c, v, "max", 1, ~0u, 1, &((struct pd_share *)o)->max);
+}
+
+static int share_hysteresis(struct ctx *c, yaml_node_t *v, void *o)
+{
+	uint64_t n;
+
+	if (num(c, v, "hysteresis", 0, 90, 0, &n))
+		return -1;
+	((struct pd_share *)o)->hysteresis = (uint32_t)n;
+	return 0;
+}
+
+static int share_default_weight(struct ctx *c, yaml_node_t *v, void *o)
+{
+	uint64_t n;
+
+	if (num(c, v, "default_weight", 1, 1000, 0, &n))
+		return -1;
+	((struct pd_share *)o)->default_weight = (uint32_t)n;
+	return 0;
+}
+
+/* weights: {RULE: N, ...}; the rules are checked against the file's in validate() */
+static int share_weights(struct ctx *c, yaml_node_t *v, void *o)
+{
+	struct pd_share *sh = o;
+	yaml_node_pair_t *p;
+	size_t i;
+
+	if (want(c, v, YAML_MAPPING_NODE, "weights"))
+		return -1;
+	for (p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
+		struct pd_weight *w = &sh->weights[sh->nweights];
+		uint64_t n;
+
+		if (sh->nweights == PD_MAX_WEIGHTS)
+			return fail(c, k, "more than %d weights", PD_MAX_WEIGHTS);
+		if (str_copy(c, k, "a rule name", w->rule, sizeof(w->rule)))
+			return -1;
+		for (i = 0; i < sh->nweights; i++)
+			if (!strcmp(sh->weights[i].rule, w->rule))
+				return fail(c, k, "weight of rule '%s' given twice", w->rule);
+		if (num(c, val, "a weight", 1, 1000, 0, &n))
+			return -1;
+		w->weight = (uint32_t)n;
+		w->line = k->start_mark.line + 1;
+		sh->nweights++;
+	}
+	return 0;
+}
+
+static int mdev_share(struct ctx *c, yaml_node_t *v, void *o)
+{
+	static const struct key keys[] = {
+		{ "knob", share_knob }, { "capacity", share_capacity }, { "min", share_min },
+		{ "max", share_max }, { "hysteresis", share_hysteresis },
+		{ "default_weight", share_default_weight }, { "weights", share_weights },
+		{ NULL, NULL },
+	};
+	struct pd_share *sh = &((struct pd_mdev *)o)->share;
+
+	sh->hysteresis = 10;
+	sh->default_weight = 1;
+	if (walk(c, v, "share", keys, 7u /* knob, capacity, min */, sh))
+		return -1;
+	if (!sh->max)
+		sh->max = sh->capacity;
+	if (sh->min > sh->max)
+		return fail(c, v, "share: min %llu is above max %llu", (unsigned long long)sh->min,
+			    (unsigned long long)sh->max);
+	if (sh->max > sh->capacity)
+		return fail(c, v, "share: max %llu is above the capacity %llu",
+			    (unsigned long long)sh->max, (unsigned long long)sh->capacity);
+	sh->set = 1;
+	sh->line = v->start_mark.line + 1;
 	return 0;
 }
 
@@ -461,7 +583,8 @@ static int top_mdev(struct ctx *c, yaml_node_t *v, void *o)
 {
 	static const struct key keys[] = {
 		{ "parent", mdev_parent }, { "type", mdev_type },
-		{ "max_instances", mdev_max }, { "knobs", mdev_knobs }, { NULL, NULL },
+		{ "max_instances", mdev_max }, { "knobs", mdev_knobs }, { "share", mdev_share },
+		{ NULL, NULL },
 	};
 	struct pd_conf *conf = o;
 
@@ -481,8 +604,15 @@ static int validate(struct ctx *c, struct pd_conf *conf)
 
 		for (cls = 0; cls < VFS_POL_BUCKETS; cls++)
 			any |= r->rate[cls].rate != 0;
+		/* a rule may only select a VM for a share's weight */
+		for (j = 0; !any && j < conf->nmdevs; j++) {
+			size_t w;
+
+			for (w = 0; w < conf->mdevs[j].share.nweights; w++)
+				any |= !strcmp(conf->mdevs[j].share.weights[w].rule, r->name);
+		}
 		if (!any) {
-			snprintf(c->err, c->errlen, "%s:%d: rule '%s' sets no quota (rate, max_pinned_bytes or max_mdev)",
+			snprintf(c->err, c->errlen, "%s:%d: rule '%s' sets no quota (rate, max_pinned_bytes or max_mdev) and no share weighs it",
 				 c->file, r->line, r->name);
 			return -1;
 		}
@@ -502,10 +632,28 @@ static int validate(struct ctx *c, struct pd_conf *conf)
 	for (i = 0; i < conf->nmdevs; i++) {
 		struct pd_mdev *m = &conf->mdevs[i];
 
-		if (!m->has_max && !m->nknobs) {
-			snprintf(c->err, c->errlen, "%s:%d: mdev entry %s/%s sets neither max_instances nor knobs",
+		if (!m->has_max && !m->nknobs && !m->share.set) {
+			snprintf(c->err, c->errlen, "%s:%d: mdev entry %s/%s sets neither max_instances, knobs nor share",
 				 c->file, m->line, m->parent, m->type);
 			return -1;
+		}
+		for (j = 0; m->share.set && j < m->nknobs; j++)
+			if (!strcmp(m->knobs[j].name, m->share.knob)) {
+				snprintf(c->err, c->errlen, "%s:%d: knob '%s' is both fixed (knobs) and shared (share)",
+					 c->file, m->share.line, m->share.knob);
+				return -1;
+			}
+		for (j = 0; j < m->share.nweights; j++) {
+			const struct pd_weight *w = &m->share.weights[j];
+			size_t r;
+
+			for (r = 0; r < conf->nrules && strcmp(conf->rules[r].name, w->rule); r++)
+				;
+			if (r == conf->nrules) {
+				snprintf(c->err, c->errlen, "%s:%d: share weight for rule '%s', which no rule is named",
+					 c->file, w->line, w->rule);
+				return -1;
+			}
 		}
 		for (j = 0; j < i; j++)
 			if (!strcmp(conf->mdevs[j].parent, m->parent) &&

@@ -17,6 +17,7 @@
 #define PD_NAME_MAX		64
 #define PD_MAX_SELECTORS	64
 #define PD_MAX_KNOBS		8
+#define PD_MAX_WEIGHTS		64
 
 enum pd_sel_kind { PD_SEL_NAME = 1, PD_SEL_CGROUP, PD_SEL_PID };
 
@@ -50,6 +51,22 @@ struct pd_knob {
 	uint64_t value;
 };
 
+/* a closed loop over one knob of a type's instances: see share.h */
+struct pd_share {
+	int set, line;
+	char knob[32];		/* a knob with a counter in pd_knob_kinds */
+	uint64_t capacity;	/* split between the instances */
+	uint64_t min, max;	/* bounds per instance (max defaults to capacity) */
+	uint32_t hysteresis;	/* percent (default 10) */
+	uint32_t default_weight;	/* an owner no weight names (default 1) */
+	struct pd_weight {
+		char rule[PD_NAME_MAX];
+		uint32_t weight;
+		int line;
+	} weights[PD_MAX_WEIGHTS];
+	size_t nweights;
+};
+
 struct pd_mdev {
 	char parent[VFS_NAME_LEN];	/* parent device name */
 	char type[VFS_NAME_LEN];	/* type directory name */
@@ -58,6 +75,7 @@ struct pd_mdev {
 	uint32_t max_instances;
 	struct pd_knob knobs[PD_MAX_KNOBS];
 	size_t nknobs;
+	struct pd_share share;
 };
 
 struct pd_conf {

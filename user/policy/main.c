@@ -390,6 +390,52 @@ static void policy_gaps(struct prom_buf *out, struct pd_state *s)
 	}
 }
 
+/* the shares' instances: knob, measured use and weight, per instance */
+static void share_families(struct prom_buf *out, struct pd_state *s)
+{
+	static const struct {
+		const char *name, *help;
+	} fam[] = {
+		{ "vfioscope_policy_share_knob", "The value a share set on an instance's knob (the knob table's unit; 0 unlimited)." },
+		{ "vfioscope_policy_share_used", "What an instance under a share did per second at the last tick, from its use counter." },
+		{ "vfioscope_policy_share_weight", "The weight of an instance's owner in its share (its VM's rule, else the default)." },
+		{ "vfioscope_policy_share_writes_total", "Knob writes a share made on an instance: made (result ok) and refused by the kernel (result failed)." },
+	};
+	char rule[16];
+	size_t f, i;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		prom_family(out, fam[f].name, f == 3 ? PROM_COUNTER : PROM_GAUGE, fam[f].help);
+		for (i = 0; i < s->nsinst; i++) {
+			const struct pd_share_inst *p = &s->sinst[i];
+			const struct pd_mdev *m = &s->conf.mdevs[p->mdev];
+			struct prom_label l[7] = {
+				{ "parent", m->parent }, { "type", m->type }, { "mdev", p->uuid },
+				{ "knob", m->share.knob }, { "vm", p->vm },
+				{ "rule", p->rule ? pd_rule_label(s, p->rule, rule, sizeof(rule)) : "" },
+				{ "result", "ok" },
+			};
+
+			switch (f) {
+			case 0:
+				prom_sample_u64(out, fam[f].name, l, 6, p->knob);
+				break;
+			case 1:
+				if (!p->fresh)
+					prom_sample_u64(out, fam[f].name, l, 6, p->used);
+				break;
+			case 2:
+				prom_sample_u64(out, fam[f].name, l, 6, p->weight);
+				break;
+			default:
+				prom_sample_u64(out, fam[f].name, l, 7, p->writes);
+				l[6].value = "failed";
+				prom_sample_u64(out, fam[f].name, l, 7, p->errors);
+			}
+		}
+	}
+}
+
 /* which build answers: the version and the BPF ABI its programs speak */
 static void build_info(struct prom_buf *out)
 {
@@ -432,6 +478,7 @@ static void own_families(struct prom_buf *out, void *ctx)
 		    "Per-VM policy counters of exited VMs folded into their rule's sums.");
 	prom_sample_u64(out, "vfioscope_policy_retired_total", NULL, 0, s->retired);
 	policy_gaps(out, s);
+	share_families(out, s);
 	if (pd_bpf_dump(s->bpf, PD_MAP_STATS, (void **)&k, (void **)&v, &n, &ks, &vs))
 		return;
 	prom_family(out, "vfioscope_policy_decisions_total", PROM_COUNTER,
@@ -523,6 +570,7 @@ static int check(const char *path)
 	}
 	fprintf(mem, "%s: ok\n", path);
 	pd_compiled_print(&comp, mem);
+	pd_shares_print(&conf, mem);
 	fclose(mem);
 	put_safe(stdout, out, len);
 	free(out);
@@ -767,8 +815,11 @@ static int run(struct pd_state *s, const struct pd_opts *o)
 			} else if (fd == tfd) {
 				uint64_t ticks;
 
-				if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
+				if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks)) {
 					pd_scan(s);
+					/* on the timer only: its rates need even intervals */
+					pd_share_tick(s);
+				}
 			} else if (fd == lfd) {
 				ctl_serve(s, lfd);
 			} else if (fd == efd) {

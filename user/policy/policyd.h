@@ -34,6 +34,21 @@ struct pd_name {
 	char name[64];
 };
 
+/* an instance under a share (knobs.c), as measured at the last tick */
+struct pd_share_inst {
+	size_t mdev;			/* its entry in conf.mdevs */
+	char uuid[40];
+	uint64_t count, count_ns;	/* the use counter and when it was read */
+	uint64_t used;			/* per second since the tick before */
+	int fresh;			/* first seen: not measured yet */
+	uint64_t knob;			/* the knob's value (read, then written) */
+	uint32_t weight;		/* of its owner's rule, or the default */
+	uint32_t rule;			/* its owner's rule id, 0: no VM */
+	pid_t pid;
+	char vm[64];			/* its owner's name, "" if none */
+	uint64_t writes, errors;	/* knob writes made and failed */
+};
+
 struct pd_state {
 	const char *config;
 	const char *pin_dir;
@@ -70,6 +85,8 @@ struct pd_state {
 	size_t targets_failed, members_failed;
 	bool scan_soon;			/* a VFIO caller no rule covers was reported */
 	char map_error[160];
+	struct pd_share_inst *sinst;	/* rebuilt at every share tick */
+	size_t nsinst, capsinst;
 };
 
 /* rate-limited log line to stderr (journal under systemd) */
@@ -83,6 +100,10 @@ void pd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pd_reload(struct pd_state *s, const char *path);
 /* discovery: match processes by name/pid, sync targets and memlock limits */
 int pd_scan(struct pd_state *s);
+/* the fixed knob values of the configured mdev types, on every instance */
+void pd_apply_knobs(const struct pd_conf *conf);
+/* the shares' closed loop: measure, split, write the knobs that move */
+void pd_share_tick(struct pd_state *s);
 /* "status" and "vms" replies of the control socket */
 void pd_write_status(struct pd_state *s, FILE *out);
 void pd_write_vms(struct pd_state *s, FILE *out);
