@@ -1122,6 +1122,7 @@ void pd_write_status(struct pd_state *s, FILE *out)
 	const struct pd_bpf_state *b = pd_bpf_state(s->bpf);
 	char buf[192];
 	const char *why = pd_not_enforced_why(s, buf, sizeof(buf));
+	size_t i;
 	int k;
 
 	fprintf(out, "policy %s\n", s->have_policy ? s->conf.file : "none");
@@ -1163,6 +1164,21 @@ void pd_write_status(struct pd_state *s, FILE *out)
 	fprintf(out, "vms %zu\n", s->nvms);
 	fprintf(out, "reloads %llu failed %llu\n", (unsigned long long)s->reloads,
 		(unsigned long long)s->reload_failures);
+	/* each instance under a share, as of the last tick; the VM's name last */
+	for (i = 0; i < s->nsinst; i++) {
+		const struct pd_share_inst *p = &s->sinst[i];
+		const struct pd_mdev *m = &s->conf.mdevs[p->mdev];
+		char rule[16];
+
+		fprintf(out, "share %s/%s mdev %s rule %s weight %u %s %llu used ", m->parent,
+			m->type, p->uuid, p->rule ? pd_rule_label(s, p->rule, rule, sizeof(rule)) : "-",
+			p->weight, m->share.knob, (unsigned long long)p->knob);
+		if (p->fresh)
+			fputs("-", out);
+		else
+			fprintf(out, "%llu", (unsigned long long)p->used);
+		fprintf(out, " vm %s\n", p->vm[0] ? p->vm : "-");
+	}
 	if (s->last_error[0])
 		fprintf(out, "last_error %s\n", s->last_error);
 }

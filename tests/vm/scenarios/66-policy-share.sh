@@ -84,6 +84,10 @@ rates() {
 wait_knobs 45 15 "both busy"
 expect_eq "a fixed knob on another type (qos_dma_bw: 1M)" "$(cat $D/$U4/qos_dma_bw)" 1048576
 pd_has vms "^vm $heavy " || fail "the daemon does not name vm-heavy: $(pd_ctl vms)"
+pd_has status "^share $PARENT/mdacc-1q mdev $UH rule heavy weight 3 qos_job_rate 45 used [0-9]* vm vm-heavy$" ||
+	fail "status has no share line for vm-heavy: $(pd_ctl status | grep ^share)"
+pd_has status "^share $PARENT/mdacc-1q mdev $UL rule light weight 1 qos_job_rate 15 used [0-9]* vm vm-light$" ||
+	fail "status has no share line for vm-light: $(pd_ctl status | grep ^share)"
 read -r rh rl <<< "$(rates 4)"
 note "both busy: heavy $rh jobs/s, light $rl jobs/s"
 # the knob is a cap the device keeps; each VM uses at least 80 % of it
