@@ -24,6 +24,7 @@ PKGS=(
 	tmux jq libncurses-dev libjson-c-dev libmicrohttpd-dev libsystemd-dev libyaml-dev libxml2-utils
 	python3 procps util-linux bc file binutils prometheus curl bpftrace time
 	git perl python3-matplotlib man-db dpkg-dev debhelper lintian
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 )
 
 # The bench's VMM, both as the guest's L1 and nested inside the guest as the
@@ -361,6 +362,21 @@ series_list() {
 	[ ! -f "$CACHE/k/sid/.prepared" ] || echo sid
 }
 
+# What libvirt-daemon-system would add, which is not installed (it brings
+# libvirt's systemd units and starts daemons on the host): the user its
+# QEMU driver resolves at start, whatever qemu.conf says, and the state
+# directories the bench guest mounts tmpfs on (its root is this one,
+# read-only). Nothing runs on the host.
+libvirt_host() {
+	local d
+	[ "$(id -u)" = 0 ] || return 0
+	getent passwd libvirt-qemu > /dev/null ||
+		useradd --system --no-create-home --user-group --shell /usr/sbin/nologin libvirt-qemu
+	for d in /var/lib/libvirt /var/log/libvirt /var/cache/libvirt; do
+		[ -d $d ] || mkdir -p $d
+	done
+}
+
 main() {
 	install_pkgs
 	install_qemu
@@ -379,6 +395,7 @@ main() {
 	# The guest bind-mounts its module tree on /lib/modules, which must exist
 	# on the (read-only) shared root.
 	[ -d /usr/lib/modules ] || mkdir -p /usr/lib/modules
+	libvirt_host
 	for s in $(series_list); do
 		"$HERE/../tests/vm/bench/mkinitrd.sh" "$CACHE/k/$s"
 	done
