@@ -1064,6 +1064,11 @@ int pd_reload(struct pd_state *s, const char *path)
 	s->comp = comp;
 	s->have_policy = true;
 	s->generation++;
+	/*
+	 * the shares' instances index the old policy's mdev entries: they go,
+	 * and the next tick measures afresh under the new policy
+	 */
+	s->nsinst = 0;
 	s->last_error[0] = '\0';
 	commit_memlock(s);
 	pd_apply_knobs(&s->conf);

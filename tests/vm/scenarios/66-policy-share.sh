@@ -12,10 +12,11 @@
 # made within 10 s (20 intervals; the split needs one interval with a
 # measurement), but a VM that stops is idle only once the device has run
 # what it queued, up to 127 jobs at 15/s (8.5 s; 9.3 s seen on 6.12, 14.9 s
-# on 6.1), so that move is given 30 s. Prometheus stores each knob over time: light's knob was 5 and is
-# 15 again, heavy's reached 55. The jobs of both VMs complete and verify
-# byte for byte. A fixed knob of another type (qos_dma_bw: 1M) is written
-# too.
+# on 6.1), so that move is given 30 s. A reload (SIGHUP) with weights 1:1
+# then moves the knobs to 30 and 30. Prometheus stores each knob over
+# time: light's knob was 5 and is 30 now, heavy's reached 55, its weight
+# was 3 and is 1. The jobs of both VMs complete and verify byte for byte.
+# A fixed knob of another type (qos_dma_bw: 1M) is written too.
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/policy-lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/prom-lib.sh"
@@ -108,14 +109,20 @@ note "light stopped: heavy $rh jobs/s, light $rl jobs/s"
 kill -CONT $light
 wait_knobs 45 15 "light resumed"
 
+# 4. a reload with equal weights (SIGHUP): 30 and 30
+sed -i 's/weights: {heavy: 3, light: 1}/weights: {heavy: 1, light: 1}/' $O/p.yaml
+kill -HUP $pd
+wait_knobs 30 30 "weights 1:1 after a reload"
+
 # Prometheus saw each knob move (the family's samples over the run)
 prom_wait_scrape
 sel='vfioscope_policy_share_knob{knob="qos_job_rate",vm="vm-light",rule="light"}'
 expect_eq "light's knob, lowest" "$(q "min_over_time(${sel}[2m])")" 5
-expect_eq "light's knob, now" "$(q "$sel")" 15
+expect_eq "light's knob, now" "$(q "$sel")" 30
 sel='vfioscope_policy_share_knob{knob="qos_job_rate",vm="vm-heavy",rule="heavy"}'
 expect_eq "heavy's knob, highest" "$(q "max_over_time(${sel}[2m])")" 55
-expect_eq "heavy's weight" "$(q 'vfioscope_policy_share_weight{vm="vm-heavy"}')" 3
+expect_eq "heavy's weight, highest" "$(q 'max_over_time(vfioscope_policy_share_weight{vm="vm-heavy"}[2m])')" 3
+expect_eq "heavy's weight, now" "$(q 'vfioscope_policy_share_weight{vm="vm-heavy"}')" 1
 expect_eq "light's weight" "$(q 'vfioscope_policy_share_weight{vm="vm-light"}')" 1
 expect_eq "knob writes refused" \
 	"$(q 'sum(vfioscope_policy_share_writes_total{result="failed"})')" 0
