@@ -4,7 +4,8 @@
 # decide what a run showed, against made-up inputs (no guest):
 # - the RETRY rule (tests/vm/bench/emulator-race.sh): only a guest that
 #   died without reporting a status, of the proven emulator int3 race,
-#   runs again; a reported status stands, whatever oops the log holds;
+#   runs again; a reported status stands, whatever oops the log holds; and
+#   a guest that never started its scenario (boot-failed.sh) boots again;
 # - tests/summary.sh adds up passes after a retry, and old three-field
 #   result files still count, and repeats each stage's failures and why;
 # - tests/bench/table.py computes its verdicts and "N of N rounds" from the
@@ -43,6 +44,12 @@ check "a guest killed by the int3 race without a status is retried" "$race" "$T/
 check "a guest that reported a status is not retried, oops or not" bash -c "! $race $T/race-reported.log"
 check "a real int3 (the cc still in place) is not retried" bash -c "! $race $T/real-int3.log"
 check "a guest that died without an oops is not retried" bash -c "! $race $T/no-oops.log"
+boot=tests/vm/bench/boot-failed.sh
+{ echo 'VFIOSCOPE-INIT-READY 7.2'; echo '[   24.0] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:'; } \
+	> "$T/boot-hung.log"
+check "a guest that never started its scenario is booted again" "$boot" "$T/boot-hung.log"
+check "a guest that started its scenario is not, whatever became of it" \
+	bash -c "! $boot $T/no-oops.log"
 
 # ---- the closing line
 echo '3 0 1 2' > "$T/vm"

@@ -76,12 +76,19 @@ for kf in $(for k in $KERNELS; do for f in $FLAVOURS; do echo "$k/$f"; done; don
 		# the oops proves the race), the scenario runs once more - and
 		# says so, and a pass then counts as a pass after a retry. A
 		# guest that reported a status keeps its result, oops or not.
-		again=0
+		# A guest that never started its scenario (boot-failed.sh) is
+		# booted once more the same way: the scenario did not run.
+		again=0 why=
 		if [ $rc != 0 ] && "$HERE/bench/emulator-race.sh" "$log"; then
+			why="guest killed by the emulator int3 race"
+		elif [ $rc != 0 ] && "$HERE/bench/boot-failed.sh" "$log"; then
+			why="the guest never started the scenario (boot failed or hung)"
+		fi
+		if [ -n "$why" ]; then
 			again=1
-			printf 'RETRY %-5s %-28s guest killed by the emulator int3 race (log %s.race)\n' \
-				"$label" "$name" "${log#$REPO/}"
-			retried+=("$label/$name")
+			printf 'RETRY %-5s %-28s %s (log %s.race)\n' \
+				"$label" "$name" "$why" "${log#$REPO/}"
+			retried+=("$label/$name: $why")
 			mv "$log" "$log.race"
 			VM_QUIET=1 VM_LOG=$log VM_TIMEOUT=${VM_TIMEOUT:-300} \
 				"$HERE/bench/runvm.sh" "$k" "$s" > "$log.runvm" 2>&1
@@ -146,7 +153,7 @@ total=$((pass + failn + skip))
 echo "vmtest: $total scenario runs in $(( $(date +%s) - start ))s"
 [ ${#excluded[@]} = 0 ] || echo "vmtest: left out (--exclude '$EXCLUDE'): ${excluded[*]}"
 for x in "${skipped[@]}"; do echo "vmtest: unsupported: $x"; done
-for x in "${retried[@]}"; do echo "vmtest: retried once (emulator int3 race): $x"; done
+for x in "${retried[@]}"; do echo "vmtest: retried once: $x"; done
 for x in "${benchfail[@]}"; do echo "vmtest: bench failure (guest died before the scenario): $x"; done
 for x in "${failed[@]}"; do echo "vmtest: failed: $x"; done
 if [ $total = 0 ]; then

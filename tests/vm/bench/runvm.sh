@@ -15,6 +15,7 @@
 #      patched: the subsystem modules rebuilt with kernel/patches shadow the
 #      stock ones, build/k/<series>/modtree-patched),
 #      VFIOSCOPE_CACHE (kernels), VM_TIMEOUT (seconds, default 300),
+#      VM_BOOT_TIMEOUT (seconds until the script must have started, 150),
 #      VM_LOG (file receiving the whole console), VM_QUIET=1 (console to the
 #      log only), VM_MEM (MiB, 3072), any VFIOSCOPE_* variable is passed into
 #      the guest's environment.
@@ -181,6 +182,22 @@ vcpu_state() {
 	vcpu_state > "$RUNDIR/vcpus.txt" 2>&1
 ) &
 sentinel=$!
+# A guest that has not started its script VM_BOOT_TIMEOUT seconds after
+# QEMU started hung while booting (seen: CPU 1's timer never firing, RCU
+# stalls, no console output for minutes): say where its vCPUs are and stop
+# it now rather than at VM_TIMEOUT. Normal boots take 10 to 45 s.
+(
+	trap 'exit 0' TERM
+	end=$(( $(date +%s) + ${VM_BOOT_TIMEOUT:-150} ))
+	while [ "$(date +%s)" -lt $end ]; do
+		sleep 2
+		grep -q -e '^bench: running ' -e '^VFIOSCOPE-RC=' "$LOG" 2>/dev/null && exit 0
+	done
+	vcpu_state > "$RUNDIR/vcpus.txt" 2>&1
+	: > "$RUNDIR/boot-timeout"
+	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.settimeout(4); s.connect(sys.argv[1]); s.sendall(b"quit\n")' "$HMP" 2> /dev/null
+) &
+bootwatch=$!
 set +e
 if [ "${VM_QUIET:-0}" = 1 ]; then
 	timeout -k 5 "${VM_TIMEOUT:-300}" "${QEMU[@]}" -serial stdio </dev/null >"$LOG" 2>&1
@@ -188,13 +205,15 @@ else
 	timeout -k 5 "${VM_TIMEOUT:-300}" "${QEMU[@]}" -serial stdio </dev/null 2>&1 | tee "$LOG"
 fi
 qrc=${PIPESTATUS[0]}
-kill $sentinel 2>/dev/null
-wait $sentinel 2>/dev/null
+kill $sentinel $bootwatch 2>/dev/null
+wait $sentinel $bootwatch 2>/dev/null
 rm -f "$HMP"
 set -e
 rc=$(sed -n 's/^VFIOSCOPE-RC=\([0-9]*\).*/\1/p' "$LOG" | tail -n1 | tr -d '\r')
 if [ -z "$rc" ]; then
-	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	if [ -e "$RUNDIR/boot-timeout" ]; then
+		why="had not started its script ${VM_BOOT_TIMEOUT:-150}s after QEMU started (boot hung)"
+	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 		why="timed out after ${VM_TIMEOUT:-300}s"
 	else
 		why="QEMU exited with $qrc before the script finished"
