@@ -115,7 +115,7 @@ qemu_vm() {
 # returned, no data error; the bytes read on the source == written on the destination ==
 # QEMU's vfio "transferred"; the downtime and its three parts adding up;
 # every VFIO_MIGRATION event between the end of the matching arc and the
-# next arc, the median within 1 ms (qmpmig.py --check-arcs); the
+# next arc, the median within 5 ms (qmpmig.py --check-arcs); the
 # recording, replayed, the same one
 # migration. Sets QM_DOWN, QM_SC, QM_GAP, QM_RES (ns) and QM_BYTES.
 qemu_mig_check() {

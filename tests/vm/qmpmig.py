@@ -128,8 +128,10 @@ def check_arcs(mig_path, qmp_path):
     late QEMU's thread gets to stamp it is QEMU's own (its first migration
     code paged in from the guest's 9p root, a vCPU the host descheduled:
     5 ms seen once under load), so a single event's delay is bounded only
-    by that order (100 ms after the last arc of a side); the median of all
-    must be within 1 ms. Returns the exit status.
+    by that order (100 ms after the last arc of a side). The median of all
+    must be within 5 ms: 0.3 ms on an idle host, 1.1 ms seen on one whose
+    CPU was a third stolen; a wrong clock conversion is off by far more.
+    Returns the exit status.
     """
     with open(mig_path) as f:
         mig = json.loads(f.readline())
@@ -172,8 +174,8 @@ def check_arcs(mig_path, qmp_path):
     mid = offs[len(offs) // 2] if offs else 0
     print(f"-- {n} VFIO_MIGRATION events, the largest offset from an arc's end "
           f"{worst / 1e6:.3f} ms, the median {mid / 1e6:.3f} ms")
-    if abs(mid) > 1000000:
-        print("FAIL: the median offset is above 1 ms")
+    if abs(mid) > 5000000:
+        print("FAIL: the median offset is above 5 ms")
         bad += 1
     return 1 if bad or n == 0 else 0
 

@@ -7,7 +7,7 @@
 # device's downtime and its three parts, the bytes read on the source equal
 # to the bytes written on the destination and to QEMU's vfio "transferred",
 # and every VFIO_MIGRATION event QEMU sent after the end of the kernel arc
-# into that state and before the next arc (the median within 1 ms). When
+# into that state and before the next arc (the median within 5 ms). When
 # QEMU polls the data fd while the device is in PRE_COPY it gets ENOMSG
 # ("no data right now"): those reads are polls, counted apart, and the
 # device has no data errors (whether it polls depends on how long it
