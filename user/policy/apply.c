@@ -707,7 +707,7 @@ static void discover(struct pd_state *s, const struct pd_compiled *c)
 	free(old);
 }
 
-static uint64_t mono_ns(void)
+uint64_t pd_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -820,7 +820,7 @@ static void retire_exited(struct pd_state *s)
 {
 	struct vfs_pol_stat_key *k = NULL;
 	struct vfs_pol_bucket_key *bk = NULL;
-	uint64_t now = mono_ns(), *live;
+	uint64_t now = pd_mono_ns(), *live;
 	void *v = NULL;
 	size_t n = 0, ks, vs, i, nlive;
 	int r;

@@ -128,6 +128,18 @@ static int num(struct ctx *c, const yaml_node_t *n, const char *what, uint64_t m
 	return 0;
 }
 
+/* num() into a 32-bit field (@max fits) */
+static int num32(struct ctx *c, const yaml_node_t *n, const char *what, uint32_t min,
+		 uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+
+	if (num(c, n, what, min, max, 0, &v))
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
 static int mode_of(struct ctx *c, const yaml_node_t *n, enum vfs_pol_mode *out)
 {
 	if (want(c, n, YAML_SCALAR_NODE, "mode"))
@@ -333,13 +345,9 @@ static int rule_pinned(struct ctx *c, yaml_node_t *v, void *o)
 static int rule_mdev(struct ctx *c, yaml_node_t *v, void *o)
 {
 	struct pd_rule *r = o;
-	uint64_t n;
 
-	if (num(c, v, "max_mdev", 0, 65535, 0, &n))
-		return -1;
 	r->has_mdev_max = 1;
-	r->mdev_max = (uint32_t)n;
-	return 0;
+	return num32(c, v, "max_mdev", 0, 65535, &r->mdev_max);
 }
 
 /* ----------------------------------------------------------------- mdev */
@@ -356,13 +364,9 @@ static int mdev_type(struct ctx *c, yaml_node_t *v, void *o)
 static int mdev_max(struct ctx *c, yaml_node_t *v, void *o)
 {
 	struct pd_mdev *m = o;
-	uint64_t n;
 
-	if (num(c, v, "max_instances", 0, 65535, 0, &n))
-		return -1;
 	m->has_max = 1;
-	m->max_instances = (uint32_t)n;
-	return 0;
+	return num32(c, v, "max_instances", 0, 65535, &m->max_instances);
 }
 
 /* "qos_job_rate, qos_dma_bw": the knob table's names, for messages */
@@ -443,22 +447,12 @@ static int share_max(struct ctx *c, yaml_node_t *v, void *o)
 
 static int share_hysteresis(struct ctx *c, yaml_node_t *v, void *o)
 {
-	uint64_t n;
-
-	if (num(c, v, "hysteresis", 0, 90, 0, &n))
-		return -1;
-	((struct pd_share *)o)->hysteresis = (uint32_t)n;
-	return 0;
+	return num32(c, v, "hysteresis", 0, 90, &((struct pd_share *)o)->hysteresis);
 }
 
 static int share_default_weight(struct ctx *c, yaml_node_t *v, void *o)
 {
-	uint64_t n;
-
-	if (num(c, v, "default_weight", 1, 1000, 0, &n))
-		return -1;
-	((struct pd_share *)o)->default_weight = (uint32_t)n;
-	return 0;
+	return num32(c, v, "default_weight", 1, 1000, &((struct pd_share *)o)->default_weight);
 }
 
 /* weights: {RULE: N, ...}; the rules are checked against the file's in validate() */
@@ -474,7 +468,6 @@ static int share_weights(struct ctx *c, yaml_node_t *v, void *o)
 		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
 		yaml_node_t *val = yaml_document_get_node(c->doc, p->value);
 		struct pd_weight *w = &sh->weights[sh->nweights];
-		uint64_t n;
 
 		if (sh->nweights == PD_MAX_WEIGHTS)
 			return fail(c, k, "more than %d weights", PD_MAX_WEIGHTS);
@@ -483,9 +476,8 @@ static int share_weights(struct ctx *c, yaml_node_t *v, void *o)
 		for (i = 0; i < sh->nweights; i++)
 			if (!strcmp(sh->weights[i].rule, w->rule))
 				return fail(c, k, "weight of rule '%s' given twice", w->rule);
-		if (num(c, val, "a weight", 1, 1000, 0, &n))
+		if (num32(c, val, "a weight", 1, 1000, &w->weight))
 			return -1;
-		w->weight = (uint32_t)n;
 		w->line = k->start_mark.line + 1;
 		sh->nweights++;
 	}

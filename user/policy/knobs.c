@@ -234,14 +234,6 @@ static long instance_owner(const char *uuid, const struct vfio_hold *h, size_t n
 
 /* ------------------------------------------------------------------ share */
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static uint32_t owner_weight(const struct pd_state *s, const struct pd_share *sh, long vm)
 {
 	size_t i;
@@ -313,74 +305,84 @@ static void split_entry(struct pd_state *s, const struct pd_mdev *m, size_t from
 	free(out);
 }
 
+/* instances grouped by their policy entry, each entry's in sysfs order */
+static int by_entry(const void *a, const void *b)
+{
+	const struct pd_share_inst *x = a, *y = b;
+
+	return x->mdev < y->mdev ? -1 : x->mdev > y->mdev ? 1 : x->seq < y->seq ? -1 : 1;
+}
+
 void pd_share_tick(struct pd_state *s)
 {
 	struct pd_share_inst *old = s->sinst;
 	struct vfio_hold *holds = NULL;
-	size_t nold = s->nsinst, nholds, caph = 0, m, from;
-	uint64_t now = mono_ns();
+	size_t nold = s->nsinst, nholds, caph = 0, i, from, seq = 0;
+	uint64_t now = pd_mono_ns();
 	struct dirent *e;
 	DIR *d;
 
-	for (m = 0; m < s->conf.nmdevs && !s->conf.mdevs[m].share.set; m++)
+	for (i = 0; i < s->conf.nmdevs && !s->conf.mdevs[i].share.set; i++)
 		;
 	s->sinst = NULL;
 	s->nsinst = s->capsinst = 0;
-	if (!s->have_policy || m == s->conf.nmdevs) {
+	if (!s->have_policy || i == s->conf.nmdevs || !(d = opendir(MDEV_DEVICES))) {
 		free(old);
 		return;
 	}
 	nholds = vfio_holds(s, &holds, &caph);
-	for (m = 0; m < s->conf.nmdevs; m++) {
-		const struct pd_mdev *md = &s->conf.mdevs[m];
-		const struct pd_knob_kind *kind;
+	/* one pass: each instance's entry is resolved once */
+	while ((e = readdir(d))) {
+		const struct pd_share_inst *last;
+		const struct pd_mdev *md;
+		struct pd_share_inst *p;
+		uint64_t count;
+		long m, vm;
 
-		if (!md->share.set || !(d = opendir(MDEV_DEVICES)))
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(p->uuid))
 			continue;
-		kind = pd_knob_kind(md->share.knob);
-		from = s->nsinst;
-		while ((e = readdir(d))) {
-			const struct pd_share_inst *last;
-			struct pd_share_inst *p;
-			uint64_t count;
-			long vm;
-
-			if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(p->uuid) ||
-			    conf_entry(&s->conf, e->d_name) != (long)m)
-				continue;
-			if (vfs_grow((void **)&s->sinst, &s->capsinst, s->nsinst + 1, sizeof(*p)))
-				break;
-			p = &s->sinst[s->nsinst];
-			memset(p, 0, sizeof(*p));
-			p->mdev = m;
-			strcpy(p->uuid, e->d_name);
-			if (attr_read(p->uuid, md->share.knob, &p->knob) ||
-			    attr_read(p->uuid, kind->counter, &count))
-				continue;	/* removed meanwhile */
-			vm = instance_owner(p->uuid, holds, nholds);
-			if (vm >= 0) {
-				snprintf(p->vm, sizeof(p->vm), "%s", s->vms[vm].name);
-				p->rule = s->vms[vm].rule;
-				p->pid = s->vms[vm].pid;
-			}
-			p->weight = owner_weight(s, &md->share, vm);
-			p->count = count;
-			p->count_ns = now;
-			last = last_tick(old, nold, m, p->uuid);
-			/* a counter that went back (a new instance of the same name) starts over */
-			if (last && count >= last->count && now > last->count_ns) {
-				p->used = (uint64_t)((unsigned __int128)(count - last->count) * 1000000000ull /
-						   (now - last->count_ns));
-				p->writes = last->writes;
-				p->errors = last->errors;
-			} else {
-				p->fresh = 1;
-			}
-			s->nsinst++;
+		m = conf_entry(&s->conf, e->d_name);
+		if (m < 0 || !s->conf.mdevs[m].share.set)
+			continue;
+		md = &s->conf.mdevs[m];
+		if (vfs_grow((void **)&s->sinst, &s->capsinst, s->nsinst + 1, sizeof(*p)))
+			break;
+		p = &s->sinst[s->nsinst];
+		memset(p, 0, sizeof(*p));
+		p->mdev = (size_t)m;
+		p->seq = seq++;
+		strcpy(p->uuid, e->d_name);
+		if (attr_read(p->uuid, md->share.knob, &p->knob) ||
+		    attr_read(p->uuid, pd_knob_kind(md->share.knob)->counter, &count))
+			continue;	/* removed meanwhile */
+		vm = instance_owner(p->uuid, holds, nholds);
+		if (vm >= 0) {
+			snprintf(p->vm, sizeof(p->vm), "%s", s->vms[vm].name);
+			p->rule = s->vms[vm].rule;
+			p->pid = s->vms[vm].pid;
 		}
-		closedir(d);
-		split_entry(s, md, from, s->nsinst);
+		p->weight = owner_weight(s, &md->share, vm);
+		p->count = count;
+		p->count_ns = now;
+		last = last_tick(old, nold, p->mdev, p->uuid);
+		/* a counter that went back (a new instance of the same name) starts over */
+		if (last && count >= last->count && now > last->count_ns) {
+			p->used = (uint64_t)((unsigned __int128)(count - last->count) * 1000000000ull /
+					   (now - last->count_ns));
+			p->writes = last->writes;
+			p->errors = last->errors;
+		} else {
+			p->fresh = 1;
+		}
+		s->nsinst++;
 	}
+	closedir(d);
 	free(holds);
 	free(old);
+	qsort(s->sinst, s->nsinst, sizeof(*s->sinst), by_entry);
+	for (from = 0; from < s->nsinst; from = i) {
+		for (i = from; i < s->nsinst && s->sinst[i].mdev == s->sinst[from].mdev; i++)
+			;
+		split_entry(s, &s->conf.mdevs[s->sinst[from].mdev], from, i);
+	}
 }

@@ -37,6 +37,7 @@ struct pd_name {
 /* an instance under a share (knobs.c), as measured at the last tick */
 struct pd_share_inst {
 	size_t mdev;			/* its entry in conf.mdevs */
+	size_t seq;			/* its place in the sysfs listing */
 	char uuid[40];
 	uint64_t count, count_ns;	/* the use counter and when it was read */
 	uint64_t used;			/* per second since the tick before */
@@ -100,6 +101,8 @@ void pd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int pd_reload(struct pd_state *s, const char *path);
 /* discovery: match processes by name/pid, sync targets and memlock limits */
 int pd_scan(struct pd_state *s);
+/* CLOCK_MONOTONIC in ns */
+uint64_t pd_mono_ns(void);
 /* the fixed knob values of the configured mdev types, on every instance */
 void pd_apply_knobs(const struct pd_conf *conf);
 /* the shares' closed loop: measure, split, write the knobs that move */
