@@ -22,6 +22,13 @@ preemptible_kernel() {
 	grep -Eq '\((full|lazy)\)' /sys/kernel/debug/sched/preempt 2> /dev/null
 }
 
+# pinned_bytes PID: what process PID pins, as vfioscope's PINNED counts it:
+# mm->locked_vm (VmLck: type1's pins) + mm->pinned_vm (VmPin: vhost-vdpa's),
+# in bytes
+pinned_bytes() {
+	awk '$1 == "VmLck:" || $1 == "VmPin:" { s += $2 } END { print s * 1024 }' /proc/$1/status
+}
+
 # last_line FILE: the last complete line of a file another process is
 # still writing (tail -n 1 can return the half-written one after it)
 last_line() {

@@ -109,7 +109,6 @@ ulimit -l $((128 * 1024))
 qemu_nested vm48 -netdev vhost-vdpa,vhostdev=$node,id=n0 -device virtio-net-pci,netdev=n0
 q=$!
 
-pins() { awk '$1 == "VmLck:" || $1 == "VmPin:" { s += $2 } END { print s * 1024 }' /proc/$1/status; }
 vmpin() { awk '$1 == "VmPin:" { print $2 * 1024 }' /proc/$1/status; }
 last() { last_line $O/top.json; }
 row() { last | jq -r --argjson p $1 ".vms[] | select(.pid == \$p) | $2"; }
@@ -122,10 +121,10 @@ settled=
 t_end=$(( $(date +%s) + 100 ))
 while [ $(date +%s) -lt $t_end ]; do
 	kill -0 $q || fail "QEMU vm48 exited: $(tail -n 3 $O/vm48.log)"
-	before=$(pins $q)
+	before=$(pinned_bytes $q)
 	f=$(wc -l < $O/top.json)
 	while [ "$(wc -l < $O/top.json)" -le $((f + 1)) ]; do sleep 0.2; done
-	after=$(pins $q)
+	after=$(pinned_bytes $q)
 	got=$(row $q .pinned_bytes)
 	[ "$after" -gt "${seen:-0}" ] && seen=$after && seen_top=$got
 	if [ "$before" = "$after" ] && [ "$after" = "$got" ] && [ "$(vmpin $q)" != 0 ]; then
@@ -141,7 +140,7 @@ grep -q 'DMA mapping failed' $O/vm48.log && fail "QEMU could not map its RAM thr
 last | jq -c '.vms[] | {pid, name, devices, kicks, pinned_bytes, state}' | sed 's/^/-- vfiotop: /'
 dev '{device, kind, owner, owner_pid, kicks, state}' | jq -c . | sed 's/^/-- vfiotop: /'
 expect_eq "vm48: vfiotop's name" "$(row $q .name)" vm48
-expect_eq "vm48: pinned bytes (VmLck + VmPin)" "$(row $q .pinned_bytes)" "$(pins $q)"
+expect_eq "vm48: pinned bytes (VmLck + VmPin)" "$(row $q .pinned_bytes)" "$(pinned_bytes $q)"
 expect_eq "vm48: devices" "$(row $q .devices)" 1
 expect_eq "$SIMNET_DEV: kind" "$(dev .kind)" vdpa-vhost
 expect_eq "$SIMNET_DEV: owner" "$(dev '"\(.owner) \(.owner_pid)"')" "vm48 $q"
@@ -154,15 +153,15 @@ stat_vm() { awk -v p=$1 -v k=$2 '$1 == "vm_info" && $2 == p {
 grep -E "^(vm_info|vdpa) " $O/stat.txt | sed 's/^/-- vfiostat: /'
 expect_eq "vm48: vfiostat's name" "$(stat_vm $q name)" vm48
 expect_eq "vm48: vfiostat's locked + vhost pinned bytes" \
-	$(( ($(stat_vm $q locked_pages) + $(stat_vm $q vhost_pinned_pages)) * page )) "$(pins $q)"
+	$(( ($(stat_vm $q locked_pages) + $(stat_vm $q vhost_pinned_pages)) * page )) "$(pinned_bytes $q)"
 expect_eq "$SIMNET_DEV: vfiostat's path and owner" \
 	"$(awk -v d="$SIMNET_DEV" '$1 == "vdpa" && $2 == d { print $6, $8 }' $O/stat.txt)" "vhost $q"
 curl -sf http://127.0.0.1:$port/metrics > $O/metrics.txt || fail "no /metrics"
 pm() { sed -n "s/^vfioscope_vm_pinned_bytes{\(.*\)} \([0-9.e+]*\)$/\1 \2/p" $O/metrics.txt; }
 pm | sed 's/^/-- metrics: /'
 expect_eq "/metrics: vm48's pinned bytes" \
-	"$(pm | awk -v p="pid=\"$q\"" 'index($1, p) { printf "%d", $2 }')" "$(pins $q)"
-pins_alive=$(pins $q)
+	"$(pm | awk -v p="pid=\"$q\"" 'index($1, p) { printf "%d", $2 }')" "$(pinned_bytes $q)"
+pins_alive=$(pinned_bytes $q)
 
 # SIGKILL: exited, pinning nothing, the device released
 kill -KILL $q

@@ -91,7 +91,6 @@ note "libvirtd $lv started QEMU $q: $(tr '\0' ' ' < /proc/$q/cmdline | grep -o -
 tr '\0' '\n' < /proc/$q/cmdline | grep -Eq 'vhost-vdpa.*(vhostfd=|/dev/fdset/)' ||
 	fail "QEMU did not get the vhost-vdpa fd from libvirt (no vhostfd= or fd set): the case this checks"
 
-pins() { awk '$1 == "VmLck:" || $1 == "VmPin:" { s += $2 } END { print s * 1024 }' /proc/$1/status; }
 last() { last_line $O/top.json; }
 row() { last | jq -r --argjson p $1 ".vms[] | select(.pid == \$p) | $2"; }
 dev() { last | jq -r --arg d "$2" ".devices[] | select(.device == \$d) | $1"; }
@@ -101,11 +100,11 @@ settled=
 t_end=$(( $(date +%s) + 120 ))
 while [ $(date +%s) -lt $t_end ]; do
 	kill -0 $q || fail "QEMU vm49 exited: $(tail -n 3 /var/log/libvirt/qemu/vm49.log)"
-	before=$(pins $q)
+	before=$(pinned_bytes $q)
 	f=$(wc -l < $O/top.json)
 	while [ "$(wc -l < $O/top.json)" -le $((f + 1)) ]; do sleep 0.2; done
 	last_line $O/top.json > $O/frame.json
-	after=$(pins $q)
+	after=$(pinned_bytes $q)
 	got=$(jq -r --argjson p $q '.vms[] | select(.pid == $p) | .pinned_bytes' $O/frame.json)
 	kicked=$(jq -r --arg d "$SIMNET_DEV" '.devices[] | select(.device == $d) | .kicks' $O/frame.json)
 	if [ "$before" = "$after" ] && [ "$after" = "$got" ] && [ "$after" != 0 ] &&
