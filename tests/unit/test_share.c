@@ -68,6 +68,18 @@ Test(share, light_use_gets_headroom_and_leaves_the_rest)
 	cr_expect_eq(out[2], 62);
 }
 
+Test(share, an_offer_is_by_weight)
+{
+	/* 96 of 150 used: wants 120, under its 3/4 offer of 150: served; the rest, 80, to the other */
+	struct pd_split_in in[2] = { { .weight = 3, .used = 96, .cur = 150 },
+				     { .weight = 1, .used = 50, .cur = 50 } };
+	uint64_t out[2];
+
+	split(&c200, in, 2, out);
+	cr_expect_eq(out[0], 120);
+	cr_expect_eq(out[1], 80);
+}
+
 Test(share, bounds_and_hysteresis)
 {
 	struct pd_split_conf c = c200;
