@@ -566,7 +566,6 @@ enum vfs_pol_health {
 	VFS_POL_H_UNCLASSIFIED = 0,	/* a vfio/iommufd file of no resolved kind: not charged */
 	VFS_POL_H_MEMBER_FULL,		/* pol_member full: a forked child not added */
 	VFS_POL_H_BUCKET_FULL,		/* pol_bucket full: the call refused */
-	VFS_POL_H_BUCKET_RACE,		/* GCRA lost every retry: the call refused */
 	VFS_POL_H_MAX = 8,
 };
 

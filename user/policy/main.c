@@ -358,7 +358,6 @@ static void policy_gaps(struct prom_buf *out, struct pd_state *s)
 		{ VFS_POL_H_UNCLASSIFIED, "unclassified_file" },
 		{ VFS_POL_H_MEMBER_FULL, "member_table_full" },
 		{ VFS_POL_H_BUCKET_FULL, "bucket_table_full" },
-		{ VFS_POL_H_BUCKET_RACE, "bucket_contention" },
 	};
 	size_t i;
 	int k;
