@@ -5,6 +5,9 @@
 # observe. Three guests: a module that does not load must fail the set-up
 # (with the reason and the console shown), a guest that panics must fail
 # with its console tail, and a script's exit status must come back as is.
+# Then run.sh on four made-up scenarios, which share guests: what the
+# first leaves behind is gone for the second, a device the second leaves
+# unbound gets the third a fresh guest, and so does the third's failure.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 K=${1:?kernel}
@@ -54,6 +57,49 @@ VM_TIMEOUT=120 guest "$T/out3" "$HERE/bench/runvm.sh" "$K" "$T/three.sh"
 rc=$?
 check "the script's exit status comes back (rc $rc)" test "$rc" = 3
 check "... with its output" grep -q '^exiting-3' "$T/out3"
+REPO=$(cd "$HERE/../.." && pwd)
+S=$(mktemp -d "$REPO/build/vm/selftest-XXXXXX")
+trap 'rm -rf "$T" "$S"' EXIT
+mkdir "$S/scenarios"
+cat > "$S/scenarios/01-leave.sh" << 'EOT'
+cat /proc/sys/kernel/random/boot_id > $VFIOSCOPE_SELFTEST/boot1
+mkdir /sys/fs/cgroup/selftest-left
+setsid sleep 1000 < /dev/null > /dev/null 2>&1 &
+echo $! > /sys/fs/cgroup/selftest-left/cgroup.procs
+touch /tmp/selftest-left /run/selftest-left
+mkdir -p /tmp/selftest-mnt && mount -t tmpfs none /tmp/selftest-mnt
+EOT
+cat > "$S/scenarios/02-unbind.sh" << 'EOT'
+cat /proc/sys/kernel/random/boot_id > $VFIOSCOPE_SELFTEST/boot2
+cmp -s $VFIOSCOPE_SELFTEST/boot1 $VFIOSCOPE_SELFTEST/boot2 || { echo "FAIL: not the first one's guest"; exit 1; }
+pgrep -x sleep && { echo "FAIL: the first one's process is alive"; exit 1; }
+for x in /sys/fs/cgroup/selftest-left /tmp/selftest-left /run/selftest-left /tmp/selftest-mnt; do
+	[ ! -e $x ] || { echo "FAIL: $x is still there"; exit 1; }
+done
+set -- $NVME_VFS
+echo $2 > /sys/bus/pci/devices/$2/driver/unbind
+EOT
+cat > "$S/scenarios/03-fail.sh" << 'EOT'
+cat /proc/sys/kernel/random/boot_id > $VFIOSCOPE_SELFTEST/boot3
+set -- $NVME_VFS
+[ "$(basename $(readlink /sys/bus/pci/devices/$2/driver))" = vfio-pci ] || { echo "FAIL: VF unbound"; exit 1; }
+echo "FAIL: on purpose"
+exit 3
+EOT
+cat > "$S/scenarios/04-after.sh" << 'EOT'
+cat /proc/sys/kernel/random/boot_id > $VFIOSCOPE_SELFTEST/boot4
+EOT
+VFIOSCOPE_SCENARIOS=$S/scenarios VFIOSCOPE_SELFTEST=$S \
+	"$HERE/run.sh" --kernels "$K" --tests '^0[1-4]-' > "$T/out4" 2>&1
+rc=$?
+check "a batch with a failure fails (rc $rc)" test "$rc" != 0
+check "... what the first scenario left was gone for the second" grep -q 'PASS .* 02-unbind' "$T/out4"
+check "... the two shared a guest" cmp -s "$S/boot1" "$S/boot2"
+check "... the unbound device is named" grep -q 'a fresh guest after 02-unbind: it left .*vfio-pci' "$T/out4"
+check "... and the next one got a fresh guest" bash -c "[ -s '$S/boot3' ] && ! cmp -s '$S/boot2' '$S/boot3'"
+check "... the failure is the scenario's own" grep -q 'vmtest: failed: .*/03-fail: on purpose' "$T/out4"
+check "... the one after a failure got a fresh guest" bash -c "[ -s '$S/boot4' ] && ! cmp -s '$S/boot3' '$S/boot4'"
+check "... and passed" grep -q '^3 passed, 1 failed' "$T/out4"
 if [ $bad != 0 ]; then
 	for f in "$T"/out*; do echo "== $f"; tail -n 15 "$f"; done
 fi

@@ -4,6 +4,12 @@
 # runvm.sh KERNEL SCRIPT   run SCRIPT inside a bench guest, print its output,
 #                          exit with its exit status
 # runvm.sh --shell KERNEL  interactive root shell in the same guest set-up
+# runvm.sh --batch KERNEL SCRIPT...
+#                          run each SCRIPT in turn in one guest (guest.sh:
+#                          each from the set-up's state, a
+#                          VFIOSCOPE-SCENARIO-RC line each; the guest stops
+#                          after a failure or what it cannot clean up);
+#                          exit 0 when the guest ran to its end
 #
 # KERNEL is a bench series (6.12, 6.1). The guest boots Debian's kernel under
 # QEMU TCG with the host root read-only over 9p and this repository
@@ -27,6 +33,7 @@ CACHE=${VFIOSCOPE_CACHE:-/var/cache/vfioscope}
 
 SHELL_MODE=0
 TTY_MODE=0
+BATCH=0
 if [ "${1:-}" = --shell ]; then
 	SHELL_MODE=1
 	shift
@@ -34,9 +41,14 @@ elif [ "${1:-}" = --interactive ]; then
 	# run SCRIPT with the guest console on this terminal (make demo)
 	TTY_MODE=1
 	shift
+elif [ "${1:-}" = --batch ]; then
+	BATCH=1
+	shift
 fi
-KERNEL=${1:?usage: runvm.sh KERNEL SCRIPT | runvm.sh --shell KERNEL}
+KERNEL=${1:?usage: runvm.sh KERNEL SCRIPT | runvm.sh --batch KERNEL SCRIPT... | runvm.sh --shell KERNEL}
 SCRIPT=${2:-}
+shift
+SCRIPTS=("$@")
 [ $SHELL_MODE = 1 ] || [ -n "$SCRIPT" ] || { echo "runvm: no script given" >&2; exit 2; }
 
 KDIR=$CACHE/k/$KERNEL
@@ -62,7 +74,14 @@ TAG=$KERNEL
 RUNDIR=$(mktemp -d "$REPO/build/vm/run-$TAG-XXXXXX")
 # a failed run keeps its directory (the script's files) for a look
 trap 'if [ "${rc:-1}" = 0 ]; then rm -rf "$RUNDIR"; else echo "runvm: kept $RUNDIR" >&2; fi' EXIT
-if [ -n "$SCRIPT" ]; then
+if [ $BATCH = 1 ]; then
+	mkdir "$RUNDIR/scripts"
+	for s in "${SCRIPTS[@]}"; do
+		[ -f "$s" ] || { echo "runvm: no such script: $s" >&2; exit 2; }
+		cp "$s" "$RUNDIR/scripts/"
+		basename "$s" .sh >> "$RUNDIR/batch"
+	done
+elif [ -n "$SCRIPT" ]; then
 	[ -f "$SCRIPT" ] || { echo "runvm: no such script: $SCRIPT" >&2; exit 2; }
 	cp "$SCRIPT" "$RUNDIR/script.sh"
 	echo "VFIOSCOPE_SCRIPT_NAME=$(basename "$SCRIPT")" >> "$RUNDIR/env"
@@ -88,7 +107,8 @@ APPEND="console=ttyS0 quiet panic=-1 intel_iommu=on no_timer_check"
 APPEND+=" vfioscope.repo=$REPO vfioscope.modtree=$MODTREE"
 [ $SHELL_MODE = 1 ] || APPEND+=" vfioscope.run=$RUNDIR"
 # a scenario that needs another kernel command line says so in a header
-# line, e.g. "# vm-append: lsm=capability,yama" (a kernel without BPF LSM)
+# line, e.g. "# vm-append: lsm=capability,yama" (a kernel without BPF LSM);
+# the scenarios of a batch share one (run.sh batches them so)
 [ $SHELL_MODE = 1 ] || APPEND+=" $(sed -n 's/^# vm-append: //p' "$SCRIPT" | head -1)"
 [ $TTY_MODE = 0 ] || APPEND+=" vfioscope.tty=1"
 
@@ -133,6 +153,11 @@ if [ $TTY_MODE = 1 ]; then
 fi
 
 LOG=${VM_LOG:-$RUNDIR/console.log}
+# a script with a longer time of its own (guest.sh: "# vm-timeout: N")
+if [ $BATCH = 0 ] && [ -z "${VM_TIMEOUT:-}" ] && [ -n "$SCRIPT" ]; then
+	t=$(sed -n 's/^# vm-timeout: \([0-9]*\).*/\1/p' "$SCRIPT" | head -n1)
+	[ -z "$t" ] || VM_TIMEOUT=$((t + ${VM_BOOT_TIMEOUT:-150}))
+fi
 # A guest that goes silent until the timeout says nothing on its console.
 # Ten seconds before the timeout kills QEMU, its monitor is asked where
 # each vCPU is (RIP, ring, halted or not; the whole register dump is kept
@@ -185,17 +210,31 @@ sentinel=$!
 # A guest that has not started its script VM_BOOT_TIMEOUT seconds after
 # QEMU started hung while booting (seen: CPU 1's timer never firing, RCU
 # stalls, no console output for minutes): say where its vCPUs are and stop
-# it now rather than at VM_TIMEOUT. Normal boots take 10 to 45 s.
+# it now rather than at VM_TIMEOUT. Normal boots take 10 to 45 s. A batch
+# that then goes VM_SCENARIO_TIMEOUT seconds (300) without starting or
+# ending a scenario hung in one (the guest times each script out at 240 s).
 (
 	trap 'exit 0' TERM
-	end=$(( $(date +%s) + ${VM_BOOT_TIMEOUT:-150} ))
-	while [ "$(date +%s)" -lt $end ]; do
+	marks=0
+	last=$(date +%s)
+	limit=${VM_BOOT_TIMEOUT:-150}
+	while :; do
 		sleep 2
-		grep -q -e '^bench: running ' -e '^VFIOSCOPE-RC=' "$LOG" 2>/dev/null && exit 0
+		grep -q '^VFIOSCOPE-RC=' "$LOG" 2>/dev/null && exit 0
+		m=$(grep -c -e '^bench: running ' -e '^VFIOSCOPE-SCENARIO-RC ' "$LOG" 2>/dev/null)
+		if [ "${m:-0}" != $marks ]; then
+			[ $BATCH = 1 ] || exit 0
+			marks=$m
+			last=$(date +%s)
+			limit=${VM_SCENARIO_TIMEOUT:-300}
+			continue
+		fi
+		[ $(( $(date +%s) - last )) -ge "$limit" ] || continue
+		vcpu_state > "$RUNDIR/vcpus.txt" 2>&1
+		if [ $marks = 0 ]; then : > "$RUNDIR/boot-timeout"; else : > "$RUNDIR/stalled"; fi
+		python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.settimeout(4); s.connect(sys.argv[1]); s.sendall(b"quit\n")' "$HMP" 2> /dev/null
+		exit 0
 	done
-	vcpu_state > "$RUNDIR/vcpus.txt" 2>&1
-	: > "$RUNDIR/boot-timeout"
-	python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.settimeout(4); s.connect(sys.argv[1]); s.sendall(b"quit\n")' "$HMP" 2> /dev/null
 ) &
 bootwatch=$!
 set +e
@@ -213,6 +252,8 @@ rc=$(sed -n 's/^VFIOSCOPE-RC=\([0-9]*\).*/\1/p' "$LOG" | tail -n1 | tr -d '\r')
 if [ -z "$rc" ]; then
 	if [ -e "$RUNDIR/boot-timeout" ]; then
 		why="had not started its script ${VM_BOOT_TIMEOUT:-150}s after QEMU started (boot hung)"
+	elif [ -e "$RUNDIR/stalled" ]; then
+		why="started or ended no scenario for ${VM_SCENARIO_TIMEOUT:-300}s (hung)"
 	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 		why="timed out after ${VM_TIMEOUT:-300}s"
 	else

@@ -13,6 +13,10 @@
 # losses panel every loss counter; the counts behind them equal the
 # exercisers' (migrations, refused maps); Prometheus loads the alert rules
 # and evaluates them without error.
+# vm-timeout: 480
+# (a minute of load, then matplotlib draws every dashboard under TCG: 150 s
+# on an idle host, past the default 240 s on one with a third of its CPU
+# stolen)
 . "$VFIOSCOPE_REPO/tests/vm/lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/policy-lib.sh"
 . "$VFIOSCOPE_REPO/tests/vm/miglib.sh"
