@@ -42,37 +42,42 @@ bench_pids() {
 	done
 }
 
+# (few commands: a fork costs milliseconds under TCG)
 bench_state() {
-	local d f
-	echo "tainted $(cat /proc/sys/kernel/tainted)"
-	awk '{ print "module", $1, $3 }' /proc/modules | sort
-	for d in /sys/bus/pci/devices/*; do
-		f=-
-		[ ! -e "$d/driver" ] || f=$(basename "$(readlink "$d/driver")")
-		echo "pci ${d##*/} $f $(cat "$d/sriov_numvfs" 2>/dev/null)"
-	done
-	for d in /sys/bus/mdev/devices/* /sys/bus/vdpa/devices/*; do
+	local d f n
+	read -r n < /proc/sys/kernel/tainted
+	echo "tainted $n"
+	awk '{ print "module", $1, $3 }' /proc/modules
+	for d in /sys/bus/{pci,mdev,vdpa}/devices/*; do
 		[ -e "$d" ] || continue
-		f=-
-		[ ! -e "$d/driver" ] || f=$(basename "$(readlink "$d/driver")")
-		echo "dev ${d#/sys/bus/} $f"
+		n=
+		[ ! -r "$d/sriov_numvfs" ] || read -r n < "$d/sriov_numvfs"
+		echo "dev $d $n"
+	done
+	for d in /sys/bus/{pci,mdev,vdpa}/drivers/*/*; do
+		[ -L "$d" ] && [ "${d##*/}" != module ] && echo "bound $d"
 	done
 	for f in /sys/class/mdev_bus/*/mdev_supported_types/*/available_instances; do
-		[ -e "$f" ] && echo "mdev-type $f $(cat "$f")"
+		[ -e "$f" ] || continue
+		read -r n < "$f"
+		echo "mdev-type $f $n"
 	done
-	grep -rs . /sys/module/{mdacc,vfioscope_trace,edu_vfio_pci,vdpa_sim}/parameters |
-		sed 's/^/param /'
+	for f in /sys/module/{mdacc,vfioscope_trace,edu_vfio_pci,vdpa_sim}/parameters/*; do
+		[ -r "$f" ] || continue
+		read -r n < "$f"
+		echo "param $f $n"
+	done
 	echo "bpf progs $(bpftool prog list -j 2>/dev/null | jq length)"
 	echo "bpf links $(bpftool link list -j 2>/dev/null | jq length)"
 	d=/sys/kernel/tracing
-	echo "tracing_on $(cat $d/tracing_on) tracer $(cat $d/current_tracer)"
-	for f in set_event kprobe_events uprobe_events dynamic_events set_ftrace_filter; do
-		[ -r "$d/$f" ] && sed "s/^/trace $f /" "$d/$f" | grep -v ' #'
-	done
+	read -r n < $d/tracing_on
+	read -r f < $d/current_tracer
+	echo "tracing_on $n tracer $f"
+	grep -Hv '^#' $d/set_event $d/kprobe_events $d/uprobe_events $d/dynamic_events
 	grep -r . $d/options | sed 's/^/trace option /'
-	ip -o link show | awk '{ print "link", $2, $3 }'
-	find /sys/fs/bpf /sys/fs/cgroup -mindepth 1 -type d 2>/dev/null | sort | sed 's/^/dir /'
-	find /sys/fs/bpf -mindepth 1 2>/dev/null | sort | sed 's/^/pin /'
+	for d in /sys/class/net/*; do echo "link ${d##*/}"; done
+	find /sys/fs/cgroup -mindepth 1 -type d | sed 's/^/path /'
+	find /sys/fs/bpf -mindepth 1 | sed 's/^/path /'
 }
 
 BENCH_TMPDIRS="/tmp /var/tmp /run /run/vfioscope /root /dev/shm"
@@ -103,12 +108,12 @@ bench_reset() {	# DIR
 		while read -r d; do umount -l "$d" || echo "cannot unmount $d"; done
 	# 3. BPF pins and cgroups (a cgroup goes once its last task is reaped)
 	for f in $(find /sys/fs/bpf -mindepth 1 -maxdepth 1 2>/dev/null); do
-		grep -qx "pin $f" "$base/state" || rm -rf "$f"
+		grep -qxF "path $f" "$base/state" || rm -rf "$f"
 	done
 	for i in $(seq 1 20); do
 		left=
 		for d in $(find /sys/fs/cgroup -mindepth 1 -type d | sort -r); do
-			grep -qxF "dir $d" "$base/state" && continue
+			grep -qxF "path $d" "$base/state" && continue
 			rmdir "$d" 2>/dev/null || left="$left $d"
 		done
 		[ -z "$left" ] && break
@@ -122,9 +127,11 @@ bench_reset() {	# DIR
 	done
 	# 5. the rest must be as it was; a file put back, a link released and a
 	# module reference dropped may take a moment after the last exit
-	for i in $(seq 1 30); do
+	local end=$((SECONDS + 5))
+	while :; do
 		bench_state > "$base/now"
 		cmp -s "$base/state" "$base/now" && return 0
+		[ $SECONDS -lt $end ] || break
 		sleep 0.2
 	done
 	diff "$base/state" "$base/now" | grep '^[<>]' | head -n 8 | tr '\n' ';'
