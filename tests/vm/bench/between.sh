@@ -67,8 +67,8 @@ bench_state() {
 		read -r n < "$f"
 		echo "param $f $n"
 	done
-	echo "bpf progs $(bpftool prog list -j 2>/dev/null | jq length)"
-	echo "bpf links $(bpftool link list -j 2>/dev/null | jq length)"
+	printf 'prog list\nlink list\n' | bpftool -j batch file - 2>&1 |
+		jq -r '.[] | "bpf \(.command | join(" ")) \(.output | length)"' 2>&1
 	d=/sys/kernel/tracing
 	read -r n < $d/tracing_on
 	read -r f < $d/current_tracer
@@ -80,14 +80,19 @@ bench_state() {
 	find /sys/fs/bpf -mindepth 1 | sed 's/^/path /'
 }
 
-BENCH_TMPDIRS="/tmp /var/tmp /run /run/vfioscope /root /dev/shm"
+bench_files() {
+	local f
+	for f in /tmp/* /tmp/.[!.]* /var/tmp/* /var/tmp/.[!.]* /run/* /run/.[!.]* \
+		/run/vfioscope/* /root/* /root/.[!.]* /dev/shm/* /dev/shm/.[!.]*; do
+		[ -e "$f" ] || [ -L "$f" ] && echo "$f"
+	done
+}
 
 bench_baseline() {	# DIR
 	mkdir -p "$1"
 	bench_pids > "$1/pids"
 	awk '{ print $2 }' /proc/self/mounts > "$1/mounts"
-	local d
-	for d in $BENCH_TMPDIRS; do ls -A "$d" | sed "s|^|$d/|"; done > "$1/files"
+	bench_files > "$1/files"
 	bench_state > "$1/state"
 }
 
@@ -107,23 +112,22 @@ bench_reset() {	# DIR
 	awk '{ print $2 }' /proc/self/mounts | grep -vxF -f "$base/mounts" | tac |
 		while read -r d; do umount -l "$d" || echo "cannot unmount $d"; done
 	# 3. BPF pins and cgroups (a cgroup goes once its last task is reaped)
-	for f in $(find /sys/fs/bpf -mindepth 1 -maxdepth 1 2>/dev/null); do
-		grep -qxF "path $f" "$base/state" || rm -rf "$f"
+	for f in $(find /sys/fs/bpf -mindepth 1 -maxdepth 1 | sed 's/^/path /' |
+		   grep -vxF -f "$base/state" | cut -c 6-); do
+		rm -rf "$f"
 	done
 	for i in $(seq 1 20); do
 		left=
-		for d in $(find /sys/fs/cgroup -mindepth 1 -type d | sort -r); do
-			grep -qxF "path $d" "$base/state" && continue
+		for d in $(find /sys/fs/cgroup -mindepth 1 -type d | sort -r | sed 's/^/path /' |
+			   grep -vxF -f "$base/state" | cut -c 6-); do
 			rmdir "$d" 2>/dev/null || left="$left $d"
 		done
 		[ -z "$left" ] && break
 		sleep 0.1
 	done
 	# 4. files in the guest's own (tmpfs) directories
-	for d in $BENCH_TMPDIRS; do
-		for f in $(ls -A "$d"); do
-			grep -qxF "$d/$f" "$base/files" || rm -rf "${d:?}/$f"
-		done
+	for f in $(bench_files | grep -vxF -f "$base/files"); do
+		rm -rf "$f"
 	done
 	# 5. the rest must be as it was; a file put back, a link released and a
 	# module reference dropped may take a moment after the last exit
