@@ -54,7 +54,7 @@ start=$(date +%s)
 # when it is to run again in a fresh guest (the emulator's int3 race
 # killed the guest in it, or the guest never started it: once each)
 result() {
-	local name=$1 rc=$2 log=$3 why= t
+	local name=$1 rc=$2 log=$3 why='' t
 	if [ "$rc" != 0 ] && [ -z "${again[$name]:-}" ]; then
 		if "$HERE/bench/emulator-race.sh" "$log"; then
 			why="guest killed by the emulator int3 race"

@@ -107,7 +107,12 @@ bench_reset() {	# DIR
 		[ -z "$left" ] && break
 		sleep 0.1
 	done
-	[ -z "$left" ] || { echo "processes that would not die:$left"; return 1; }
+	if [ -n "$left" ]; then
+		echo -n "processes that would not die:"
+		for p in $left; do echo -n " $p $(cat "/proc/$p/comm" 2>/dev/null)"; done
+		echo
+		return 1
+	fi
 	# 2. mounts, innermost first
 	awk '{ print $2 }' /proc/self/mounts | grep -vxF -f "$base/mounts" | tac |
 		while read -r d; do umount -l "$d" || echo "cannot unmount $d"; done
@@ -116,7 +121,7 @@ bench_reset() {	# DIR
 		   grep -vxF -f "$base/state" | cut -c 6-); do
 		rm -rf "$f"
 	done
-	for i in $(seq 1 20); do
+	for _ in $(seq 1 20); do
 		left=
 		for d in $(find /sys/fs/cgroup -mindepth 1 -type d | sort -r | sed 's/^/path /' |
 			   grep -vxF -f "$base/state" | cut -c 6-); do
@@ -129,9 +134,11 @@ bench_reset() {	# DIR
 	for f in $(bench_files | grep -vxF -f "$base/files"); do
 		rm -rf "$f"
 	done
-	# 5. the rest must be as it was; a file put back, a link released and a
-	# module reference dropped may take a moment after the last exit
-	local end=$((SECONDS + 5))
+	# 5. the rest must be as it was. A BPF program detached from a module's
+	# function drops its reference on that module only after RCU-tasks
+	# grace periods, which take seconds under TCG: more than 5 s, seen
+	# after the collectors of 06 (a boot costs 15-40 s)
+	local end=$((SECONDS + 20))
 	while :; do
 		bench_state > "$base/now"
 		cmp -s "$base/state" "$base/now" && return 0
