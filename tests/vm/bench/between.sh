@@ -7,12 +7,15 @@
 # it. bench_baseline DIR records that state right after the set-up;
 # bench_reset DIR kills every process the scenario left (whatever
 # cgroup or session it moved to), unmounts its mounts, removes its cgroups,
-# BPF pins and files in the guest's tmpfs directories, then compares the
+# BPF pins and files in the guest's tmpfs directories, puts the PCI
+# devices back on their drivers, unloads modules the set-up did not load,
+# turns tracing back on or off, then compares the
 # guest's state with the baseline and prints what differs (exit 1): the
 # caller then stops, and the host boots a fresh guest for the rest. What is
 # compared is what a scenario can change and another can see: modules and
 # their reference counts, each PCI device's driver and VFs, mdev and vDPA
-# devices, BPF programs and links, tracefs settings, network links, our
+# devices, BPF programs and links, tracefs settings, network and block
+# devices, our
 # modules' parameters, the kernel's taint.
 
 # live user-space processes, one pid per line, but those of the calling
@@ -75,7 +78,7 @@ bench_state() {
 	echo "tracing_on $n tracer $f"
 	grep -Hv '^#' $d/set_event $d/kprobe_events $d/uprobe_events $d/dynamic_events
 	grep -r . $d/options | sed 's/^/trace option /'
-	for d in /sys/class/net/*; do echo "link ${d##*/}"; done
+	for d in /sys/class/net/* /sys/block/*; do echo "link $d"; done
 	find /sys/fs/cgroup -mindepth 1 -type d | sed 's/^/path /'
 	find /sys/fs/bpf -mindepth 1 | sed 's/^/path /'
 }
@@ -96,10 +99,33 @@ bench_baseline() {	# DIR
 	bench_state > "$1/state"
 }
 
+# what the set-up itself decides, as the set-up made it: each PCI and vDPA
+# device on its driver (a scenario binds edu to the variant driver, or a
+# vDPA device to vhost_vdpa; a block or net device that comes back under
+# another name is a difference all the same), no module it
+# did not load, tracing on or off as it was, no trace event enabled
+bench_restore() {	# DIR (with the state now in DIR/now)
+	local base=$1 d p f
+	for d in $(grep -E '^bound /sys/bus/(pci|vdpa)/' "$base/state" | grep -vxF -f "$base/now" | cut -c 7-); do
+		f=${d#/sys/bus/}
+		f=/sys/bus/${f%%/*}
+		p=$f/devices/${d##*/}
+		[ ! -e "$p/driver" ] || echo "${d##*/}" > "$p/driver/unbind"
+		echo "$(basename "${d%/*}")" > "$p/driver_override"
+		echo "${d##*/}" > "$f/drivers_probe"
+	done
+	for f in $(awk '$1 == "module" { print $2 }' "$base/now"); do
+		grep -q "^module $f " "$base/state" || rmmod "$f" 2> /dev/null
+	done
+	d=$(sed -n 's/^tracing_on \([01]\) .*/\1/p' "$base/state")
+	grep -q "^tracing_on $d " "$base/now" || echo "$d" > /sys/kernel/tracing/tracing_on
+	grep -q '^/sys/kernel/tracing/set_event:' "$base/state" || : > /sys/kernel/tracing/set_event
+}
+
 bench_reset() {	# DIR
-	local base=$1 i p left d f
+	local base=$1 p left d f
 	# 1. processes: SIGKILL everything new
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		left=
 		for p in $(bench_pids | grep -vxF -f "$base/pids"); do
 			kill -KILL "$p" 2>/dev/null && left="$left $p"
@@ -143,6 +169,7 @@ bench_reset() {	# DIR
 		bench_state > "$base/now"
 		cmp -s "$base/state" "$base/now" && return 0
 		[ $SECONDS -lt $end ] || break
+		bench_restore "$base"
 		sleep 0.2
 	done
 	diff "$base/state" "$base/now" | grep '^[<>]' | head -n 8 | tr '\n' ';'
