@@ -527,18 +527,18 @@ VMTEST_DEB := $(if $(shell echo 94-package | grep -Eq -- '$(TESTS)' && echo y),d
 # prepared it) for the scenarios that show the bench, the collectors and
 # the enforcement work there: the modules with their BTF, the collectors'
 # CO-RE reads and hooks on a live VFIO device, and the policy programs
-# (their kernfs_node read is the one that changed name in 6.15). Three
-# guests (70-110 s each under TCG) keep CI in budget; the rest run with
-# `make vmtest KERNELS=sid`. VFIOSCOPE_SID=0 make deps leaves sid out.
+# (their kernfs_node read is the one that changed name in 6.15). One
+# guest runs the three; the rest run with `make vmtest KERNELS=sid`. VFIOSCOPE_SID=0 make deps leaves sid out.
 SID_TESTS ?= ^(01|06|60)-
 SSERIES	  := $(filter sid,$(KSERIES))
 
 # Scenarios `make test` leaves out on 6.12 (a regex; `make vmtest` runs
-# everything). None today: the real-VMM scenarios (43-47: nested QEMU 10
-# as passthrough, migration and failure client, 60-75 s each) are what
-# the product is judged by, and CI stays near 46 minutes with them.
-# SLOW_TESTS='^(44|45)-' would save about 2.5 minutes. EXCLUDE (a regex)
-# leaves scenarios out of `make vmtest`.
+# everything). None today: the real-VMM scenarios (43-49: nested QEMU 10
+# and libvirt as passthrough, migration and failure client, 60-120 s each)
+# are what the product is judged by. A guest runs up to 12 scenarios in a
+# row (tests/vm/run.sh), so a boot (15-40 s under TCG) is paid about once
+# per 8 scenarios instead of once per scenario: that is what keeps CI in
+# budget. EXCLUDE (a regex) leaves scenarios out of `make vmtest`.
 SLOW_TESTS ?=
 EXCLUDE	   ?=
 
