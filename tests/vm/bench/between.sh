@@ -102,7 +102,8 @@ bench_baseline() {	# DIR
 # what the set-up itself decides, as the set-up made it: each PCI and vDPA
 # device on its driver (a scenario binds edu to the variant driver, or a
 # vDPA device to vhost_vdpa; a block or net device that comes back under
-# another name is a difference all the same), no module it
+# another name is a difference all the same), no mdev instance or vDPA
+# device it did not create, no module it
 # did not load, tracing on or off as it was, no trace event enabled
 bench_restore() {	# DIR (with the state now in DIR/now)
 	local base=$1 d p f
@@ -114,6 +115,13 @@ bench_restore() {	# DIR (with the state now in DIR/now)
 		echo "$(basename "${d%/*}")" > "$p/driver_override"
 		echo "${d##*/}" > "$f/drivers_probe"
 	done
+	# an mdev instance or a vDPA device the set-up did not create
+	for d in $(grep -E '^dev /sys/bus/(mdev|vdpa)/' "$base/now" | grep -vxF -f "$base/state" | cut -d' ' -f2); do
+		case $d in
+		/sys/bus/mdev/*) echo 1 > "$d/remove" ;;
+		*) vdpa dev del "${d##*/}" ;;
+		esac
+	done 2> /dev/null
 	for f in $(awk '$1 == "module" { print $2 }' "$base/now"); do
 		grep -q "^module $f " "$base/state" || rmmod "$f" 2> /dev/null
 	done
