@@ -3,11 +3,21 @@
 # devices migrated by vfio-exercise, and vfiomig's account of it checked
 # against the exerciser's own timestamps.
 
-# mig_within WHAT GOT WANT: |GOT - WANT| <= 2 ms (ns values)
+# mig_within WHAT GOT WANT K: vfiomig's stamps are the kernel's, inside the
+# ioctls whose calls and returns the exerciser stamps (its arc lines in
+# $MIG_CLIENT). A value from K such stamps (a point 1, an interval 2, two
+# intervals 4) lies within K times the longest arc of the exerciser's
+# value, plus 0.2 ms for the two clocks, and never less than 2 ms (the
+# realtime offset is two clock readings, not arcs). A fixed 2 ms failed when the
+# host stole the exerciser's vCPU for 5-9 ms inside an ioctl; the injected
+# 20-120 ms sleeps sit between arcs, so a wrong arc is off by far more.
 mig_within() {
-	local d=$(( $2 > $3 ? $2 - $3 : $3 - $2 ))
-	[ "$d" -le 2000000 ] || fail "$1: vfiomig $2 ns, exerciser $3 ns: $d ns apart (> 2 ms)"
-	note "$1: vfiomig $2 ns, exerciser $3 ns ($d ns apart)"
+	local d=$(( $2 > $3 ? $2 - $3 : $3 - $2 )) arc slack
+	arc=$(awk '$1 == "arc" && $6 - $5 > m { m = $6 - $5 } END { printf "%d", m }' "$MIG_CLIENT")
+	slack=$(( ${4:-2} * arc + 200000 ))
+	[ $slack -ge 2000000 ] || slack=2000000
+	[ "$d" -le $slack ] || fail "$1: vfiomig $2 ns, exerciser $3 ns: $d ns apart (> ${4:-2} x its longest arc $arc ns + 0.2 ms, or 2 ms)"
+	note "$1: vfiomig $2 ns, exerciser $3 ns ($d ns apart, longest arc $arc ns)"
 }
 
 # bench_mdacc_create UUID...: mdacc-1q instances
@@ -39,11 +49,12 @@ bench_edu_variant() {
 }
 
 # mig_check_vm MIG_JSON CLIENT_TXT DOMINANT: one migration of every pair
-# the exerciser moved; per device and per VM, downtime and share within 2
-# ms of the exerciser's, its dominant device (and DOMINANT) named, the
+# the exerciser moved; per device and per VM, downtime and share as the
+# exerciser's within the time its ioctls took (mig_within), its dominant device (and DOMINANT) named, the
 # VM's three parts adding up, data bytes per device exact.
 mig_check_vm() {
 	local M=$1 C=$2 src dst want got n
+	MIG_CLIENT=$C
 	expect_eq "migrations" "$(jq -s length "$M")" 1
 	expect_eq "status" "$(jq -r .status "$M")" ok
 	n=$(awk '$1 == "device_downtime_ns"' "$C" | wc -l)
@@ -55,7 +66,7 @@ mig_check_vm() {
 		mig_within "downtime of $src" "$got" "$want"
 		got=$(jq -r --arg s "$src" '.devices[] | select(.source == $s) | .share_ns' "$M")
 		mig_within "share of $src" "$got" \
-			"$(awk -v s="$src" '$1 == "device_share_ns" && $2 == s { print $3 }' "$C")"
+			"$(awk -v s="$src" '$1 == "device_share_ns" && $2 == s { print $3 }' "$C")" 4
 		expect_eq "bytes read from $src" \
 			"$(jq -r --arg s "$src" '.devices[] | select(.source == $s) | .bytes_read' "$M")" \
 			"$(awk -v s="$src" '$1 == "mig_bytes" && $2 == "src" && $5 == s { t += $4 } END { print t + 0 }' "$C")"
@@ -64,8 +75,8 @@ mig_check_vm() {
 			"$(awk -v d="$dst" '$1 == "mig_bytes" && $2 == "dst" && $5 == d { t += $4 } END { print t + 0 }' "$C")"
 	done < <(awk '$1 == "device_downtime_ns"' "$C")
 	mig_within "VM downtime" "$(jq -r .downtime_ns "$M")" "$(awk '$1 == "downtime_ns" { print $2 }' "$C")"
-	mig_within "VM first stop" "$(jq -r .stop_ns "$M")" "$(awk '$1 == "vm_stop_ns" { print $2 }' "$C")"
-	mig_within "VM last running" "$(jq -r .running_ns "$M")" "$(awk '$1 == "vm_running_ns" { print $2 }' "$C")"
+	mig_within "VM first stop" "$(jq -r .stop_ns "$M")" "$(awk '$1 == "vm_stop_ns" { print $2 }' "$C")" 1
+	mig_within "VM last running" "$(jq -r .running_ns "$M")" "$(awk '$1 == "vm_running_ns" { print $2 }' "$C")" 1
 	expect_eq "exerciser's dominant device" "$(awk '$1 == "dominant_device" { print $2 }' "$C")" "$3"
 	expect_eq "vfiomig's dominant device" "$(jq -r .dominant_device "$M")" "$3"
 	expect_eq "VM stop-copy + gap + resume" \

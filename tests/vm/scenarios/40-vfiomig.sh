@@ -2,7 +2,8 @@
 # to another with 150 ms slept inside STOP_COPY (source) and 80 ms slept
 # before the destination asks for RESUMING; vfiosnoop records the
 # collectors' events, vfiomig --replay rebuilds the migration from them:
-# its downtime must be within 2 ms of the exerciser's downtime_ns, the 150 ms
+# its downtime must lie inside the exerciser's stamps around the two ioctls
+# that bound it (in_bracket), the 150 ms
 # sleep must lie inside the source stop-copy part and the 80 ms one inside
 # the transfer gap; data bytes equal the exerciser's. A STOP_COPY that
 # fails (mdacc debug_fault=fail_stop_copy) must come out as a failed
@@ -47,6 +48,28 @@ record() {
 	REC_RC=$rc
 }
 
+# in_bracket WHAT NS CLIENT_TXT: vfiomig's downtime runs from inside the
+# source's first arc out of RUNNING/PRE_COPY to inside the destination's
+# arc into RUNNING (kernel-side stamps), so it lies between the
+# exerciser's own stamps around those two ioctls: at least from the first
+# one's return to the second one's call, at most from the first one's call
+# to the second one's return (its downtime_ns), 0.2 ms either side for the
+# two clocks. A bound by speed ("within 2 ms of the exerciser's") failed
+# when the host stole the exerciser's vCPU for 9 ms inside an ioctl; a
+# wrong arc or clock conversion is off by far more than the bracket.
+in_bracket() {
+	local what=$1 got=$2 lo hi want
+	read -r lo hi <<< "$(awk '$1 == "arc" && $2 == "src" && ($3 == "RUNNING" || $3 == "PRE_COPY") && $4 != "PRE_COPY" && !s { s0 = $5; s1 = $6; s = 1 }
+		$1 == "arc" && $2 == "dst" && $4 == "RUNNING" { d0 = $5; d1 = $6 }
+		END { if (s && d1) printf "%d %d\n", d0 - s1, d1 - s0 }' "$3")"
+	want=$(awk '$1 == "downtime_ns" { print $2 }' "$3")
+	[ -n "$lo" ] && [ -n "$hi" ] || fail "$what: no source stop or destination running arc in $3"
+	expect_eq "$what: the exerciser's downtime_ns is its outer bracket" "$want" "$hi"
+	note "$what: vfiomig $got ns, the exerciser's ioctls bracket it in [$lo, $hi] ns"
+	[ "$got" -ge $((lo - 200000)) ] && [ "$got" -le $((hi + 200000)) ] ||
+		fail "$what $got ns is outside the exerciser's bracket [$lo, $hi] ns"
+}
+
 # ---- a good migration with injected delays
 record good $U1 $U2 --workload mdacc --delay-stop-copy 150 --delay-resume 80
 expect_eq "exerciser exit status" "$REC_RC" 0
@@ -59,11 +82,8 @@ expect_eq "status" "$(jq -r .status $M)" ok
 expect_eq "source device" "$(jq -r '.devices[0].source' $M)" $U1
 expect_eq "destination device" "$(jq -r '.devices[0].destination' $M)" $U2
 expect_eq "dominant device" "$(jq -r .dominant_device $M)" $U1
-want=$(awk '$1 == "downtime_ns" { print $2 }' $O/good.client.txt)
 got=$(jq -r .downtime_ns $M)
-note "downtime: vfiomig $got ns, exerciser $want ns ($(awk '$1 == "arc" && $2 == "src" && !s { s = $5 } $1 == "arc" && $2 == "dst" { e = $6 } END { print e - s }' $O/good.client.txt) ns between its own arc timestamps)"
-[ $(( got > want ? got - want : want - got )) -le 2000000 ] ||
-	fail "downtime $got ns is not within 2 ms of the exerciser's $want ns"
+in_bracket "downtime" "$got" $O/good.client.txt
 # the parts add up, and each sleep lies inside its part
 read -r stop sc gap res <<< "$(jq -r '[.stop_ns, .devices[0].stop_copy_ns, .devices[0].transfer_gap_ns, .devices[0].resume_ns] | map(tostring) | join(" ")' $M)"
 expect_eq "stop-copy + gap + resume" $((sc + gap + res)) $got
@@ -163,10 +183,7 @@ expect_eq "edu exerciser exit status" "$REC_RC" 0
 vfiomig --replay $O/edu.rec.json -j --svg $O/edu.svg > $O/edu.mig.json ||
 	fail "vfiomig on edu"
 expect_eq "edu status" "$(jq -r .status $O/edu.mig.json)" ok
-want=$(awk '$1 == "downtime_ns" { print $2 }' $O/edu.client.txt)
 got=$(jq -r .downtime_ns $O/edu.mig.json)
-[ $(( got > want ? got - want : want - got )) -le 2000000 ] ||
-	fail "edu downtime $got ns is not within 2 ms of the exerciser's $want ns"
-note "edu downtime: vfiomig $got ns, exerciser $want ns"
+in_bracket "edu downtime" "$got" $O/edu.client.txt
 xmllint --noout $O/edu.svg || fail "edu SVG not well-formed"
 echo "vfiomig timelines match the exerciser"
