@@ -73,7 +73,7 @@ TAG=$KERNEL
 [ "$FLAVOUR" = stock ] || TAG=$KERNEL-$FLAVOUR
 RUNDIR=$(mktemp -d "$REPO/build/vm/run-$TAG-XXXXXX")
 # a failed run keeps its directory (the script's files) for a look
-trap 'if [ "${rc:-1}" = 0 ]; then rm -rf "$RUNDIR"; else echo "runvm: kept $RUNDIR" >&2; fi' EXIT
+trap 'if [ "${rc:-1}" = 0 ] && [ "${keep:-0}" = 0 ]; then rm -rf "$RUNDIR"; else echo "runvm: kept $RUNDIR" >&2; fi' EXIT
 if [ $BATCH = 1 ]; then
 	mkdir "$RUNDIR/scripts"
 	for s in "${SCRIPTS[@]}"; do
@@ -248,6 +248,9 @@ kill $sentinel $bootwatch 2>/dev/null
 wait $sentinel $bootwatch 2>/dev/null
 rm -f "$HMP"
 set -e
+# (a batch whose guest ran to its end keeps its directory for a scenario
+# that failed in it: the scenario's files are in out/NAME)
+keep=$(tr -d '\r' < "$LOG" | awk -F= '/^VFIOSCOPE-SCENARIO-RC / && $2 != 0 && $2 != 77 { k = 1 } END { print k + 0 }')
 rc=$(sed -n 's/^VFIOSCOPE-RC=\([0-9]*\).*/\1/p' "$LOG" | tail -n1 | tr -d '\r')
 if [ -z "$rc" ]; then
 	if [ -e "$RUNDIR/boot-timeout" ]; then
