@@ -195,7 +195,8 @@ for kf in $(for k in $KERNELS; do for f in $FLAVOURS; do echo "$k/$f"; done; don
 				rc=$grc
 				[ "$rc" != 0 ] || rc=125
 			else
-				: > "$log.runvm"
+				# where its files are (kept when it failed)
+				sed -n "s|^runvm: kept \(.*\)|runvm: kept \1/out/$name|p" "$clog.runvm" > "$log.runvm"
 			fi
 			result "$name" "$rc" "$log" || break
 			done_n=$((done_n + 1))
