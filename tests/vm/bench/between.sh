@@ -50,7 +50,7 @@ bench_state() {
 	local d f n
 	read -r n < /proc/sys/kernel/tainted
 	echo "tainted $n"
-	awk '{ print "module", $1, $3 }' /proc/modules
+	awk '{ print "module", $1, $3 }' /proc/modules | sort
 	for d in /sys/bus/{pci,mdev,vdpa}/devices/*; do
 		[ -e "$d" ] || continue
 		n=
