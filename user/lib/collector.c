@@ -18,6 +18,7 @@
 #include "collector.h"
 #include "dump.h"
 #include "gc.h"
+#include "kbtf.h"
 
 static const struct vfs_family *const families[] = {
 	&vfs_family_vfio,
@@ -158,47 +159,12 @@ bool vfs_module_loaded(const char *module)
 	return access(path, F_OK) == 0;
 }
 
-/* parsed BTFs: vmlinux first, then modules as asked for */
-static struct {
-	char name[64];
-	struct btf *btf;
-} btf_cache[64];
-static int btf_cached;
-
-static struct btf *btf_of(const char *module)
-{
-	char path[256];
-	struct btf *base = NULL, *b;
-	int i;
-
-	for (i = 0; i < btf_cached; i++)
-		if (!strcmp(btf_cache[i].name, module))
-			return btf_cache[i].btf;
-	if (strcmp(module, "vmlinux"))
-		base = btf_of("vmlinux");
-	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", module);
-	if (access(path, R_OK))
-		b = NULL;
-	else if (base)
-		b = btf__parse_split(path, base);
-	else if (!strcmp(module, "vmlinux"))
-		b = btf__parse(path, NULL);
-	else
-		b = NULL;
-	if (libbpf_get_error(b))
-		b = NULL;
-	if (btf_cached < (int)(sizeof(btf_cache) / sizeof(btf_cache[0]))) {
-		snprintf(btf_cache[btf_cached].name, sizeof(btf_cache[0].name), "%s", module);
-		btf_cache[btf_cached++].btf = b;
-	}
-	return b;
-}
-
 bool vfs_btf_has_func(const char *module, const char *func)
 {
-	struct btf *b = btf_of(module);
-
-	return b && btf__find_by_name_kind(b, func, BTF_KIND_FUNC) > 0;
+	/* a module's BTF includes its base's: so does the answer */
+	return vfs_kbtf_find(module, func, BTF_KIND_FUNC) > 0 ||
+	       (strcmp(module, "vmlinux") && vfs_kbtf(module) &&
+		vfs_kbtf_find("vmlinux", func, BTF_KIND_FUNC) > 0);
 }
 
 const char *vfs_fentry_why_not(const char *module, const char *func, char *buf, size_t len)
@@ -207,7 +173,7 @@ const char *vfs_fentry_why_not(const char *module, const char *func, char *buf, 
 		snprintf(buf, len, "module %s is not loaded", module);
 		return buf;
 	}
-	if (!btf_of(module)) {
+	if (!vfs_kbtf(module)) {
 		snprintf(buf, len, "the kernel has no BTF for %s (/sys/kernel/btf/%s)",
 			 strcmp(module, "vmlinux") ? module : "itself", module);
 		return buf;
@@ -219,30 +185,32 @@ const char *vfs_fentry_why_not(const char *module, const char *func, char *buf, 
 	return buf;
 }
 
-/* tracefs knows whether an event exists without parsing any BTF */
+/*
+ * tracefs knows whether an event exists without parsing any BTF: one read
+ * of available_events ("system:event" lines), not a walk over every
+ * system's directory (eventfs makes each of those lookups costly).
+ */
 static bool tracefs_has_event(const char *tp)
 {
-	static const char *const roots[] = {
-		"/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events",
+	static const char *const files[] = {
+		"/sys/kernel/tracing/available_events", "/sys/kernel/debug/tracing/available_events",
 	};
-	char path[512];
-	struct dirent *de;
+	char line[256], *colon;
 	bool found = false;
-	size_t r;
-	DIR *d;
+	size_t r, n;
+	FILE *f = NULL;
 
-	for (r = 0; r < sizeof(roots) / sizeof(roots[0]) && !found; r++) {
-		d = opendir(roots[r]);
-		if (!d)
-			continue;
-		while (!found && (de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s/%s", roots[r], de->d_name, tp);
-			found = access(path, F_OK) == 0;
-		}
-		closedir(d);
+	for (r = 0; r < sizeof(files) / sizeof(files[0]) && !f; r++)
+		f = fopen(files[r], "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		n = strcspn(line, "\n");
+		line[n] = '\0';
+		colon = strchr(line, ':');
+		found = colon && !strcmp(colon + 1, tp);
 	}
+	fclose(f);
 	return found;
 }
 
@@ -267,18 +235,8 @@ bool vfs_tracepoint_owner(const char *tp, char *owner, size_t len)
 	snprintf(type, sizeof(type), "btf_trace_%s", tp);
 	for (i = 0; i < sizeof(tp_modules) / sizeof(tp_modules[0]); i++) {
 		const char *m = tp_modules[i];
-		struct btf *b;
-		int id, own;
 
-		if (!vfs_module_loaded(m))
-			continue;
-		b = btf_of(m);
-		if (!b)
-			continue;
-		/* a split BTF also finds its base's types: ask for its own */
-		own = strcmp(m, "vmlinux") ? (int)btf__type_cnt(btf_of("vmlinux")) : 1;
-		id = btf__find_by_name_kind(b, type, BTF_KIND_TYPEDEF);
-		if (id >= own) {
+		if (vfs_module_loaded(m) && vfs_kbtf_find(m, type, BTF_KIND_TYPEDEF) > 0) {
 			snprintf(owner, len, "%s", m);
 			return true;
 		}
@@ -853,6 +811,8 @@ int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_op
 	c->events_fd = c->drops_fd = c->control_fd = c->stream_lock = -1;
 	snprintf(c->root, sizeof(c->root), "%s", root_of(opts));
 	libbpf_set_print(c->opts.verbose ? print_libbpf_verbose : print_libbpf);
+	/* without them libbpf finds the same targets, only slower */
+	vfs_kbtf_attach_handlers();
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		snprintf(err, errlen, "note: the kernel has no BTF (/sys/kernel/btf/vmlinux): "

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collector.h"
+#include "kbtf.h"
 #include "map_iter.h"
 #include "policy_bpf.h"
 #include "policy.skel.h"
@@ -106,6 +107,7 @@ static int load_skel(struct pd_bpf *b, bool lsm, char *err, size_t errlen)
 	size_t i;
 	int r;
 
+	vfs_kbtf_attach_handlers();	/* failing, libbpf resolves (slower) */
 	b->skel = policy_bpf__open();
 	if (!b->skel) {
 		r = -errno;
