@@ -146,17 +146,33 @@ static bool has_rule(const struct pd_compiled *c, uint32_t id)
  * pol_member: every matched process (s->vms), and the children the fork
  * hook added that still live and whose rule still exists (a child of a
  * VM matched now follows that VM's rule). Entries of exited processes go.
+ *
+ * The fork hook writes this map while we do: a child forked after our
+ * read is an entry we never saw, and it must stay (a generic "make the
+ * map equal this set" would delete it, and the child, its exec'd
+ * successors and their children would leave their VM's quota for good).
+ * So only an entry read here, still holding what was read, is deleted;
+ * what was read is the only thing compared.
  */
 static int sync_members(struct pd_state *s, const struct pd_compiled *c, char *err,
 			size_t errlen)
 {
-	struct vfs_pol_member *cv = NULL, *v = NULL;
+	struct vfs_pol_member *cv = NULL, *v = NULL, now;
+	struct pd_entries cur, want;
+	struct pd_op *ops = NULL;
 	uint32_t *ck = NULL, *k = NULL;
-	size_t ncur = 0, ks, vs, n = 0, i, j;
-	int r = -1;
+	size_t ncur = 0, ks, vs, n = 0, i, j, nops, bad = 0;
+	int r = -1, e;
 
-	if (pd_bpf_dump(s->bpf, PD_MAP_MEMBER, (void **)&ck, (void **)&cv, &ncur, &ks, &vs))
-		ncur = 0;
+	e = pd_bpf_dump(s->bpf, PD_MAP_MEMBER, (void **)&ck, (void **)&cv, &ncur, &ks, &vs);
+	if (e) {
+		snprintf(err, errlen, "cannot read a policy map: %s", strerror(-e));
+		return -1;
+	}
+	if (ncur && (ks != sizeof(*k) || vs != sizeof(*v))) {
+		snprintf(err, errlen, "a pinned policy map has another layout: `vfio-policyd --unload` first");
+		goto out;
+	}
 	k = calloc(s->nvms + ncur + 1, sizeof(*k));
 	v = calloc(s->nvms + ncur + 1, sizeof(*v));
 	if (!k || !v) {
@@ -186,9 +202,36 @@ static int sync_members(struct pd_state *s, const struct pd_compiled *c, char *e
 		k[n] = ck[i];
 		v[n++] = m;
 	}
-	r = sync_map(s, PD_MAP_MEMBER, k, v, n, sizeof(*k), sizeof(*v), &s->members_failed, err,
-		     errlen);
+	cur = (struct pd_entries){ ncur, sizeof(*k), sizeof(*v), ck, cv };
+	want = (struct pd_entries){ n, sizeof(*k), sizeof(*v), k, v };
+	ops = calloc(ncur + n + 1, sizeof(*ops));
+	if (!ops) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	nops = pd_diff(&cur, &want, ops);
+	for (i = 0; i < nops; i++) {
+		const struct pd_op *o = &ops[i];
+
+		if (o->op == PD_OP_UPDATE) {
+			e = pd_bpf_update(s->bpf, PD_MAP_MEMBER, &k[o->index], &v[o->index]);
+		} else {
+			/* deleted only as read: not a child forked since */
+			if (pd_bpf_lookup(s->bpf, PD_MAP_MEMBER, &ck[o->index], &now) ||
+			    memcmp(&now, &cv[o->index], sizeof(now)))
+				continue;
+			e = pd_bpf_delete(s->bpf, PD_MAP_MEMBER, &ck[o->index]);
+			if (e == -ENOENT)
+				e = 0;
+		}
+		if (e && !bad++)
+			snprintf(err, errlen, "cannot update a policy map: %s%s", strerror(-e),
+				 e == -E2BIG ? " (the map is full)" : "");
+	}
+	s->members_failed = bad;
+	r = bad ? -1 : 0;
 out:
+	free(ops);
 	free(ck);
 	free(cv);
 	free(k);
