@@ -221,7 +221,9 @@ sentinel=$!
 	while :; do
 		sleep 2
 		grep -q '^VFIOSCOPE-RC=' "$LOG" 2>/dev/null && exit 0
-		m=$(grep -c -e '^bench: running ' -e '^VFIOSCOPE-SCENARIO-RC ' "$LOG" 2>/dev/null)
+		# (grep -c says 0 and fails when nothing matches: under set -e
+		# that ended this watch before any script had started)
+		m=$(grep -c -e '^bench: running ' -e '^VFIOSCOPE-SCENARIO-RC ' "$LOG" 2>/dev/null || :)
 		if [ "${m:-0}" != $marks ]; then
 			[ $BATCH = 1 ] || exit 0
 			marks=$m
