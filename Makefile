@@ -518,8 +518,9 @@ bench: all
 #   32 vdpa lifecycle (30, 31), 41, 42 vfiomig two devices, live (40, 43)
 #   45 QEMU migration that fails (43), 48 QEMU vhost-vdpa (49: libvirt)
 #   51 vfiotop in tmux (50, 52), 64 churn, 90 ring sizes (09), 91 restart
-#   cycles (63), 71 dashboard previews (70), 94 the Debian package
-SLOW_TESTS ?= ^(07|12|14|16|20|22|24|32|41|42|45|48|51|64|71|90|91|94)-
+#   cycles (63), 71 dashboard previews (70), 94 the Debian package,
+#   81 the series' own events (unsupported on stock: runs patched)
+SLOW_TESTS ?= ^(07|12|14|16|20|22|24|32|41|42|45|48|51|64|71|81|90|91|94)-
 
 # On 6.1, what differs on the older kernel: the collectors' CO-RE reads
 # and every tier choice (06, 07), the edu variant's 6.1 uAPI (21), the

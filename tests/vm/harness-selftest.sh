@@ -5,9 +5,11 @@
 # observe. Three guests: a module that does not load must fail the set-up
 # (with the reason and the console shown), a guest that panics must fail
 # with its console tail, and a script's exit status must come back as is.
-# Then run.sh on four made-up scenarios, which share guests: what the
+# Then run.sh on five made-up scenarios, which share guests: what the
 # first leaves behind is gone for the second, a device the second leaves
-# unbound gets the third a fresh guest, and so does the third's failure.
+# unbound is bound again for the third in the same guest, the third's
+# failure gets the fourth a fresh guest, and so does the taint the fourth
+# leaves (a trace that cannot be taken away) for the fifth.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 K=${1:?kernel}
@@ -81,25 +83,32 @@ echo $2 > /sys/bus/pci/devices/$2/driver/unbind
 EOT
 cat > "$S/scenarios/03-fail.sh" << 'EOT'
 cat /proc/sys/kernel/random/boot_id > $VFIOSCOPE_SELFTEST/boot3
+cmp -s $VFIOSCOPE_SELFTEST/boot2 $VFIOSCOPE_SELFTEST/boot3 || { echo "FAIL: not the second one's guest"; exit 1; }
 set -- $NVME_VFS
 [ "$(basename $(readlink /sys/bus/pci/devices/$2/driver))" = vfio-pci ] || { echo "FAIL: VF unbound"; exit 1; }
 echo "FAIL: on purpose"
 exit 3
 EOT
-cat > "$S/scenarios/04-after.sh" << 'EOT'
+cat > "$S/scenarios/04-taint.sh" << 'EOT'
 cat /proc/sys/kernel/random/boot_id > $VFIOSCOPE_SELFTEST/boot4
+echo 512 > /proc/sys/kernel/tainted
+EOT
+cat > "$S/scenarios/05-after.sh" << 'EOT'
+cat /proc/sys/kernel/random/boot_id > $VFIOSCOPE_SELFTEST/boot5
 EOT
 VFIOSCOPE_SCENARIOS=$S/scenarios VFIOSCOPE_SELFTEST=$S \
-	"$HERE/run.sh" --kernels "$K" --tests '^0[1-4]-' > "$T/out4" 2>&1
+	"$HERE/run.sh" --kernels "$K" --tests '^0[1-5]-' > "$T/out4" 2>&1
 rc=$?
 check "a batch with a failure fails (rc $rc)" test "$rc" != 0
 check "... what the first scenario left was gone for the second" grep -q 'PASS .* 02-unbind' "$T/out4"
 check "... the two shared a guest" cmp -s "$S/boot1" "$S/boot2"
-check "... the unbound device is named" grep -q 'a fresh guest after 02-unbind: it left .*vfio-pci' "$T/out4"
-check "... and the next one got a fresh guest" bash -c "[ -s '$S/boot3' ] && ! cmp -s '$S/boot2' '$S/boot3'"
-check "... the failure is the scenario's own" grep -q 'vmtest: failed: .*/03-fail: on purpose' "$T/out4"
+check "... the unbound device was bound again in the same guest" \
+	grep -q 'vmtest: failed: .*/03-fail: on purpose' "$T/out4"
+check "... the failure is the scenario's own" grep -q 'FAIL .* 03-fail' "$T/out4"
 check "... the one after a failure got a fresh guest" bash -c "[ -s '$S/boot4' ] && ! cmp -s '$S/boot3' '$S/boot4'"
-check "... and passed" grep -q '^3 passed, 1 failed' "$T/out4"
+check "... a taint is named" grep -q 'a fresh guest after 04-taint: it left .*taint' "$T/out4"
+check "... and the next one got a fresh guest" bash -c "[ -s '$S/boot5' ] && ! cmp -s '$S/boot4' '$S/boot5'"
+check "... and passed" grep -q '^4 passed, 1 failed' "$T/out4"
 if [ $bad != 0 ]; then
 	for f in "$T"/out*; do echo "== $f"; tail -n 15 "$f"; done
 fi

@@ -50,10 +50,13 @@ if [ -n "$RUNDIR" ] && [ -f "$RUNDIR/batch" ]; then
 	bench_baseline $B
 	prev=
 	while read -r name <&3; do
+		r0=$EPOCHREALTIME
 		if [ -n "$prev" ] && ! bench_reset $B > $B/why; then
 			echo "bench: a fresh guest after $prev: it left $(cat $B/why)"
 			break
 		fi
+		[ -z "$prev" ] ||
+			echo "bench: reset after $prev in $(awk -v a="$r0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s"
 		[ -z "$prev" ] || dmesg -C
 		mkdir -p "$RUNDIR/out/$name"
 		echo "bench: running $name.sh"
