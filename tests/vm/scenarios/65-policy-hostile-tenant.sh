@@ -177,6 +177,63 @@ static pid_t child(int out, int how, uint64_t iova, uint64_t end, int sock, char
 	exit(0);
 }
 
+/*
+ * A fork storm: a child every millisecond for the window, each sleeping 100 ms
+ * (past at least one of the daemon's syncs) before one MAP_DMA, its
+ * result a byte on a pipe. Every child is the VM's: what they got
+ * accepted together is the bucket's.
+ */
+static int storm(void)
+{
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), first = 0, last = 0;
+	unsigned long kids = 0, acc = 0, again = 0, other = 0;
+	int pfd[2];
+	char r;
+
+	if (pipe(pfd))
+		return 2;
+	while (now_ns() < end) {
+		pid_t p = fork();
+
+		if (p < 0)
+			return 2;
+		if (!p) {
+			struct vfio_iommu_type1_dma_map map = { .argsz = sizeof(map),
+				.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+				.vaddr = (uintptr_t)buf, .iova = 0x1000000 + 4096ull * (kids % 4096),
+				.size = 4096 };
+			struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap),
+				.iova = map.iova, .size = 4096 };
+
+			usleep(100000);
+			if (!ioctl(container, VFIO_IOMMU_MAP_DMA, &map))
+				r = ioctl(container, VFIO_IOMMU_UNMAP_DMA, &unmap) ? 'o' : 'a';
+			else
+				r = errno == EAGAIN ? 'e' : 'o';
+			_exit(write(pfd[1], &r, 1) == 1 ? 0 : 2);
+		}
+		kids++;
+		if (!first)
+			first = now_ns() + 100000000ull;
+		usleep(1000);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	close(pfd[1]);
+	while (read(pfd[0], &r, 1) == 1) {
+		acc += r == 'a';
+		again += r == 'e';
+		other += r == 'o';
+	}
+	last = now_ns();
+	while (wait(NULL) > 0)
+		;
+	printf("storm_children %lu\nstorm_accepted %lu\nstorm_eagain %lu\nstorm_other %lu\n"
+	       "storm_elapsed_ns %llu\n", kids, acc, again, other,
+	       (unsigned long long)(last - first));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct tally all = { 0 }, t = { 0 };
@@ -191,7 +248,7 @@ int main(int argc, char **argv)
 		flood(atoi(argv[2]), 0, 0x300000, strtoull(argv[3], NULL, 10), &t);
 		return write(100, &t, sizeof(t)) == sizeof(t) ? 0 : 2;
 	}
-	/* tenant GROUP SECONDS -name guest=NAME */
+	/* tenant GROUP SECONDS [--storm] -name guest=NAME */
 	if (argc < 3)
 		return 2;
 	seconds = atof(argv[2]);
@@ -207,6 +264,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	wait_go("ready");
+	if (argc > 3 && !strcmp(argv[3], "--storm"))
+		return storm();
 	/* matched: now rename, comm and command line both */
 	prctl(PR_SET_NAME, "innocent");
 	for (i = 0; i < argc; i++)
@@ -251,7 +310,7 @@ CEOF
 
 cat > $O/p.yaml <<EOT
 mode: enforce
-discovery_interval_ms: 200
+discovery_interval_ms: 50
 rules:
   - name: tenant
     match:
@@ -322,6 +381,23 @@ sum() {	# CLASS FIELD
 }
 expect_eq "daemon: maps allowed (all processes)" "$(sum dma_map allowed)" "$acc"
 expect_eq "daemon: maps throttled (all processes)" "$(sum dma_map throttled)" "$again"
+
+# a fork storm from a second VM of the rule (its own bucket): a child
+# forked while the daemon syncs its member table is the VM's all the same
+$O/tenant $grp 4 --storm -name guest=tenant-a-vm2 > $O/s.txt 2> $O/s.err &
+t2=$!
+wait_for_line $O/s.txt ready 30 $t2
+pd_wait_vm $t2
+kill -USR2 $t2
+wait $t2 || fail "the storm failed: $(cat $O/s.err)"
+cat $O/s.txt
+expect_eq "storm: calls failing otherwise" "$(val $O/s.txt storm_other)" 0
+[ "$(val $O/s.txt storm_children)" -ge 400 ] || fail "the storm forked too few children"
+sacc=$(val $O/s.txt storm_accepted)
+swant=$(echo "$BURST + $RATE * $(val $O/s.txt storm_elapsed_ns) / 1000000000 + 1" | bc -l)
+note "storm: $sacc of $(val $O/s.txt storm_children) children's maps accepted; the bucket allows $swant"
+echo "$sacc $swant" | awk '{ exit !($1 <= $2) }' ||
+	fail "fork storm: $sacc children's maps accepted, the VM's bucket allows $swant: children escaped their VM"
 
 # the claim without a device was never matched nor touched
 pd_has vms "^vm $claim " && fail "a process with no device matched by its claimed name: $(pd_ctl vms)"
