@@ -506,8 +506,8 @@ bench: all
 # budget, one scenario for each thing the product does, against the real
 # clients (QEMU 10, libvirt, Prometheus, the kernel's drivers); `make
 # vmtest` runs every scenario. Measured on the bench host (2026-12-03,
-# after the start-up fix): the whole set on 6.12 is ~45 min of guest
-# time, the set below ~22 min.
+# fresh clone, `CI=true bash .ci/run`): 42-47 min for the whole of
+# make test with 40 and 44 still in; CI's machines have been ~1.3x slower.
 #
 # Left to `make vmtest` on 6.12 (SLOW_TESTS), each with what covers its
 # subject in `make test`:
@@ -515,12 +515,14 @@ bench: all
 #   12 mdacc job QoS knobs (66 moves them), 14 mdacc stress (10, 13)
 #   16 missing prerequisites (a guest of its own: no BPF LSM)
 #   20, 22, 24 variant bind, PRE_COPY, rebind (21, 23, 25, 43)
-#   32 vdpa lifecycle (30, 31), 41, 42 vfiomig two devices, live (40, 43)
+#   32 vdpa lifecycle (30, 31), 40, 41, 42 vfiomig against the exerciser,
+#   two devices, live (43, 47: vfiomig against QEMU's own figures)
+#   44 three QEMUs named, pins and devices (43, 47, 49)
 #   45 QEMU migration that fails (43), 48 QEMU vhost-vdpa (49: libvirt)
 #   51 vfiotop in tmux (50, 52), 64 churn, 90 ring sizes (09), 91 restart
 #   cycles (63), 71 dashboard previews (70), 94 the Debian package,
 #   81 the series' own events (unsupported on stock: runs patched)
-SLOW_TESTS ?= ^(07|12|14|16|20|22|24|32|41|42|45|48|51|64|71|81|90|91|94)-
+SLOW_TESTS ?= ^(07|12|14|16|20|22|24|32|40|41|42|44|45|48|51|64|71|81|90|91|94)-
 
 # On 6.1, what differs on the older kernel: the collectors' CO-RE reads
 # and every tier choice (06, 07), the edu variant's 6.1 uAPI (21), the
