@@ -173,29 +173,39 @@ int vfs_kbtf_find(const char *module, const char *name, int kind)
 
 /* ------------------------------------------------- libbpf's attach targets */
 /*
- * The kernel's module BTF objects in id order (libbpf's search order),
- * with an open fd on each: refreshed when a target is not found in the
- * modules listed.
+ * The next kernel BTF object of a module after *@id: an fd on it, its
+ * name in @name; -ENOENT after the last. BPF programs' own BTFs and
+ * vmlinux's are passed over.
  */
-static int module_order(char names[][64], int max)
+static int next_module_btf(__u32 *id, char name[64])
 {
-	__u32 id = 0;
-	int n = 0;
-
-	while (n < max && !bpf_btf_get_next_id(id, &id)) {
+	while (!bpf_btf_get_next_id(*id, id)) {
 		struct bpf_btf_info info = {};
 		__u32 len = sizeof(info);
-		char name[64] = "";
-		int fd = bpf_btf_get_fd_by_id(id);
+		int fd = bpf_btf_get_fd_by_id(*id);
 
 		if (fd < 0)
 			continue;
+		name[0] = '\0';
 		info.name = (__u64)(uintptr_t)name;
-		info.name_len = sizeof(name);
+		info.name_len = 64;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
 		    strcmp(name, "vmlinux"))
-			snprintf(names[n++], 64, "%s", name);
+			return fd;
 		close(fd);
+	}
+	return -ENOENT;
+}
+
+/* the modules' names in BTF id order (libbpf's search order) */
+static int module_order(char names[][64], int max)
+{
+	__u32 id = 0;
+	int n = 0, fd;
+
+	while (n < max && (fd = next_module_btf(&id, names[n])) >= 0) {
+		close(fd);
+		n++;
 	}
 	return n;
 }
@@ -203,26 +213,17 @@ static int module_order(char names[][64], int max)
 /* an fd on @k's BTF object in the kernel, found by name */
 static int module_obj_fd(struct kbtf *k)
 {
+	char name[64];
 	__u32 id = 0;
+	int fd;
 
-	if (k->obj_fd >= 0)
-		return k->obj_fd;
-	while (!bpf_btf_get_next_id(id, &id)) {
-		struct bpf_btf_info info = {};
-		__u32 len = sizeof(info);
-		char name[64] = "";
-		int fd = bpf_btf_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		info.name = (__u64)(uintptr_t)name;
-		info.name_len = sizeof(name);
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.kernel_btf &&
-		    !strcmp(name, k->name))
-			return k->obj_fd = fd;
-		close(fd);
+	while (k->obj_fd < 0 && (fd = next_module_btf(&id, name)) >= 0) {
+		if (!strcmp(name, k->name))
+			k->obj_fd = fd;
+		else
+			close(fd);
 	}
-	return -ENOENT;
+	return k->obj_fd >= 0 ? k->obj_fd : -ENOENT;
 }
 
 static char mod_names[KBTF_MAX][64];
