@@ -93,18 +93,44 @@ Test(share, bounds_and_hysteresis)
 	c.min = 60;
 	split(&c, in, 2, out);
 	cr_expect_eq(out[1], 60, "min bounds an instance");
-	/* 150 -> 155 is within 10 %: not made; 150 -> 170 is */
+	/*
+	 * 70 of 100 used: wants 87, more than 10 % below its knob: moves.
+	 * 75 used: wants 93, within 10 %: held at 100. Either way the other,
+	 * saturated, gets exactly the rest.
+	 */
 	c = c200;
+	in[0] = (struct pd_split_in){ .weight = 1, .used = 70, .cur = 100 };
+	in[1] = (struct pd_split_in){ .weight = 1, .used = 100, .cur = 100 };
+	split(&c, in, 2, out);
+	cr_expect_eq(out[0], 87);
+	cr_expect_eq(out[1], 113);
+	in[0].used = 75;
+	split(&c, in, 2, out);
+	cr_expect_eq(out[0], 100, "a 7 %% move is held, got %llu", (unsigned long long)out[0]);
+	cr_expect_eq(out[1], 100);
+}
+
+Test(share, held_moves_strand_no_capacity)
+{
+	/*
+	 * An offer is never held: the idle one falls 12 -> 10 (its floor)
+	 * and the saturated one, at 188 of 188, is given all 190 left, a
+	 * 1 % move (held back, 2 of 200 would stay unused for good).
+	 */
+	struct pd_split_in in[2] = { { .weight = 3, .used = 188, .cur = 188 },
+				     { .weight = 1, .used = 0, .cur = 12 } };
+	uint64_t out[2];
+
+	split(&c200, in, 2, out);
+	cr_expect_eq(out[1], 10);
+	cr_expect_eq(out[0], 190, "the rest, exactly: got %llu", (unsigned long long)out[0]);
+	/* and a weight change moves saturated instances exactly, however little */
 	in[0] = (struct pd_split_in){ .weight = 31, .used = 150, .cur = 150 };
 	in[1] = (struct pd_split_in){ .weight = 9, .used = 50, .cur = 50 };
-	split(&c, in, 2, out);
-	cr_expect_eq(out[0], 150, "a 5 %% move is held, got %llu", (unsigned long long)out[0]);
-	cr_expect_eq(out[1], 50, "a 10 %% move is held, got %llu", (unsigned long long)out[1]);
-	in[0].weight = 17;
-	in[1].weight = 3;
-	split(&c, in, 2, out);
-	cr_expect_eq(out[0], 170);
-	cr_expect_eq(out[1], 30);
+	split(&c200, in, 2, out);
+	cr_expect_eq(out[0], 155);
+	cr_expect_eq(out[1], 45);
+	cr_expect_leq(out[0] + out[1], c200.capacity);
 }
 
 Test(share, no_instance_and_huge_values)

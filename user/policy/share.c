@@ -4,8 +4,8 @@
  * filling: every instance is offered capacity × weight / Σ weights of the
  * instances still unserved; one that wants less than its offer gets what
  * it wants and leaves the rest to the others; when every remaining
- * instance wants more than its offer, each gets its offer. Then bounds,
- * then hysteresis.
+ * instance wants more than its offer, each gets its offer. Then bounds.
+ * The hysteresis damps measured wants, not offers (see demand()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +29,17 @@ const struct pd_knob_kind *pd_knob_kind(const char *knob)
 	return NULL;
 }
 
-/* what instance @in wants: UINT64_MAX when it uses all it is allowed */
+/*
+ * What instance @in wants: UINT64_MAX when it uses all it is allowed.
+ * The hysteresis is applied here, to the measurement: a want within
+ * hysteresis % of the knob is the knob (a use that wobbles moves nothing).
+ * Offers are never held back: the capacity is split exactly, so a move
+ * held for one instance can neither strand part of the capacity nor
+ * give the others more than there is.
+ */
 static uint64_t demand(const struct pd_split_conf *c, const struct pd_split_in *in)
 {
-	unsigned __int128 want;
+	unsigned __int128 want, d;
 
 	if (in->fresh || !in->cur ||
 	    (unsigned __int128)in->used * 100 >= (unsigned __int128)in->cur * PD_SHARE_SATURATED_PCT)
@@ -40,6 +47,9 @@ static uint64_t demand(const struct pd_split_conf *c, const struct pd_split_in *
 	want = (unsigned __int128)in->used * (100 + PD_SHARE_HEADROOM_PCT) / 100;
 	if (want < c->min)
 		want = c->min;
+	d = want > in->cur ? want - in->cur : in->cur - want;
+	if (d * 100 <= (unsigned __int128)in->cur * c->hysteresis)
+		want = in->cur;
 	return want > UINT64_MAX ? UINT64_MAX : (uint64_t)want;
 }
 
@@ -96,17 +106,10 @@ void pd_share_split(const struct pd_split_conf *c, const struct pd_split_in *in,
 	} while (moved);
 
 	for (i = 0; i < n; i++) {
-		unsigned __int128 d;
-
 		if (out[i] < c->min)
 			out[i] = c->min;
 		if (out[i] > c->max)
 			out[i] = c->max;
-		if (!in[i].cur)
-			continue;	/* unlimited now: any value moves it */
-		d = out[i] > in[i].cur ? out[i] - in[i].cur : in[i].cur - out[i];
-		if (d * 100 <= (unsigned __int128)in[i].cur * c->hysteresis)
-			out[i] = in[i].cur;
 	}
 	free(served);
 	free(want);

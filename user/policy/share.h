@@ -46,12 +46,13 @@ struct pd_split_in {
 struct pd_split_conf {
 	uint64_t capacity;	/* what the instances share */
 	uint64_t min, max;	/* bounds of any instance's knob */
-	uint32_t hysteresis;	/* percent: smaller moves are not made */
+	uint32_t hysteresis;	/* percent: a measured want this close to the knob holds it */
 };
 
 /*
- * The knob value of each of @n instances (@out[i]); an unchanged value
- * (within the hysteresis) is @in[i].cur.
+ * The knob value of each of @n instances (@out[i]). An instance that uses
+ * less than its knob, by no more than the hysteresis, keeps @in[i].cur;
+ * the rest of the capacity goes to the others exactly.
  */
 void pd_share_split(const struct pd_split_conf *c, const struct pd_split_in *in, size_t n,
 		    uint64_t *out);
