@@ -296,6 +296,7 @@ int cmd_mdacc_jobs(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n = 0, rate = 0, seed = 1, done = 0, submitted = 0, secs = 0, i;
+	unsigned long depth = MJ_QSIZE - 1;
 	unsigned long long irqs = 0, bytes = 0;
 	int use_irq = 0, opt, bad = 0, ev = -1;
 	__u64 t0, t1, deadline, stop = ~0ull;
@@ -303,7 +304,7 @@ int cmd_mdacc_jobs(int argc, char **argv)
 	struct mj m = { 0 };
 	__u32 head, *status;
 
-	while ((opt = getopt_long(argc, argv, "n:r:s:d:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:r:s:d:q:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			n = strtoul(optarg, NULL, 0);
@@ -317,6 +318,9 @@ int cmd_mdacc_jobs(int argc, char **argv)
 		case 'd':
 			secs = strtoul(optarg, NULL, 0);
 			break;
+		case 'q':
+			depth = strtoul(optarg, NULL, 0);
+			break;
 		case 'i':
 			use_irq = 1;
 			break;
@@ -324,9 +328,11 @@ int cmd_mdacc_jobs(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc - 1 || !n || n > MJ_MAX_JOBS || secs > 600)
+	if (optind != argc - 1 || !n || n > MJ_MAX_JOBS || secs > 600 || !depth ||
+	    depth > MJ_QSIZE - 1)
 		die("usage: vfio-exercise mdacc-jobs UUID -n N (1..%d) [-r RATE_PER_S] "
-		    "[-d SECONDS (..600)] [-s SEED] [--irq]", MJ_MAX_JOBS);
+		    "[-d SECONDS (..600)] [-q DEPTH (1..%d)] [-s SEED] [--irq]", MJ_MAX_JOBS,
+		    MJ_QSIZE - 1);
 
 	vx_open(&d, argv[optind]);
 	vx_walk(&d, NULL);
@@ -360,7 +366,9 @@ int cmd_mdacc_jobs(int argc, char **argv)
 		if (stop_asked)
 			stop = 0;
 
-		while (submitted < n && (m.tail + 1) % MJ_QSIZE != head && vx_now_ns() < stop) {
+		/* the ring's room, and -q: at most DEPTH jobs outstanding */
+		while (submitted < n && (m.tail + 1) % MJ_QSIZE != head &&
+		       submitted - done < depth && vx_now_ns() < stop) {
 			if (rate && vx_now_ns() < t0 + submitted * 1000000000ull / rate)
 				break;
 			mj_write_desc(&m, submitted++, use_irq ? MDACC_JOB_F_IRQ : 0);

@@ -20,7 +20,7 @@ static const struct vx_cmd cmds[] = {
 	  "\t[--delay-resume MS[,MS2...]]\n"
 	  "\tVFIO migration v2 of SRC to DST, one timestamped line per FSM arc; several\n"
 	  "\tpairs migrate together as one VM's devices (lists: one value per pair)" },
-	{ "mdacc-jobs", cmd_mdacc_jobs, "mdacc-jobs UUID -n N [-r RATE_PER_S] [-d SECONDS] [-s SEED] [--irq]\n\tsubmit N seeded COPY/XOR/FILL jobs to an mdacc mdev (for at most SECONDS), wait, verify every byte" },
+	{ "mdacc-jobs", cmd_mdacc_jobs, "mdacc-jobs UUID -n N [-r RATE_PER_S] [-d SECONDS] [-q DEPTH] [-s SEED] [--irq]\n\tsubmit N seeded COPY/XOR/FILL jobs to an mdacc mdev (for at most SECONDS, at most DEPTH outstanding), wait, verify every byte" },
 	{ "vhost-kick", cmd_vhost_kick, "vhost-kick NODE [-n KICKS] [-q QID] [-o]\n\town vhost-vdpa NODE like a VMM, give queue QID an eventfd kick, have a child signal it KICKS times (-o: NODE opened by another process and the fd passed over a unix socket, as libvirtd does)" },
 	{ "ioctls", cmd_ioctls, "ioctls DEVICE [--cmd KIND] [-n K] [--time]\n"
 	  "\tK ioctls of one kind (get-info, region-info, irq-info, group-status,\n"
