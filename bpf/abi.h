@@ -203,6 +203,7 @@ enum vfs_drop {
 	 * the kernel skipped because a BPF program already ran on the CPU */
 	VFS_DROP_RECURSION,
 	VFS_DROP_MAP_RESET,		/* reset_stats full */
+	VFS_DROP_MAP_FAULT,		/* fault_stats full */
 	VFS_DROP_MAX = 16,
 };
 
@@ -227,6 +228,7 @@ enum vfs_event_type {
 	VFS_EV_MIG_REQ,		/* a migration state request, kernel-timed (tracepoint tier) */
 	VFS_EV_VM_EXIT,		/* a VM process (one that used VFIO) exited */
 	VFS_EV_RESET,		/* a PCI device reset (or a reset request that ran none) */
+	VFS_EV_IOMMU_FAULT,	/* a DMA (or interrupt) remapping fault the IOMMU recorded */
 	VFS_EV_TYPE_MAX,
 };
 
@@ -234,7 +236,8 @@ enum vfs_event_type {
 /* always delivered: rare lifecycle events */
 #define VFS_STREAM_DEFAULT	(VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) | \
 				 VFS_STREAM(VFS_EV_MDEV) | VFS_STREAM(VFS_EV_VDPA) | \
-				 VFS_STREAM(VFS_EV_VM_EXIT) | VFS_STREAM(VFS_EV_RESET))
+				 VFS_STREAM(VFS_EV_VM_EXIT) | VFS_STREAM(VFS_EV_RESET) | \
+				 VFS_STREAM(VFS_EV_IOMMU_FAULT))
 
 struct vfs_event_hdr {
 	__u16 type;		/* enum vfs_event_type */
@@ -423,6 +426,77 @@ struct vfs_ev_reset {
 	char dev[VFS_NAME_LEN];
 };
 VFS_ABI_ASSERT(struct vfs_ev_reset, 136);
+
+/* ---------------------------------------------------------- IOMMU faults */
+/*
+ * Remapping faults (bpf/vfio.bpf.c): the Intel IOMMU's primary fault
+ * records, read from the unit's registers when its fault interrupt is taken
+ * (fentry on dmar_fault), before the kernel clears them and whatever its
+ * rate-limited log prints. Each names the requester (PCI segment and source
+ * id: bus, device, function), the page, the reason code (VT-d's: 0x05 PTE
+ * write access not set, 0x06 read, ...; 0x20 and up are interrupt
+ * remapping faults) and the access; and, when the requester is a VFIO
+ * device (by its PCI address), that device and the VM that used it last,
+ * as of the fault.
+ */
+enum vfs_fault_flag {
+	VFS_FAULT_F_READ = 1,		/* a read request (else a write) */
+	VFS_FAULT_F_PASID = 2,		/* the request carried a PASID */
+};
+
+/* fault_stats: per IOMMU unit, requester, reason, access and owner */
+struct vfs_fault_key {
+	__u64 obj;		/* the requester's vfio_device, 0: not a VFIO device */
+	__u32 tgid;		/* its owner when the fault came, 0: none */
+	__u16 segment;		/* PCI segment (domain) */
+	__u16 sid;		/* source id: bus << 8 | devfn */
+	__u8 reason;		/* VT-d fault reason code */
+	__u8 flags;		/* enum vfs_fault_flag */
+	__u16 unit;		/* the DMAR unit's sequence number (dmarN) */
+	__u32 pad;
+};
+VFS_ABI_ASSERT(struct vfs_fault_key, 24);
+
+struct vfs_fault_val {
+	__u64 count;
+	__u64 first_ns;		/* bpf_ktime_get_ns() */
+	__u64 last_ns;
+	__u64 last_addr;	/* the page (DMA faults) or fault info (interrupt) */
+};
+VFS_ABI_ASSERT(struct vfs_fault_val, 32);
+
+/*
+ * fault_units: per DMAR unit (array index: its sequence number),
+ * what the handler saw: interrupts, records read, and what the hardware or
+ * this reader could not deliver: interrupts that found the overflow bit set
+ * (the unit's records were full and it dropped faults) and pending records
+ * past the ones read per interrupt.
+ */
+#define VFS_FAULT_UNITS		64
+#define VFS_FAULT_RECORDS_MAX	16	/* records read per interrupt */
+struct vfs_fault_unit {
+	__u64 irqs;
+	__u64 records;
+	__u64 overflows;
+	__u64 unread;		/* interrupts that left records past the ones read */
+	char name[16];		/* "dmar0" */
+};
+VFS_ABI_ASSERT(struct vfs_fault_unit, 48);
+
+struct vfs_ev_iommu_fault {
+	struct vfs_event_hdr hdr;	/* tgid, cgroup: the owner's (0: none); tid 0, comm "" */
+	__u64 obj;		/* the requester's vfio_device, 0: not a VFIO device */
+	__u64 addr;
+	__u32 pasid;		/* with VFS_FAULT_F_PASID */
+	__u16 segment;
+	__u16 sid;
+	__u8 reason;
+	__u8 flags;
+	__u16 unit;
+	__u32 tier;		/* enum vfs_tier */
+	char unit_name[16];
+};
+VFS_ABI_ASSERT(struct vfs_ev_iommu_fault, 96);
 
 /* ------------------------------------------------------------------ vDPA */
 

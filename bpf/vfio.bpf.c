@@ -182,6 +182,14 @@ static long forget_obj(struct bpf_map *map, const __u64 *key, void *val, __u64 *
  * Record what @obj is and who uses it. Called on the slow path only (first
  * sight of a (VM, object, command) key), so the common ioctl costs nothing.
  */
+/* device name (a vfio-pci device's PCI address) -> vfio_device, from note_obj */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, char[VFS_NAME_LEN]);
+	__type(value, __u64);
+} dev_by_name SEC(".maps");
+
 static __always_inline void note_obj(__u64 obj, __u32 kind, __u32 tgid, void *ptr)
 {
 	struct vfs_obj_info *cur, oi = {};
@@ -209,6 +217,13 @@ static __always_inline void note_obj(__u64 obj, __u32 kind, __u32 tgid, void *pt
 
 		vfs_kstr(oi.name, sizeof(oi.name), BPF_CORE_READ(d, dev, kobj.name));
 		oi.group_id = group_id(BPF_CORE_READ(d, group));
+		/*
+		 * By name too, if it is a PCI address ("0000:00:03.0"): an
+		 * IOMMU fault names its requester so (mdev UUIDs never do)
+		 */
+		if (oi.name[4] == ':' && oi.name[7] == ':' && oi.name[10] == '.' &&
+		    bpf_map_update_elem(&dev_by_name, oi.name, &obj, BPF_ANY))
+			vfs_drop(VFS_DROP_MAP_FAULT);
 	} else if (kind == VFS_FD_GROUP) {
 		oi.group_id = group_id(ptr);
 		__builtin_memcpy(oi.name, "group", 6);
@@ -1368,6 +1383,154 @@ SEC("fexit/vfio_pci_core_disable")
 int BPF_PROG(reset_release_exit, struct vfio_pci_core_device___vfs *vdev)
 {
 	return ctx_end();
+}
+
+/* ------------------------------------------------------ iommu-fault class */
+/*
+ * Intel IOMMU primary faults, where the kernel takes them: dmar_fault(), the
+ * DMAR unit's fault interrupt handler (vmlinux). On entry the unit still
+ * holds every fault record it logged, each with its requester, page, reason
+ * and access; the handler then clears them and prints a few (its log is
+ * rate-limited: 10 lines per 5 s, shared by every unit). The records are
+ * read here from the unit's registers, as the handler is about to read
+ * them (VT-d: the fault status register at 0x34, the records at the offset
+ * and count the capability register gives, 16 bytes each, F in bit 127):
+ * reading them has no side effect. A record logged while the handler
+ * already runs is handled in that interrupt without being seen here; the
+ * overflow bit says the unit itself dropped faults (its records were full).
+ */
+#define DMAR_FSTS_REG		0x34
+#define DMA_FSTS_PFO		(1u << 0)
+#define DMA_FSTS_PPF		(1u << 1)
+#define DMA_FRCD_F		(1u << 31)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct vfs_fault_key);
+	__type(value, struct vfs_fault_val);
+} fault_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VFS_FAULT_UNITS);
+	__type(key, __u32);
+	__type(value, struct vfs_fault_unit);
+} fault_units SEC(".maps");
+
+static const struct vfs_fault_val zero_fault;
+
+static __always_inline __u32 mmio_read32(void *reg, __u64 off)
+{
+	__u32 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), reg + off);
+	return v;
+}
+
+static const char bdf_fmt[] = "%04x:%02x:%02x.%u";
+
+static __always_inline void fault_emit(struct intel_iommu___vfs *iommu, __u32 unit, __u32 hi,
+				       __u32 mid, __u64 addr, __u64 now)
+{
+	struct vfs_fault_key k = {
+		.segment = BPF_CORE_READ(iommu, segment),
+		.sid = mid & 0xffff,
+		.reason = hi & 0xff,
+		.flags = ((hi >> 30) & 1 ? VFS_FAULT_F_READ : 0) |
+			 ((mid >> 31) & 1 ? VFS_FAULT_F_PASID : 0),
+		.unit = unit,
+	};
+	__u64 args[4] = { k.segment, k.sid >> 8, (k.sid >> 3) & 0x1f, k.sid & 7 }, *obj, cg = 0;
+	char name[VFS_NAME_LEN] = {};
+	struct vfs_ev_iommu_fault *e;
+	struct vfs_obj_info *oi;
+	struct vfs_fault_val *v;
+
+	/* the requester as VFIO knows it, and whoever used it last: the VM */
+	bpf_snprintf(name, sizeof(name), bdf_fmt, args, sizeof(args));
+	obj = bpf_map_lookup_elem(&dev_by_name, name);
+	oi = obj ? bpf_map_lookup_elem(&obj_info, obj) : NULL;
+	if (obj && oi && !oi->gone_ns) {
+		k.obj = *obj;
+		k.tgid = oi->owner_tgid;
+		cg = oi->cgroup_id;
+	}
+
+	v = vfs_lookup_or_init(&fault_stats, &k, &zero_fault, VFS_DROP_MAP_FAULT);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		if (!v->first_ns)
+			v->first_ns = now;
+		v->last_ns = now;
+		v->last_addr = addr;
+	}
+	if (!vfs_streamed(VFS_EV_IOMMU_FAULT))
+		return;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_IOMMU_FAULT);
+	if (!e)
+		return;
+	/* an interrupt: the task it landed on is nobody's; the owner's instead */
+	e->hdr.cgroup_id = cg;
+	e->hdr.tgid = k.tgid;
+	e->hdr.tid = 0;
+	__builtin_memset(e->hdr.comm, 0, sizeof(e->hdr.comm));
+	e->obj = k.obj;
+	e->addr = addr;
+	e->pasid = (hi >> 8) & 0xfffff;
+	e->segment = k.segment;
+	e->sid = k.sid;
+	e->reason = k.reason;
+	e->flags = k.flags;
+	e->unit = unit;
+	e->tier = VFS_TIER_FENTRY;
+	BPF_CORE_READ_STR_INTO(&e->unit_name, iommu, name);
+	vfs_event_submit(e);
+}
+
+SEC("fentry/dmar_fault")
+int BPF_PROG(iommu_fault, int irq, void *dev_id)
+{
+	struct intel_iommu___vfs *iommu = dev_id;
+	void *reg = BPF_CORE_READ(iommu, reg);
+	__u64 cap = BPF_CORE_READ(iommu, cap), now = bpf_ktime_get_ns();
+	__u32 unit = BPF_CORE_READ(iommu, seq_id), fsts, fro, nfr, idx, i, n = 0;
+	struct vfs_fault_unit *u = bpf_map_lookup_elem(&fault_units, &unit);
+
+	if (!reg)
+		return 0;
+	fsts = mmio_read32(reg, DMAR_FSTS_REG);
+	if (u) {
+		__sync_fetch_and_add(&u->irqs, 1);
+		if (fsts & DMA_FSTS_PFO)
+			__sync_fetch_and_add(&u->overflows, 1);
+		if (!u->name[0])
+			BPF_CORE_READ_STR_INTO(&u->name, iommu, name);
+	}
+	if (!(fsts & DMA_FSTS_PPF))
+		return 0;
+	fro = ((cap >> 24) & 0x3ff) * 16;
+	nfr = ((cap >> 40) & 0xff) + 1;
+	idx = (fsts >> 8) & 0xff;
+	for (i = 0; i < VFS_FAULT_RECORDS_MAX && i < nfr; i++) {
+		__u64 rec = fro + (__u64)((idx + i) % nfr) * 16, addr = 0;
+		__u32 hi = mmio_read32(reg, rec + 12), mid;
+
+		if (!(hi & DMA_FRCD_F))
+			break;
+		mid = mmio_read32(reg, rec + 8);
+		bpf_probe_read_kernel(&addr, sizeof(addr), reg + rec);
+		fault_emit(iommu, unit, hi, mid, addr & ~0xfffull, now);
+		n++;
+	}
+	if (u) {
+		__sync_fetch_and_add(&u->records, n);
+		/* the record after the last read still pending: more than we read */
+		if (i == VFS_FAULT_RECORDS_MAX && i < nfr &&
+		    mmio_read32(reg, fro + (__u64)((idx + i) % nfr) * 16 + 12) & DMA_FRCD_F)
+			__sync_fetch_and_add(&u->unread, 1);
+	}
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -42,4 +42,16 @@ struct mdev_device___vfs {
 	struct mdev_type___vfs *type;
 } __attribute__((preserve_access_index));
 
+/*
+ * An Intel IOMMU (DMAR) unit: built in where present, but vmlinux.h may
+ * come from a kernel without it. Its registers (reg) are MMIO.
+ */
+struct intel_iommu___vfs {
+	void *reg;
+	__u64 cap;
+	int seq_id;
+	__u16 segment;
+	unsigned char name[13];
+} __attribute__((preserve_access_index));
+
 #endif

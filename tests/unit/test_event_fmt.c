@@ -299,3 +299,46 @@ Test(event_fmt, reset_names_past_the_enums)
 	cr_expect_str_eq(vfs_reset_result(-ENOTTY, buf, sizeof(buf)), "ENOTTY");
 	cr_expect_str_eq(vfs_reset_result(-5000, buf, sizeof(buf)), "-5000");
 }
+
+Test(event_fmt, iommu_fault_line_and_json)
+{
+	struct vfs_ev_iommu_fault e;
+	struct json_object *o, *v;
+	char line[256];
+
+	hdr(&e.hdr, VFS_EV_IOMMU_FAULT, sizeof(e));
+	e.addr = 0x4002000;
+	e.sid = 0x18;		/* bus 0, device 3, function 0 */
+	e.reason = 0x06;
+	e.flags = VFS_FAULT_F_READ;
+	memcpy(e.unit_name, "dmar0", 6);
+	cr_assert_gt(vfs_event_text(&e.hdr, sizeof(e), namer, NULL, line, sizeof(line)), 0);
+	cr_expect_str_eq(line, "iommu_fault dmar0 0000:00:03.0 read addr=0x4002000 reason=0x06 pte_read");
+
+	/* a write with a PASID, on another segment and function: a device of bus 0x3a */
+	e.segment = 1;
+	e.sid = 0x3a11;
+	e.reason = 0x05;
+	e.flags = VFS_FAULT_F_PASID;
+	e.pasid = 7;
+	cr_assert_gt(vfs_event_text(&e.hdr, sizeof(e), namer, NULL, line, sizeof(line)), 0);
+	cr_expect_str_eq(line, "iommu_fault dmar0 0001:3a:02.1 write addr=0x4002000 reason=0x05 "
+			 "pte_write pasid=0x7");
+	o = vfs_event_json(&e.hdr, sizeof(e), namer, NULL);
+	cr_assert_not_null(o);
+	cr_assert(json_object_object_get_ex(o, "device", &v));
+	cr_expect_str_eq(json_object_get_string(v), "0001:3a:02.1");
+	cr_assert(json_object_object_get_ex(o, "access", &v));
+	cr_expect_str_eq(json_object_get_string(v), "write");
+	cr_assert(json_object_object_get_ex(o, "reason_name", &v));
+	cr_expect_str_eq(json_object_get_string(v), "pte_write");
+	cr_assert(json_object_object_get_ex(o, "pasid", &v));
+	cr_expect_eq(json_object_get_int64(v), 7);
+	json_object_put(o);
+	/* interrupt remapping, and a code VT-d does not define */
+	cr_expect_str_eq(vfs_fault_reason_name(0x22), "intr_remap");
+	cr_expect_str_eq(vfs_fault_reason_name(0x0e), "other");
+	cr_expect_str_eq(vfs_fault_reason_name(0), "other");
+	/* a truncated event is not decoded */
+	cr_expect_lt(vfs_event_text(&e.hdr, sizeof(e) - 1, namer, NULL, line, sizeof(line)), 0);
+}

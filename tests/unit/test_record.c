@@ -247,6 +247,43 @@ Test(top_model, device_reset_columns)
 	vfs_model_free(&m);
 }
 
+/* IOMMU faults: on the VFIO device and the VM that owned it when they came */
+Test(top_model, iommu_fault_columns)
+{
+	struct vfs_fault_key k = { .obj = 0xffff1000, .tgid = 100, .sid = 0x28, .reason = 6,
+				   .flags = VFS_FAULT_F_READ };
+	struct vfs_fault_val v = { .count = 7 };
+	const struct vfs_vm_row *a, *b;
+	struct vfs_model m;
+
+	model(&m);
+	fill(&m, 1);
+	put(&m.map[VFS_IN_FAULT], sizeof(k), sizeof(v), &k, &v);
+	/* the same device under VM 200 later: its own faults, not VM 100's */
+	k.tgid = 200;
+	v.count = 2;
+	put(&m.map[VFS_IN_FAULT], sizeof(k), sizeof(v), &k, &v);
+	/* a requester no VFIO device has: nobody's row */
+	k.obj = 0;
+	k.tgid = 0;
+	k.sid = 0x10;
+	v.count = 5;
+	put(&m.map[VFS_IN_FAULT], sizeof(k), sizeof(v), &k, &v);
+	cr_assert_eq(vfs_model_compute(&m, SEC, SEC), 0);
+	cr_assert_eq(m.ndevs, 1);
+	cr_expect_eq(m.devs[0].iommu_faults, 9);
+	a = m.vms[0].pid == 100 ? &m.vms[0] : &m.vms[1];
+	b = m.vms[0].pid == 100 ? &m.vms[1] : &m.vms[0];
+	cr_expect_eq(a->iommu_faults, 7);
+	cr_expect_eq(b->iommu_faults, 2);
+	/* the next frame counts afresh: the map holds totals */
+	fill(&m, 2);
+	put(&m.map[VFS_IN_FAULT], sizeof(k), sizeof(v), &k, &v);
+	cr_assert_eq(vfs_model_compute(&m, 2 * SEC, 2 * SEC), 0);
+	cr_expect_eq(m.devs[0].iommu_faults, 0);
+	vfs_model_free(&m);
+}
+
 Test(top_model, a_kicked_queue_without_calls_stalls)
 {
 	struct vfs_model m;

@@ -91,6 +91,7 @@ static const struct vfs_prog_spec specs[] = {
 	PROG("reset_open_exit", VFS_CLASS_RESET, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_pci_core_enable"),
 	PROG("reset_release_enter", VFS_CLASS_RESET, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_pci_core_disable"),
 	PROG("reset_release_exit", VFS_CLASS_RESET, VFS_TIER_FENTRY, "vfio_pci_core", "vfio_pci_core_disable"),
+	PROG("iommu_fault", VFS_CLASS_IOMMU_FAULT, VFS_TIER_FENTRY, "vmlinux", "dmar_fault"),
 	/* exit and removal marks for the maps' garbage collection (gc.c) */
 	EXTRA("vm_exit", VFS_CLASS_IOCTL, VFS_TIER_TRACEPOINT, NULL, "sched_process_exit"),
 	EXTRA("device_gone", VFS_CLASS_IOCTL, VFS_TIER_FENTRY, "vfio", "vfio_unregister_group_dev"),
@@ -100,6 +101,21 @@ static const struct vfs_prog_spec specs[] = {
 static bool fentry_ok(const char *module, const char *func)
 {
 	return vfs_module_loaded(module) && vfs_btf_has_func(module, func);
+}
+
+/* an Intel IOMMU unit is registered (/sys/class/iommu/dmarN) */
+static bool dmar_active(void)
+{
+	DIR *d = opendir("/sys/class/iommu");
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d)))
+		found = !strncmp(e->d_name, "dmar", 4);
+	closedir(d);
+	return found;
 }
 
 /*
@@ -276,6 +292,30 @@ static void choose_tiers(struct vfs_collector *c)
 				     vfs_fentry_why_not("vmlinux", "__pci_reset_function_locked",
 							why, sizeof(why)) ?: "no hook");
 
+	/*
+	 * IOMMU faults: the Intel IOMMU's fault interrupt handler (vmlinux),
+	 * where the records are read before it clears them. Only where a
+	 * DMAR unit is active (otherwise nothing would ever call it) and with
+	 * vfio loaded (the programs live in the vfio object). Other
+	 * IOMMUs (AMD, Arm SMMU) report through iommu:io_page_fault: not
+	 * read yet, and said so.
+	 */
+	if (!vfs_module_loaded("vfio"))
+		vfs_collector_choose(c, VFS_CLASS_IOMMU_FAULT, VFS_TIER_NONE,
+				     "vfio is not loaded (modprobe vfio-pci)");
+	else if (!dmar_active())
+		vfs_collector_choose(c, VFS_CLASS_IOMMU_FAULT, VFS_TIER_NONE,
+				     "no Intel IOMMU (DMAR) unit is active (intel_iommu=on); "
+				     "other IOMMUs' faults are not read yet");
+	else if (fentry_ok("vmlinux", "dmar_fault"))
+		vfs_collector_choose(c, VFS_CLASS_IOMMU_FAULT, VFS_TIER_FENTRY,
+				     "dmar_fault (vmlinux): each fault record the DMAR unit holds "
+				     "when its fault interrupt is taken, read from its registers");
+	else
+		vfs_collector_choose(c, VFS_CLASS_IOMMU_FAULT, VFS_TIER_NONE, "%s",
+				     vfs_fentry_why_not("vmlinux", "dmar_fault", why, sizeof(why)) ?:
+				     "no hook");
+
 	if (vfs_tracepoint_owner("vfio_mig_data", owner, sizeof(owner)))
 		vfs_collector_choose(c, VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT,
 				     "tracepoint vfio:vfio_mig_data from %s", owner);
@@ -287,7 +327,7 @@ static void choose_tiers(struct vfs_collector *c)
 
 static const char *const sized_maps[] = {
 	"ioctl_stats", "ioctl_errno", "obj_info", "vm_stats", "vm_info", "region_stats",
-	"irq_stats", "reset_stats", NULL
+	"irq_stats", "reset_stats", "fault_stats", NULL
 };
 
 int vfs_collector_vm_name(const struct vfs_collector *c, __u32 pid, char *out, size_t len)
@@ -543,6 +583,45 @@ static void dump_resets(struct vfs_collector *c, struct vfs_dump *d, const struc
 	vfs_map_snapshot_free(&resets);
 }
 
+/* one row per IOMMU unit, then per requester, reason and access */
+static void dump_faults(struct vfs_collector *c, struct vfs_dump *d)
+{
+	struct vfs_map_snapshot faults, units;
+	char dev[32], owner[VFS_NAME_LEN + 16];
+	size_t i;
+
+	vfs_map_snapshot(vfs_collector_map_fd(c, "fault_units"), &units);
+	for (i = 0; i < units.n; i++) {
+		const struct vfs_fault_unit *u = &((struct vfs_fault_unit *)units.vals)[i];
+
+		if (!u->irqs)
+			continue;
+		snprintf(dev, sizeof(dev), "%.*s", (int)strnlen(u->name, sizeof(u->name)), u->name);
+		VFS_DUMP_ROW(d, "iommu_unit", VFS_P_STR("iommu", dev[0] ? dev : "?"),
+			     VFS_F_U64("irqs", u->irqs), VFS_F_U64("records", u->records),
+			     VFS_F_U64("overflows", u->overflows), VFS_F_U64("unread", u->unread));
+	}
+	vfs_map_snapshot_free(&units);
+
+	vfs_map_snapshot(vfs_collector_map_fd(c, "fault_stats"), &faults);
+	for (i = 0; i < faults.n; i++) {
+		const struct vfs_fault_key *k = &((struct vfs_fault_key *)faults.keys)[i];
+		const struct vfs_fault_val *v = &((struct vfs_fault_val *)faults.vals)[i];
+
+		vfs_fault_bdf(k->segment, k->sid, dev, sizeof(dev));
+		if (!k->tgid || vfs_collector_vm_name(c, k->tgid, owner, sizeof(owner)) < 0)
+			snprintf(owner, sizeof(owner), "-");
+		VFS_DUMP_ROW(d, "iommu_fault", VFS_P_STR("device", dev),
+			     VFS_P_U64("unit", k->unit), VFS_P_U64("tgid", k->tgid),
+			     VFS_F_STR("access", k->flags & VFS_FAULT_F_READ ? "read" : "write"),
+			     VFS_F_U64("reason", k->reason),
+			     VFS_F_STR("reason_name", vfs_fault_reason_name(k->reason)),
+			     VFS_F_STR("vm", owner), VFS_F_U64("count", v->count),
+			     VFS_F_U64("last_addr", v->last_addr));
+	}
+	vfs_map_snapshot_free(&faults);
+}
+
 static void vfio_dump(struct vfs_collector *c, struct vfs_dump *d)
 {
 	struct vfs_map_snapshot objs;
@@ -560,6 +639,7 @@ static void vfio_dump(struct vfs_collector *c, struct vfs_dump *d)
 	dump_regions(c, d, &on);
 	dump_irqs(c, d, &on);
 	dump_resets(c, d, &on);
+	dump_faults(c, d);
 	vfs_map_snapshot_free(&objs);
 }
 

@@ -71,6 +71,7 @@ static const char *const class_names[VFS_CLASS_MAX] = {
 	[VFS_CLASS_DMA_RESULT] = "dma-results",
 	[VFS_CLASS_MIG_REQUEST] = "migration-requests",
 	[VFS_CLASS_RESET] = "device-reset",
+	[VFS_CLASS_IOMMU_FAULT] = "iommu-fault",
 };
 
 const char *vfs_class_name(enum vfs_class c)
@@ -101,6 +102,7 @@ static const char *const drop_names[VFS_DROP_MAX] = {
 	[VFS_DROP_MAP_VDPA] = "map_full_vdpa",
 	[VFS_DROP_RECURSION] = "probe_recursion",
 	[VFS_DROP_MAP_RESET] = "map_full_reset",
+	[VFS_DROP_MAP_FAULT] = "map_full_iommu_fault",
 };
 
 const char *vfs_drop_name(enum vfs_drop d)
@@ -311,8 +313,16 @@ static size_t pow2_at_least(size_t v)
 
 static int add_map(struct vfs_collector *c, const char *name, int fd, bool owned)
 {
-	struct named_fd *m = realloc(c->maps, (c->nmaps + 1) * sizeof(*m));
+	struct named_fd *m;
 
+	/* the kernel keeps 15 characters of a map's name: a longer one
+	 * would be found by no reader, here or in a pinned set */
+	if (strlen(name) >= sizeof(m->name)) {
+		fprintf(stderr, "vfioscope: BPF map name '%s' is longer than %zu characters\n",
+			name, sizeof(m->name) - 1);
+		return -ENAMETOOLONG;
+	}
+	m = realloc(c->maps, (c->nmaps + 1) * sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	c->maps = m;

@@ -29,6 +29,7 @@ enum vfs_class {
 	VFS_CLASS_DMA_RESULT,	/* type1 map/unmap results (tracepoint series only) */
 	VFS_CLASS_MIG_REQUEST,	/* kernel-timed migration requests (tracepoint series only) */
 	VFS_CLASS_RESET,	/* PCI device resets: method, cause, duration, result */
+	VFS_CLASS_IOMMU_FAULT,	/* IOMMU remapping faults: requester, page, reason */
 	VFS_CLASS_MAX,
 };
 

@@ -32,6 +32,7 @@ const char *vfs_event_type_name(__u16 type)
 	case VFS_EV_POLICY: return "policy";
 	case VFS_EV_VM_EXIT: return "vm_exit";
 	case VFS_EV_RESET: return "reset";
+	case VFS_EV_IOMMU_FAULT: return "iommu_fault";
 	default: return "?";
 	}
 }
@@ -48,6 +49,31 @@ static const char *const reset_causes[VFS_RESET_C_MAX] = {
 	[VFS_RESET_C_HOT] = "hot_reset", [VFS_RESET_C_OPEN] = "open",
 	[VFS_RESET_C_RELEASE] = "release",
 };
+
+/* VT-d's fault reason codes for DMA remapping (0x01-0x0d) */
+static const char *const fault_reasons[] = {
+	[0x01] = "root_not_present", [0x02] = "context_not_present",
+	[0x03] = "context_invalid", [0x04] = "beyond_width", [0x05] = "pte_write",
+	[0x06] = "pte_read", [0x07] = "next_table_unreadable",
+	[0x08] = "root_table_unreadable", [0x09] = "context_table_unreadable",
+	[0x0a] = "root_reserved", [0x0b] = "context_reserved", [0x0c] = "pte_reserved",
+	[0x0d] = "blocked",
+};
+
+const char *vfs_fault_reason_name(__u8 r)
+{
+	if (r >= 0x20)
+		return "intr_remap";
+	if (r < sizeof(fault_reasons) / sizeof(fault_reasons[0]) && fault_reasons[r])
+		return fault_reasons[r];
+	return "other";
+}
+
+const char *vfs_fault_bdf(__u16 segment, __u16 sid, char *buf, size_t len)
+{
+	snprintf(buf, len, "%04x:%02x:%02x.%u", segment, sid >> 8, (sid >> 3) & 0x1f, sid & 7);
+	return buf;
+}
 
 const char *vfs_reset_method_name(__u32 m)
 {
@@ -123,6 +149,7 @@ static size_t event_size(__u16 type)
 	case VFS_EV_MIG_REQ: return sizeof(struct vfs_ev_mig_arc);
 	case VFS_EV_VM_EXIT: return sizeof(struct vfs_ev_vm_exit);
 	case VFS_EV_RESET: return sizeof(struct vfs_ev_reset);
+	case VFS_EV_IOMMU_FAULT: return sizeof(struct vfs_ev_iommu_fault);
 	default: return 0;
 	}
 }
@@ -229,6 +256,19 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 				vfs_reset_cause_name(e->cause), errstr(e->ret, r, sizeof(r)),
 				(unsigned long long)(e->end_ns > e->start_ns ?
 						     e->end_ns - e->start_ns : 0));
+	}
+	case VFS_EV_IOMMU_FAULT: {
+		const struct vfs_ev_iommu_fault *e = (const void *)ev;
+
+		if (e->flags & VFS_FAULT_F_PASID)
+			snprintf(r, sizeof(r), " pasid=0x%x", e->pasid);
+		else
+			r[0] = '\0';
+		return snprintf(buf, len, "iommu_fault %s %s %s addr=0x%llx reason=0x%02x %s%s",
+				SAFE(e->unit_name, n1), vfs_fault_bdf(e->segment, e->sid, a, sizeof(a)),
+				e->flags & VFS_FAULT_F_READ ? "read" : "write",
+				(unsigned long long)e->addr, e->reason,
+				vfs_fault_reason_name(e->reason), r);
 	}
 	case VFS_EV_VM_EXIT: {
 		const struct vfs_ev_vm_exit *e = (const void *)ev;
@@ -361,6 +401,23 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 			e->end_ns > e->start_ns ? e->end_ns - e->start_ns : 0));
 		json_object_object_add(o, "tier", json_object_new_int(e->tier));
 		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_IOMMU_FAULT: {
+		const struct vfs_ev_iommu_fault *e = (const void *)ev;
+
+		json_object_object_add(o, "iommu", JNAME(e->unit_name));
+		json_object_object_add(o, "device", json_object_new_string(
+			vfs_fault_bdf(e->segment, e->sid, a, sizeof(a))));
+		json_object_object_add(o, "access", json_object_new_string(
+			e->flags & VFS_FAULT_F_READ ? "read" : "write"));
+		json_object_object_add(o, "addr", json_object_new_uint64(e->addr));
+		json_object_object_add(o, "reason", json_object_new_int(e->reason));
+		json_object_object_add(o, "reason_name", json_object_new_string(
+			vfs_fault_reason_name(e->reason)));
+		if (e->flags & VFS_FAULT_F_PASID)
+			json_object_object_add(o, "pasid", json_object_new_int64(e->pasid));
+		json_object_object_add(o, "tier", json_object_new_int(e->tier));
 		break;
 	}
 	case VFS_EV_VM_EXIT: {

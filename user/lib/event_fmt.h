@@ -19,6 +19,10 @@ const char *vfs_reset_method_name(__u32 method);
 const char *vfs_reset_cause_name(__u32 cause);
 /* a reset's result as a label: "ok" or the errno's name ("ENOTTY") */
 const char *vfs_reset_result(__s32 ret, char *buf, size_t len);
+/* a VT-d fault reason code as a label: "pte_read", "intr_remap"...; "other" */
+const char *vfs_fault_reason_name(__u8 reason);
+/* the requester of a fault as a PCI address: "0000:00:03.0" */
+const char *vfs_fault_bdf(__u16 segment, __u16 sid, char *buf, size_t len);
 
 /*
  * One line of text for @ev (no time, no process: the caller prints those):

@@ -41,6 +41,9 @@ static const struct gc_map {
 	/* a device's resets go with it, a VM's (those it caused) with the VM */
 	{ "reset_stats", sizeof(struct vfs_reset_key), 0, offsetof(struct vfs_reset_key, obj),
 	  offsetof(struct vfs_reset_key, tgid), false, NULL },
+	/* a device's faults go with it, a VM's (of the devices it owned) with the VM */
+	{ "fault_stats", sizeof(struct vfs_fault_key), 0, offsetof(struct vfs_fault_key, obj),
+	  offsetof(struct vfs_fault_key, tgid), false, NULL },
 	{ "vm_stats", sizeof(__u32), 0, -1, 0, false, NULL },
 	{ "vm_info", sizeof(__u32), sizeof(struct vfs_vm_info), -1, 0, false, vm_still },
 	{ "obj_info", sizeof(__u64), sizeof(struct vfs_obj_info), 0, -1, false, obj_still },
@@ -50,6 +53,7 @@ static const struct gc_map {
 /* the largest key above: sweep() reads keys into buffers of this size */
 #define GC_KEY_MAX 128
 _Static_assert(sizeof(struct vfs_reset_key) <= GC_KEY_MAX, "a gc key outgrew GC_KEY_MAX");
+_Static_assert(sizeof(struct vfs_fault_key) <= GC_KEY_MAX, "a gc key outgrew GC_KEY_MAX");
 _Static_assert(sizeof(struct vfs_cmd_key) <= GC_KEY_MAX, "a gc key outgrew GC_KEY_MAX");
 _Static_assert(sizeof(struct vfs_errno_key) <= GC_KEY_MAX, "a gc key outgrew GC_KEY_MAX");
 

@@ -25,7 +25,7 @@ const char *const vfs_model_map_names[VFS_IN_MAX] = {
 	[VFS_IN_IOCTL] = "ioctl_stats", [VFS_IN_VM] = "vm_stats", [VFS_IN_VMINFO] = "vm_info",
 	[VFS_IN_OBJ] = "obj_info", [VFS_IN_REGION] = "region_stats", [VFS_IN_VQ] = "vq_stats",
 	[VFS_IN_VDPA] = "vdpa_info", [VFS_IN_ERRNO] = "ioctl_errno",
-	[VFS_IN_RESET] = "reset_stats",
+	[VFS_IN_RESET] = "reset_stats", [VFS_IN_FAULT] = "fault_stats",
 };
 
 const __u32 vfs_model_map_sizes[VFS_IN_MAX][2] = {
@@ -38,6 +38,7 @@ const __u32 vfs_model_map_sizes[VFS_IN_MAX][2] = {
 	[VFS_IN_VDPA] = { sizeof(__u64), sizeof(struct vfs_vdpa_info) },
 	[VFS_IN_ERRNO] = { sizeof(struct vfs_errno_key), sizeof(__u64) },
 	[VFS_IN_RESET] = { sizeof(struct vfs_reset_key), sizeof(struct vfs_reset_val) },
+	[VFS_IN_FAULT] = { sizeof(struct vfs_fault_key), sizeof(struct vfs_fault_val) },
 };
 
 const char *vfs_view_name(enum vfs_view v)
@@ -629,7 +630,7 @@ static void vm_clear(struct vfs_vm_row *r)
 {
 	r->devices = r->ioctls = r->errors = r->dma_maps = 0;
 	r->dma_map_bytes = r->dma_unmap_bytes = r->mapped_bytes = r->pinned_bytes = 0;
-	r->irq_setups = r->kicks = r->resets = 0;
+	r->irq_setups = r->kicks = r->resets = r->iommu_faults = 0;
 	r->seen = false;
 }
 
@@ -637,6 +638,7 @@ static void dev_clear(struct vfs_dev_row *r)
 {
 	r->ioctls = r->errors = r->region_accesses = r->kicks = 0;
 	r->resets = r->reset_fails = r->last_reset_ns = r->last_reset_end = 0;
+	r->iommu_faults = 0;
 	r->p50_ns = r->p99_ns = r->lat_max_ns = 0;
 	memset(r->hist, 0, sizeof(r->hist));
 	r->seen = false;
@@ -798,6 +800,18 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 			d->last_reset_end = rv->last_ns;
 			d->last_reset_ns = rv->last_dur_ns;
 		}
+	}
+	/* IOMMU faults: the requester's VFIO device and its owner then */
+	for (i = 0; i < m->map[VFS_IN_FAULT].n; i++) {
+		const struct vfs_fault_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_FAULT], struct vfs_fault_key, i);
+		const struct vfs_fault_val *fv = VFS_MAP_BUF_VAL(&m->map[VFS_IN_FAULT], struct vfs_fault_val, i);
+		struct vfs_dev_row *d = k->obj ? dev_find(m, k->obj) : NULL;
+		struct vfs_vm_row *r = k->tgid ? vm_find(m, k->tgid) : NULL;
+
+		if (d)
+			d->iommu_faults += fv->count;
+		if (r)
+			r->iommu_faults += fv->count;
 	}
 	for (i = 0; i < m->map[VFS_IN_VQ].n; i++) {
 		const struct vfs_vq_key *k = VFS_MAP_BUF_KEY(&m->map[VFS_IN_VQ], struct vfs_vq_key, i);

@@ -49,7 +49,7 @@ struct vfs_table {
  */
 enum vfs_model_map {
 	VFS_IN_IOCTL, VFS_IN_VM, VFS_IN_VMINFO, VFS_IN_OBJ, VFS_IN_REGION, VFS_IN_VQ,
-	VFS_IN_VDPA, VFS_IN_ERRNO, VFS_IN_RESET, VFS_IN_MAX
+	VFS_IN_VDPA, VFS_IN_ERRNO, VFS_IN_RESET, VFS_IN_FAULT, VFS_IN_MAX
 };
 /* the collector's name of each map ("ioctl_stats", ...) */
 extern const char *const vfs_model_map_names[VFS_IN_MAX];

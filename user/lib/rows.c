@@ -28,6 +28,7 @@ const struct vfs_field vfs_vm_fields[] = {
 	{ "kicks", "KICKS", "vDPA kicks on devices it owns", 9, VFS_FT_U64, false, true, VM(kicks), "vfioscope_vm_vdpa_kicks_total", VFS_PROM_COUNTER },
 	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, VM(kick_rate), NULL, VFS_PROM_NONE },
 	{ "resets", "RESETS", "device resets its calls caused (open, release, reset ioctls)", 6, VFS_FT_U64, false, true, VM(resets), NULL, VFS_PROM_NONE },
+	{ "iommu_faults", "FAULTS", "IOMMU faults of the devices it owned when they came", 6, VFS_FT_U64, false, true, VM(iommu_faults), "vfioscope_vm_iommu_faults_total", VFS_PROM_COUNTER },
 	{ "state", "STATE", "running, or exited (shown for the grace period, then collected)", 7, VFS_FT_STR, true, false, VM(state), NULL, VFS_PROM_NONE },
 };
 const size_t vfs_vm_nfields = sizeof(vfs_vm_fields) / sizeof(vfs_vm_fields[0]);
@@ -50,6 +51,7 @@ const struct vfs_field vfs_dev_fields[] = {
 	{ "resets", "RESETS", "resets of the device since attach, every method and result (open, release, reset ioctls)", 6, VFS_FT_U64, false, true, DEV(resets), NULL, VFS_PROM_NONE },
 	{ "reset_fails", "RSTERR", "resets that failed or ran no reset method", 6, VFS_FT_U64, false, true, DEV(reset_fails), NULL, VFS_PROM_NONE },
 	{ "last_reset_ns", "LASTRST", "how long the device's last reset took", 7, VFS_FT_NS, false, true, DEV(last_reset_ns), NULL, VFS_PROM_NONE },
+	{ "iommu_faults", "FAULTS", "IOMMU faults with the device as requester (DMA or interrupt remapping)", 6, VFS_FT_U64, false, true, DEV(iommu_faults), "vfioscope_device_iommu_faults_total", VFS_PROM_COUNTER },
 	{ "state", "STATE", "live, or gone (removed: shown for the grace period, then collected)", 5, VFS_FT_STR, true, false, DEV(state), NULL, VFS_PROM_NONE },
 };
 const size_t vfs_dev_nfields = sizeof(vfs_dev_fields) / sizeof(vfs_dev_fields[0]);

@@ -35,6 +35,7 @@ struct vfs_vm_row {
 	__u64 kicks;			/* vDPA kicks on devices it owns */
 	double kick_rate;
 	__u64 resets;			/* device resets its calls caused */
+	__u64 iommu_faults;		/* IOMMU faults of devices it owned then */
 	char state[8];			/* "running", "exited" (until collected) */
 	/* model bookkeeping, not shown */
 	__u64 first_ns;			/* vm_info.first_ns: a reused pid is a new VM */
@@ -68,6 +69,7 @@ struct vfs_dev_row {
 	__u64 resets;			/* resets of it (every method and result) */
 	__u64 reset_fails;		/* of those, the ones that failed */
 	__u64 last_reset_ns;		/* how long the last one took, 0: none */
+	__u64 iommu_faults;		/* IOMMU faults it caused (as requester) */
 	char state[8];			/* "live", "gone" (until collected) */
 	/* model bookkeeping */
 	__u32 hist[VFS_HIST_SLOTS];	/* ioctl latency, summed over commands */

@@ -140,11 +140,13 @@ static bool device_matches(const struct vfs_event_hdr *ev, size_t size)
 static void show_event(const struct vfs_event_hdr *ev, size_t size)
 {
 	char line[1024], comm[4 * VFS_COMM_LEN];
+	/* an IOMMU fault's process is the faulting device's owner, or 0 */
+	__u32 tgid = ev->tgid;
 	double t;
 
 	if (!(env.classes & VFS_STREAM(ev->type)))
 		return;
-	if (env.pid && ev->tgid != env.pid)
+	if (env.pid && tgid != env.pid)
 		return;
 	if (env.errors_only && event_ret(ev) >= 0)
 		return;
@@ -155,7 +157,7 @@ static void show_event(const struct vfs_event_hdr *ev, size_t size)
 	env.printed++;
 	if (env.json) {
 		struct json_object *o = vfs_event_json(ev, size, namer, NULL);
-		const char *vm = vm_of(ev->tgid);
+		const char *vm = tgid ? vm_of(tgid) : NULL;
 
 		if (o) {
 			if (vm)
@@ -170,6 +172,12 @@ static void show_event(const struct vfs_event_hdr *ev, size_t size)
 	}
 	/* the process names itself: no escape sequence of its own reaches the terminal */
 	vfs_safe_text(comm, sizeof(comm), ev->comm, sizeof(ev->comm), VFS_SAFE_ESCAPE);
+	if (ev->type == VFS_EV_IOMMU_FAULT) {
+		/* the owner's name (its own text, escaped): the interrupt ran on nobody's behalf */
+		const char *vm = tgid ? vm_of(tgid) : NULL;
+
+		vfs_safe_text(comm, sizeof(comm), vm ? vm : "-", (size_t)-1, VFS_SAFE_ESCAPE);
+	}
 	if (env.wall) {
 		__s64 rt = (__s64)ev->ts_ns + env.realtime_offset_ns;
 		time_t sec = rt / 1000000000;
@@ -178,11 +186,11 @@ static void show_event(const struct vfs_event_hdr *ev, size_t size)
 
 		strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&sec, &tm));
 		printf("%s.%06lld %-7u %-15s %s\n", hms, (long long)(rt % 1000000000) / 1000,
-		       ev->tgid, comm, line);
+		       tgid, comm, line);
 		return;
 	}
 	t = (double)(ev->ts_ns - env.start_ns) / 1e9;
-	printf("%-10.6f %-7u %-15s %s\n", t, ev->tgid, comm, line);
+	printf("%-10.6f %-7u %-15s %s\n", t, tgid, comm, line);
 }
 
 static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)
@@ -248,6 +256,7 @@ static int parse_classes(const char *arg, __u32 *out)
 		{ "dma", VFS_STREAM(VFS_EV_DMA) },
 		{ "mig-request", VFS_STREAM(VFS_EV_MIG_REQ) },
 		{ "reset", VFS_STREAM(VFS_EV_RESET) },
+		{ "fault", VFS_STREAM(VFS_EV_IOMMU_FAULT) },
 	};
 	char *s = strdup(arg), *tok, *save;
 	size_t i;
@@ -259,7 +268,8 @@ static int parse_classes(const char *arg, __u32 *out)
 				break;
 		if (i == sizeof(map) / sizeof(map[0])) {
 			fprintf(stderr, "vfiosnoop: unknown class '%s' "
-				"(ioctl, region, migration, mdev, vdpa, vm, dma, mig-request, reset)\n", tok);
+				"(ioctl, region, migration, mdev, vdpa, vm, dma, mig-request, reset, "
+				"fault)\n", tok);
 			free(s);
 			return -1;
 		}
@@ -279,9 +289,9 @@ static void usage(FILE *f)
 		"  -D DEVICE     only events whose device (BDF, mdev UUID or parent, vDPA\n"
 		"                name) contains DEVICE\n"
 		"  -c CLASSES    comma list of ioctl,region,migration,mdev,vdpa,vm (VM\n"
-		"                exits),reset (PCI device resets),dma,mig-request (default\n"
-		"                all; the last two need the kernel tracepoint series:\n"
-		"                --features says whether they are here)\n"
+		"                exits),reset (PCI device resets),fault (IOMMU faults),dma,\n"
+		"                mig-request (default all; the last two need the kernel\n"
+		"                tracepoint series: --features says whether they are here)\n"
 		"  -x            only failed calls\n"
 		"  -j            one JSON object per line\n"
 		"  -T            wall-clock time of day (HH:MM:SS.ffffff) instead of seconds\n"
