@@ -646,7 +646,7 @@ static void vfio_dump(struct vfs_collector *c, struct vfs_dump *d)
 /* the rows vfio_dump() emits, in its order */
 static const char *const dump_rows[] = {
 	"obj", "ioctl_obj", "ioctl", "errno", "vm_info", "vm", "region", "irq", "irq_signal",
-	"reset", NULL
+	"reset", "iommu_unit", "iommu_fault", NULL
 };
 
 static const void *vfio_elf(size_t *size)
