@@ -459,11 +459,10 @@ VFS_ABI_ASSERT(struct vfs_fault_key, 24);
 
 struct vfs_fault_val {
 	__u64 count;
-	__u64 first_ns;		/* bpf_ktime_get_ns() */
-	__u64 last_ns;
+	__u64 last_ns;		/* bpf_ktime_get_ns() */
 	__u64 last_addr;	/* the page (DMA faults) or fault info (interrupt) */
 };
-VFS_ABI_ASSERT(struct vfs_fault_val, 32);
+VFS_ABI_ASSERT(struct vfs_fault_val, 24);
 
 /*
  * fault_units: per DMAR unit (array index: its sequence number),

@@ -178,10 +178,6 @@ static long forget_obj(struct bpf_map *map, const __u64 *key, void *val, __u64 *
 	return 0;
 }
 
-/*
- * Record what @obj is and who uses it. Called on the slow path only (first
- * sight of a (VM, object, command) key), so the common ioctl costs nothing.
- */
 /* device name (a vfio-pci device's PCI address) -> vfio_device, from note_obj */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -190,6 +186,10 @@ struct {
 	__type(value, __u64);
 } dev_by_name SEC(".maps");
 
+/*
+ * Record what @obj is and who uses it. Called on the slow path only (first
+ * sight of a (VM, object, command) key), so the common ioctl costs nothing.
+ */
 static __always_inline void note_obj(__u64 obj, __u32 kind, __u32 tgid, void *ptr)
 {
 	struct vfs_obj_info *cur, oi = {};
@@ -1428,6 +1428,13 @@ static __always_inline __u32 mmio_read32(void *reg, __u64 off)
 	return v;
 }
 
+/* fault record @i after the first pending one (@idx): its register offset */
+static __always_inline __u64 frcd_off(__u32 fro, __u32 idx, __u32 nfr, __u32 i)
+{
+	return fro + (__u64)((idx + i) % nfr) * 16;
+}
+
+/* as the kernel's pci_name(), and vfs_fault_bdf() in userspace */
 static const char bdf_fmt[] = "%04x:%02x:%02x.%u";
 
 static __always_inline void fault_emit(struct intel_iommu___vfs *iommu, __u32 unit, __u32 hi,
@@ -1460,8 +1467,6 @@ static __always_inline void fault_emit(struct intel_iommu___vfs *iommu, __u32 un
 	v = vfs_lookup_or_init(&fault_stats, &k, &zero_fault, VFS_DROP_MAP_FAULT);
 	if (v) {
 		__sync_fetch_and_add(&v->count, 1);
-		if (!v->first_ns)
-			v->first_ns = now;
 		v->last_ns = now;
 		v->last_addr = addr;
 	}
@@ -1513,7 +1518,7 @@ int BPF_PROG(iommu_fault, int irq, void *dev_id)
 	nfr = ((cap >> 40) & 0xff) + 1;
 	idx = (fsts >> 8) & 0xff;
 	for (i = 0; i < VFS_FAULT_RECORDS_MAX && i < nfr; i++) {
-		__u64 rec = fro + (__u64)((idx + i) % nfr) * 16, addr = 0;
+		__u64 rec = frcd_off(fro, idx, nfr, i), addr = 0;
 		__u32 hi = mmio_read32(reg, rec + 12), mid;
 
 		if (!(hi & DMA_FRCD_F))
@@ -1527,7 +1532,7 @@ int BPF_PROG(iommu_fault, int irq, void *dev_id)
 		__sync_fetch_and_add(&u->records, n);
 		/* the record after the last read still pending: more than we read */
 		if (i == VFS_FAULT_RECORDS_MAX && i < nfr &&
-		    mmio_read32(reg, fro + (__u64)((idx + i) % nfr) * 16 + 12) & DMA_FRCD_F)
+		    mmio_read32(reg, frcd_off(fro, idx, nfr, i) + 12) & DMA_FRCD_F)
 			__sync_fetch_and_add(&u->unread, 1);
 	}
 	return 0;

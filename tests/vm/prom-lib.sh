@@ -65,3 +65,30 @@ pd_start_metrics() {
 	[ -n "$port" ] || fail "the daemon logged no metrics port: $(cat $VFIOSCOPE_OUT/pd.err)"
 	note "metrics on 127.0.0.1:$port"
 }
+
+# readers_start CLASS: every reader of one event class at once, attached
+# before the caller acts: vfiosnoop -j -c CLASS (snoop.json), vfiostat
+# (stat.txt), a batch vfiotop (top.json), and vfio-policyd's /metrics with
+# a monitor-mode rule that matches nobody; sets $snoop $stat $top $pd $port
+readers_start() {
+	local O=$VFIOSCOPE_OUT
+	vfiosnoop -j -c "$1" > $O/snoop.json 2> $O/snoop.err &
+	snoop=$!
+	vfiostat > $O/stat.txt 2> $O/stat.err &
+	stat=$!
+	vfiotop -b -j -d 1 > $O/top.json 2> $O/top.err &
+	top=$!
+	cat > $O/p.yaml <<-EOT
+	mode: monitor
+	rules:
+	  - name: nobody
+	    match:
+	      - name: "no-such-vm"
+	    rate:
+	      all: {rate: 100000, burst: 100000}
+	EOT
+	pd_start_metrics $O/p.yaml
+	wait_for_line $O/snoop.err attached 60 $snoop
+	wait_for_line $O/stat.err attached 60 $stat
+	wait_for_line $O/top.json '"frame"' 60 $top
+}

@@ -140,13 +140,12 @@ static bool device_matches(const struct vfs_event_hdr *ev, size_t size)
 static void show_event(const struct vfs_event_hdr *ev, size_t size)
 {
 	char line[1024], comm[4 * VFS_COMM_LEN];
-	/* an IOMMU fault's process is the faulting device's owner, or 0 */
-	__u32 tgid = ev->tgid;
 	double t;
 
 	if (!(env.classes & VFS_STREAM(ev->type)))
 		return;
-	if (env.pid && tgid != env.pid)
+	/* an IOMMU fault's process is the faulting device's owner, or 0 */
+	if (env.pid && ev->tgid != env.pid)
 		return;
 	if (env.errors_only && event_ret(ev) >= 0)
 		return;
@@ -157,7 +156,7 @@ static void show_event(const struct vfs_event_hdr *ev, size_t size)
 	env.printed++;
 	if (env.json) {
 		struct json_object *o = vfs_event_json(ev, size, namer, NULL);
-		const char *vm = tgid ? vm_of(tgid) : NULL;
+		const char *vm = vm_of(ev->tgid);
 
 		if (o) {
 			if (vm)
@@ -174,7 +173,7 @@ static void show_event(const struct vfs_event_hdr *ev, size_t size)
 	vfs_safe_text(comm, sizeof(comm), ev->comm, sizeof(ev->comm), VFS_SAFE_ESCAPE);
 	if (ev->type == VFS_EV_IOMMU_FAULT) {
 		/* the owner's name (its own text, escaped): the interrupt ran on nobody's behalf */
-		const char *vm = tgid ? vm_of(tgid) : NULL;
+		const char *vm = vm_of(ev->tgid);
 
 		vfs_safe_text(comm, sizeof(comm), vm ? vm : "-", (size_t)-1, VFS_SAFE_ESCAPE);
 	}
@@ -186,11 +185,11 @@ static void show_event(const struct vfs_event_hdr *ev, size_t size)
 
 		strftime(hms, sizeof(hms), "%H:%M:%S", localtime_r(&sec, &tm));
 		printf("%s.%06lld %-7u %-15s %s\n", hms, (long long)(rt % 1000000000) / 1000,
-		       tgid, comm, line);
+		       ev->tgid, comm, line);
 		return;
 	}
 	t = (double)(ev->ts_ns - env.start_ns) / 1e9;
-	printf("%-10.6f %-7u %-15s %s\n", t, tgid, comm, line);
+	printf("%-10.6f %-7u %-15s %s\n", t, ev->tgid, comm, line);
 }
 
 static int on_event(void *user, const struct vfs_event_hdr *ev, size_t size)

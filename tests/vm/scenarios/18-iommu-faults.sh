@@ -20,25 +20,7 @@ N=7
 vfiostat --features > $O/features.txt
 grep -Eq '^iommu-fault +fentry ' $O/features.txt ||
 	fail "iommu-fault is not on the fentry tier: $(grep iommu-fault $O/features.txt)"
-vfiosnoop -j -c fault > $O/snoop.json 2> $O/snoop.err &
-snoop=$!
-vfiostat > $O/stat.txt 2> $O/stat.err &
-stat=$!
-vfiotop -b -j -d 1 > $O/top.json 2> $O/top.err &
-top=$!
-cat > $O/p.yaml << EOT
-mode: monitor
-rules:
-  - name: nobody
-    match:
-      - name: "no-such-vm"
-    rate:
-      all: {rate: 100000, burst: 100000}
-EOT
-pd_start_metrics $O/p.yaml
-wait_for_line $O/snoop.err attached 60 $snoop
-wait_for_line $O/stat.err attached 60 $stat
-wait_for_line $O/top.json '"frame"' 60 $top
+readers_start fault
 
 klog0=$(dmesg | grep -c 'DMAR: \[DMA Read' || :)
 vfio-exercise --name vm-fault edu-dma "$EDU_BDF" -n 1 -f $N > $O/fault.txt ||

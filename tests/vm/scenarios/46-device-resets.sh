@@ -24,26 +24,7 @@ VF=$1 VF2=$2
 vfiostat --features > $O/features.txt
 grep -Eq '^device-reset +fentry ' $O/features.txt ||
 	fail "device-reset is not on the fentry tier: $(grep device-reset $O/features.txt)"
-vfiosnoop -j -c reset > $O/snoop.json 2> $O/snoop.err &
-snoop=$!
-vfiostat > $O/stat.txt 2> $O/stat.err &
-stat=$!
-vfiotop -b -j -d 1 > $O/top.json 2> $O/top.err &
-top=$!
-# the daemon's /metrics (a monitor-mode rule that matches nobody)
-cat > $O/p.yaml << EOT
-mode: monitor
-rules:
-  - name: nobody
-    match:
-      - name: "no-such-vm"
-    rate:
-      all: {rate: 100000, burst: 100000}
-EOT
-pd_start_metrics $O/p.yaml
-wait_for_line $O/snoop.err attached 60 $snoop
-wait_for_line $O/stat.err attached 60 $stat
-wait_for_line $O/top.json '"frame"' 60 $top
+readers_start reset
 
 vfio-exercise --name rst-nvme reset "$VF" -n 3 > $O/nvme.txt || fail "reset of $VF failed"
 vfio-exercise --name rst-edu reset "$EDU_BDF" -n 2 > $O/edu.txt || fail "reset of edu failed"
