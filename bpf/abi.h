@@ -14,7 +14,7 @@
 #ifndef VFIOSCOPE_ABI_H
 #define VFIOSCOPE_ABI_H
 
-#define VFS_ABI_VERSION		5
+#define VFS_ABI_VERSION		6
 
 /* What kind of VFIO file an ioctl went to. */
 enum vfs_fd_kind {
@@ -204,6 +204,9 @@ enum vfs_drop {
 	VFS_DROP_RECURSION,
 	VFS_DROP_MAP_RESET,		/* reset_stats full */
 	VFS_DROP_MAP_FAULT,		/* fault_stats full */
+	/* data on a migration fd made before the collector attached (or
+	 * whose entry the full mig_files map evicted): not attributable */
+	VFS_DROP_MIG_FD_UNKNOWN,
 	VFS_DROP_MAX = 16,
 };
 
@@ -229,6 +232,7 @@ enum vfs_event_type {
 	VFS_EV_VM_EXIT,		/* a VM process (one that used VFIO) exited */
 	VFS_EV_RESET,		/* a PCI device reset (or a reset request that ran none) */
 	VFS_EV_IOMMU_FAULT,	/* a DMA (or interrupt) remapping fault the IOMMU recorded */
+	VFS_EV_MIG_PRECOPY,	/* VFIO_MIG_GET_PRECOPY_INFO on a data fd (learned f_ops) */
 	VFS_EV_TYPE_MAX,
 };
 
@@ -237,7 +241,7 @@ enum vfs_event_type {
 #define VFS_STREAM_DEFAULT	(VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) | \
 				 VFS_STREAM(VFS_EV_MDEV) | VFS_STREAM(VFS_EV_VDPA) | \
 				 VFS_STREAM(VFS_EV_VM_EXIT) | VFS_STREAM(VFS_EV_RESET) | \
-				 VFS_STREAM(VFS_EV_IOMMU_FAULT))
+				 VFS_STREAM(VFS_EV_IOMMU_FAULT) | VFS_STREAM(VFS_EV_MIG_PRECOPY))
 
 struct vfs_event_hdr {
 	__u16 type;		/* enum vfs_event_type */
@@ -291,10 +295,53 @@ struct vfs_ev_mig_data {
 	__u64 bytes;		/* asked for (the read/write count) */
 	__s64 ret;		/* bytes moved, or -errno */
 	__u32 write;		/* 0: read (saving), 1: write (resuming) */
-	__u32 pad;
+	__u32 tier;		/* enum vfs_tier: driver tracepoint or learned f_op */
+	/*
+	 * Learned f_ops only: bytes the fd moved before this operation that
+	 * no event reported (its functions were attached after the fd was
+	 * made), from the fd's position (every in-tree migration driver
+	 * keeps its stream offset in f_pos). 0 on the tracepoint tier. When
+	 * the fd is released with bytes no event reported, one last event
+	 * carries them alone (bytes 0, ret 0).
+	 */
+	__u64 unseen;
 	char dev[VFS_NAME_LEN];
 };
-VFS_ABI_ASSERT(struct vfs_ev_mig_data, 128);
+VFS_ABI_ASSERT(struct vfs_ev_mig_data, 136);
+
+/*
+ * VFIO_MIG_GET_PRECOPY_INFO answered on a saving data fd: how much of the
+ * initial state is still to be read, and how much was dirtied since
+ * (the convergence a VMM watches before it stops the VM).
+ */
+struct vfs_ev_mig_precopy {
+	struct vfs_event_hdr hdr;
+	__u64 obj;
+	__u64 initial_bytes;
+	__u64 dirty_bytes;
+	__s64 ret;		/* 0 or -errno (then the sizes are 0) */
+	char dev[VFS_NAME_LEN];
+};
+VFS_ABI_ASSERT(struct vfs_ev_mig_precopy, 128);
+
+/*
+ * Learned migration f_ops (bpf/vfio.bpf.c fills, the collector attaches):
+ * key the file_operations address a data fd carries.
+ */
+struct vfs_fops_val {
+	__u64 read, write, ioctl, release;	/* its functions, 0 = none */
+	__u64 obj;			/* the first device seen with it */
+	__u64 first_ns;
+};
+VFS_ABI_ASSERT(struct vfs_fops_val, 48);
+
+/* a live migration data fd: key its struct file */
+struct vfs_migf_val {
+	__u64 obj;			/* vfio_device */
+	__s64 seen_pos;			/* stream offset events accounted up to */
+	char dev[VFS_NAME_LEN];		/* its name, read once when the fd was made */
+};
+VFS_ABI_ASSERT(struct vfs_migf_val, 64);
 
 enum vfs_mdev_op { VFS_MDEV_CREATE = 1, VFS_MDEV_REMOVE = 2 };
 

@@ -23,6 +23,7 @@
 
 #include "vfio_types.bpf.h"
 #include "vm.bpf.h"
+#include "migf.bpf.h"
 
 /* uAPI constants (include/uapi/linux/vfio.h: stable ABI) */
 #define VFIO_CMD(n)			((';' << 8) | (100 + (n)))
@@ -372,6 +373,55 @@ static __always_inline void mig_close(__u64 obj, __u64 now, __s32 ret, __u32 tid
  * @btf: false on the kprobe tier, where no kernel structure may be read:
  * every CO-RE access sits behind it so that path carries no relocation.
  */
+/*
+ * A migration state change returned: when it made a data fd, note the
+ * fd's struct file (for the learned f_op programs, bpf/migfops.bpf.c) and
+ * queue its file_operations for the collector to attach to, once per f_op.
+ * The uAPI writes the fd back into the caller's vfio_device_feature_mig_state.
+ */
+struct mig_state_uapi {
+	__u32 argsz, flags;	/* struct vfio_device_feature */
+	__u32 device_state;
+	__s32 data_fd;
+};
+
+static __always_inline void learn_data_fd(__u64 obj, __u64 arg, __u64 now)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct vfs_migf_val mv = { .obj = obj };
+	struct vfs_fops_val fv = { .obj = obj, .first_ns = now };
+	const struct file_operations *fop;
+	struct mig_state_uapi u = {};
+	struct fdtable *fdt;
+	struct file **fds, *f = NULL;
+	__u64 key;
+
+	if (bpf_probe_read_user(&u, sizeof(u), (void *)arg) ||
+	    (u.flags & VFIO_DEVICE_FEATURE_MASK) != VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE ||
+	    !(u.flags & VFIO_DEVICE_FEATURE_SET) || u.data_fd < 0)
+		return;
+	fdt = BPF_CORE_READ(t, files, fdt);
+	if (!fdt || (__u32)u.data_fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[u.data_fd]) || !f)
+		return;
+	key = (__u64)f;
+	vfs_kstr(mv.dev, sizeof(mv.dev),
+		 BPF_CORE_READ((struct vfio_device___vfs *)obj, dev, kobj.name));
+	bpf_map_update_elem(&mig_files, &key, &mv, BPF_ANY);
+	fop = BPF_CORE_READ(f, f_op);
+	key = (__u64)fop;
+	if (!fop || bpf_map_lookup_elem(&mig_fops, &key))
+		return;
+	fv.read = (__u64)BPF_CORE_READ(fop, read);
+	fv.write = (__u64)BPF_CORE_READ(fop, write);
+	fv.ioctl = (__u64)BPF_CORE_READ(fop, unlocked_ioctl);
+	fv.release = (__u64)BPF_CORE_READ(fop, release);
+	if (bpf_map_update_elem(&mig_fops, &key, &fv, BPF_NOEXIST) == -7 /* E2BIG */)
+		vfs_drop(VFS_DROP_MAP_MIG);
+}
+
 static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const bool btf)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), lat;
@@ -462,6 +512,8 @@ static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const boo
 		vm_add(tgid, 7, 0);
 	} else if (kind == VFS_FD_DEVICE && in->cmd == VFIO_DEVICE_FEATURE) {
 		mig_close(in->obj, now, ret < 0 ? (__s32)ret : 0, tid);
+		if (!ret)
+			learn_data_fd(in->obj, in->arg, now);
 	} else if (kind == VFS_FD_DEVICE && !in->resets &&
 		   (in->cmd == VFIO_DEVICE_RESET || in->cmd == VFIO_DEVICE_PCI_HOT_RESET)) {
 		/* refused before the PCI core (no reset method: -EINVAL) */
@@ -971,6 +1023,8 @@ SEC("tp_btf/vfio_mig_data")
 int BPF_PROG(tp_mig_data, struct vfio_device___vfs *dev, bool write, u64 bytes, long ret)
 {
 	struct vfs_ev_mig_data *e;
+	__u8 one = 1;
+	__u64 obj;
 
 	/* tracepoint arguments are trusted-or-NULL: check before any offset */
 	if (!dev)
@@ -984,6 +1038,10 @@ int BPF_PROG(tp_mig_data, struct vfio_device___vfs *dev, bool write, u64 bytes, 
 	 * of the data in the stream, at most this late.
 	 */
 	mig_close((__u64)dev, bpf_ktime_get_ns(), 0, (__u32)bpf_get_current_pid_tgid());
+	/* this driver reports its own data: the learned f_op programs stay quiet */
+	obj = (__u64)dev;
+	if (!bpf_map_lookup_elem(&mig_tp_objs, &obj))
+		bpf_map_update_elem(&mig_tp_objs, &obj, &one, BPF_ANY);
 	e = vfs_event_reserve(sizeof(*e), VFS_EV_MIG_DATA);
 	if (!e)
 		return 0;
@@ -991,6 +1049,7 @@ int BPF_PROG(tp_mig_data, struct vfio_device___vfs *dev, bool write, u64 bytes, 
 	e->bytes = bytes;
 	e->ret = ret;
 	e->write = write;
+	e->tier = VFS_TIER_TRACEPOINT;
 	vfs_kstr(e->dev, sizeof(e->dev), BPF_CORE_READ(dev, dev, kobj.name));
 	vfs_event_submit(e);
 	return 0;

@@ -316,13 +316,26 @@ static void choose_tiers(struct vfs_collector *c)
 				     vfs_fentry_why_not("vmlinux", "dmar_fault", why, sizeof(why)) ?:
 				     "no hook");
 
-	if (vfs_tracepoint_owner("vfio_mig_data", owner, sizeof(owner)))
-		vfs_collector_choose(c, VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT,
-				     "tracepoint vfio:vfio_mig_data from %s", owner);
-	else
+	/*
+	 * Data fds: each driver brings its own f_ops, learned from the fd a
+	 * state change returns (the device ioctl's exit) and attached to then
+	 * (user/lib/collector.c, bpf/migfops.bpf.c). Drivers that fire the
+	 * tracepoint report through it, and the learned programs stay quiet
+	 * for their devices.
+	 */
+	if (io != VFS_TIER_FENTRY && io != VFS_TIER_TRACEPOINT)
 		vfs_collector_choose(c, VFS_CLASS_MIG_DATA, VFS_TIER_NONE,
-				     "stock kernels have no hook on the migration data fd: "
-				     "needs vfioscope's tracepoints (driver or patch series)");
+				     "data fds are learned at the device ioctl's exit, "
+				     "which needs its fexit (BTF): %s",
+				     vfs_collector_tier(c, VFS_CLASS_IOCTL)->reason);
+	else if (vfs_tracepoint_owner("vfio_mig_data", owner, sizeof(owner)))
+		vfs_collector_choose(c, VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT,
+				     "tracepoint vfio:vfio_mig_data from %s; other drivers: "
+				     "fexit on their data fds' f_ops, learned at run time", owner);
+	else
+		vfs_collector_choose(c, VFS_CLASS_MIG_DATA, VFS_TIER_FENTRY,
+				     "fexit on each driver's data fd f_ops (read, write, "
+				     "ioctl), learned at run time from the fd a state change returns");
 }
 
 static const char *const sized_maps[] = {

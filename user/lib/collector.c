@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
@@ -19,6 +20,7 @@
 #include "dump.h"
 #include "gc.h"
 #include "kbtf.h"
+#include "migfops.skel.h"
 
 static const struct vfs_family *const families[] = {
 	&vfs_family_vfio,
@@ -54,7 +56,15 @@ struct vfs_collector {
 	vfs_event_cb cb;
 	void *cb_user;
 	char stream_why[256];			/* why the stream was not taken */
+	struct learned_fops {			/* migration f_ops attached to */
+		__u64 fops;
+		struct bpf_object *obj;		/* NULL: not attachable (said once) */
+		struct bpf_link *links[4];
+	} *learned;
+	size_t nlearned;
 };
+
+static void learned_free(struct learned_fops *l);
 
 static const char *const class_names[VFS_CLASS_MAX] = {
 	[VFS_CLASS_IOCTL] = "vfio-ioctl",
@@ -103,6 +113,7 @@ static const char *const drop_names[VFS_DROP_MAX] = {
 	[VFS_DROP_RECURSION] = "probe_recursion",
 	[VFS_DROP_MAP_RESET] = "map_full_reset",
 	[VFS_DROP_MAP_FAULT] = "map_full_iommu_fault",
+	[VFS_DROP_MIG_FD_UNKNOWN] = "mig_fd_unknown",
 };
 
 const char *vfs_drop_name(enum vfs_drop d)
@@ -875,6 +886,9 @@ void vfs_collector_close(struct vfs_collector *c)
 	/* pinned links stay attached: destroying ours only drops this reference */
 	for (i = 0; i < c->nlinks; i++)
 		bpf_link__destroy(c->links[i].link);
+	for (i = 0; i < c->nlearned; i++)
+		learned_free(&c->learned[i]);
+	free(c->learned);
 	for (i = 0; i < NR_FAMILIES; i++)
 		bpf_object__close(c->obj[i]);
 	/* the objects closed their own maps and programs; the rest are ours */
@@ -1067,6 +1081,282 @@ int vfs_collector_stream_holder(const struct vfs_collector *c)
 	return pid;
 }
 
+/* ------------------------------------------------- learned migration f_ops */
+/*
+ * Migration data fds carry their driver's own file_operations: there is no
+ * common function to attach to on a stock kernel. bpf/vfio.bpf.c queues
+ * each f_op it sees on a data fd a state change returned (map mig_fops);
+ * the process that consumes the stream attaches bpf/migfops.bpf.c's fexit
+ * programs to that f_op's read, write and unlocked_ioctl, by the names
+ * /proc/kallsyms gives their addresses, through the owning module's BTF.
+ * Bytes an fd moved before the attach are recovered from its f_pos by the
+ * first event after it (struct vfs_ev_mig_data.unseen). On a pinned set
+ * the links are pinned with it ("link-learned-<f_op>-<program>"), so the
+ * next reader finds them there and attaches nothing twice.
+ */
+#define NLEARNED 4
+static const char *const learned_progs[NLEARNED] = { "migf_read", "migf_write", "migf_ioctl",
+						     "migf_release" };
+
+static void learned_free(struct learned_fops *l)
+{
+	struct bpf_program *p;
+	int i;
+
+	for (i = 0; i < NLEARNED; i++)
+		bpf_link__destroy(l->links[i]);
+	if (l->obj) {
+		bpf_object__for_each_program(p, l->obj)
+			vfs_kbtf_forget_target(p);
+		bpf_object__close(l->obj);
+	}
+}
+
+/* /proc/kallsyms, read once per batch of newly learned f_ops */
+static char *ksyms_read(void)
+{
+	size_t len = 0, cap = 1 << 20;
+	char *buf = malloc(cap), *nb;
+	ssize_t n;
+	int fd = open("/proc/kallsyms", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || !buf)
+		goto fail;
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (cap - len - 1 < 65536) {
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				goto fail;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (n < 0)
+		goto fail;
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+/*
+ * One kallsyms line: "ADDR TYPE NAME[\t[MODULE]]", a function's (t or T);
+ * pointers into the line, lengths; false for anything else.
+ */
+struct ksym_line {
+	unsigned long long addr;
+	const char *name, *mod;
+	size_t nlen, mlen;
+};
+
+static bool ksym_parse(const char *l, struct ksym_line *k)
+{
+	char *e;
+
+	k->addr = strtoull(l, &e, 16);
+	if (e == l || e[0] != ' ' || (e[1] != 't' && e[1] != 'T') || e[2] != ' ')
+		return false;
+	k->name = e + 3;
+	k->nlen = strcspn(k->name, "\t\n");
+	k->mod = "vmlinux";
+	k->mlen = 7;
+	if (k->name[k->nlen] == '\t' && k->name[k->nlen + 1] == '[') {
+		k->mod = k->name + k->nlen + 2;
+		k->mlen = strcspn(k->mod, "]\n");
+	}
+	return true;
+}
+
+static const char *ksym_next(const char *l)
+{
+	l = strchr(l, '\n');
+	return l ? l + 1 : NULL;
+}
+
+/* the function at @addr in @ksyms: name and module; -ENOENT, -ENOTUNIQ, -ENAMETOOLONG */
+static int ksym_at(const char *ksyms, __u64 addr, char name[128], char module[64])
+{
+	struct ksym_line k, f = { 0 };
+	const char *l;
+	int dups = 0;
+
+	for (l = ksyms; l && *l && !f.name; l = ksym_next(l))
+		if (ksym_parse(l, &k) && k.addr == addr)
+			f = k;
+	if (!f.name)
+		return -ENOENT;
+	if (f.nlen >= 128 || f.mlen >= 64)
+		return -ENAMETOOLONG;
+	memcpy(name, f.name, f.nlen);
+	name[f.nlen] = '\0';
+	memcpy(module, f.mod, f.mlen);
+	module[f.mlen] = '\0';
+	/* a static function's name may be another's in the same module */
+	for (l = ksyms; l && *l; l = ksym_next(l))
+		if (ksym_parse(l, &k) && k.addr != addr && k.nlen == f.nlen && k.mlen == f.mlen &&
+		    !memcmp(k.name, f.name, f.nlen) && !memcmp(k.mod, f.mod, f.mlen))
+			dups++;
+	return dups ? -ENOTUNIQ : 0;
+}
+
+static int learned_pin_path(const struct vfs_collector *c, __u64 fops, int i, char *buf,
+			    size_t len)
+{
+	return snprintf(buf, len, "%s/link-learned-%llx-%s", c->root, (unsigned long long)fops,
+			learned_progs[i]);
+}
+
+/* attach to one learned f_op; reasons it cannot go to stderr, once */
+static int learn_one(struct vfs_collector *c, struct learned_fops *l,
+		     const struct vfs_fops_val *v, const char *ksyms)
+{
+	static const char *const shared[] = { "events", "drops", "control", "mig_files",
+					      "mig_fops", "mig_tp_objs" };
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "migfops");
+	const __u64 addr[NLEARNED] = { v->read, v->write, v->ioctl, v->release };
+	char name[NLEARNED][128], module[NLEARNED][64], path[PATH_MAX];
+	const void *elf;
+	struct bpf_program *p;
+	struct bpf_map *m;
+	size_t size, i;
+	int r, n = 0;
+
+	for (i = 0; i < NLEARNED; i++) {
+		name[i][0] = '\0';
+		if (!addr[i])
+			continue;
+		r = ksyms ? ksym_at(ksyms, addr[i], name[i], module[i]) : -ENOENT;
+		if (r) {
+			fprintf(stderr, "vfioscope: migration data: the %s function of f_op %llx "
+				"cannot be named (%s): not attached\n", learned_progs[i] + 5,
+				(unsigned long long)l->fops, r == -ENOTUNIQ ?
+				"its name is not unique in its module" : "not in /proc/kallsyms");
+			name[i][0] = '\0';
+			continue;
+		}
+		/* another reader of this pinned set attached it already */
+		learned_pin_path(c, l->fops, (int)i, path, sizeof(path));
+		if (c->pinned && !access(path, F_OK)) {
+			name[i][0] = '\0';
+			continue;
+		}
+		n++;
+	}
+	if (!n)
+		return 0;
+	elf = migfops_bpf__elf_bytes(&size);
+	l->obj = bpf_object__open_mem(elf, size, &oo);
+	if (!l->obj) {
+		r = -errno;
+		goto fail;
+	}
+	for (i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		int fd = vfs_collector_map_fd(c, shared[i]);
+
+		m = bpf_object__find_map_by_name(l->obj, shared[i]);
+		if (!m || fd < 0 || (r = bpf_map__reuse_fd(m, fd))) {
+			r = m && fd >= 0 ? r : -ENOENT;
+			goto fail;
+		}
+	}
+	bpf_object__for_each_program(p, l->obj) {
+		for (i = 0; i < NLEARNED && strcmp(bpf_program__name(p), learned_progs[i]); i++)
+			;
+		bpf_program__set_autoload(p, i < NLEARNED && name[i][0]);
+		if (i < NLEARNED && name[i][0] &&
+		    (r = vfs_kbtf_set_target(p, module[i], name[i])))
+			goto fail;
+	}
+	if ((r = bpf_object__load(l->obj)))
+		goto fail;
+	bpf_object__for_each_program(p, l->obj) {
+		if (!bpf_program__autoload(p))
+			continue;
+		for (i = 0; i < NLEARNED && strcmp(bpf_program__name(p), learned_progs[i]); i++)
+			;
+		if (i == NLEARNED)
+			continue;
+		l->links[i] = bpf_program__attach(p);
+		if (!l->links[i]) {
+			r = -errno;
+			goto fail;
+		}
+		if ((r = add_prog(c, bpf_program__fd(p))))
+			goto fail;
+		learned_pin_path(c, l->fops, (int)i, path, sizeof(path));
+		if (c->pinned && (r = bpf_link__pin(l->links[i], path)))
+			fprintf(stderr, "vfioscope: migration data: cannot pin %s: %s (attached "
+				"while this reader runs)\n", path, strerror(-r));
+		if (c->opts.verbose)
+			fprintf(stderr, "vfioscope: migration data: fexit on %s [%s]\n", name[i],
+				module[i]);
+	}
+	return 0;
+fail:
+	fprintf(stderr, "vfioscope: migration data: cannot attach to the data fd functions "
+		"%s %s %s %s: %s\n", name[0], name[1], name[2], name[3], strerror(-r));
+	learned_free(l);
+	memset(l->links, 0, sizeof(l->links));
+	l->obj = NULL;
+	return r;
+}
+
+/* CLOCK_MONOTONIC in ms: bpf_ktime_get_ns()'s clock */
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* attach to every f_op learned since the last call (the stream's reader) */
+static void learn_fops(struct vfs_collector *c)
+{
+	const struct vfs_tier_choice *t = &c->tiers[VFS_CLASS_MIG_DATA];
+	int fd = vfs_collector_map_fd(c, "mig_fops");
+	__u64 key, *prev = NULL;
+	struct vfs_fops_val v;
+	char *ksyms = NULL;
+	double t0, t1;
+	size_t i;
+
+	if (fd < 0 || t->tier == VFS_TIER_NONE || t->tier == VFS_TIER_KPROBE)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		struct learned_fops *l;
+
+		prev = &key;
+		for (i = 0; i < c->nlearned && c->learned[i].fops != key; i++)
+			;
+		if (i < c->nlearned || bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		l = realloc(c->learned, (c->nlearned + 1) * sizeof(*l));
+		if (!l)
+			return;
+		c->learned = l;
+		l = &c->learned[c->nlearned++];
+		memset(l, 0, sizeof(*l));
+		l->fops = key;
+		t0 = now_ms();
+		if (!ksyms)
+			ksyms = ksyms_read();
+		t1 = now_ms();
+		learn_one(c, l, &v, ksyms);
+		if (c->opts.verbose)
+			fprintf(stderr, "vfioscope: migration data: f_op %llx attached %.0f ms after "
+				"it was seen (kallsyms %.0f ms, load and attach %.0f ms)\n",
+				(unsigned long long)key, now_ms() - (double)v.first_ns / 1e6,
+				t1 - t0, now_ms() - t1);
+	}
+	free(ksyms);
+}
+
 int vfs_collector_poll(struct vfs_collector *c, int timeout_ms, vfs_event_cb cb, void *user)
 {
 	int r;
@@ -1075,6 +1365,7 @@ int vfs_collector_poll(struct vfs_collector *c, int timeout_ms, vfs_event_cb cb,
 	c->cb_user = user;
 	if (c->opts.share == VFS_SHARE_READ)
 		return -EACCES;	/* consuming moves the ring's read position: a write */
+	learn_fops(c);
 	if (!c->rb) {
 		if (c->pinned && c->stream_lock < 0 && (r = take_stream(c)))
 			return r;

@@ -33,6 +33,7 @@ const char *vfs_event_type_name(__u16 type)
 	case VFS_EV_VM_EXIT: return "vm_exit";
 	case VFS_EV_RESET: return "reset";
 	case VFS_EV_IOMMU_FAULT: return "iommu_fault";
+	case VFS_EV_MIG_PRECOPY: return "mig_precopy";
 	default: return "?";
 	}
 }
@@ -150,6 +151,7 @@ static size_t event_size(__u16 type)
 	case VFS_EV_VM_EXIT: return sizeof(struct vfs_ev_vm_exit);
 	case VFS_EV_RESET: return sizeof(struct vfs_ev_reset);
 	case VFS_EV_IOMMU_FAULT: return sizeof(struct vfs_ev_iommu_fault);
+	case VFS_EV_MIG_PRECOPY: return sizeof(struct vfs_ev_mig_precopy);
 	default: return 0;
 	}
 }
@@ -226,9 +228,24 @@ int vfs_event_text(const struct vfs_event_hdr *ev, size_t size, vfs_obj_namer na
 	case VFS_EV_MIG_DATA: {
 		const struct vfs_ev_mig_data *e = (const void *)ev;
 
-		return snprintf(buf, len, "mig_data %s %s of %llu bytes = %s", SAFE(e->dev, n1),
+		char more[48] = "";
+
+		if (e->unseen)
+			snprintf(more, sizeof(more), " (+%llu before attach)",
+				 (unsigned long long)e->unseen);
+		return snprintf(buf, len, "mig_data %s %s of %llu bytes = %s%s", SAFE(e->dev, n1),
 				e->write ? "write" : "read", (unsigned long long)e->bytes,
-				errstr(e->ret, r, sizeof(r)));
+				errstr(e->ret, r, sizeof(r)), more);
+	}
+	case VFS_EV_MIG_PRECOPY: {
+		const struct vfs_ev_mig_precopy *e = (const void *)ev;
+
+		if (e->ret)
+			return snprintf(buf, len, "mig_precopy %s = %s", SAFE(e->dev, n1),
+					errstr(e->ret, r, sizeof(r)));
+		return snprintf(buf, len, "mig_precopy %s initial=%llu dirty=%llu", SAFE(e->dev, n1),
+				(unsigned long long)e->initial_bytes,
+				(unsigned long long)e->dirty_bytes);
 	}
 	case VFS_EV_MDEV: {
 		const struct vfs_ev_mdev *e = (const void *)ev;
@@ -358,6 +375,17 @@ struct json_object *vfs_event_json(const struct vfs_event_hdr *ev, size_t size,
 		json_object_object_add(o, "device", JNAME(e->dev));
 		json_object_object_add(o, "dir", json_object_new_string(e->write ? "write" : "read"));
 		json_object_object_add(o, "bytes", json_object_new_uint64(e->bytes));
+		json_object_object_add(o, "tier", json_object_new_int(e->tier));
+		json_object_object_add(o, "unseen", json_object_new_uint64(e->unseen));
+		put_ret(o, e->ret);
+		break;
+	}
+	case VFS_EV_MIG_PRECOPY: {
+		const struct vfs_ev_mig_precopy *e = (const void *)ev;
+
+		json_object_object_add(o, "device", JNAME(e->dev));
+		json_object_object_add(o, "initial_bytes", json_object_new_uint64(e->initial_bytes));
+		json_object_object_add(o, "dirty_bytes", json_object_new_uint64(e->dirty_bytes));
 		put_ret(o, e->ret);
 		break;
 	}

@@ -262,6 +262,68 @@ static int resolve(const char *name, int kind, bool vmlinux_only, __u32 *id, int
 
 enum { H_FENTRY, H_FEXIT, H_TP_BTF, H_LSM };
 
+/* targets chosen at run time (vfs_kbtf_set_target), by program */
+#define RUNTIME_MAX 64
+static struct runtime_target {
+	const struct bpf_program *prog;
+	char module[64];
+	char func[128];
+} runtime[RUNTIME_MAX];
+
+int vfs_kbtf_set_target(const struct bpf_program *prog, const char *module, const char *func)
+{
+	struct runtime_target *t = NULL;
+	size_t i;
+
+	for (i = 0; i < RUNTIME_MAX && !t; i++)
+		if (runtime[i].prog == prog || !runtime[i].prog)
+			t = &runtime[i];
+	if (!t)
+		return -ENOSPC;
+	if (snprintf(t->module, sizeof(t->module), "%s", module) >= (int)sizeof(t->module) ||
+	    snprintf(t->func, sizeof(t->func), "%s", func) >= (int)sizeof(t->func))
+		return -ENAMETOOLONG;
+	t->prog = prog;
+	return 0;
+}
+
+void vfs_kbtf_forget_target(const struct bpf_program *prog)
+{
+	size_t i;
+
+	for (i = 0; i < RUNTIME_MAX; i++)
+		if (runtime[i].prog == prog)
+			runtime[i].prog = NULL;
+}
+
+/* a run-time target: @module's own @func, nowhere else */
+static int resolve_runtime(const struct bpf_program *prog, __u32 *id, int *obj_fd)
+{
+	struct kbtf *k;
+	size_t i;
+	int r;
+
+	for (i = 0; i < RUNTIME_MAX; i++)
+		if (runtime[i].prog == prog)
+			break;
+	if (i == RUNTIME_MAX)
+		return -ENOENT;
+	r = vfs_kbtf_find(runtime[i].module, runtime[i].func, BTF_KIND_FUNC);
+	if (r <= 0) {
+		fprintf(stderr, "libbpf: prog '%s': %s's BTF has no function %s\n",
+			bpf_program__name(prog), runtime[i].module, runtime[i].func);
+		return r ?: -ESRCH;
+	}
+	*id = (__u32)r;
+	if (!strcmp(runtime[i].module, "vmlinux")) {
+		*obj_fd = 0;
+		return 0;
+	}
+	k = kbtf_get(runtime[i].module);
+	*obj_fd = k ? module_obj_fd(k) : -ENOENT;
+	return *obj_fd < 0 ? *obj_fd : 0;
+}
+
 static int prepare(struct bpf_program *prog, struct bpf_prog_load_opts *opts, long cookie)
 {
 	const char *sec = bpf_program__section_name(prog);
@@ -270,6 +332,14 @@ static int prepare(struct bpf_program *prog, struct bpf_prog_load_opts *opts, lo
 	__u32 id;
 	int fd, r;
 
+	r = resolve_runtime(prog, &id, &fd);
+	if (r != -ENOENT) {
+		if (r)
+			return r;
+		opts->attach_btf_id = id;
+		opts->attach_btf_obj_fd = fd;
+		return 0;
+	}
 	if (!target || !target[1])
 		return -EINVAL;
 	target++;

@@ -43,4 +43,14 @@ int vfs_kbtf_find(const char *module, const char *name, int kind);
  */
 int vfs_kbtf_attach_handlers(void);
 
+/*
+ * Attach fentry/fexit program @prog to @module's own function @func
+ * ("vmlinux" for the kernel's), whatever its section names: a target
+ * learned at run time. Before bpf_object__load(); forget it after the
+ * object is closed (the table holds 64).
+ */
+struct bpf_program;
+int vfs_kbtf_set_target(const struct bpf_program *prog, const char *module, const char *func);
+void vfs_kbtf_forget_target(const struct bpf_program *prog);
+
 #endif

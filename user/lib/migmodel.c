@@ -103,6 +103,17 @@ int vfs_mm_event_from_raw(const struct vfs_event_hdr *ev, size_t size, struct vf
 		out->kind = VFS_MM_DATA;
 		out->write = e->write;
 		out->bytes = e->bytes;
+		out->unseen = e->unseen;
+		out->ret = e->ret;
+		copy_str(out->dev, sizeof(out->dev), e->dev, sizeof(e->dev));
+	} else if (ev->type == VFS_EV_MIG_PRECOPY) {
+		const struct vfs_ev_mig_precopy *e = (const void *)ev;
+
+		if (size < sizeof(*e))
+			return -1;
+		out->kind = VFS_MM_PRECOPY;
+		out->initial_bytes = e->initial_bytes;
+		out->dirty_bytes = e->dirty_bytes;
 		out->ret = e->ret;
 		copy_str(out->dev, sizeof(out->dev), e->dev, sizeof(e->dev));
 	} else if (ev->type == VFS_EV_VM_EXIT) {
@@ -174,6 +185,8 @@ int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 		out->kind = VFS_MM_ARC;
 	else if (!strcmp(ev, "mig_data"))
 		out->kind = VFS_MM_DATA;
+	else if (!strcmp(ev, "mig_precopy"))
+		out->kind = VFS_MM_PRECOPY;
 	else if (!strcmp(ev, "vm_exit"))
 		out->kind = VFS_MM_EXIT;
 	else
@@ -219,6 +232,9 @@ int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 			snprintf(err, errlen, "an arc ends (end_ns) before it starts (start_ns)");
 			return -1;
 		}
+	} else if (out->kind == VFS_MM_PRECOPY) {
+		GET_U64("initial_bytes", out->initial_bytes);
+		GET_U64("dirty_bytes", out->dirty_bytes);
 	} else {
 		GET("dir", json_type_string, v);
 		if (!strcmp(json_object_get_string(v), "write"))
@@ -229,6 +245,9 @@ int vfs_mm_event_from_json(struct json_object *o, struct vfs_mm_event *out,
 			return -1;
 		}
 		GET_U64("bytes", out->bytes);
+		/* recorded before learned f_ops existed: none unseen */
+		if (json_object_object_get_ex(o, "unseen", &v))
+			GET_U64("unseen", out->unseen);
 	}
 	return 1;
 }
@@ -594,12 +613,38 @@ static int feed_data(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 		return 0;
 	}
 	total = ev->write ? &s->bytes_written : &s->bytes_read;
-	*total += (__u64)ev->ret;
+	*total += (__u64)ev->ret + ev->unseen;
+	s->bytes_unseen += ev->unseen;
 	if (vfs_grow((void **)&s->points, &s->points_cap, s->npoints + 1, sizeof(*s->points)))
 		return -ENOMEM;
 	s->points[s->npoints].ts_ns = ev->ts_ns;
 	s->points[s->npoints].total = *total;
 	s->npoints++;
+	return 0;
+}
+
+/* the VMM asked a saving fd how much is left (PRE_COPY) */
+static int feed_precopy(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
+{
+	struct vfs_mm_session *s = open_session(m, ev->dev);
+
+	if (!s) {
+		m->unattributed++;
+		return 0;
+	}
+	if (ev->ret) {
+		s->precopy_errors++;
+		return 0;
+	}
+	if (!s->precopy_queries++) {
+		s->precopy_initial_first = ev->initial_bytes;
+		s->precopy_first_ns = ev->ts_ns;
+	}
+	s->precopy_initial_last = ev->initial_bytes;
+	s->precopy_dirty_last = ev->dirty_bytes;
+	if (ev->dirty_bytes > s->precopy_dirty_max)
+		s->precopy_dirty_max = ev->dirty_bytes;
+	s->precopy_last_ns = ev->ts_ns;
 	return 0;
 }
 
@@ -635,6 +680,7 @@ int vfs_migmodel_feed(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 	switch (ev->kind) {
 	case VFS_MM_ARC: return feed_arc(m, ev);
 	case VFS_MM_DATA: return feed_data(m, ev);
+	case VFS_MM_PRECOPY: return feed_precopy(m, ev);
 	case VFS_MM_EXIT: return feed_exit(m, ev);
 	case VFS_MM_LOST: return 0;	/* the reader reports it */
 	}

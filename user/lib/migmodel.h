@@ -47,6 +47,10 @@
  * exit events (a replay file recorded without them) a killed destination
  * stays open and is reported incomplete at the end, apart from its source.
  *
+ * A data event may carry bytes its fd moved before the collector could
+ * attach to the driver's f_ops (learned at run time): they count in the
+ * session's totals, and in bytes_unseen, with no point of their own.
+ *
  * A read of a data fd that fails with ENOMSG while the device is in
  * PRE_COPY or PRE_COPY_P2P is the uAPI's "no data right now" (VMMs poll
  * for pre-copy data that way): it is counted as a poll, not an error.
@@ -79,7 +83,8 @@ enum vfs_mig_state {
 };
 
 /* LOST: the recorder's own account of what it lost (replay files only) */
-enum vfs_mm_kind { VFS_MM_ARC = 1, VFS_MM_DATA = 2, VFS_MM_EXIT = 3, VFS_MM_LOST = 4 };
+enum vfs_mm_kind { VFS_MM_ARC = 1, VFS_MM_DATA = 2, VFS_MM_EXIT = 3, VFS_MM_LOST = 4,
+		   VFS_MM_PRECOPY = 5 };
 
 /* one input event, whatever its source (ring buffer or NDJSON) */
 struct vfs_mm_event {
@@ -97,6 +102,9 @@ struct vfs_mm_event {
 	/* data */
 	bool write;		/* false: read (saving), true: write (resuming) */
 	__u64 bytes;		/* asked for; lost: how many */
+	__u64 unseen;		/* moved before the collector attached (learned f_ops) */
+	/* precopy: VFIO_MIG_GET_PRECOPY_INFO's answer (ret 0) */
+	__u64 initial_bytes, dirty_bytes;
 	char why[32];		/* lost: the reason (vfiosnoop's drop name) */
 	/* CLOCK_REALTIME - CLOCK_MONOTONIC when the input carried it */
 	bool has_realtime;
@@ -159,6 +167,16 @@ struct vfs_mm_session {
 	__u64 bytes_read, bytes_written;	/* moved (ret > 0) */
 	__u64 data_events, data_errors;
 	__u64 data_polls;	/* reads answered ENOMSG in PRE_COPY(_P2P): no data yet */
+	__u64 bytes_unseen;	/* of bytes_read/written: moved before the attach */
+	/*
+	 * PRE_COPY convergence, from VFIO_MIG_GET_PRECOPY_INFO (drivers whose
+	 * f_ops were learned): how often the VMM asked, the first and the
+	 * latest answer, the most dirty bytes reported, failed queries.
+	 */
+	__u64 precopy_queries, precopy_errors;
+	__u64 precopy_initial_first, precopy_initial_last;
+	__u64 precopy_dirty_last, precopy_dirty_max;
+	__u64 precopy_first_ns, precopy_last_ns;
 	struct vfs_mm_point *points;
 	size_t npoints, points_cap;
 	/* key instants, 0 = not reached */

@@ -100,6 +100,27 @@ static struct json_object *u64_or_null(bool have, __u64 v)
 	return have ? json_object_new_uint64(v) : NULL;
 }
 
+/* a source's PRE_COPY convergence, from the VMM's GET_PRECOPY_INFO queries */
+static struct json_object *precopy_json(const struct vfs_mm_session *s)
+{
+	struct json_object *o;
+
+	if (!s || !(s->precopy_queries + s->precopy_errors))
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "queries", json_object_new_uint64(s->precopy_queries));
+	json_object_object_add(o, "errors", json_object_new_uint64(s->precopy_errors));
+	json_object_object_add(o, "initial_bytes_first",
+			       json_object_new_uint64(s->precopy_initial_first));
+	json_object_object_add(o, "initial_bytes_last",
+			       json_object_new_uint64(s->precopy_initial_last));
+	json_object_object_add(o, "dirty_bytes_last", json_object_new_uint64(s->precopy_dirty_last));
+	json_object_object_add(o, "dirty_bytes_max", json_object_new_uint64(s->precopy_dirty_max));
+	json_object_object_add(o, "span_ns", json_object_new_uint64(s->precopy_last_ns -
+								   s->precopy_first_ns));
+	return o;
+}
+
 /* an instant as "<key>_ns" (monotonic) and "<key>_realtime_ns" (wall clock) */
 static void add_instant(struct json_object *o, const char *key, __u64 t)
 {
@@ -258,6 +279,10 @@ static struct json_object *migration_json(const struct vfs_mm_migration *g)
 		/* reads answered ENOMSG in PRE_COPY: the VMM polling, not errors */
 		json_object_object_add(d, "data_polls", json_object_new_uint64(
 			(p->src ? p->src->data_polls : 0) + (p->dst ? p->dst->data_polls : 0)));
+		/* of those bytes: moved before the collector attached to the driver */
+		json_object_object_add(d, "bytes_unseen", json_object_new_uint64(
+			(p->src ? p->src->bytes_unseen : 0) + (p->dst ? p->dst->bytes_unseen : 0)));
+		json_object_object_add(d, "precopy", precopy_json(p->src));
 		add_arcs(arcs, p->src, true, g->t0_ns);
 		add_arcs(arcs, p->dst, false, g->t0_ns);
 		json_object_object_add(d, "arcs", arcs);
@@ -367,7 +392,20 @@ static void print_text(const struct vfs_mm_migration *g)
 		if (polls)
 			printf(", %llu poll%s with no data yet (PRE_COPY)", (unsigned long long)polls,
 			       polls == 1 ? "" : "s");
+		if (p->src && p->src->bytes_unseen + (p->dst ? p->dst->bytes_unseen : 0))
+			printf(" (%llu moved before the collector attached to the driver)",
+			       (unsigned long long)(p->src->bytes_unseen +
+						    (p->dst ? p->dst->bytes_unseen : 0)));
 		printf("\n");
+		if (p->src && p->src->precopy_queries)
+			printf("    pre-copy: %llu queries over %.3f ms, initial bytes %llu -> %llu, "
+			       "dirty %llu (most %llu)\n",
+			       (unsigned long long)p->src->precopy_queries,
+			       ms(p->src->precopy_last_ns - p->src->precopy_first_ns),
+			       (unsigned long long)p->src->precopy_initial_first,
+			       (unsigned long long)p->src->precopy_initial_last,
+			       (unsigned long long)p->src->precopy_dirty_last,
+			       (unsigned long long)p->src->precopy_dirty_max);
 		print_arcs(p, g->t0_ns);
 	}
 }
@@ -529,6 +567,7 @@ static int live(const struct vfs_collector_opts *o, __u64 secs)
 	}
 	/* VMs' exits too: a VMM killed mid-migration fails its side */
 	vfs_collector_stream(c, VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) |
+			     VFS_STREAM(VFS_EV_MIG_PRECOPY) |
 			     VFS_STREAM(VFS_EV_VM_EXIT));
 	env.c = c;
 	signal(SIGINT, on_signal);

@@ -108,6 +108,7 @@ static __s64 event_ret(const struct vfs_event_hdr *ev)
 	case VFS_EV_IOCTL: return ((const struct vfs_ev_ioctl *)ev)->ret;
 	case VFS_EV_MIG_ARC: return ((const struct vfs_ev_mig_arc *)ev)->ret;
 	case VFS_EV_MIG_DATA: return ((const struct vfs_ev_mig_data *)ev)->ret;
+	case VFS_EV_MIG_PRECOPY: return ((const struct vfs_ev_mig_precopy *)ev)->ret;
 	case VFS_EV_MDEV: return ((const struct vfs_ev_mdev *)ev)->ret;
 	case VFS_EV_REGION: return ((const struct vfs_ev_region *)ev)->ret;
 	case VFS_EV_VDPA: return ((const struct vfs_ev_vdpa *)ev)->ret;
@@ -248,7 +249,8 @@ static int parse_classes(const char *arg, __u32 *out)
 	static const struct { const char *name; __u32 bits; } map[] = {
 		{ "ioctl", VFS_STREAM(VFS_EV_IOCTL) },
 		{ "region", VFS_STREAM(VFS_EV_REGION) },
-		{ "migration", VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) },
+		{ "migration", VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) |
+			       VFS_STREAM(VFS_EV_MIG_PRECOPY) },
 		{ "mdev", VFS_STREAM(VFS_EV_MDEV) },
 		{ "vdpa", VFS_STREAM(VFS_EV_VDPA) },
 		{ "vm", VFS_STREAM(VFS_EV_VM_EXIT) },
