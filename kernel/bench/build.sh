@@ -8,7 +8,8 @@
 #     enables neither CONFIG_VHOST_RING nor CONFIG_VDPA_SIM), so a vDPA net
 #     device exists in the bench;
 #   - on kernels whose Debian config lacks vDPA (6.1): vdpa, vduse,
-#     virtio_vdpa and vhost_vdpa as well.
+#     virtio_vdpa and vhost_vdpa as well;
+#   - mtty, the kernel's sample mdev driver, where it can migrate (6.7+).
 # Unchanged stock code, compiled as external modules: their exported symbol
 # CRCs match the stock Module.symvers, so they load next to stock modules.
 # Output: OUT/*.ko
@@ -40,6 +41,15 @@ if [ ! -e "$KDIR/root/lib/modules/$KVER/kernel/drivers/vdpa" ]; then
 	cp "$SRC/drivers/vhost/vdpa.c" "$SRC/drivers/vhost/vhost.h" "$W/vhost_vdpa/"
 	printf 'obj-m := vhost_vdpa.o\nvhost_vdpa-y := vdpa.o\n' > "$W/vhost_vdpa/Kbuild"
 	SUBDIRS="$SUBDIRS vdpa/ vduse/ virtio_vdpa/ vhost_vdpa/"
+fi
+# mtty (samples/vfio-mdev): a migratable mdev driver from the kernel tree
+# that fires none of vfioscope's tracepoints (its migration support is in
+# the sample since 6.7): where it has it, the bench migrates it.
+if grep -q migration_set_state "$SRC/samples/vfio-mdev/mtty.c" 2>/dev/null; then
+	mkdir -p "$W/mtty"
+	cp "$SRC/samples/vfio-mdev/mtty.c" "$W/mtty/"
+	echo 'obj-m := mtty.o' > "$W/mtty/Kbuild"
+	SUBDIRS="$SUBDIRS mtty/"
 fi
 echo "obj-m := $SUBDIRS" > "$W/Kbuild"
 

@@ -1,0 +1,101 @@
+# Migration data from a driver that is not ours and fires none of our
+# tracepoints: mtty, the kernel's own sample mdev driver (samples/vfio-mdev,
+# built unchanged from Debian's linux-source; migratable since 6.7). QEMU 10,
+# nested (TCG), live-migrates a VM owning an mtty instance to an incoming
+# QEMU owning another, over QMP (tests/vm/qmpmig.py), while vfiosnoop and
+# vfiomig run on the stock kernel's hooks: they learn mtty's data fd
+# f_ops when QEMU's state change returns the fd, and attach fexit to
+# mtty_save_read, mtty_precopy_ioctl, mtty_resume_write and
+# mtty_release_migf by name through mtty's BTF.
+#
+# Checked as for edu (43) and mdacc (47) by miglib.sh's qemu_mig_check:
+# ONE migration naming both VMs, downtime and its parts, bytes read ==
+# written == QEMU's vfio "transferred" (exact, including what the fds
+# moved before the programs were attached: recovered from the fds' f_pos),
+# every arc just before QEMU's VFIO_MIGRATION event, the replay equal.
+# And the pre-copy convergence QEMU polled: GET_PRECOPY_INFO answers, the
+# initial bytes draining to 0, no dirty bytes (mtty has none).
+#
+# mtty offers device dirty tracking that tracks nothing (log_ops that
+# return 0), and its DMA logging report fails in QEMU 10 ("Failed to get
+# DMA logging report ... Operation not supported", and the migration with
+# it): the VMs run with x-device-dirty-page-tracking=off, as for a device
+# without it (migration then needs enable-migration=on, as for edu).
+. "$VFIOSCOPE_REPO/tests/vm/lib.sh"
+. "$VFIOSCOPE_REPO/tests/vm/miglib.sh"
+O=$VFIOSCOPE_OUT
+command -v qemu-system-x86_64 > /dev/null || fail "no qemu-system-x86_64 in the guest (the host's)"
+modprobe mtty 2> $O/modprobe.err ||
+	unsupported "no migratable mtty for this kernel (samples/vfio-mdev before 6.7): $(cat $O/modprobe.err)"
+T=/sys/class/mtty/mtty/mdev_supported_types/mtty-1
+[ -e $T/create ] || fail "mtty loaded but offers no mtty-1 type"
+US=6d747479-0000-4000-8000-000000002601
+UD=6d747479-0000-4000-8000-000000002602
+echo $US > $T/create && echo $UD > $T/create || fail "cannot create the mtty instances"
+
+mig_watch migration
+
+# A collector attaches to a driver's f_ops when it first sees one of its
+# data fds, 1-3 s later in this TCG guest: a whole same-host migration of
+# mtty by QEMU takes 0.4 s, and one before the attach goes unseen
+# (docs/migration.md). So a first migration by vfio-exercise shows both
+# collectors mtty's saving and resuming f_ops; the checked one is QEMU's.
+links() { grep -l '^link_type' /proc/$1/fdinfo/* 2>/dev/null | wc -l; }
+ls0=$(links $snoop) lm0=$(links $m)
+vfio-exercise migrate $US $UD > $O/warmup.txt 2>&1 || fail "warm-up migration: $(tail -n 3 $O/warmup.txt)"
+# saving: read, ioctl, release; resuming: write, release
+for i in $(seq 300); do
+	[ $(links $snoop) -ge $((ls0 + 5)) ] && [ $(links $m) -ge $((lm0 + 5)) ] && break
+	sleep 0.1
+done
+[ $(links $snoop) -ge $((ls0 + 5)) ] && [ $(links $m) -ge $((lm0 + 5)) ] ||
+	fail "the collectors did not attach to mtty's data fd functions in 30 s:" \
+		"$(grep vfioscope: $O/snoop.err $O/live.err)"
+note "both collectors attached to mtty's five data fd functions after ${i}00 ms"
+wait_for_line $O/live.mig.json '"status"' 20 $m
+t_warm=$(awk '{ print int($1 * 1e9) }' /proc/uptime)
+
+qemu_vm vm26dst "sysfsdev=/sys/bus/mdev/devices/$UD,id=tty0,x-device-dirty-page-tracking=off" -incoming unix:$O/mig.sock
+dst=$!
+qemu_vm vm26src "sysfsdev=/sys/bus/mdev/devices/$US,id=tty0,x-device-dirty-page-tracking=off"
+src=$!
+sleep 5
+python3 "$VFIOSCOPE_REPO/tests/vm/qmpmig.py" $O/vm26src.qmp $O/vm26dst.qmp unix:$O/mig.sock \
+	$O/qmp.json > $O/qmpmig.txt 2>&1 ||
+	fail "$(cat $O/qmpmig.txt); source QEMU: $(tail -n 3 $O/vm26src.log | tr '\n' ' ');" \
+		"destination QEMU: $(tail -n 3 $O/vm26dst.log | tr '\n' ' ')"
+note "$(cat $O/qmpmig.txt)"
+wait_for_line $O/live.mig.json '"status"' 20 $m
+kill $src $dst
+wait $src $dst || true
+sleep 0.5
+kill -INT $m
+wait $m || fail "vfiomig exited with status $?: $(cat $O/live.err)"
+kill -INT $snoop
+wait $snoop || fail "vfiosnoop failed: $(cat $O/snoop.err)"
+
+# the data came through the learned f_ops (fentry tier), none from a tracepoint
+expect_eq "data events not from learned f_ops" \
+	"$(jq -s '[.[] | select(.event == "mig_data" and .tier != 2)] | length' $O/rec.json)" 0
+# QEMU's migration alone, apart from the warm-up: vfiomig's line naming
+# vm26src, the recording from the QEMUs' start
+expect_eq "vfiomig's migrations (warm-up, QEMU's)" "$(wc -l < $O/live.mig.json)" 2
+mkdir -p $O/q
+jq -c 'select(.vm == "vm26src")' $O/live.mig.json > $O/q/live.mig.json
+jq -c --argjson t "$t_warm" 'select(.ts_ns == null or .ts_ns > $t)' $O/rec.json > $O/q/rec.json
+cp $O/qmp.json $O/q/
+qemu_mig_check $O/q vm26src vm26dst $src $dst $US $UD
+note "bytes moved before the programs were attached (from f_pos): $(jq '.devices[0].bytes_unseen' $O/q/live.mig.json)"
+
+# QEMU's pre-copy polling: each answer recorded, the initial bytes drained
+P=$(jq -c '.devices[0].precopy' $O/q/live.mig.json)
+note "pre-copy: $P"
+[ "$P" != null ] || fail "no GET_PRECOPY_INFO answer seen (QEMU asks in every pre-copy round)"
+expect_eq "GET_PRECOPY_INFO answers (vfiomig, vfiosnoop)" "$(jq .queries <<< "$P")" \
+	"$(jq -s --arg d "$US" '[.[] | select(.event == "mig_precopy" and .device == $d and .ret == 0)] | length' $O/q/rec.json)"
+expect_eq "initial bytes left at the last answer" "$(jq .initial_bytes_last <<< "$P")" 0
+expect_eq "dirty bytes (mtty reports none)" "$(jq .dirty_bytes_max <<< "$P")" 0
+[ "$(jq .initial_bytes_first <<< "$P")" -gt 0 ] || fail "the first answer offered no initial bytes"
+echo 1 > /sys/bus/mdev/devices/$US/remove
+echo 1 > /sys/bus/mdev/devices/$UD/remove
+echo "QEMU's migration of mtty (kernel-tree driver): bytes and pre-copy from its learned f_ops"
