@@ -4,8 +4,10 @@
 # decide what a run showed, against made-up inputs (no guest):
 # - the RETRY rule (tests/vm/bench/emulator-race.sh): only a guest that
 #   died without reporting a status, of the proven emulator int3 race,
-#   runs again; a reported status stands, whatever oops the log holds; and
-#   a guest that never started its scenario (boot-failed.sh) boots again;
+#   runs again; a reported status stands, whatever oops the log holds; a
+#   guest whose emulator aborted on its own assertion (emulator-abort.sh)
+#   runs again; and a guest that never started its scenario
+#   (boot-failed.sh) boots again;
 # - tests/summary.sh adds up passes after a retry, and old three-field
 #   result files still count, and repeats each stage's failures and why;
 # - tests/bench/table.py computes its verdicts and "N of N rounds" from the
@@ -44,6 +46,16 @@ check "a guest killed by the int3 race without a status is retried" "$race" "$T/
 check "a guest that reported a status is not retried, oops or not" bash -c "! $race $T/race-reported.log"
 check "a real int3 (the cc still in place) is not retried" bash -c "! $race $T/real-int3.log"
 check "a guest that died without an oops is not retried" bash -c "! $race $T/no-oops.log"
+abort=tests/vm/bench/emulator-abort.sh
+qa="qemu-system-x86_64: system/physmem.c:2678: iotlb_to_section: Assertion \`section_index < d->map.sections_nb' failed."
+{ echo 'bench: running 53-vm-dies-young.sh'; echo "$qa"; } > "$T/abort-died.log"
+{ echo 'bench: running 43-qemu-migrate.sh'; echo "$qa"; echo 'VFIOSCOPE-RC=1'; } > "$T/abort-reported.log"
+check "a guest whose emulator aborted on its own assertion, without a status, is retried" \
+	"$abort" "$T/abort-died.log"
+check "a guest that reported a status is not retried, a QEMU assertion quoted or not" \
+	bash -c "! $abort $T/abort-reported.log"
+check "a guest that died without the emulator's assertion is not retried for it" \
+	bash -c "! $abort $T/no-oops.log"
 boot=tests/vm/bench/boot-failed.sh
 { echo 'VFIOSCOPE-INIT-READY 7.2'; echo '[   24.0] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:'; } \
 	> "$T/boot-hung.log"

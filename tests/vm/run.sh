@@ -52,12 +52,15 @@ start=$(date +%s)
 
 # result NAME RC LOG: count and print one scenario's result; returns 1
 # when it is to run again in a fresh guest (the emulator's int3 race
-# killed the guest in it, or the guest never started it: once each)
+# killed the guest in it, the emulator aborted on its own assertion, or
+# the guest never started it: once each)
 result() {
 	local name=$1 rc=$2 log=$3 why='' t
 	if [ "$rc" != 0 ] && [ -z "${again[$name]:-}" ]; then
 		if "$HERE/bench/emulator-race.sh" "$log"; then
 			why="guest killed by the emulator int3 race"
+		elif "$HERE/bench/emulator-abort.sh" "$log"; then
+			why="the emulator aborted on its own assertion: $(grep -Em1 'Assertion .* failed' "$log" | cut -c1-120)"
 		elif "$HERE/bench/boot-failed.sh" "$log"; then
 			why="the guest never started the scenario (boot failed or hung)"
 		fi
