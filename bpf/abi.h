@@ -300,9 +300,10 @@ struct vfs_ev_mig_data {
 	 * Learned f_ops only: bytes the fd moved before this operation that
 	 * no event reported (its functions were attached after the fd was
 	 * made), from the fd's position (every in-tree migration driver
-	 * keeps its stream offset in f_pos). 0 on the tracepoint tier. When
-	 * the fd is released with bytes no event reported, one last event
-	 * carries them alone (bytes 0, ret 0).
+	 * keeps its stream offset in f_pos). 0 on the tracepoint tier. Bytes
+	 * no operation event reported come alone (bytes 0, ret 0) when the
+	 * device's state changes next (its fds are swept before the arc is
+	 * reported) or when the fd is released.
 	 */
 	__u64 unseen;
 	char dev[VFS_NAME_LEN];
@@ -338,10 +339,11 @@ VFS_ABI_ASSERT(struct vfs_fops_val, 48);
 /* a live migration data fd: key its struct file */
 struct vfs_migf_val {
 	__u64 obj;			/* vfio_device */
+	__u64 fops;			/* its f_op: a file no longer carrying it is gone */
 	__s64 seen_pos;			/* stream offset events accounted up to */
 	char dev[VFS_NAME_LEN];		/* its name, read once when the fd was made */
 };
-VFS_ABI_ASSERT(struct vfs_migf_val, 64);
+VFS_ABI_ASSERT(struct vfs_migf_val, 72);
 
 enum vfs_mdev_op { VFS_MDEV_CREATE = 1, VFS_MDEV_REMOVE = 2 };
 

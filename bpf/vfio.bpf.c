@@ -37,6 +37,7 @@
 #define VFIO_DEVICE_FEATURE_MASK	0xffff
 #define VFIO_DEVICE_FEATURE_SET		(1 << 17)
 #define VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE 2
+#define FMODE_WRITE_			0x2	/* include/linux/fs.h */
 /* vfio-pci's region offset layout: index in bits 40 and up */
 #define VFIO_PCI_OFFSET_SHIFT		40
 #define PAGE_SHIFT_			12
@@ -297,6 +298,57 @@ static __always_inline struct inflight *scratch_get(void)
 	return bpf_map_lookup_elem(&scratch, &zero);
 }
 
+/*
+ * VFIO_DEVICE_FEATURE(SET | MIG_DEVICE_STATE)'s argument: the uAPI writes
+ * the data fd a state change made back into the caller's
+ * vfio_device_feature_mig_state.
+ */
+struct mig_state_uapi {
+	__u32 argsz, flags;	/* struct vfio_device_feature */
+	__u32 device_state;
+	__s32 data_fd;
+};
+
+/*
+ * When a state change of @obj is asked for (the ioctl's entry, before the
+ * driver acts: drivers reset f_pos when a state change disables an fd,
+ * mlx5's and mtty's do): bytes its data fds moved that no event reported
+ * yet (their f_op's functions not attached yet: a driver's first fds),
+ * from each fd's f_pos, so they count in the session they belong to. A
+ * file whose f_op is no longer the one noted is gone. Attached programs
+ * keep seen_pos current: nothing to report then.
+ */
+static long sweep_migf(struct bpf_map *map, __u64 *key, struct vfs_migf_val *v, __u64 *obj)
+{
+	struct file *f = (void *)*key;
+	struct vfs_ev_mig_data *e;
+	__s64 pos;
+
+	if (v->obj != *obj || (__u64)BPF_CORE_READ(f, f_op) != v->fops)
+		return 0;
+	pos = BPF_CORE_READ(f, f_pos);
+	if (pos <= v->seen_pos)
+		return 0;
+	e = vfs_event_reserve(sizeof(*e), VFS_EV_MIG_DATA);
+	if (!e)
+		return 0;
+	e->obj = v->obj;
+	e->write = !!(BPF_CORE_READ(f, f_mode) & FMODE_WRITE_);
+	e->tier = VFS_TIER_FENTRY;
+	e->unseen = pos - v->seen_pos;
+	__builtin_memcpy(e->dev, v->dev, sizeof(e->dev));
+	vfs_event_submit(e);
+	v->seen_pos = pos;
+	return 0;
+}
+
+static __always_inline bool mig_state_request(__u64 arg, struct mig_state_uapi *u)
+{
+	return !bpf_probe_read_user(u, sizeof(*u), (void *)arg) &&
+	       (u->flags & VFIO_DEVICE_FEATURE_MASK) == VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE &&
+	       (u->flags & VFIO_DEVICE_FEATURE_SET);
+}
+
 static __always_inline int ioctl_enter(void *obj, __u32 kind, unsigned int cmd,
 				       unsigned long arg, const bool btf)
 {
@@ -338,6 +390,13 @@ static __always_inline int ioctl_enter(void *obj, __u32 kind, unsigned int cmd,
 		bpf_probe_read_user(&s, sizeof(s), (void *)arg);
 		in->a0 = s.index;
 		in->a1 = ((__u64)s.count << 32) | s.flags;
+	} else if (kind == VFS_FD_DEVICE && cmd == VFIO_DEVICE_FEATURE) {
+		struct mig_state_uapi u;
+		__u64 o = (__u64)obj;
+
+		/* drivers that fire vfio_mig_data report every byte themselves */
+		if (mig_state_request(arg, &u) && !bpf_map_lookup_elem(&mig_tp_objs, &o))
+			bpf_for_each_map_elem(&mig_files, sweep_migf, &o, 0);
 	}
 	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
 		vfs_drop(VFS_DROP_MAP_INFLIGHT);
@@ -370,49 +429,45 @@ static __always_inline void reset_request_none(struct inflight *in, __u32 tgid, 
 static __always_inline void mig_close(__u64 obj, __u64 now, __s32 ret, __u32 tid);
 
 /*
- * @btf: false on the kprobe tier, where no kernel structure may be read:
- * every CO-RE access sits behind it so that path carries no relocation.
+ * A state change of @obj made data fd @data_fd: note its struct file (for
+ * the learned f_op programs, bpf/migfops.bpf.c, and the sweep) and queue
+ * its file_operations for the collector to attach to, once per f_op.
  */
-/*
- * A migration state change returned: when it made a data fd, note the
- * fd's struct file (for the learned f_op programs, bpf/migfops.bpf.c) and
- * queue its file_operations for the collector to attach to, once per f_op.
- * The uAPI writes the fd back into the caller's vfio_device_feature_mig_state.
- */
-struct mig_state_uapi {
-	__u32 argsz, flags;	/* struct vfio_device_feature */
-	__u32 device_state;
-	__s32 data_fd;
-};
-
-static __always_inline void learn_data_fd(__u64 obj, __u64 arg, __u64 now)
+static __always_inline void learn_data_fd(__u64 obj, __u32 data_fd, __u64 now)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct vfs_migf_val mv = { .obj = obj };
 	struct vfs_fops_val fv = { .obj = obj, .first_ns = now };
 	const struct file_operations *fop;
-	struct mig_state_uapi u = {};
 	struct fdtable *fdt;
 	struct file **fds, *f = NULL;
-	__u64 key;
+	__u64 key, owner;
 
-	if (bpf_probe_read_user(&u, sizeof(u), (void *)arg) ||
-	    (u.flags & VFIO_DEVICE_FEATURE_MASK) != VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE ||
-	    !(u.flags & VFIO_DEVICE_FEATURE_SET) || u.data_fd < 0)
-		return;
+	/* the fd the caller was given: its table is the caller's */
 	fdt = BPF_CORE_READ(t, files, fdt);
-	if (!fdt || (__u32)u.data_fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!fdt || data_fd >= BPF_CORE_READ(fdt, max_fds))
 		return;
 	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[u.data_fd]) || !f)
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[data_fd]) || !f)
 		return;
 	key = (__u64)f;
+	fop = BPF_CORE_READ(f, f_op);
+	/*
+	 * The fd number was read back from the caller's memory, which another
+	 * of its threads may have rewritten: only a file of the device's own
+	 * driver module is taken (a migration driver's f_ops name it as their
+	 * owner), never one whose functions others share (vmlinux's, vfio's).
+	 */
+	owner = (__u64)BPF_CORE_READ(fop, owner);
+	if (!fop || !owner ||
+	    owner != (__u64)BPF_CORE_READ((struct vfio_device___vfs *)obj, dev, driver, owner))
+		return;
+	mv.fops = (__u64)fop;
 	vfs_kstr(mv.dev, sizeof(mv.dev),
 		 BPF_CORE_READ((struct vfio_device___vfs *)obj, dev, kobj.name));
 	bpf_map_update_elem(&mig_files, &key, &mv, BPF_ANY);
-	fop = BPF_CORE_READ(f, f_op);
 	key = (__u64)fop;
-	if (!fop || bpf_map_lookup_elem(&mig_fops, &key))
+	if (bpf_map_lookup_elem(&mig_fops, &key))
 		return;
 	fv.read = (__u64)BPF_CORE_READ(fop, read);
 	fv.write = (__u64)BPF_CORE_READ(fop, write);
@@ -422,6 +477,10 @@ static __always_inline void learn_data_fd(__u64 obj, __u64 arg, __u64 now)
 		vfs_drop(VFS_DROP_MAP_MIG);
 }
 
+/*
+ * @btf: false on the kprobe tier, where no kernel structure may be read:
+ * every CO-RE access sits behind it so that path carries no relocation.
+ */
 static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const bool btf)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), lat;
@@ -511,9 +570,12 @@ static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const boo
 		}
 		vm_add(tgid, 7, 0);
 	} else if (kind == VFS_FD_DEVICE && in->cmd == VFIO_DEVICE_FEATURE) {
+		struct mig_state_uapi u;
+
 		mig_close(in->obj, now, ret < 0 ? (__s32)ret : 0, tid);
-		if (!ret)
-			learn_data_fd(in->obj, in->arg, now);
+		/* a state change that made a data fd: learn it (and its f_op) */
+		if (!ret && mig_state_request(in->arg, &u) && u.data_fd >= 0)
+			learn_data_fd(in->obj, u.data_fd, now);
 	} else if (kind == VFS_FD_DEVICE && !in->resets &&
 		   (in->cmd == VFIO_DEVICE_RESET || in->cmd == VFIO_DEVICE_PCI_HOT_RESET)) {
 		/* refused before the PCI core (no reset method: -EINVAL) */

@@ -144,3 +144,35 @@ Test(export, migration_histograms_from_raw_events)
 	prom_buf_free(&b);
 	vfs_export_free(e);
 }
+
+/* a source in pre-copy: the driver's latest answer, gone once it stops */
+Test(export, precopy_bytes_while_in_precopy)
+{
+	enum { R = VFS_MIG_RUNNING, PC = VFS_MIG_PRE_COPY, SC = VFS_MIG_STOP_COPY };
+	struct vfs_ev_mig_precopy p = {
+		.hdr = { .type = VFS_EV_MIG_PRECOPY, .version = VFS_ABI_VERSION, .size = sizeof(p),
+			 .ts_ns = 1002 * MS, .tgid = PID, .comm = "qemu-a" },
+		.initial_bytes = 4096, .dirty_bytes = 512, .dev = "no-such-src",
+	};
+	struct prom_buf b = { 0 };
+	struct vfs_export *e;
+
+	cr_assert_eq(vfs_export_new(&e, NULL), 0);
+	raw_arc(e, "no-such-src", R, PC, 1000, 1001);
+	cr_assert_eq(vfs_export_event(e, &p.hdr, sizeof(p)), 0);
+	p.hdr.ts_ns = 1003 * MS;
+	p.initial_bytes = 1024;
+	cr_assert_eq(vfs_export_event(e, &p.hdr, sizeof(p)), 0);
+	cr_assert_eq(vfs_export_render(e, &b), 0);
+	cr_assert_eq(value(b.data, "vfioscope_migration_precopy_bytes{vm=\"qemu-a\","
+			   "device=\"no-such-src\",kind=\"initial\"} "), 1024, "%s", b.data);
+	cr_assert_eq(value(b.data, "vfioscope_migration_precopy_bytes{vm=\"qemu-a\","
+			   "device=\"no-such-src\",kind=\"dirty\"} "), 512);
+	free(b.data);
+	memset(&b, 0, sizeof(b));
+	raw_arc(e, "no-such-src", PC, SC, 1010, 1011);
+	cr_assert_eq(vfs_export_render(e, &b), 0);
+	cr_assert_eq(value(b.data, "vfioscope_migration_precopy_bytes{"), -1, "%s", b.data);
+	free(b.data);
+	vfs_export_free(e);
+}

@@ -21,6 +21,7 @@
  *   arc <side> <from> <to> <start_ns> <end_ns> <errno> DEV
  *   delay <side> <what> <start_ns> <end_ns> DEV
  *   mig_bytes <side> <precopy|stop_copy|resuming> <bytes> DEV
+ *   precopy_info <side> <initial_bytes> <dirty_bytes> DEV  each answer read
  *   device_downtime_ns SRC DST <n>  SRC leaves RUNNING/PRE_COPY -> DST RUNNING
  *   device_share_ns SRC <n>  the device's own blackout work: from the request
  *                            for STOP_COPY to STOP_COPY -> STOP returning, plus
@@ -239,6 +240,9 @@ static size_t drain(struct side *s, struct buf *b, int precopy)
 
 			if (ioctl(s->data_fd, VFIO_MIG_GET_PRECOPY_INFO, &pi))
 				die("VFIO_MIG_GET_PRECOPY_INFO: %s", strerror(errno));
+			printf("precopy_info %s %llu %llu %s\n", s->name,
+			       (unsigned long long)pi.initial_bytes,
+			       (unsigned long long)pi.dirty_bytes, s->dev.name);
 			if (!pi.initial_bytes && !pi.dirty_bytes)
 				break;
 		}

@@ -68,7 +68,8 @@ static const struct vfs_prog_spec specs[] = {
 	PROG("tp_mdev_remove", VFS_CLASS_MDEV, VFS_TIER_TRACEPOINT, NULL, "mdev_remove"),
 	PROG("mig_next_state", VFS_CLASS_MIG_ARC, VFS_TIER_FENTRY, "vfio", "vfio_mig_get_next_state"),
 	PROG("tp_mig_set_state", VFS_CLASS_MIG_ARC, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_set_state"),
-	EXTRA("tp_mig_data", VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_data"),
+	/* on its tier only: forced to fentry, the learned f_ops report every driver */
+	PROG("tp_mig_data", VFS_CLASS_MIG_DATA, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_data"),
 	PROG("tp_dma_map", VFS_CLASS_DMA_RESULT, VFS_TIER_TRACEPOINT, NULL, "vfio_dma_map"),
 	PROG("tp_dma_unmap", VFS_CLASS_DMA_RESULT, VFS_TIER_TRACEPOINT, NULL, "vfio_dma_unmap"),
 	PROG("tp_mig_request", VFS_CLASS_MIG_REQUEST, VFS_TIER_TRACEPOINT, NULL, "vfio_mig_request"),

@@ -1231,11 +1231,15 @@ static int learn_one(struct vfs_collector *c, struct learned_fops *l,
 		if (!addr[i])
 			continue;
 		r = ksyms ? ksym_at(ksyms, addr[i], name[i], module[i]) : -ENOENT;
+		/* a migration driver's own function, never one the kernel shares */
+		if (!r && !strcmp(module[i], "vmlinux"))
+			r = -EPERM;
 		if (r) {
 			fprintf(stderr, "vfioscope: migration data: the %s function of f_op %llx "
 				"cannot be named (%s): not attached\n", learned_progs[i] + 5,
 				(unsigned long long)l->fops, r == -ENOTUNIQ ?
-				"its name is not unique in its module" : "not in /proc/kallsyms");
+				"its name is not unique in its module" : r == -EPERM ?
+				"it is the kernel's, not a driver module's" : "not in /proc/kallsyms");
 			name[i][0] = '\0';
 			continue;
 		}

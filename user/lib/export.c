@@ -196,6 +196,7 @@ int vfs_export_event(struct vfs_export *e, const struct vfs_event_hdr *ev, size_
 
 static void render_migrations(struct vfs_export *e, struct prom_buf *b)
 {
+	const struct vfs_mm_session *ms;
 	static const struct {
 		enum vfs_mh_kind kind;
 		const char *name, *help;
@@ -245,6 +246,32 @@ static void render_migrations(struct vfs_export *e, struct prom_buf *b)
 		if (s->kind == VFS_MH_VM_DOWNTIME)
 			prom_sample_double(b, "vfioscope_migration_last_downtime_seconds", l, 1,
 					   (double)s->last_ns / 1e9);
+	}
+	/*
+	 * Pre-copy in progress: each source session in PRE_COPY(_P2P), its
+	 * latest GET_PRECOPY_INFO answer (learned drivers); gone when it leaves
+	 */
+	prom_family(b, "vfioscope_migration_precopy_bytes", PROM_GAUGE,
+		    "Device state still to be read in pre-copy, by the driver's latest "
+		    "GET_PRECOPY_INFO answer: initial (of the first pass) or dirty (since).");
+	for (i = 0; (ms = vfs_migmodel_session(e->mm, i)); i++) {
+		const struct vfs_vm_row *row;
+		char vm[VFS_VM_NAME_LEN];
+		struct prom_label l[] = { { "vm", vm }, { "device", ms->dev }, { "kind", "initial" } };
+
+		if (ms->closed || !ms->precopy_queries || !ms->narcs ||
+		    (ms->arcs[ms->narcs - 1].to != VFS_MIG_PRE_COPY &&
+		     ms->arcs[ms->narcs - 1].to != VFS_MIG_PRE_COPY_P2P))
+			continue;
+		row = e->c ? vm_of(e, ms->pid) : NULL;
+		if (row)
+			snprintf(vm, sizeof(vm), "%s", row->name);
+		else
+			vfs_vm_name((pid_t)ms->pid, ms->comm, vm, sizeof(vm));
+		prom_sample_u64(b, "vfioscope_migration_precopy_bytes", l, 3,
+				ms->precopy_initial_last);
+		l[2].value = "dirty";
+		prom_sample_u64(b, "vfioscope_migration_precopy_bytes", l, 3, ms->precopy_dirty_last);
 	}
 	prom_family(b, "vfioscope_migration_events_total", PROM_COUNTER,
 		    "Migration arc and data events the exporter received (malformed: too short "

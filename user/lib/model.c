@@ -508,6 +508,9 @@ static int mig_rows(struct vfs_model *m)
 		r->arcs = s->narcs;
 		r->err = s->err > 0 ? s->err : -1;
 		r->bytes = s->role == VFS_MM_DEST ? s->bytes_written : s->bytes_read;
+		r->precopy_initial = s->precopy_initial_last;
+		r->precopy_dirty = s->precopy_dirty_last;
+		r->polls = s->data_polls;
 		if (a) {
 			snprintf(r->phase, sizeof(r->phase), "%s",
 				 a->ret < 0 ? "FAILED" : vfs_mig_state_name(a->to));

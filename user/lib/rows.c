@@ -93,6 +93,9 @@ const struct vfs_field vfs_mig_fields[] = {
 	FIELD("downtime_ns", "DOWNTIME", "source stopped to destination running", 8, VFS_FT_NS, false, true, MF(downtime_ns)),
 	FIELD("bytes", "BYTES", "device state bytes read (src) or written (dst)", 8, VFS_FT_BYTES, false, true, MF(bytes)),
 	FIELD("errno", "ERRNO", "errno of the failing arc", 5, VFS_FT_ID, false, true, MF(err)),
+	FIELD("precopy_initial", "PREINIT", "pre-copy: initial bytes still to read (driver's latest answer)", 8, VFS_FT_BYTES, false, true, MF(precopy_initial)),
+	FIELD("precopy_dirty", "PREDIRTY", "pre-copy: bytes dirtied since (driver's latest answer)", 8, VFS_FT_BYTES, false, true, MF(precopy_dirty)),
+	FIELD("polls", "POLLS", "pre-copy reads that found no data yet (ENOMSG)", 5, VFS_FT_U64, false, true, MF(polls)),
 	FIELD("last_arc", "LAST ARC", "the last arc the device took", 14, VFS_FT_STR, true, false, MF(last_arc)),
 };
 const size_t vfs_mig_nfields = sizeof(vfs_mig_fields) / sizeof(vfs_mig_fields[0]);

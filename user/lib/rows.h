@@ -166,6 +166,9 @@ struct vfs_mig_row {
 	__u64 stop_copy_ns, transfer_ns, resume_ns, downtime_ns;	/* 0: not known */
 	__u64 bytes;			/* read (source) or written (destination) */
 	__s64 err;			/* errno of the failing arc, -1: none */
+	/* source in pre-copy: the driver's latest GET_PRECOPY_INFO answer */
+	__u64 precopy_initial, precopy_dirty;
+	__u64 polls;			/* data reads answered ENOMSG in PRE_COPY */
 };
 
 /* one recent event from the stream, or a loss notice */
