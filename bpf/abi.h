@@ -132,6 +132,15 @@ struct vfs_vm_info {
 	 */
 	__u64 vhost_pinned_pages;
 	/*
+	 * RLIMIT_MEMLOCK (bytes, RLIM_INFINITY = ~0) as of the last charge
+	 * to either ledger: the limit type1 checks locked_vm against, and
+	 * vhost_vdpa pinned_vm. VFS_MEMLOCK_KNOWN once read; VFS_MEMLOCK_BYPASS
+	 * when type1's last charge bypassed it (CAP_IPC_LOCK).
+	 */
+	__u64 memlock_limit;
+	__u32 memlock_flags;
+	__u32 memlock_pad;
+	/*
 	 * When the VM process exited (its last thread); 0 while it runs.
 	 * Userspace deletes the VM's entries a grace period later.
 	 */
@@ -151,7 +160,10 @@ struct vfs_vm_info {
 	char argv[VFS_ARGV_LEN];
 	char cgroup[VFS_CGROUP_LEVELS][VFS_CGROUP_NAME_LEN];
 };
-VFS_ABI_ASSERT(struct vfs_vm_info, 520);
+VFS_ABI_ASSERT(struct vfs_vm_info, 536);
+
+#define VFS_MEMLOCK_KNOWN	0x1
+#define VFS_MEMLOCK_BYPASS	0x2
 
 /* region_stats: trapped region accesses per device and region index */
 struct vfs_region_key {

@@ -542,6 +542,7 @@ static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const boo
 		if (vi) {
 			vi->locked_pages = locked;
 			vi->locked_ns = now;
+			note_memlock(vi, t, vi->memlock_flags & VFS_MEMLOCK_BYPASS);
 		}
 
 		if (in->cmd == VFIO_IOMMU_MAP_DMA) {
@@ -878,6 +879,7 @@ int BPF_PROG(locked_acct, struct mm_struct *mm, unsigned long pages, bool inc,
 		return 0;
 	vi->locked_pages = BPF_CORE_READ(mm, locked_vm);
 	vi->locked_ns = bpf_ktime_get_ns();
+	note_memlock(vi, task, bypass_rlim);
 	return 0;
 }
 

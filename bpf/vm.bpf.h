@@ -83,6 +83,20 @@ static __always_inline void vm_capture(struct vfs_vm_info *vi)
 	cg_level(vi, 2, &kn);
 }
 
+/*
+ * RLIMIT_MEMLOCK of @t as the kernel checks a charge against it
+ * (rlimit(): signal->rlim[].rlim_cur); @bypass: type1's charge ignored it
+ * (CAP_IPC_LOCK). Kept with the ledger the charge changed.
+ */
+#define RLIMIT_MEMLOCK_ 8	/* include/uapi/asm-generic/resource.h */
+
+static __always_inline void note_memlock(struct vfs_vm_info *vi, struct task_struct *t,
+					 bool bypass)
+{
+	vi->memlock_limit = BPF_CORE_READ(t, signal, rlim[RLIMIT_MEMLOCK_].rlim_cur);
+	vi->memlock_flags = VFS_MEMLOCK_KNOWN | (bypass ? VFS_MEMLOCK_BYPASS : 0);
+}
+
 /* @btf: false on the kprobe tier (no kernel structure is read there) */
 static __always_inline void note_vm(__u32 tgid, const bool btf)
 {

@@ -25,12 +25,15 @@ static void check_table(const struct vfs_field *f, size_t n, const char *prefix)
 		len = strlen(f[i].prom);
 		cr_assert(prom_metric_name_ok(f[i].prom), "%s", f[i].prom);
 		cr_assert(!strncmp(f[i].prom, prefix, strlen(prefix)), "%s", f[i].prom);
-		cr_assert(f[i].type == VFS_FT_U64 || f[i].type == VFS_FT_BYTES,
-			  "%s: only integer fields are exported", f[i].key);
+		cr_assert(f[i].type == VFS_FT_U64 || f[i].type == VFS_FT_BYTES ||
+			  f[i].type == VFS_FT_LIMIT, "%s: only integer fields are exported", f[i].key);
+		/* a limit is a level (+Inf when there is none), never a count */
+		cr_assert(f[i].type != VFS_FT_LIMIT || f[i].prom_kind == VFS_PROM_GAUGE, "%s",
+			  f[i].key);
 		/* Prometheus conventions: counters end in _total, units in the name */
 		cr_assert_eq(f[i].prom_kind == VFS_PROM_COUNTER,
 			     len > 6 && !strcmp(f[i].prom + len - 6, "_total"), "%s", f[i].prom);
-		if (f[i].type == VFS_FT_BYTES)
+		if (f[i].type == VFS_FT_BYTES || f[i].type == VFS_FT_LIMIT)
 			cr_assert_neq(strstr(f[i].prom, "_bytes"), NULL, "%s", f[i].prom);
 		for (j = 0; j < i; j++)
 			cr_assert(!f[j].prom || strcmp(f[i].prom, f[j].prom), "%s twice", f[i].prom);

@@ -483,7 +483,7 @@ static void dump_vm_infos(struct vfs_collector *c, struct vfs_dump *d)
 	for (i = 0; i < infos.n; i++) {
 		const struct vfs_vm_info *vi = &((struct vfs_vm_info *)infos.vals)[i];
 		__u32 pid = ((__u32 *)infos.keys)[i];
-		char comm[VFS_COMM_LEN + 1], name[128];
+		char comm[VFS_COMM_LEN + 1], name[128], lim[24];
 		enum vfs_name_source src;
 
 		snprintf(comm, sizeof(comm), "%.*s", (int)strnlen(vi->comm, sizeof(vi->comm)),
@@ -493,6 +493,12 @@ static void dump_vm_infos(struct vfs_collector *c, struct vfs_dump *d)
 			     VFS_F_U64("cgroup", vi->cgroup_id),
 			     VFS_F_U64("locked_pages", vi->locked_pages),
 			     VFS_F_U64("vhost_pinned_pages", vi->vhost_pinned_pages),
+			     VFS_F_STR("memlock", !(vi->memlock_flags & VFS_MEMLOCK_KNOWN) ? "-" :
+				       vi->memlock_limit == ~0ull ? "unlimited" :
+				       (snprintf(lim, sizeof(lim), "%llu",
+						 (unsigned long long)vi->memlock_limit), lim)),
+			     VFS_F_U64("memlock_bypass",
+				       !!(vi->memlock_flags & VFS_MEMLOCK_BYPASS)),
 			     VFS_F_STR("name", name),
 			     VFS_F_STR("source", vfs_name_source_str(src)));
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include "export.h"
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,8 +399,15 @@ static void render_vms(struct vfs_export *e, struct prom_buf *b)
 			continue;
 		field_family(b, fd);
 		for (i = 0; i < m->nvms; i++) {
+			__u64 v = vfs_field_u64(fd, &m->vms[i]);
+
 			vm_labels(&m->vms[i], l, pid, sizeof(pid));
-			prom_sample_u64(b, fd->prom, l, 2, vfs_field_u64(fd, &m->vms[i]));
+			if (fd->type != VFS_FT_LIMIT)
+				prom_sample_u64(b, fd->prom, l, 2, v);
+			else if (v == VFS_LIMIT_INF)
+				prom_sample_double(b, fd->prom, l, 2, INFINITY);
+			else if (v != VFS_LIMIT_UNKNOWN)
+				prom_sample_u64(b, fd->prom, l, 2, v);
 		}
 	}
 }

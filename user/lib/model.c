@@ -192,6 +192,7 @@ static void vm_reset(struct vfs_vm_row *r, __u64 pid, const struct vfs_vm_info *
 
 	memset(r, 0, sizeof(*r));
 	r->pid = pid;
+	r->memlock_limit = r->memlock_headroom = VFS_LIMIT_UNKNOWN;
 	r->first_ns = vi ? vi->first_ns : 0;
 	snprintf(r->comm, sizeof(r->comm), "%s", comm);
 	snprintf(r->state, sizeof(r->state), "running");
@@ -629,10 +630,38 @@ bool vfs_model_drill(const struct vfs_model *m, enum vfs_view v, const void *row
 	return true;
 }
 
+/*
+ * The VM's RLIMIT_MEMLOCK and its headroom: type1 refuses a pin when
+ * locked_vm would pass the limit (unless CAP_IPC_LOCK), vhost_vdpa when
+ * pinned_vm would; the two are checked apart, so the headroom is the
+ * smaller of the two (vhost_vdpa's only where it pins). An exited VM
+ * pins nothing and has no limit.
+ */
+static void vm_memlock(struct vfs_vm_row *r, const struct vfs_vm_info *vi, __u64 page)
+{
+	__u64 lim = vi->memlock_limit, t1, vh;
+
+	r->memlock_limit = r->memlock_headroom = VFS_LIMIT_UNKNOWN;
+	if (!(vi->memlock_flags & VFS_MEMLOCK_KNOWN) || vi->exit_ns)
+		return;
+	r->memlock_limit = lim == ~0ull ? VFS_LIMIT_INF : lim;
+	if (lim == ~0ull) {
+		r->memlock_headroom = VFS_LIMIT_INF;
+		return;
+	}
+	t1 = vi->memlock_flags & VFS_MEMLOCK_BYPASS ? VFS_LIMIT_INF :
+	     lim > vi->locked_pages * page ? lim - vi->locked_pages * page : 0;
+	/* vhost-vdpa's ledger only for a VM it pins for */
+	vh = !vi->vhost_pinned_pages ? VFS_LIMIT_INF :
+	     lim > vi->vhost_pinned_pages * page ? lim - vi->vhost_pinned_pages * page : 0;
+	r->memlock_headroom = t1 < vh ? t1 : vh;
+}
+
 static void vm_clear(struct vfs_vm_row *r)
 {
 	r->devices = r->ioctls = r->errors = r->dma_maps = 0;
 	r->dma_map_bytes = r->dma_unmap_bytes = r->mapped_bytes = r->pinned_bytes = 0;
+	r->memlock_limit = r->memlock_headroom = VFS_LIMIT_UNKNOWN;
 	r->irq_setups = r->kicks = r->resets = r->iommu_faults = 0;
 	r->seen = false;
 }
@@ -684,6 +713,7 @@ int vfs_model_compute(struct vfs_model *m, __u64 ts, __u64 rt)
 		r->seen = true;
 		/* one ledger: type1's and mdev pins (locked_vm), vhost-vdpa's (pinned_vm) */
 		r->pinned_bytes = (vi->locked_pages + vi->vhost_pinned_pages) * (__u64)m->page_size;
+		vm_memlock(r, vi, (__u64)m->page_size);
 		snprintf(r->state, sizeof(r->state), "%s", vi->exit_ns ? "exited" : "running");
 	}
 	for (i = 0; i < m->map[VFS_IN_IOCTL].n; i++) {

@@ -24,6 +24,8 @@ const struct vfs_field vfs_vm_fields[] = {
 	{ "dma_unmap_bytes", "UNMAPBYTES", "bytes DMA-unmapped since attach", 10, VFS_FT_BYTES, false, true, VM(dma_unmap_bytes), "vfioscope_vm_dma_unmap_bytes_total", VFS_PROM_COUNTER },
 	{ "mapped_bytes", "MAPPED", "bytes mapped now (mapped - unmapped)", 9, VFS_FT_BYTES, false, true, VM(mapped_bytes), "vfioscope_vm_dma_mapped_bytes", VFS_PROM_GAUGE },
 	{ "pinned_bytes", "PINNED", "pinned memory: mm->locked_vm (type1, mdev) + mm->pinned_vm (vhost-vdpa IOTLB) after the last change", 9, VFS_FT_BYTES, false, true, VM(pinned_bytes), "vfioscope_vm_pinned_bytes", VFS_PROM_GAUGE },
+	{ "memlock_limit", "MEMLOCK", "RLIMIT_MEMLOCK as of the last pin charge (unlim: none)", 9, VFS_FT_LIMIT, false, true, VM(memlock_limit), "vfioscope_vm_memlock_limit_bytes", VFS_PROM_GAUGE },
+	{ "memlock_headroom", "HEADROOM", "what pins may still take before the kernel refuses them (ENOMEM): RLIMIT_MEMLOCK less locked_vm (type1, mdev; unlim under CAP_IPC_LOCK) or less pinned_vm (vhost-vdpa, where it pins), the smaller", 9, VFS_FT_LIMIT, false, false, VM(memlock_headroom), "vfioscope_vm_memlock_headroom_bytes", VFS_PROM_GAUGE },
 	{ "irq_setups", "IRQSET", "VFIO_DEVICE_SET_IRQS calls", 6, VFS_FT_U64, false, true, VM(irq_setups), "vfioscope_vm_irq_setups_total", VFS_PROM_COUNTER },
 	{ "kicks", "KICKS", "vDPA kicks on devices it owns", 9, VFS_FT_U64, false, true, VM(kicks), "vfioscope_vm_vdpa_kicks_total", VFS_PROM_COUNTER },
 	{ "kick_rate", "KICK/s", "vDPA kicks per second", 7, VFS_FT_RATE, false, true, VM(kick_rate), NULL, VFS_PROM_NONE },
@@ -190,6 +192,13 @@ const char *vfs_field_text(const struct vfs_field *f, const void *row, char *buf
 		else
 			vfs_fmt_ns(v, buf, len);
 		break;
+	case VFS_FT_LIMIT:
+		v = u64_of(f, row);
+		if (v == VFS_LIMIT_INF || v == VFS_LIMIT_UNKNOWN)
+			snprintf(buf, len, "%s", v == VFS_LIMIT_INF ? "unlim" : "-");
+		else
+			vfs_fmt_bytes(v, buf, len);
+		break;
 	}
 	return buf;
 }
@@ -215,6 +224,11 @@ void vfs_field_json(const struct vfs_field *f, const void *row, struct json_obje
 	case VFS_FT_ID:
 		v = *(const __s64 *)at(f, row) < 0 ? NULL :
 			json_object_new_int64(*(const __s64 *)at(f, row));
+		break;
+	case VFS_FT_LIMIT:
+		u = u64_of(f, row);
+		v = u == VFS_LIMIT_UNKNOWN ? NULL : u == VFS_LIMIT_INF ? json_object_new_int64(-1) :
+			json_object_new_uint64(u);
 		break;
 	case VFS_FT_RATE:
 		d = *(const double *)at(f, row);

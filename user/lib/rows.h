@@ -31,6 +31,13 @@ struct vfs_vm_row {
 	__u64 dma_map_bytes, dma_unmap_bytes;
 	__u64 mapped_bytes;		/* mapped - unmapped */
 	__u64 pinned_bytes;		/* mm->locked_vm after the last map/unmap */
+	/*
+	 * RLIMIT_MEMLOCK as of the last charge, and what is left of it: the
+	 * smaller of type1's (limit - locked_vm; none under CAP_IPC_LOCK) and
+	 * vhost-vdpa's (limit - pinned_vm), which the kernel checks apart
+	 * (VFS_FT_LIMIT)
+	 */
+	__u64 memlock_limit, memlock_headroom;
 	__u64 irq_setups;		/* VFIO_DEVICE_SET_IRQS calls */
 	__u64 kicks;			/* vDPA kicks on devices it owns */
 	double kick_rate;
@@ -86,7 +93,14 @@ enum vfs_field_type {
 	VFS_FT_RATE,	/* double per second, NaN: unknown ("-", null) */
 	VFS_FT_BYTES,	/* __u64 bytes: human units in text, exact in JSON */
 	VFS_FT_NS,	/* __u64 ns, 0: none: human units in text, exact in JSON */
+	/*
+	 * __u64 bytes of a limit: VFS_LIMIT_INF "unlim" in text, -1 in JSON,
+	 * +Inf in Prometheus; VFS_LIMIT_UNKNOWN "-", null, no sample
+	 */
+	VFS_FT_LIMIT,
 };
+#define VFS_LIMIT_INF		(~0ull)
+#define VFS_LIMIT_UNKNOWN	(~0ull - 1)
 
 /*
  * How a field is exported to Prometheus (user/lib/export.c): not at all
