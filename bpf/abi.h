@@ -314,8 +314,8 @@ struct vfs_ev_mig_data {
 	 * made), from the fd's position (every in-tree migration driver
 	 * keeps its stream offset in f_pos). 0 on the tracepoint tier. Bytes
 	 * no operation event reported come alone (bytes 0, ret 0) when the
-	 * device's state changes next (its fds are swept before the arc is
-	 * reported) or when the fd is released.
+	 * device's next state change is asked for (its fds are swept at the
+	 * ioctl's entry) or when the fd is released.
 	 */
 	__u64 unseen;
 	char dev[VFS_NAME_LEN];
