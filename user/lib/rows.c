@@ -24,7 +24,7 @@ const struct vfs_field vfs_vm_fields[] = {
 	{ "dma_unmap_bytes", "UNMAPBYTES", "bytes DMA-unmapped since attach", 10, VFS_FT_BYTES, false, true, VM(dma_unmap_bytes), "vfioscope_vm_dma_unmap_bytes_total", VFS_PROM_COUNTER },
 	{ "mapped_bytes", "MAPPED", "bytes mapped now (mapped - unmapped)", 9, VFS_FT_BYTES, false, true, VM(mapped_bytes), "vfioscope_vm_dma_mapped_bytes", VFS_PROM_GAUGE },
 	{ "pinned_bytes", "PINNED", "pinned memory: mm->locked_vm (type1, mdev) + mm->pinned_vm (vhost-vdpa IOTLB) after the last change", 9, VFS_FT_BYTES, false, true, VM(pinned_bytes), "vfioscope_vm_pinned_bytes", VFS_PROM_GAUGE },
-	{ "memlock_limit", "MEMLOCK", "RLIMIT_MEMLOCK as of the last pin charge (unlim: none)", 9, VFS_FT_LIMIT, false, true, VM(memlock_limit), "vfioscope_vm_memlock_limit_bytes", VFS_PROM_GAUGE },
+	{ "memlock_limit", "MEMLOCK", "RLIMIT_MEMLOCK as of the last pin charge (unlim: no limit)", 9, VFS_FT_LIMIT, false, true, VM(memlock_limit), "vfioscope_vm_memlock_limit_bytes", VFS_PROM_GAUGE },
 	{ "memlock_headroom", "HEADROOM", "what pins may still take before the kernel refuses them (ENOMEM): RLIMIT_MEMLOCK less locked_vm (type1, mdev; unlim under CAP_IPC_LOCK) or less pinned_vm (vhost-vdpa, where it pins), the smaller", 9, VFS_FT_LIMIT, false, false, VM(memlock_headroom), "vfioscope_vm_memlock_headroom_bytes", VFS_PROM_GAUGE },
 	{ "irq_setups", "IRQSET", "VFIO_DEVICE_SET_IRQS calls", 6, VFS_FT_U64, false, true, VM(irq_setups), "vfioscope_vm_irq_setups_total", VFS_PROM_COUNTER },
 	{ "kicks", "KICKS", "vDPA kicks on devices it owns", 9, VFS_FT_U64, false, true, VM(kicks), "vfioscope_vm_vdpa_kicks_total", VFS_PROM_COUNTER },
