@@ -275,7 +275,8 @@ struct vfs_ev_ioctl {
 	__s64 ret;
 	__u32 cmd;
 	__u32 kind;
-	/* decoded where cheap: MAP/UNMAP iova+size, SET_IRQS index/count */
+	/* decoded where cheap: MAP/UNMAP iova+size, SET_IRQS index/count,
+	 * DEVICE_FEATURE flags (a0) */
 	__u64 a0, a1;
 };
 VFS_ABI_ASSERT(struct vfs_ev_ioctl, 104);
@@ -343,10 +344,9 @@ VFS_ABI_ASSERT(struct vfs_ev_mig_precopy, 128);
  */
 struct vfs_fops_val {
 	__u64 read, write, ioctl, release;	/* its functions, 0 = none */
-	__u64 obj;			/* the first device seen with it */
-	__u64 first_ns;
+	__u64 first_ns;			/* when it was first seen */
 };
-VFS_ABI_ASSERT(struct vfs_fops_val, 48);
+VFS_ABI_ASSERT(struct vfs_fops_val, 40);
 
 /* a live migration data fd: key its struct file */
 struct vfs_migf_val {

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Migration data from drivers that fire no vfioscope tracepoint: fexit on
- * the read, write and unlocked_ioctl of the file_operations a migration
- * data fd carries. Stock kernels have no common hook on those fds: each
- * driver (a vfio-pci variant, an mdev) brings its own f_ops. bpf/vfio.bpf.c
- * learns them from the fd a VFIO_DEVICE_FEATURE state change returns, and
- * the collector loads this object once per learned f_op with each program's
- * attach target set to that driver's function (user/lib/migfops.c).
+ * the read, write and unlocked_ioctl, fentry on the release, of the
+ * file_operations a migration data fd carries. Stock kernels have no
+ * common hook on those fds: each driver (a vfio-pci variant, an mdev)
+ * brings its own f_ops. bpf/vfio.bpf.c learns them from the fd a
+ * VFIO_DEVICE_FEATURE state change returns, and the collector loads this
+ * object once per learned f_op with each program's attach target set to
+ * that driver's function (user/lib/collector.c, "learned migration f_ops").
  *
  * The programs read their arguments raw (bpf_get_func_arg): the functions
  * are the drivers' own, only their file_operations prototypes are known.
@@ -22,8 +23,6 @@
 
 /* include/uapi/linux/vfio.h: _IO(VFIO_TYPE, VFIO_BASE + 21) */
 #define VFIO_MIG_GET_PRECOPY_INFO	((';' << 8) | (100 + 21))
-
-#define FMODE_WRITE_			0x2	/* include/linux/fs.h */
 
 struct precopy_info_uapi {
 	__u32 argsz, flags;
@@ -42,24 +41,6 @@ static __always_inline struct vfs_migf_val *migf_of(__u64 file)
 	if (bpf_map_lookup_elem(&mig_tp_objs, &mv->obj))
 		return NULL;
 	return mv;
-}
-
-static __always_inline void migf_emit(struct vfs_migf_val *mv, __u32 write, __u64 len,
-				      __u64 ret, __u64 unseen)
-{
-	struct vfs_ev_mig_data *e;
-
-	e = vfs_event_reserve(sizeof(*e), VFS_EV_MIG_DATA);
-	if (!e)
-		return;
-	e->obj = mv->obj;
-	e->bytes = len;
-	e->ret = (__s64)ret;
-	e->write = write;
-	e->tier = VFS_TIER_FENTRY;
-	e->unseen = unseen;
-	__builtin_memcpy(e->dev, mv->dev, sizeof(e->dev));
-	vfs_event_submit(e);
 }
 
 static __always_inline int migf_data(unsigned long long *ctx, __u32 write)
@@ -88,11 +69,11 @@ static __always_inline int migf_data(unsigned long long *ctx, __u32 write)
 		if (pos > mv->seen_pos)
 			mv->seen_pos = pos;
 	}
-	migf_emit(mv, write, len, ret, unseen);
+	migf_emit(mv, write, len, (__s64)ret, unseen);
 	return 0;
 }
 
-/* the attach targets are set at run time (user/lib/migfops.c) */
+/* the attach targets are set at run time (user/lib/collector.c) */
 SEC("fexit/vfs_learned_read")
 int migf_read(unsigned long long *ctx)
 {
@@ -145,22 +126,16 @@ int migf_ioctl(unsigned long long *ctx)
 SEC("fentry/vfs_learned_release")
 int migf_release(unsigned long long *ctx)
 {
-	__u64 file = 0, key;
 	struct vfs_migf_val *mv;
-	struct file *f;
-	__s64 pos;
+	__u64 file = 0;
 
 	bpf_get_func_arg(ctx, 1, &file);
-	key = file;
-	mv = bpf_map_lookup_elem(&mig_files, &key);
+	mv = bpf_map_lookup_elem(&mig_files, &file);
 	if (!mv)
 		return 0;
-	f = (void *)file;
-	pos = BPF_CORE_READ(f, f_pos);
-	if (pos > mv->seen_pos && !bpf_map_lookup_elem(&mig_tp_objs, &mv->obj))
-		migf_emit(mv, !!(BPF_CORE_READ(f, f_mode) & FMODE_WRITE_), 0, 0,
-			  pos - mv->seen_pos);
-	bpf_map_delete_elem(&mig_files, &key);
+	if (!bpf_map_lookup_elem(&mig_tp_objs, &mv->obj))
+		migf_catch_up(mv, (struct file *)file);
+	bpf_map_delete_elem(&mig_files, &file);
 	return 0;
 }
 

@@ -37,7 +37,6 @@
 #define VFIO_DEVICE_FEATURE_MASK	0xffff
 #define VFIO_DEVICE_FEATURE_SET		(1 << 17)
 #define VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE 2
-#define FMODE_WRITE_			0x2	/* include/linux/fs.h */
 /* vfio-pci's region offset layout: index in bits 40 and up */
 #define VFIO_PCI_OFFSET_SHIFT		40
 #define PAGE_SHIFT_			12
@@ -321,32 +320,17 @@ struct mig_state_uapi {
 static long sweep_migf(struct bpf_map *map, __u64 *key, struct vfs_migf_val *v, __u64 *obj)
 {
 	struct file *f = (void *)*key;
-	struct vfs_ev_mig_data *e;
-	__s64 pos;
 
-	if (v->obj != *obj || (__u64)BPF_CORE_READ(f, f_op) != v->fops)
-		return 0;
-	pos = BPF_CORE_READ(f, f_pos);
-	if (pos <= v->seen_pos)
-		return 0;
-	e = vfs_event_reserve(sizeof(*e), VFS_EV_MIG_DATA);
-	if (!e)
-		return 0;
-	e->obj = v->obj;
-	e->write = !!(BPF_CORE_READ(f, f_mode) & FMODE_WRITE_);
-	e->tier = VFS_TIER_FENTRY;
-	e->unseen = pos - v->seen_pos;
-	__builtin_memcpy(e->dev, v->dev, sizeof(e->dev));
-	vfs_event_submit(e);
-	v->seen_pos = pos;
+	if (v->obj == *obj && (__u64)BPF_CORE_READ(f, f_op) == v->fops)
+		migf_catch_up(v, f);
 	return 0;
 }
 
-static __always_inline bool mig_state_request(__u64 arg, struct mig_state_uapi *u)
+/* VFIO_DEVICE_FEATURE's flags ask to set the migration state */
+static __always_inline bool mig_state_set(__u32 flags)
 {
-	return !bpf_probe_read_user(u, sizeof(*u), (void *)arg) &&
-	       (u->flags & VFIO_DEVICE_FEATURE_MASK) == VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE &&
-	       (u->flags & VFIO_DEVICE_FEATURE_SET);
+	return (flags & VFIO_DEVICE_FEATURE_MASK) == VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE &&
+	       (flags & VFIO_DEVICE_FEATURE_SET);
 }
 
 static __always_inline int ioctl_enter(void *obj, __u32 kind, unsigned int cmd,
@@ -391,11 +375,14 @@ static __always_inline int ioctl_enter(void *obj, __u32 kind, unsigned int cmd,
 		in->a0 = s.index;
 		in->a1 = ((__u64)s.count << 32) | s.flags;
 	} else if (kind == VFS_FD_DEVICE && cmd == VFIO_DEVICE_FEATURE) {
-		struct mig_state_uapi u;
+		struct mig_state_uapi u = {};
 		__u64 o = (__u64)obj;
 
+		/* the flags as the kernel reads them now: the exit decides by them */
+		bpf_probe_read_user(&u, sizeof(u), (void *)arg);
+		in->a0 = u.flags;
 		/* drivers that fire vfio_mig_data report every byte themselves */
-		if (mig_state_request(arg, &u) && !bpf_map_lookup_elem(&mig_tp_objs, &o))
+		if (mig_state_set(u.flags) && !bpf_map_lookup_elem(&mig_tp_objs, &o))
 			bpf_for_each_map_elem(&mig_files, sweep_migf, &o, 0);
 	}
 	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
@@ -437,7 +424,7 @@ static __always_inline void learn_data_fd(__u64 obj, __u32 data_fd, __u64 now)
 {
 	struct task_struct *t = (void *)bpf_get_current_task();
 	struct vfs_migf_val mv = { .obj = obj };
-	struct vfs_fops_val fv = { .obj = obj, .first_ns = now };
+	struct vfs_fops_val fv = { .first_ns = now };
 	const struct file_operations *fop;
 	struct fdtable *fdt;
 	struct file **fds, *f = NULL;
@@ -571,12 +558,14 @@ static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const boo
 		}
 		vm_add(tgid, 7, 0);
 	} else if (kind == VFS_FD_DEVICE && in->cmd == VFIO_DEVICE_FEATURE) {
-		struct mig_state_uapi u;
+		__s32 fd = -1;
 
 		mig_close(in->obj, now, ret < 0 ? (__s32)ret : 0, tid);
 		/* a state change that made a data fd: learn it (and its f_op) */
-		if (!ret && mig_state_request(in->arg, &u) && u.data_fd >= 0)
-			learn_data_fd(in->obj, u.data_fd, now);
+		if (!ret && mig_state_set(in->a0) &&
+		    !bpf_probe_read_user(&fd, sizeof(fd), (void *)(in->arg +
+			offsetof(struct mig_state_uapi, data_fd))) && fd >= 0)
+			learn_data_fd(in->obj, fd, now);
 	} else if (kind == VFS_FD_DEVICE && !in->resets &&
 		   (in->cmd == VFIO_DEVICE_RESET || in->cmd == VFIO_DEVICE_PCI_HOT_RESET)) {
 		/* refused before the PCI core (no reset method: -EINVAL) */

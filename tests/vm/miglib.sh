@@ -116,6 +116,39 @@ qemu_vm() {
 	qemu_nested $name -device vfio-pci,$dev,migration-events=on,enable-migration=on "$@"
 }
 
+# qemu_mig_run NAME SRC_DEVICE DST_DEVICE [LINE_RE]: QEMU NAMEsrc owning
+# SRC_DEVICE (qemu_vm's DEVICE) live-migrated over QMP (tests/vm/qmpmig.py,
+# its account in $O/qmp.json) to an incoming NAMEdst owning DST_DEVICE;
+# once vfiomig printed a line matching LINE_RE (default: any migration)
+# while both still run, both QEMUs are killed and mig_watch's readers
+# stopped. Sets $src and $dst (the QEMUs' pids).
+qemu_mig_run() {
+	local n=$1 sdev=$2 ddev=$3 re=${4:-'"status"'}
+	qemu_vm ${n}dst "$ddev" -incoming unix:$O/mig.sock
+	dst=$!
+	qemu_vm ${n}src "$sdev"
+	src=$!
+	# the source's firmware finds nothing to boot and idles: its vCPU then
+	# no longer competes with the migration threads for the guest's two CPUs
+	sleep 5
+	python3 "$VFIOSCOPE_REPO/tests/vm/qmpmig.py" $O/${n}src.qmp $O/${n}dst.qmp \
+		unix:$O/mig.sock $O/qmp.json > $O/qmpmig.txt 2>&1 ||
+		fail "$(cat $O/qmpmig.txt); source QEMU: $(tail -n 3 $O/${n}src.log | tr '\n' ' ');" \
+			"destination QEMU: $(tail -n 3 $O/${n}dst.log | tr '\n' ' ')"
+	note "$(cat $O/qmpmig.txt)"
+	note "QEMU's warnings: $(sed 's/^.*: warning: //' $O/${n}src.log | sort -u | tr '\n' ';')"
+	# printed live, while both VMs still exist: the destination runs
+	wait_for_line $O/live.mig.json "$re" 20 $m
+	note "vfiomig printed the migration while the QEMUs still ran"
+	kill $src $dst
+	wait $src $dst || true
+	sleep 0.5
+	kill -INT $m
+	wait $m || fail "vfiomig exited with status $?: $(cat $O/live.err)"
+	kill -INT $snoop
+	wait $snoop || fail "vfiosnoop failed: $(cat $O/snoop.err)"
+}
+
 # qemu_mig_check DIR SRC_VM DST_VM SRC_PID DST_PID SRC_DEV DST_DEV: what a
 # same-host QEMU migration of one device (scenarios 43 and 47) must give,
 # from DIR/live.mig.json (vfiomig -j, live, stopped), DIR/qmp.json

@@ -1086,11 +1086,12 @@ int vfs_collector_stream_holder(const struct vfs_collector *c)
  * Migration data fds carry their driver's own file_operations: there is no
  * common function to attach to on a stock kernel. bpf/vfio.bpf.c queues
  * each f_op it sees on a data fd a state change returned (map mig_fops);
- * the process that consumes the stream attaches bpf/migfops.bpf.c's fexit
- * programs to that f_op's read, write and unlocked_ioctl, by the names
- * /proc/kallsyms gives their addresses, through the owning module's BTF.
- * Bytes an fd moved before the attach are recovered from its f_pos by the
- * first event after it (struct vfs_ev_mig_data.unseen). On a pinned set
+ * the process that consumes the stream attaches bpf/migfops.bpf.c's
+ * programs to that f_op's read, write, unlocked_ioctl and release, by the
+ * names /proc/kallsyms gives their addresses, through the owning module's
+ * BTF. Bytes an fd moved before the attach are recovered from its f_pos
+ * (struct vfs_ev_mig_data.unseen: by the first event after it, the sweep
+ * at the device's next state change, or its release). On a pinned set
  * the links are pinned with it ("link-learned-<f_op>-<program>"), so the
  * next reader finds them there and attaches nothing twice.
  */
@@ -1105,10 +1106,12 @@ static void learned_free(struct learned_fops *l)
 
 	for (i = 0; i < NLEARNED; i++)
 		bpf_link__destroy(l->links[i]);
+	memset(l->links, 0, sizeof(l->links));
 	if (l->obj) {
 		bpf_object__for_each_program(p, l->obj)
 			vfs_kbtf_forget_target(p);
 		bpf_object__close(l->obj);
+		l->obj = NULL;
 	}
 }
 
@@ -1278,35 +1281,36 @@ static int learn_one(struct vfs_collector *c, struct learned_fops *l,
 	}
 	if ((r = bpf_object__load(l->obj)))
 		goto fail;
-	bpf_object__for_each_program(p, l->obj) {
-		if (!bpf_program__autoload(p))
-			continue;
-		for (i = 0; i < NLEARNED && strcmp(bpf_program__name(p), learned_progs[i]); i++)
-			;
-		if (i == NLEARNED)
+	/* all attached, or none: a failed f_op leaves no program behind */
+	for (i = 0; i < NLEARNED; i++) {
+		p = bpf_object__find_program_by_name(l->obj, learned_progs[i]);
+		if (!name[i][0] || !p)
 			continue;
 		l->links[i] = bpf_program__attach(p);
 		if (!l->links[i]) {
 			r = -errno;
 			goto fail;
 		}
+	}
+	for (i = 0; i < NLEARNED; i++) {
+		if (!l->links[i])
+			continue;
+		p = bpf_object__find_program_by_name(l->obj, learned_progs[i]);
 		if ((r = add_prog(c, bpf_program__fd(p))))
-			goto fail;
+			return r;	/* attached all the same: only its misses go uncounted */
 		learned_pin_path(c, l->fops, (int)i, path, sizeof(path));
 		if (c->pinned && (r = bpf_link__pin(l->links[i], path)))
 			fprintf(stderr, "vfioscope: migration data: cannot pin %s: %s (attached "
 				"while this reader runs)\n", path, strerror(-r));
 		if (c->opts.verbose)
-			fprintf(stderr, "vfioscope: migration data: fexit on %s [%s]\n", name[i],
-				module[i]);
+			fprintf(stderr, "vfioscope: migration data: %s on %s [%s]\n",
+				i == NLEARNED - 1 ? "fentry" : "fexit", name[i], module[i]);
 	}
 	return 0;
 fail:
 	fprintf(stderr, "vfioscope: migration data: cannot attach to the data fd functions "
 		"%s %s %s %s: %s\n", name[0], name[1], name[2], name[3], strerror(-r));
 	learned_free(l);
-	memset(l->links, 0, sizeof(l->links));
-	l->obj = NULL;
 	return r;
 }
 

@@ -260,9 +260,7 @@ static void render_migrations(struct vfs_export *e, struct prom_buf *b)
 		char vm[VFS_VM_NAME_LEN];
 		struct prom_label l[] = { { "vm", vm }, { "device", ms->dev }, { "kind", "initial" } };
 
-		if (ms->closed || !ms->precopy_queries || !ms->narcs ||
-		    (ms->arcs[ms->narcs - 1].to != VFS_MIG_PRE_COPY &&
-		     ms->arcs[ms->narcs - 1].to != VFS_MIG_PRE_COPY_P2P))
+		if (!ms->precopy_queries || !vfs_mm_session_in_precopy(ms))
 			continue;
 		row = e->c ? vm_of(e, ms->pid) : NULL;
 		if (row)

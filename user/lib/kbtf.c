@@ -296,30 +296,35 @@ void vfs_kbtf_forget_target(const struct bpf_program *prog)
 			runtime[i].prog = NULL;
 }
 
-/* a run-time target: @module's own @func, nowhere else */
-static int resolve_runtime(const struct bpf_program *prog, __u32 *id, int *obj_fd)
+/* @prog's run-time target, NULL when its section names it */
+static const struct runtime_target *runtime_of(const struct bpf_program *prog)
 {
-	struct kbtf *k;
 	size_t i;
-	int r;
 
 	for (i = 0; i < RUNTIME_MAX; i++)
 		if (runtime[i].prog == prog)
-			break;
-	if (i == RUNTIME_MAX)
-		return -ENOENT;
-	r = vfs_kbtf_find(runtime[i].module, runtime[i].func, BTF_KIND_FUNC);
+			return &runtime[i];
+	return NULL;
+}
+
+/* a run-time target: @t's module's own function, nowhere else */
+static int resolve_runtime(const struct runtime_target *t, __u32 *id, int *obj_fd)
+{
+	struct kbtf *k;
+	int r;
+
+	r = vfs_kbtf_find(t->module, t->func, BTF_KIND_FUNC);
 	if (r <= 0) {
 		fprintf(stderr, "libbpf: prog '%s': %s's BTF has no function %s\n",
-			bpf_program__name(prog), runtime[i].module, runtime[i].func);
+			bpf_program__name(t->prog), t->module, t->func);
 		return r ?: -ESRCH;
 	}
 	*id = (__u32)r;
-	if (!strcmp(runtime[i].module, "vmlinux")) {
+	if (!strcmp(t->module, "vmlinux")) {
 		*obj_fd = 0;
 		return 0;
 	}
-	k = kbtf_get(runtime[i].module);
+	k = kbtf_get(t->module);
 	*obj_fd = k ? module_obj_fd(k) : -ENOENT;
 	return *obj_fd < 0 ? *obj_fd : 0;
 }
@@ -332,8 +337,8 @@ static int prepare(struct bpf_program *prog, struct bpf_prog_load_opts *opts, lo
 	__u32 id;
 	int fd, r;
 
-	r = resolve_runtime(prog, &id, &fd);
-	if (r != -ENOENT) {
+	if (runtime_of(prog)) {
+		r = resolve_runtime(runtime_of(prog), &id, &fd);
 		if (r)
 			return r;
 		opts->attach_btf_id = id;

@@ -604,7 +604,7 @@ static int feed_data(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 	}
 	s->data_events++;
 	/* PRE_COPY's "no data right now": the VMM polls, nothing failed */
-	if (ev->ret == -ENOMSG && !ev->write && s->narcs && precopy(s->arcs[s->narcs - 1].to)) {
+	if (ev->ret == -ENOMSG && !ev->write && vfs_mm_session_in_precopy(s)) {
 		s->data_polls++;
 		return 0;
 	}
@@ -673,6 +673,11 @@ static int feed_exit(struct vfs_migmodel *m, const struct vfs_mm_event *ev)
 			pair_failed(m, s, ev->ts_ns);
 	}
 	return err;
+}
+
+bool vfs_mm_session_in_precopy(const struct vfs_mm_session *s)
+{
+	return !s->closed && s->narcs && precopy(s->arcs[s->narcs - 1].to);
 }
 
 int vfs_migmodel_feed(struct vfs_migmodel *m, const struct vfs_mm_event *ev)

@@ -280,5 +280,7 @@ bool vfs_mm_running(__u32 state);
 
 /* session @i in creation order (open ones included), NULL past the last */
 const struct vfs_mm_session *vfs_migmodel_session(const struct vfs_migmodel *m, size_t i);
+/* the session is open and its device in PRE_COPY or PRE_COPY_P2P */
+bool vfs_mm_session_in_precopy(const struct vfs_mm_session *s);
 
 #endif

@@ -641,7 +641,7 @@ static void vm_memlock(struct vfs_vm_row *r, const struct vfs_vm_info *vi, __u64
 {
 	__u64 lim = vi->memlock_limit, t1, vh;
 
-	r->memlock_limit = r->memlock_headroom = VFS_LIMIT_UNKNOWN;
+	/* unknown until read: vm_clear() and vm_reset() left them so */
 	if (!(vi->memlock_flags & VFS_MEMLOCK_KNOWN) || vi->exit_ns)
 		return;
 	r->memlock_limit = lim == ~0ull ? VFS_LIMIT_INF : lim;

@@ -368,6 +368,8 @@ static void print_text(const struct vfs_mm_migration *g)
 		const struct vfs_mm_pair *p = &g->pairs[i];
 		__u64 errors = (p->src ? p->src->data_errors : 0) + (p->dst ? p->dst->data_errors : 0);
 		__u64 polls = (p->src ? p->src->data_polls : 0) + (p->dst ? p->dst->data_polls : 0);
+		__u64 unseen = (p->src ? p->src->bytes_unseen : 0) +
+			       (p->dst ? p->dst->bytes_unseen : 0);
 
 		printf("  %s -> %s: %s", p->src ? tx(p->src->dev) : env.one_side ?
 		       "(source elsewhere)" : "(no source seen)", p->dst ? tx(p->dst->dev) :
@@ -392,10 +394,9 @@ static void print_text(const struct vfs_mm_migration *g)
 		if (polls)
 			printf(", %llu poll%s with no data yet (PRE_COPY)", (unsigned long long)polls,
 			       polls == 1 ? "" : "s");
-		if (p->src && p->src->bytes_unseen + (p->dst ? p->dst->bytes_unseen : 0))
+		if (unseen)
 			printf(" (%llu moved before the collector attached to the driver)",
-			       (unsigned long long)(p->src->bytes_unseen +
-						    (p->dst ? p->dst->bytes_unseen : 0)));
+			       (unsigned long long)unseen);
 		printf("\n");
 		if (p->src && p->src->precopy_queries)
 			printf("    pre-copy: %llu queries over %.3f ms, initial bytes %llu -> %llu, "

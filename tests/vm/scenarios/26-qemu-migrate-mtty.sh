@@ -69,24 +69,9 @@ expect_eq "warm-up: bytes written" "$(jq .devices[0].bytes_written <<< "$W")" \
 expect_eq "warm-up: all of them moved before the attach" "$(jq .devices[0].bytes_unseen <<< "$W")" \
 	"$(jq '.devices[0].bytes_read + .devices[0].bytes_written' <<< "$W")"
 
-qemu_vm vm26dst "sysfsdev=/sys/bus/mdev/devices/$UD,id=tty0,x-device-dirty-page-tracking=off" -incoming unix:$O/mig.sock
-dst=$!
-qemu_vm vm26src "sysfsdev=/sys/bus/mdev/devices/$US,id=tty0,x-device-dirty-page-tracking=off"
-src=$!
-sleep 5
-python3 "$VFIOSCOPE_REPO/tests/vm/qmpmig.py" $O/vm26src.qmp $O/vm26dst.qmp unix:$O/mig.sock \
-	$O/qmp.json > $O/qmpmig.txt 2>&1 ||
-	fail "$(cat $O/qmpmig.txt); source QEMU: $(tail -n 3 $O/vm26src.log | tr '\n' ' ');" \
-		"destination QEMU: $(tail -n 3 $O/vm26dst.log | tr '\n' ' ')"
-note "$(cat $O/qmpmig.txt)"
-wait_for_line $O/live.mig.json '"status"' 20 $m
-kill $src $dst
-wait $src $dst || true
-sleep 0.5
-kill -INT $m
-wait $m || fail "vfiomig exited with status $?: $(cat $O/live.err)"
-kill -INT $snoop
-wait $snoop || fail "vfiosnoop failed: $(cat $O/snoop.err)"
+# the warm-up's line is there already: wait for QEMU's
+qemu_mig_run vm26 "sysfsdev=/sys/bus/mdev/devices/$US,id=tty0,x-device-dirty-page-tracking=off" \
+	"sysfsdev=/sys/bus/mdev/devices/$UD,id=tty0,x-device-dirty-page-tracking=off" '"vm":"vm26src"'
 
 # the data came through the learned f_ops (fentry tier), none from a tracepoint
 expect_eq "data events not from learned f_ops" \

@@ -26,28 +26,7 @@ bench_edu_variant
 
 mig_watch migration
 
-qemu_vm vm43dst "host=$EDU2_BDF,id=edu0" -incoming unix:$O/mig.sock
-dst=$!
-qemu_vm vm43src "host=$EDU_BDF,id=edu0"
-src=$!
-# the source's firmware finds nothing to boot and idles: its vCPU then no
-# longer competes with the migration threads for the guest's two CPUs
-sleep 5
-python3 "$VFIOSCOPE_REPO/tests/vm/qmpmig.py" $O/vm43src.qmp $O/vm43dst.qmp unix:$O/mig.sock \
-	$O/qmp.json > $O/qmpmig.txt 2>&1 ||
-	fail "$(cat $O/qmpmig.txt); source QEMU: $(tail -n 3 $O/vm43src.log | tr '\n' ' ');" \
-		"destination QEMU: $(tail -n 3 $O/vm43dst.log | tr '\n' ' ')"
-note "$(cat $O/qmpmig.txt)"
-# printed live, while both VMs still exist: the destination runs
-wait_for_line $O/live.mig.json '"status"' 20 $m
-note "vfiomig printed the migration while the QEMUs still ran"
-kill $src $dst
-wait $src $dst || true
-sleep 0.5
-kill -INT $m
-wait $m || fail "vfiomig exited with status $?: $(cat $O/live.err)"
-kill -INT $snoop
-wait $snoop || fail "vfiosnoop failed: $(cat $O/snoop.err)"
+qemu_mig_run vm43 "host=$EDU_BDF,id=edu0" "host=$EDU2_BDF,id=edu0"
 
 qemu_mig_check $O vm43src vm43dst $src $dst "$EDU_BDF" "$EDU2_BDF"
 echo "QEMU's migration is one migration in vfiomig, each arc just before QEMU's event"

@@ -30,28 +30,7 @@ bench_mdacc_create $US $UD
 
 mig_watch migration
 
-qemu_vm vm47dst "sysfsdev=/sys/bus/mdev/devices/$UD,id=acc0" -incoming unix:$O/mig.sock
-dst=$!
-qemu_vm vm47src "sysfsdev=/sys/bus/mdev/devices/$US,id=acc0"
-src=$!
-# the source's firmware finds nothing to boot and idles (as in 43)
-sleep 5
-python3 "$VFIOSCOPE_REPO/tests/vm/qmpmig.py" $O/vm47src.qmp $O/vm47dst.qmp unix:$O/mig.sock \
-	$O/qmp.json > $O/qmpmig.txt 2>&1 ||
-	fail "$(cat $O/qmpmig.txt); source QEMU: $(tail -n 3 $O/vm47src.log | tr '\n' ' ');" \
-		"destination QEMU: $(tail -n 3 $O/vm47dst.log | tr '\n' ' ')"
-note "$(cat $O/qmpmig.txt)"
-note "QEMU's warnings: $(sed 's/^.*: warning: //' $O/vm47src.log | sort -u | tr '\n' ';')"
-# printed live, while both VMs still exist: the destination runs
-wait_for_line $O/live.mig.json '"status"' 20 $m
-note "vfiomig printed the migration while the QEMUs still ran"
-kill $src $dst
-wait $src $dst || true
-sleep 0.5
-kill -INT $m
-wait $m || fail "vfiomig exited with status $?: $(cat $O/live.err)"
-kill -INT $snoop
-wait $snoop || fail "vfiosnoop failed: $(cat $O/snoop.err)"
+qemu_mig_run vm47 "sysfsdev=/sys/bus/mdev/devices/$US,id=acc0" "sysfsdev=/sys/bus/mdev/devices/$UD,id=acc0"
 
 qemu_mig_check $O vm47src vm47dst $src $dst $US $UD
 # mdacc's stream as QEMU moved it: the PRE_COPY record, then the final one
