@@ -635,6 +635,34 @@ Test(migmodel, different_bytes_are_not_paired)
 }
 
 /*
+ * A stream that lost events (a recording's "lost" records: a preemptible
+ * kernel skipped a probe run) may miss a data event: unequal bytes no
+ * longer decide; time order and the one candidate still pair them.
+ */
+Test(migmodel, lossy_stream_pairs_despite_different_bytes)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	vfs_migmodel_set_lossy(m, true);
+	arc_named(m, 11, "qemu", "d", S, RS, 1, 2);
+	arc_named(m, 10, "qemu", "s", R, SC, 10, 11);
+	data_named(m, 10, "qemu", "s", false, 12, 64);
+	arc_named(m, 10, "qemu", "s", SC, S, 15, 16);
+	data_named(m, 11, "qemu", "d", true, 20, 48);
+	arc_named(m, 11, "qemu", "d", RS, R, 25, 26);
+	g = vfs_migmodel_next(m, false);
+	cr_assert_not_null(g);
+	cr_expect_eq(g->pid, 10);
+	cr_assert_eq(g->npairs, 1);
+	cr_assert_not_null(g->pairs[0].src);
+	cr_assert_not_null(g->pairs[0].dst);
+	cr_expect_eq(g->pairs[0].src->bytes_read, 64);
+	cr_expect_eq(g->pairs[0].dst->bytes_written, 48);
+	vfs_migmodel_free(m);
+}
+
+/*
  * Bytes unknown (drivers without the data tracepoint): one saved source is
  * paired by time order alone, and the gap ends at the save (no write to
  * date the load by); two VMs' sources could be it: unpaired.

@@ -16,6 +16,7 @@ struct vfs_migmodel {
 	size_t nmigs, migs_cap;
 	__u64 unattributed;
 	bool unpaired;		/* local pairing off */
+	bool lossy;		/* the stream lost events: bytes may be short */
 };
 
 
@@ -284,6 +285,11 @@ void vfs_migmodel_set_local_pairing(struct vfs_migmodel *m, bool on)
 	m->unpaired = !on;
 }
 
+void vfs_migmodel_set_lossy(struct vfs_migmodel *m, bool lossy)
+{
+	m->lossy = lossy;
+}
+
 __u64 vfs_migmodel_unattributed(const struct vfs_migmodel *m)
 {
 	return m->unattributed;
@@ -402,17 +408,21 @@ static int pair_dest(struct vfs_migmodel *m, struct vfs_mm_session *d)
 	return 0;
 }
 
-/* both sides' drivers report data, and the stream lengths differ */
-static bool bytes_differ(const struct vfs_mm_session *s, const struct vfs_mm_session *d)
+/* both sides' drivers report data, and the stream lengths differ (and
+ * can be trusted to: no event of the stream was lost) */
+static bool bytes_differ(const struct vfs_migmodel *m, const struct vfs_mm_session *s,
+			 const struct vfs_mm_session *d)
 {
-	return s->data_events && d->data_events && s->bytes_read != d->bytes_written;
+	return !m->lossy && s->data_events && d->data_events && s->bytes_read != d->bytes_written;
 }
 
 /* could source @s have been the stream destination @d loaded and ran with? */
-static bool late_candidate(const struct vfs_mm_session *s, const struct vfs_mm_session *d)
+static bool late_candidate(const struct vfs_migmodel *m, const struct vfs_mm_session *s,
+			   const struct vfs_mm_session *d)
 {
 	return s->role == VFS_MM_SOURCE && s->status == VFS_MM_DONE && !s->peer && s->mig &&
-	       !s->mig->emitted && s->stop_copy_end_ns <= d->running_ns && !bytes_differ(s, d);
+	       !s->mig->emitted && s->stop_copy_end_ns <= d->running_ns &&
+	       !bytes_differ(m, s, d);
 }
 
 /*
@@ -432,7 +442,7 @@ static void pair_late(struct vfs_migmodel *m, struct vfs_mm_session *d)
 	for (level = 0; level < 3 && !found; level++) {
 		for (i = 0; i < m->nsessions; i++) {
 			s = m->sessions[i];
-			if (!late_candidate(s, d) || (level == 0 && s->pid != d->pid) ||
+			if (!late_candidate(m, s, d) || (level == 0 && s->pid != d->pid) ||
 			    (level == 1 && strcmp(s->comm, d->comm)))
 				continue;
 			if (!found)

@@ -270,6 +270,14 @@ const struct vfs_mm_migration *vfs_migmodel_next(struct vfs_migmodel *m, bool fl
  * Off: each side is reported alone, to be joined with the other host's.
  */
 void vfs_migmodel_set_local_pairing(struct vfs_migmodel *m, bool on);
+/*
+ * The stream is known to have lost events (a recording's "lost" records,
+ * e.g. probe runs a preemptible kernel skipped): a data event may be
+ * missing, so unequal bytes no longer keep a destination from its source;
+ * time order and the VMs' names still decide, and still refuse a choice
+ * between two processes.
+ */
+void vfs_migmodel_set_lossy(struct vfs_migmodel *m, bool lossy);
 /* data events for no known session (counted, not lost silently) */
 __u64 vfs_migmodel_unattributed(const struct vfs_migmodel *m);
 

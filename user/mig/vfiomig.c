@@ -496,6 +496,10 @@ static int replay(const char *path)
 		env.have_rt = evs[i].has_realtime;
 		env.rt_offset = evs[i].realtime_offset_ns;
 	}
+	/* losses are recorded when noticed, after what they cut: known first */
+	for (i = 0; i < n; i++)
+		if (evs[i].kind == VFS_MM_LOST)
+			vfs_migmodel_set_lossy(env.m, true);
 	for (i = 0; i < n; i++) {
 		if (evs[i].kind == VFS_MM_LOST) {
 			lost += evs[i].bytes;
