@@ -208,7 +208,7 @@ enum vfs_drop {
 	VFS_DROP_MAP_VM,
 	VFS_DROP_MAP_REGION,
 	VFS_DROP_MAP_IRQ,
-	VFS_DROP_MAP_INFLIGHT,		/* too many concurrent calls tracked */
+	VFS_DROP_MAP_INFLIGHT,		/* too many concurrent calls tracked (kprobe tier) */
 	VFS_DROP_MAP_MIG,
 	VFS_DROP_MAP_VDPA,
 	/* filled by userspace from the programs' recursion_misses: a probe
@@ -219,6 +219,9 @@ enum vfs_drop {
 	/* data on a migration fd made before the collector attached (or
 	 * whose entry the full mig_files map evicted): not attributable */
 	VFS_DROP_MIG_FD_UNKNOWN,
+	/* a call not tracked: the kernel's task storage was busy on the CPU
+	 * (a BPF program using it was interrupted or preempted there) */
+	VFS_DROP_INFLIGHT_BUSY,
 	VFS_DROP_MAX = 16,
 };
 

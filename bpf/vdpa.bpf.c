@@ -574,7 +574,7 @@ static __always_inline void vhost_pins(__u64 pinned)
 	vi->vhost_pinned_pages = pinned;
 	vi->locked_ns = bpf_ktime_get_ns();
 	/* vhost_vdpa checks pinned_vm against it, with no CAP_IPC_LOCK bypass */
-	note_memlock(vi, (void *)bpf_get_current_task(), vi->memlock_flags & VFS_MEMLOCK_BYPASS);
+	note_memlock(vi, bpf_get_current_task_btf(), vi->memlock_flags & VFS_MEMLOCK_BYPASS);
 }
 
 SEC("fexit/vhost_vdpa_process_iotlb_msg")

@@ -107,8 +107,15 @@ struct {
 	__type(value, __u64);
 } irq_signals SEC(".maps");
 
-/* a call in progress on a thread: entry state its exit needs */
+/*
+ * A call in progress on a thread: entry state its exit needs. In the
+ * thread's task storage: found without a hash of the tid, never inserted
+ * or deleted per call (the exit marks it idle, key 0), and freed with the
+ * task. A thread is in one VFIO call at a time.
+ */
 struct inflight {
+	__u64 key;		/* what the exit matches (the file, or the
+				 * device at a tracepoint); 0: idle */
 	__u64 start_ns;
 	__u64 obj;
 	__u64 arg;
@@ -122,19 +129,86 @@ struct inflight {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);		/* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
-/* scratch for building an inflight entry (too big for the stack) */
+/*
+ * The kprobe tier's (no BTF: the current task cannot be named to task
+ * storage there), by tid; allocated only when that tier runs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 8192);
+	__type(key, __u32);		/* tid */
+	__type(value, struct inflight);
+} inflight_kp SEC(".maps");
+
+/* scratch for building a kprobe-tier entry (too big for the stack) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct inflight);
 } scratch SEC(".maps");
+
+/*
+ * The current thread's entry, to fill at a call's entry. NULL (counted)
+ * when the kernel's task storage is busy on this CPU: another program
+ * using it was interrupted there.
+ */
+static __always_inline struct inflight *inflight_begin(const bool btf)
+{
+	struct inflight *in;
+	__u32 zero = 0;
+
+	if (btf)
+		in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+					  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	else
+		in = bpf_map_lookup_elem(&scratch, &zero);
+	if (!in)
+		vfs_drop(VFS_DROP_INFLIGHT_BUSY);
+	return in;
+}
+
+/* the kprobe tier's entry is a copy: insert it */
+static __always_inline void inflight_commit(struct inflight *in, const bool btf)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!btf && bpf_map_update_elem(&inflight_kp, &tid, in, BPF_ANY))
+		vfs_drop(VFS_DROP_MAP_INFLIGHT);
+}
+
+/* the current thread's call in progress, if any */
+static __always_inline struct inflight *inflight_cur(const bool btf)
+{
+	struct inflight *in;
+	__u32 tid;
+
+	if (btf) {
+		in = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	} else {
+		tid = (__u32)bpf_get_current_pid_tgid();
+		in = bpf_map_lookup_elem(&inflight_kp, &tid);
+	}
+	return in && in->key ? in : NULL;
+}
+
+static __always_inline void inflight_end(struct inflight *in, const bool btf)
+{
+	__u32 tid;
+
+	in->key = 0;
+	if (!btf) {
+		tid = (__u32)bpf_get_current_pid_tgid();
+		bpf_map_delete_elem(&inflight_kp, &tid);
+	}
+}
 
 /* the migration arc a device is in, until the next arc or the ioctl's end */
 struct mig_pending {
@@ -157,9 +231,10 @@ static const struct vfs_region_val zero_region;
 static const struct vfs_irq_val zero_irq;
 
 /* --------------------------------------------------------------- identity */
+/* @f: the traced function's own argument (a direct load, no helper call) */
 static __always_inline struct vfio_device___vfs *device_of_file(struct file *f)
 {
-	void *pd = BPF_CORE_READ(f, private_data);
+	void *pd = f->private_data;
 
 	if (bpf_core_type_exists(struct vfio_device_file___vfs))
 		return BPF_CORE_READ((struct vfio_device_file___vfs *)pd, device);
@@ -290,13 +365,6 @@ int BPF_PROG(device_gone, struct vfio_device___vfs *dev)
 }
 
 /* ------------------------------------------------------------ ioctl class */
-static __always_inline struct inflight *scratch_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&scratch, &zero);
-}
-
 /*
  * VFIO_DEVICE_FEATURE(SET | MIG_DEVICE_STATE)'s argument: the uAPI writes
  * the data fd a state change made back into the caller's
@@ -333,14 +401,19 @@ static __always_inline bool mig_state_set(__u32 flags)
 	       (flags & VFIO_DEVICE_FEATURE_SET);
 }
 
-static __always_inline int ioctl_enter(void *obj, __u32 kind, unsigned int cmd,
+/*
+ * @key: what the exit gets for free to match the call (the file at
+ * fentry, the device at a tracepoint); @obj: the object the call is
+ * counted under (the device, group or container).
+ */
+static __always_inline int ioctl_enter(__u64 key, void *obj, __u32 kind, unsigned int cmd,
 				       unsigned long arg, const bool btf)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = scratch_get();
+	struct inflight *in = inflight_begin(btf);
 
 	if (!in)
 		return 0;
+	in->key = key;
 	in->start_ns = bpf_ktime_get_ns();
 	in->obj = (__u64)obj;
 	in->arg = arg;
@@ -354,20 +427,18 @@ static __always_inline int ioctl_enter(void *obj, __u32 kind, unsigned int cmd,
 		/* counts only */
 	} else if (kind == VFS_FD_CONTAINER && cmd == VFIO_IOMMU_MAP_DMA) {
 		struct dma_map_uapi m = {};
-		struct task_struct *t = (void *)bpf_get_current_task();
 
 		bpf_probe_read_user(&m, sizeof(m), (void *)arg);
 		in->a0 = m.iova;
 		in->a1 = m.size;
-		in->locked_vm = BPF_CORE_READ(t, mm, locked_vm);
+		in->locked_vm = bpf_get_current_task_btf()->mm->locked_vm;
 	} else if (kind == VFS_FD_CONTAINER && cmd == VFIO_IOMMU_UNMAP_DMA) {
 		struct dma_unmap_uapi u = {};
-		struct task_struct *t = (void *)bpf_get_current_task();
 
 		bpf_probe_read_user(&u, sizeof(u), (void *)arg);
 		in->a0 = u.iova;
 		in->a1 = u.size;
-		in->locked_vm = BPF_CORE_READ(t, mm, locked_vm);
+		in->locked_vm = bpf_get_current_task_btf()->mm->locked_vm;
 	} else if (kind == VFS_FD_DEVICE && cmd == VFIO_DEVICE_SET_IRQS) {
 		struct irq_set_uapi s = {};
 
@@ -385,8 +456,7 @@ static __always_inline int ioctl_enter(void *obj, __u32 kind, unsigned int cmd,
 		if (mig_state_set(u.flags) && !bpf_map_lookup_elem(&mig_tp_objs, &o))
 			bpf_for_each_map_elem(&mig_files, sweep_migf, &o, 0);
 	}
-	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
-		vfs_drop(VFS_DROP_MAP_INFLIGHT);
+	inflight_commit(in, btf);
 	return 0;
 }
 
@@ -468,17 +538,18 @@ static __always_inline void learn_data_fd(__u64 obj, __u32 data_fd, __u64 now)
  * @btf: false on the kprobe tier, where no kernel structure may be read:
  * every CO-RE access sits behind it so that path carries no relocation.
  */
-static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const bool btf)
+static __always_inline int ioctl_exit(__u64 call, __u32 kind, long ret, const bool btf)
 {
 	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns(), lat;
 	__u32 tid = (__u32)id, tgid = id >> 32, slot;
+	struct inflight *in = inflight_cur(btf);
 	struct vfs_cmd_key key = {};
 	struct vfs_cmd_val *val;
-	struct inflight *in;
+	void *ptr;
 
-	in = bpf_map_lookup_elem(&inflight, &tid);
-	if (!in || in->obj != (__u64)ptr)
+	if (!in || in->key != call || in->kind != kind)
 		return 0;	/* entered before we attached */
+	ptr = (void *)in->obj;
 	lat = now - in->start_ns;
 	key.obj = in->obj;
 	key.tgid = tgid;
@@ -521,31 +592,39 @@ static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const boo
 		/* counts only */
 	} else if (kind == VFS_FD_CONTAINER &&
 	    (in->cmd == VFIO_IOMMU_MAP_DMA || in->cmd == VFIO_IOMMU_UNMAP_DMA)) {
-		struct task_struct *t = (void *)bpf_get_current_task();
-		__u64 locked = BPF_CORE_READ(t, mm, locked_vm);
-		__s64 delta = (__s64)locked - in->locked_vm;
+		struct task_struct *t = bpf_get_current_task_btf();
+		__u64 locked = t->mm->locked_vm;
 		struct vfs_vm_info *vi = bpf_map_lookup_elem(&vm_info, &tgid);
+		struct vfs_vm_val *vm;
 
 		if (vi) {
 			vi->locked_pages = locked;
 			vi->locked_ns = now;
 			note_memlock(vi, t, vi->memlock_flags & VFS_MEMLOCK_BYPASS);
 		}
-
-		if (in->cmd == VFIO_IOMMU_MAP_DMA) {
-			vm_add(tgid, ret < 0 ? 1 : 0, in->a1);
-		} else if (ret < 0) {
-			vm_add(tgid, 3, 0);
-		} else {
+		if (in->cmd == VFIO_IOMMU_UNMAP_DMA && ret >= 0) {
 			/* type1 writes the size it unmapped back to the caller */
 			struct dma_unmap_uapi u = {};
 
 			bpf_probe_read_user(&u, sizeof(u), (void *)in->arg);
 			in->a1 = u.size;
-			vm_add(tgid, 2, u.size);
 		}
-		if (delta)
-			vm_add(tgid, 4, delta);
+		/* one lookup for the op, its bytes and the pins it changed */
+		vm = vfs_lookup_or_init(&vm_stats, &tgid, &zero_vm, VFS_DROP_MAP_VM);
+		if (vm) {
+			if (in->cmd == VFIO_IOMMU_MAP_DMA && ret < 0) {
+				vm->dma_map_errors++;
+			} else if (in->cmd == VFIO_IOMMU_MAP_DMA) {
+				vm->dma_map_ops++;
+				vm->dma_map_bytes += in->a1;
+			} else if (ret < 0) {
+				vm->dma_unmap_errors++;
+			} else {
+				vm->dma_unmap_ops++;
+				vm->dma_unmap_bytes += in->a1;
+			}
+			vm->pinned_pages += (__s64)locked - in->locked_vm;
+		}
 	} else if (kind == VFS_FD_DEVICE && in->cmd == VFIO_DEVICE_SET_IRQS && ret >= 0) {
 		struct vfs_irq_key ik = { .obj = in->obj, .index = (__u32)in->a0 };
 		struct vfs_irq_val *iv = vfs_lookup_or_init(&irq_stats, &ik, &zero_irq,
@@ -587,44 +666,45 @@ static __always_inline int ioctl_exit(void *ptr, __u32 kind, long ret, const boo
 			vfs_event_submit(e);
 		}
 	}
-	bpf_map_delete_elem(&inflight, &tid);
+	inflight_end(in, btf);
 	return 0;
 }
 
+/* the file's private_data is the container or group: a direct load */
 SEC("fentry/vfio_fops_unl_ioctl")
 int BPF_PROG(container_ioctl_enter, struct file *f, unsigned int cmd, unsigned long arg)
 {
-	return ioctl_enter(BPF_CORE_READ(f, private_data), VFS_FD_CONTAINER, cmd, arg, true);
+	return ioctl_enter((__u64)f, f->private_data, VFS_FD_CONTAINER, cmd, arg, true);
 }
 
 SEC("fexit/vfio_fops_unl_ioctl")
 int BPF_PROG(container_ioctl_exit, struct file *f, unsigned int cmd, unsigned long arg, long ret)
 {
-	return ioctl_exit(BPF_CORE_READ(f, private_data), VFS_FD_CONTAINER, ret, true);
+	return ioctl_exit((__u64)f, VFS_FD_CONTAINER, ret, true);
 }
 
 SEC("fentry/vfio_group_fops_unl_ioctl")
 int BPF_PROG(group_ioctl_enter, struct file *f, unsigned int cmd, unsigned long arg)
 {
-	return ioctl_enter(BPF_CORE_READ(f, private_data), VFS_FD_GROUP, cmd, arg, true);
+	return ioctl_enter((__u64)f, f->private_data, VFS_FD_GROUP, cmd, arg, true);
 }
 
 SEC("fexit/vfio_group_fops_unl_ioctl")
 int BPF_PROG(group_ioctl_exit, struct file *f, unsigned int cmd, unsigned long arg, long ret)
 {
-	return ioctl_exit(BPF_CORE_READ(f, private_data), VFS_FD_GROUP, ret, true);
+	return ioctl_exit((__u64)f, VFS_FD_GROUP, ret, true);
 }
 
 SEC("fentry/vfio_device_fops_unl_ioctl")
 int BPF_PROG(device_ioctl_enter, struct file *f, unsigned int cmd, unsigned long arg)
 {
-	return ioctl_enter(device_of_file(f), VFS_FD_DEVICE, cmd, arg, true);
+	return ioctl_enter((__u64)f, device_of_file(f), VFS_FD_DEVICE, cmd, arg, true);
 }
 
 SEC("fexit/vfio_device_fops_unl_ioctl")
 int BPF_PROG(device_ioctl_exit, struct file *f, unsigned int cmd, unsigned long arg, long ret)
 {
-	return ioctl_exit(device_of_file(f), VFS_FD_DEVICE, ret, true);
+	return ioctl_exit((__u64)f, VFS_FD_DEVICE, ret, true);
 }
 
 /*
@@ -637,7 +717,7 @@ int BPF_PROG(tp_ioctl_enter, struct vfio_device___vfs *dev, unsigned int cmd, un
 {
 	if (!dev)	/* trusted-or-NULL */
 		return 0;
-	return ioctl_enter(dev, VFS_FD_DEVICE, cmd, arg, true);
+	return ioctl_enter((__u64)dev, dev, VFS_FD_DEVICE, cmd, arg, true);
 }
 
 SEC("tp_btf/vfio_ioctl_exit")
@@ -645,7 +725,7 @@ int BPF_PROG(tp_ioctl_exit, struct vfio_device___vfs *dev, unsigned int cmd, lon
 {
 	if (!dev)
 		return 0;
-	return ioctl_exit(dev, VFS_FD_DEVICE, ret, true);
+	return ioctl_exit((__u64)dev, VFS_FD_DEVICE, ret, true);
 }
 
 /*
@@ -656,15 +736,15 @@ int BPF_PROG(tp_ioctl_exit, struct vfio_device___vfs *dev, unsigned int cmd, lon
 SEC("kprobe/vfio_device_fops_unl_ioctl")
 int BPF_KPROBE(device_ioctl_kp_enter, struct file *f, unsigned int cmd, unsigned long arg)
 {
-	return ioctl_enter(f, VFS_FD_DEVICE, cmd, arg, false);
+	return ioctl_enter((__u64)f, f, VFS_FD_DEVICE, cmd, arg, false);
 }
 
+/* a kretprobe has no arguments: the thread's call is the one */
 static __always_inline int kp_exit(__u32 kind, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *in = inflight_cur(false);
 
-	return in && in->kind == kind ? ioctl_exit((void *)in->obj, kind, ret, false) : 0;
+	return in ? ioctl_exit(in->key, kind, ret, false) : 0;
 }
 
 SEC("kretprobe/vfio_device_fops_unl_ioctl")
@@ -676,7 +756,7 @@ int BPF_KRETPROBE(device_ioctl_kp_exit, long ret)
 SEC("kprobe/vfio_group_fops_unl_ioctl")
 int BPF_KPROBE(group_ioctl_kp_enter, struct file *f, unsigned int cmd, unsigned long arg)
 {
-	return ioctl_enter(f, VFS_FD_GROUP, cmd, arg, false);
+	return ioctl_enter((__u64)f, f, VFS_FD_GROUP, cmd, arg, false);
 }
 
 SEC("kretprobe/vfio_group_fops_unl_ioctl")
@@ -688,7 +768,7 @@ int BPF_KRETPROBE(group_ioctl_kp_exit, long ret)
 SEC("kprobe/vfio_fops_unl_ioctl")
 int BPF_KPROBE(container_ioctl_kp_enter, struct file *f, unsigned int cmd, unsigned long arg)
 {
-	return ioctl_enter(f, VFS_FD_CONTAINER, cmd, arg, false);
+	return ioctl_enter((__u64)f, f, VFS_FD_CONTAINER, cmd, arg, false);
 }
 
 SEC("kretprobe/vfio_fops_unl_ioctl")
@@ -735,32 +815,29 @@ static __always_inline void region_count(__u64 obj, __u64 pos, __u64 size, long 
 
 static __always_inline int rw_enter(struct file *f, loff_t *ppos, size_t count)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = scratch_get();
+	struct inflight *in = inflight_begin(true);
 	loff_t pos = 0;
 
 	if (!in)
 		return 0;
 	bpf_probe_read_kernel(&pos, sizeof(pos), ppos);
+	in->key = (__u64)f;
 	in->obj = (__u64)device_of_file(f);
 	in->a0 = pos;
 	in->a1 = count;
 	in->cmd = 0;
 	in->kind = VFS_FD_DEVICE;
-	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
-		vfs_drop(VFS_DROP_MAP_INFLIGHT);
 	return 0;
 }
 
-static __always_inline int rw_exit(long ret, __u32 op)
+static __always_inline int rw_exit(struct file *f, long ret, __u32 op)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *in = inflight_cur(true);
 
-	if (!in)
+	if (!in || in->key != (__u64)f)
 		return 0;
 	region_count(in->obj, in->a0, in->a1, ret, op);
-	bpf_map_delete_elem(&inflight, &tid);
+	inflight_end(in, true);
 	return 0;
 }
 
@@ -774,7 +851,7 @@ SEC("fexit/vfio_device_fops_read")
 int BPF_PROG(region_read_exit, struct file *f, char *buf, size_t count, loff_t *ppos,
 	     ssize_t ret)
 {
-	return rw_exit(ret, 0);
+	return rw_exit(f, ret, 0);
 }
 
 SEC("fentry/vfio_device_fops_write")
@@ -787,7 +864,7 @@ SEC("fexit/vfio_device_fops_write")
 int BPF_PROG(region_write_exit, struct file *f, const char *buf, size_t count, loff_t *ppos,
 	     ssize_t ret)
 {
-	return rw_exit(ret, 1);
+	return rw_exit(f, ret, 1);
 }
 
 SEC("fexit/vfio_device_fops_mmap")
@@ -861,12 +938,12 @@ int BPF_PROG(locked_acct, struct mm_struct *mm, unsigned long pages, bool inc,
 
 	if (ret || !task || !mm)
 		return 0;
-	tgid = BPF_CORE_READ(task, tgid);
+	tgid = task->tgid;
 	vi = bpf_map_lookup_elem(&vm_info, &tgid);
 	/* an exited VM pins nothing, whatever is unpinned after its exit */
 	if (!vi || vi->exit_ns)
 		return 0;
-	vi->locked_pages = BPF_CORE_READ(mm, locked_vm);
+	vi->locked_pages = mm->locked_vm;
 	vi->locked_ns = bpf_ktime_get_ns();
 	note_memlock(vi, task, bypass_rlim);
 	return 0;
@@ -922,27 +999,24 @@ int BPF_PROG(mdev_create, struct mdev_type___vfs *type, const guid_t *uuid, int 
 SEC("fentry/mdev_device_remove")
 int BPF_PROG(mdev_remove_enter, struct mdev_device___vfs *mdev)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = scratch_get();
+	struct inflight *in = inflight_begin(true);
 
 	if (!in)
 		return 0;
-	in->obj = (__u64)mdev;
+	in->key = in->obj = (__u64)mdev;
+	in->kind = 0;
 	bpf_probe_read_kernel(in->mdev.uuid, sizeof(in->mdev.uuid), &mdev->uuid);
 	mdev_names(&in->mdev, BPF_CORE_READ(mdev, type));
-	if (bpf_map_update_elem(&inflight, &tid, in, BPF_ANY))
-		vfs_drop(VFS_DROP_MAP_INFLIGHT);
 	return 0;
 }
 
 SEC("fexit/mdev_device_remove")
 int BPF_PROG(mdev_remove_exit, struct mdev_device___vfs *mdev, int ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *in = inflight_cur(true);
 	struct vfs_ev_mdev *e;
 
-	if (!in || in->obj != (__u64)mdev)
+	if (!in || in->key != (__u64)mdev)
 		return 0;
 	e = vfs_event_reserve(sizeof(*e), VFS_EV_MDEV);
 	if (e) {
@@ -953,7 +1027,7 @@ int BPF_PROG(mdev_remove_exit, struct mdev_device___vfs *mdev, int ret)
 		__builtin_memcpy(e->type, in->mdev.type, sizeof(e->type));
 		vfs_event_submit(e);
 	}
-	bpf_map_delete_elem(&inflight, &tid);
+	inflight_end(in, true);
 	return 0;
 }
 
@@ -1281,7 +1355,7 @@ static __always_inline void reset_done(struct pci_dev *pdev, __u32 method, int r
 	__u64 id = bpf_get_current_pid_tgid(), obj = 0;
 	__u32 tid = (__u32)id, cause = VFS_RESET_C_OTHER;
 	struct rst_ctx *cx = bpf_map_lookup_elem(&rst_ctx, &tid);
-	struct inflight *in = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *in = inflight_cur(true);
 
 	if (cx) {
 		obj = cx->obj;

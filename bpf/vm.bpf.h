@@ -93,7 +93,8 @@ static __always_inline void vm_capture(struct vfs_vm_info *vi)
 static __always_inline void note_memlock(struct vfs_vm_info *vi, struct task_struct *t,
 					 bool bypass)
 {
-	vi->memlock_limit = BPF_CORE_READ(t, signal, rlim[RLIMIT_MEMLOCK_].rlim_cur);
+	/* @t is a BTF task (an argument, or the current task's): direct loads */
+	vi->memlock_limit = t->signal->rlim[RLIMIT_MEMLOCK_].rlim_cur;
 	vi->memlock_flags = VFS_MEMLOCK_KNOWN | (bypass ? VFS_MEMLOCK_BYPASS : 0);
 }
 

@@ -114,6 +114,7 @@ static const char *const drop_names[VFS_DROP_MAX] = {
 	[VFS_DROP_MAP_RESET] = "map_full_reset",
 	[VFS_DROP_MAP_FAULT] = "map_full_iommu_fault",
 	[VFS_DROP_MIG_FD_UNKNOWN] = "mig_fd_unknown",
+	[VFS_DROP_INFLIGHT_BUSY] = "inflight_busy",
 };
 
 const char *vfs_drop_name(enum vfs_drop d)
