@@ -145,6 +145,41 @@ check_seen() {
 # (scenario 30 proves it); VDUSE's path adds a userspace daemon's noise
 KICK_DISK=${SIMBLK_BLK:-}
 
+# startup ROUND: load + attach of the ioctl class alone (vfiosnoop -c ioctl:
+# what a tool tracing VFIO ioctls loads, on the bpftrace peer's hooks), from
+# process start to "attached"; then where each vfioscope tool's start-up
+# went, as its --features reports it (probing the kernel, libbpf's load with
+# BTF, CO-RE and the verifier, attach), for the ioctl class and for every
+# collector
+startup() {
+	local t0 t1 pid m args n probe load att ver insns
+	t0=$(now)
+	vfiosnoop -c ioctl > /dev/null 2> $T/snoop.err &
+	pid=$!
+	wait_ready $T/snoop.err attached $pid
+	t1=$(now)
+	kill -INT $pid
+	wait $pid || fail "vfiosnoop -c ioctl exited with $?: $(tail -n 5 $T/snoop.err)"
+	rec attach_ms vfioscope-ioctl "$1" $(((t1 - t0) / 1000000))
+	for m in vfioscope-ioctl vfioscope; do
+		args=
+		[ $m = vfioscope ] || args="-c ioctl"
+		# shellcheck disable=SC2086
+		vfiosnoop $args --features > $T/features.txt 2>&1 ||
+			fail "vfiosnoop $args --features failed: $(tail -n 5 $T/features.txt)"
+		sed -n 's/^start-up  *loaded  *\([0-9]*\) programs in [0-9]* ms: probing the kernel \([0-9]*\) ms, load (BTF, CO-RE, verifier) \([0-9]*\) ms, attach \([0-9]*\) ms; of the load, the verifier \([0-9]*\) ms (\([0-9]*\) instructions processed)$/\1 \2 \3 \4 \5 \6/p' \
+			$T/features.txt > $T/startup.txt
+		[ -s $T/startup.txt ] || fail "no start-up line in vfiosnoop $args --features: $(cat $T/features.txt)"
+		read -r n probe load att ver insns < $T/startup.txt
+		rec startup_programs $m "$1" "$n"
+		rec startup_probe_ms $m "$1" "$probe"
+		rec startup_load_ms $m "$1" "$load"
+		rec startup_verify_ms $m "$1" "$ver"
+		rec startup_insns $m "$1" "$insns"
+		rec startup_attach_ms $m "$1" "$att"
+	done
+}
+
 say "$FLAVOUR modules, boot $BOOT, rounds $FIRST-$LAST of $ROUNDS, ioctl loops: check-extension x$N_CHECK, map+unmap x$N_MAP, get-info x$N_INFO; kicks x$N_KICK"
 [ -n "$MP" ] || [ -n "$KICK_DISK" ] || rec info kick "no vdpa_sim disk"
 for r in $(seq "$FIRST" "$LAST"); do
@@ -172,6 +207,10 @@ for r in $(seq "$FIRST" "$LAST"); do
 		rec info_ns $MP$mode $r "$(awk '$1 == "ns_per_op" { print $2 }' $T/info.txt)"
 		say "round $r/$ROUNDS $MP$mode: check-extension $(awk '$1 == "ns_per_op" { print $2 }' $T/check.txt) ns, map+unmap $(awk '$1 == "ns_per_op" { print $2 }' $T/map.txt) ns, get-info $(awk '$1 == "ns_per_op" { print $2 }' $T/info.txt) ns"
 	done
+	if [ -z "$MP" ]; then
+		startup $r
+		say "round $r/$ROUNDS start-up: vfiosnoop -c ioctl attached in $(awk -v r=$r '$1 == "attach_ms" && $2 == "vfioscope-ioctl" && $3 == r { print $4 }' "$raw") ms"
+	fi
 done
 
 if [ "$FLAVOUR" = patched ] || [ "$EXTRAS" != 1 ]; then

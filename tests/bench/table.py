@@ -54,7 +54,10 @@ def expected_rounds(row):
 required = [(row, mode) for row in ("check_ns", "map_ns", "info_ns")
             for mode in ("none", "floor", "vfioscope", "bpftrace",
                          "patched-none", "patched-vfioscope", "patched-vfioscope-fentry")]
-required += [("attach_ms", m) for m in ("floor", "vfioscope", "bpftrace")]
+required += [("attach_ms", m) for m in ("floor", "vfioscope", "vfioscope-ioctl", "bpftrace")]
+required += [(f"startup_{x}", m) for x in ("programs", "probe_ms", "load_ms", "verify_ms", "insns",
+                                            "attach_ms")
+             for m in ("vfioscope", "vfioscope-ioctl")]
 if "kick" not in info:        # the guest says when it had no disk to kick
     required += [("kick_ns", "none"), ("kick_ns", "vfioscope")]
 if "ring_rounds" not in info:
@@ -198,7 +201,7 @@ def read_tiers(path):
 tiers = read_tiers(args.guest_features)
 if tiers:
     p("Hooks vfioscope used in the guest (`vfiostat --features`): "
-      + ", ".join(f"{c} {t}" for c, t in tiers.items() if c != "bpf-lsm")
+      + ", ".join(f"{c} {t}" for c, t in tiers.items() if c not in ("bpf-lsm", "start-up"))
       + f"; BPF LSM {tiers.get('bpf-lsm', '?')} (no LSM program of the collectors)."
       " The bpftrace peer only traces the three ioctl entry points.")
     p("")
@@ -300,9 +303,18 @@ if lsm_modes:
 
 p("## Load + attach, ms (process start to \"attached\", 10 ms polling)")
 p("")
-p("| where | vfioscope (every collector) | bpftrace peer (ioctl script only) |")
-p("|---|---|---|")
-p(f"| guest {info.get('kernel', '?')} | {mmm(vals('attach_ms', 'vfioscope'))} | {mmm(vals('attach_ms', 'bpftrace'))} |")
+p("A tool loads the classes it reads: `vfiosnoop -c ioctl` (the ioctl class, on the "
+  "bpftrace peer's three entry points, plus the VM ledger's hooks) is the like-for-like "
+  "figure against the peer; vfiostat loads every collector. The peer's figure includes "
+  "bpftrace parsing its script and generating code with LLVM.")
+p("")
+p("| where | vfioscope, every collector (vfiostat) | vfioscope, the ioctl class (vfiosnoop -c ioctl) "
+  "| bpftrace peer (ioctl script) | ioctl class / bpftrace, per round |")
+p("|---|---|---|---|---|")
+sr = rratio("attach_ms", "vfioscope-ioctl", "bpftrace")
+p(f"| guest {info.get('kernel', '?')} | {mmm(vals('attach_ms', 'vfioscope'))} | "
+  f"{mmm(vals('attach_ms', 'vfioscope-ioctl'))} | {mmm(vals('attach_ms', 'bpftrace'))} | "
+  f"{mmm(sr, '{:.2f}')} |")
 host = vals("host_attach_ms", "vfioscope")
 feats = []
 try:
@@ -312,10 +324,25 @@ try:
             feats.append((f[0], f[1]))
 except OSError:
     pass
-# "bpf-lsm" reports whether BPF LSM is active, not a collector class
-attachable = [c for c, t in feats if t != "unsupported" and c != "bpf-lsm"]
+# "bpf-lsm" and "start-up" are not collector classes
+attachable = [c for c, t in feats if t != "unsupported" and c not in ("bpf-lsm", "start-up")]
 p(f"| host {args.host_kernel} | {mmm(host)} (classes attached: "
-  f"{', '.join(attachable) if attachable else 'none: no VFIO or vDPA modules on this kernel'}) | not run |")
+  f"{', '.join(attachable) if attachable else 'none: no VFIO or vDPA modules on this kernel'}) "
+  "| not run | not run | - |")
+p("")
+p("Where vfioscope's start-up goes in the guest, ms, as each tool's `--features` reports it "
+  "(a separate start of the same tool each round): probing the kernel (which modules, BTF "
+  "functions and tracepoints exist: chooses the tiers), libbpf's load (its own parse of the "
+  "kernel's BTF, CO-RE relocation, the verifier: the verifier's part is its own account, "
+  "log level 4), and attaching the programs (a trampoline update in the kernel each).")
+p("")
+p("| tool | programs | probing the kernel | load (BTF, CO-RE, verifier) | of which the verifier "
+  "| instructions the verifier processed | attach |")
+p("|---|---|---|---|---|---|---|")
+for m, label in (("vfioscope", "every collector"), ("vfioscope-ioctl", "the ioctl class")):
+    p(f"| {label} | {mmm(vals('startup_programs', m))} | {mmm(vals('startup_probe_ms', m))} | "
+      f"{mmm(vals('startup_load_ms', m))} | {mmm(vals('startup_verify_ms', m))} | "
+      f"{mmm(vals('startup_insns', m))} | {mmm(vals('startup_attach_ms', m))} |")
 p("")
 p("## Ring buffer under overload (vfiosnoop -c ioctl -j, one producer flooding VFIO_CHECK_EXTENSION)")
 p("")
@@ -443,6 +470,11 @@ p(f"| ring buffer: zero unaccounted loss | produced == delivered + dropped in {r
   f"{ring_total} rounds, over {len(rings)} ring sizes | "
   f"{'met' if ring_total and ring_exact == ring_total else 'not met'} |")
 p(f"| load+attach of everything ≤ 500 ms | {att:.0f} ms in the TCG guest | {verdict(att, 500)} under TCG |")
+sm = med(sr)
+p(f"| load + attach of what a tool needs ≤ 0.5× bpftrace's (issue 17) | vfiosnoop -c ioctl "
+  f"{med(vals('attach_ms', 'vfioscope-ioctl')):.0f} ms, bpftrace peer "
+  f"{med(vals('attach_ms', 'bpftrace')):.0f} ms: {sm:.2f}× (median of the per-round ratios, "
+  f"TCG guest) | {'met' if sm <= 0.5 else 'not met'} as measured |")
 if topcpu:
     cpu_pct = med(topcpu) / 1e6 * 100      # one frame per second
     ok = cpu_pct <= 0.5 and med(toprss) <= 16 * 1024 and med(topff) <= 200

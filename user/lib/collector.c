@@ -62,9 +62,16 @@ struct vfs_collector {
 		struct bpf_link *links[4];
 	} *learned;
 	size_t nlearned;
+	/* where start-up went, ms (loaded here only): probing the kernel
+	 * (modules, BTF, tiers), libbpf's load (BTF for CO-RE, relocation,
+	 * the verifier), attaching */
+	double t_probe, t_load, t_attach;
+	double t_verify;			/* of t_load: the kernel's verifier */
+	__u64 verified_insns;
 };
 
 static void learned_free(struct learned_fops *l);
+static double now_ms(void);
 
 static const char *const class_names[VFS_CLASS_MAX] = {
 	[VFS_CLASS_IOCTL] = "vfio-ioctl",
@@ -140,6 +147,12 @@ enum vfs_tier vfs_collector_choose(struct vfs_collector *c, enum vfs_class cls,
 		t->tier = tier;
 		snprintf(t->reason, sizeof(t->reason), "%s", why);
 	}
+	if (t->tier != VFS_TIER_NONE && cls != VFS_CLASS_IOCTL && c->opts.classes &&
+	    !(c->opts.classes & VFS_CLASS_BIT(cls))) {
+		snprintf(t->reason, sizeof(t->reason), "not loaded: this tool was not asked "
+			 "for it (here: %s, %.110s)", vfs_tier_name(t->tier), why);
+		t->tier = VFS_TIER_NONE;
+	}
 	return t->tier;
 }
 
@@ -157,6 +170,12 @@ void vfs_collector_print_features(const struct vfs_collector *c, FILE *out)
 	for (i = 0; i < VFS_CLASS_MAX; i++)
 		fprintf(out, "%-16s %-11s %s\n", vfs_class_name(i),
 			vfs_tier_name(c->tiers[i].tier), c->tiers[i].reason);
+	if (c->nlinks)
+		fprintf(out, "%-16s %-11s %zu programs in %.0f ms: probing the kernel %.0f ms, "
+			"load (BTF, CO-RE, verifier) %.0f ms, attach %.0f ms; of the load, the "
+			"verifier %.0f ms (%llu instructions processed)\n", "start-up", "loaded",
+			c->nlinks, c->t_probe + c->t_load + c->t_attach, c->t_probe, c->t_load,
+			c->t_attach, c->t_verify, (unsigned long long)c->verified_insns);
 	fprintf(out, "%-16s %-11s %s\n", "bpf-lsm", vfs_bpf_lsm_active() ? "active" : "inactive",
 		vfs_bpf_lsm_active() ? "quota enforcement is possible" :
 		"BPF LSM is not active: add lsm=...,bpf to the kernel command line");
@@ -202,30 +221,62 @@ const char *vfs_fentry_why_not(const char *module, const char *func, char *buf, 
 /*
  * tracefs knows whether an event exists without parsing any BTF: one read
  * of available_events ("system:event" lines), not a walk over every
- * system's directory (eventfs makes each of those lookups costly).
+ * system's directory (eventfs makes each of those lookups costly); read
+ * once per collector open (tracefs_forget()), not once per question.
  */
-static bool tracefs_has_event(const char *tp)
+static char *tracefs_events;
+
+static void tracefs_forget(void)
+{
+	free(tracefs_events);
+	tracefs_events = NULL;
+}
+
+static const char *tracefs_events_read(void)
 {
 	static const char *const files[] = {
 		"/sys/kernel/tracing/available_events", "/sys/kernel/debug/tracing/available_events",
 	};
-	char line[256], *colon;
-	bool found = false;
-	size_t r, n;
+	size_t r, len = 0, cap = 0;
+	char *buf = NULL, *nb;
 	FILE *f = NULL;
 
+	if (tracefs_events)
+		return tracefs_events;
 	for (r = 0; r < sizeof(files) / sizeof(files[0]) && !f; r++)
 		f = fopen(files[r], "r");
 	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		n = strcspn(line, "\n");
-		line[n] = '\0';
-		colon = strchr(line, ':');
-		found = colon && !strcmp(colon + 1, tp);
-	}
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			cap = cap ? 2 * cap : 65536;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		r = fread(buf + len, 1, cap - len, f);
+		len += r;
+	} while (r);
 	fclose(f);
-	return found;
+	buf[len] = '\0';
+	tracefs_events = buf;
+	return buf;
+}
+
+static bool tracefs_has_event(const char *tp)
+{
+	const char *ev = tracefs_events_read(), *at;
+	size_t n = strlen(tp);
+
+	/* ":EVENT\n" ends a line whole */
+	for (at = ev; at && (at = strchr(at, ':')); at++)
+		if (!strncmp(at + 1, tp, n) && (at[1 + n] == '\n' || at[1 + n] == '\0'))
+			return true;
+	return false;
 }
 
 /*
@@ -441,13 +492,78 @@ static bool shared_ledger(const char *map)
 	return !strcmp(map, "vm_info");
 }
 
+/*
+ * The verifier's own account of each program's load (log level 4: its
+ * time and instructions processed, a few lines), to tell its share of the
+ * load from libbpf's (BTF, CO-RE). Not with -v: libbpf's full log then.
+ */
+#define STATS_LOG 512
+
+static char *verifier_stats_ask(const struct vfs_collector *c, struct bpf_object *obj)
+{
+	struct bpf_program *p;
+	size_t n = 0, i = 0;
+	char *bufs;
+
+	if (c->opts.verbose)
+		return NULL;
+	bpf_object__for_each_program(p, obj)
+		n += bpf_program__autoload(p);
+	bufs = calloc(n ?: 1, STATS_LOG);
+	if (!bufs)
+		return NULL;
+	bpf_object__for_each_program(p, obj) {
+		if (!bpf_program__autoload(p))
+			continue;
+		bpf_program__set_log_buf(p, bufs + i++ * STATS_LOG, STATS_LOG);
+		bpf_program__set_log_level(p, 4);
+	}
+	return bufs;
+}
+
+static void verifier_stats_take(struct vfs_collector *c, struct bpf_object *obj, char *bufs)
+{
+	unsigned long long us, insns;
+	struct bpf_program *p;
+	const char *log, *l;
+	size_t size;
+
+	if (!bufs)
+		return;
+	bpf_object__for_each_program(p, obj) {
+		if (!bpf_program__autoload(p) || !(log = bpf_program__log_buf(p, &size)))
+			continue;
+		if ((l = strstr(log, "verification time ")) &&
+		    sscanf(l, "verification time %llu usec", &us) == 1)
+			c->t_verify += us / 1000.0;
+		if ((l = strstr(log, "processed ")) && sscanf(l, "processed %llu insns", &insns) == 1)
+			c->verified_insns += insns;
+		bpf_program__set_log_buf(p, NULL, 0);
+	}
+	free(bufs);
+}
+
 /* load and attach one family; record its maps and programs */
 static int family_load(struct vfs_collector *c, const struct vfs_family *f,
 		       struct bpf_object *obj, char *err, size_t errlen)
 {
 	struct bpf_program *p;
 	struct bpf_map *m;
+	bool any = false;
+	char *stats;
+	double t0;
 	int r;
+
+	/*
+	 * A family none of whose programs serves here (its modules absent,
+	 * its classes not asked for) is not loaded: libbpf would still parse
+	 * the kernel's BTF for its relocations and create its maps. Readers
+	 * find no maps of it and show none of its rows.
+	 */
+	bpf_object__for_each_program(p, obj)
+		any |= bpf_program__autoload(p);
+	if (!any)
+		return 0;
 
 	/* one VM ledger: a family loaded earlier made it, later ones write it */
 	bpf_object__for_each_map(m, obj) {
@@ -462,7 +578,12 @@ static int family_load(struct vfs_collector *c, const struct vfs_family *f,
 			return r;
 		}
 	}
+	stats = verifier_stats_ask(c, obj);
+	t0 = now_ms();
 	r = bpf_object__load(obj);
+	c->t_load += now_ms() - t0;
+	verifier_stats_take(c, obj, stats);
+	t0 = now_ms();
 	if (r) {
 		snprintf(err, errlen, "%s collectors: cannot load: %s%s", f->name, strerror(-r),
 			 r == -EPERM ? " (run as root: BPF needs CAP_BPF and CAP_PERFMON)" :
@@ -494,6 +615,7 @@ static int family_load(struct vfs_collector *c, const struct vfs_family *f,
 		if ((r = add_prog(c, bpf_program__fd(p))))
 			return r;
 	}
+	c->t_attach += now_ms() - t0;
 	bpf_object__for_each_map(m, obj) {
 		const char *name = bpf_map__name(m);
 
@@ -770,6 +892,7 @@ static int load_all(struct vfs_collector *c, char *err, size_t errlen)
 {
 	struct vfs_control ctl = { .stream = VFS_STREAM_DEFAULT };
 	__u32 zero = 0;
+	double t0;
 	size_t i;
 	int r = 0;
 
@@ -795,6 +918,7 @@ static int load_all(struct vfs_collector *c, char *err, size_t errlen)
 		goto nomap;
 	bpf_map_update_elem(c->control_fd, &zero, &ctl, BPF_ANY);
 
+	t0 = now_ms();
 	for (i = 0; i < NR_FAMILIES; i++) {
 		r = family_open(c, families[i], &c->obj[i]);
 		if (r) {
@@ -803,6 +927,7 @@ static int load_all(struct vfs_collector *c, char *err, size_t errlen)
 			return r;
 		}
 	}
+	c->t_probe = now_ms() - t0;
 	for (i = 0; i < NR_FAMILIES; i++)
 		if ((r = family_load(c, families[i], c->obj[i], err, errlen)))
 			return r;
@@ -833,6 +958,7 @@ int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_op
 	c->events_fd = c->drops_fd = c->control_fd = c->stream_lock = -1;
 	snprintf(c->root, sizeof(c->root), "%s", root_of(opts));
 	libbpf_set_print(c->opts.verbose ? print_libbpf_verbose : print_libbpf);
+	tracefs_forget();
 	/* without them libbpf finds the same targets, only slower */
 	vfs_kbtf_attach_handlers();
 

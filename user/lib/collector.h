@@ -73,6 +73,13 @@ struct vfs_collector_opts {
 	 * 0: VFS_GC_GRACE_NS.
 	 */
 	__u64 gc_grace_ns;
+	/*
+	 * The classes to load (VFS_CLASS_BIT mask), 0: all. A tool loads
+	 * what it reads: each class costs load and attach time. The ioctl
+	 * class always loads: it names the VMs and devices every other class
+	 * reports. Applies to a private load; a pinned set has what it has.
+	 */
+	__u32 classes;
 };
 
 struct vfs_collector;

@@ -638,7 +638,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vfs_collector_opts o = { 0 };
+	/* what a migration timeline reads: start-up attaches nothing else */
+	struct vfs_collector_opts o = {
+		.classes = VFS_CLASS_BIT(VFS_CLASS_MIG_ARC) | VFS_CLASS_BIT(VFS_CLASS_MIG_DATA) |
+			   VFS_CLASS_BIT(VFS_CLASS_MIG_REQUEST),
+	};
 	char msg[256] = "";
 	__u64 v, secs = 0;
 	int opt, rc;

@@ -244,25 +244,28 @@ static void report_unavailable(void)
 	}
 }
 
-static int parse_classes(const char *arg, __u32 *out)
+/* -c: the events to stream (@out) and the collector classes they need (@cls) */
+static int parse_classes(const char *arg, __u32 *out, __u32 *cls)
 {
-	static const struct { const char *name; __u32 bits; } map[] = {
-		{ "ioctl", VFS_STREAM(VFS_EV_IOCTL) },
-		{ "region", VFS_STREAM(VFS_EV_REGION) },
+	static const struct { const char *name; __u32 bits, cls; } map[] = {
+		{ "ioctl", VFS_STREAM(VFS_EV_IOCTL), VFS_CLASS_BIT(VFS_CLASS_IOCTL) },
+		{ "region", VFS_STREAM(VFS_EV_REGION), VFS_CLASS_BIT(VFS_CLASS_REGION) },
 		{ "migration", VFS_STREAM(VFS_EV_MIG_ARC) | VFS_STREAM(VFS_EV_MIG_DATA) |
-			       VFS_STREAM(VFS_EV_MIG_PRECOPY) },
-		{ "mdev", VFS_STREAM(VFS_EV_MDEV) },
-		{ "vdpa", VFS_STREAM(VFS_EV_VDPA) },
-		{ "vm", VFS_STREAM(VFS_EV_VM_EXIT) },
-		{ "dma", VFS_STREAM(VFS_EV_DMA) },
-		{ "mig-request", VFS_STREAM(VFS_EV_MIG_REQ) },
-		{ "reset", VFS_STREAM(VFS_EV_RESET) },
-		{ "fault", VFS_STREAM(VFS_EV_IOMMU_FAULT) },
+			       VFS_STREAM(VFS_EV_MIG_PRECOPY),
+		  VFS_CLASS_BIT(VFS_CLASS_MIG_ARC) | VFS_CLASS_BIT(VFS_CLASS_MIG_DATA) },
+		{ "mdev", VFS_STREAM(VFS_EV_MDEV), VFS_CLASS_BIT(VFS_CLASS_MDEV) },
+		{ "vdpa", VFS_STREAM(VFS_EV_VDPA),
+		  VFS_CLASS_BIT(VFS_CLASS_VDPA_DEV) | VFS_CLASS_BIT(VFS_CLASS_VDPA_VQ) },
+		{ "vm", VFS_STREAM(VFS_EV_VM_EXIT), VFS_CLASS_BIT(VFS_CLASS_IOCTL) },
+		{ "dma", VFS_STREAM(VFS_EV_DMA), VFS_CLASS_BIT(VFS_CLASS_DMA_RESULT) },
+		{ "mig-request", VFS_STREAM(VFS_EV_MIG_REQ), VFS_CLASS_BIT(VFS_CLASS_MIG_REQUEST) },
+		{ "reset", VFS_STREAM(VFS_EV_RESET), VFS_CLASS_BIT(VFS_CLASS_RESET) },
+		{ "fault", VFS_STREAM(VFS_EV_IOMMU_FAULT), VFS_CLASS_BIT(VFS_CLASS_IOMMU_FAULT) },
 	};
 	char *s = strdup(arg), *tok, *save;
 	size_t i;
 
-	*out = 0;
+	*out = *cls = 0;
 	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 			if (!strcmp(tok, map[i].name))
@@ -275,6 +278,7 @@ static int parse_classes(const char *arg, __u32 *out)
 			return -1;
 		}
 		*out |= map[i].bits;
+		*cls |= map[i].cls;
 	}
 	free(s);
 	return 0;
@@ -292,7 +296,8 @@ static void usage(FILE *f)
 		"  -c CLASSES    comma list of ioctl,region,migration,mdev,vdpa,vm (VM\n"
 		"                exits),reset (PCI device resets),fault (IOMMU faults),dma,\n"
 		"                mig-request (default all; the last two need the kernel\n"
-		"                tracepoint series: --features says whether they are here)\n"
+		"                tracepoint series: --features says whether they are here);\n"
+		"                only their collectors are loaded\n"
 		"  -x            only failed calls\n"
 		"  -j            one JSON object per line\n"
 		"  -T            wall-clock time of day (HH:MM:SS.ffffff) instead of seconds\n"
@@ -345,7 +350,7 @@ int main(int argc, char **argv)
 			env.device = optarg;
 			break;
 		case 'c':
-			if (parse_classes(optarg, &env.classes))
+			if (parse_classes(optarg, &env.classes, &o.classes))
 				return 2;
 			break;
 		case 'x':

@@ -26,6 +26,19 @@ fi
 for cls in $FENTRY; do
 	grep -Eq "^$cls +fentry " $O/features.txt || fail "$cls is not on the fentry tier"
 done
+# a tool loads the classes it reads: -c ioctl leaves the others out, says
+# so, and loads fewer programs (--features says how many, and where its
+# start-up went)
+vfiosnoop -c ioctl --features > $O/features-ioctl.txt
+grep -Eq '^region-access +unsupported +not loaded: this tool was not asked for it \(here: fentry' \
+	$O/features-ioctl.txt || fail "-c ioctl: $(grep '^region-access' $O/features-ioctl.txt)"
+grep -Eq "^vfio-ioctl +$(awk '$1 == "vfio-ioctl" { print $2 }' $O/features.txt) " \
+	$O/features-ioctl.txt || fail "-c ioctl: $(grep '^vfio-ioctl' $O/features-ioctl.txt)"
+all=$(sed -n 's/^start-up  *loaded  *\([0-9]*\) programs in .* verifier [0-9]* ms (\([0-9]*\) instructions processed)$/\1/p' $O/features.txt)
+one=$(sed -n 's/^start-up  *loaded  *\([0-9]*\) programs in .* verifier [0-9]* ms (\([0-9]*\) instructions processed)$/\1/p' $O/features-ioctl.txt)
+[ -n "$all" ] && [ -n "$one" ] && [ "$one" -lt "$all" ] ||
+	fail "programs loaded: '$all' for every class, '$one' for -c ioctl"
+note "programs loaded: $all for every class, $one for -c ioctl"
 
 vfiosnoop -j -x > $O/errors.json 2> $O/snoop.err &
 snoop=$!

@@ -86,10 +86,10 @@ driver=$(basename "$(readlink /sys/bus/pci/devices/$EDU_BDF/driver)")
 api "vfioscope_device_ioctls_total{device=\"$EDU_BDF\"}" | jq -c '.data.result[0].metric' > $O/dev.json
 expect_eq "$EDU_BDF labels" "$(jq -r '[.type, .driver, .iommu_group, .vm] | join(" ")' $O/dev.json)" \
 	"vfio $driver $group vm-b"
-# as many classes as --features lists (its header and bpf-lsm lines aside),
-# read from a scrape that succeeded
+# as many classes as --features lists (its header, start-up and bpf-lsm
+# lines aside), read from a scrape that succeeded
 prom_wait_scrape
-classes=$(vfiosnoop --features 2>/dev/null | grep -vc '^CLASS\|^bpf-lsm')
+classes=$(vfiosnoop --features 2>/dev/null | grep -vc '^CLASS\|^bpf-lsm\|^start-up')
 expect_eq "tier reported for every event class" "$(q 'count(vfioscope_collector_tier_info)')" "$classes"
 expect_eq "vfio-ioctl has a tier" \
 	"$(q 'count(vfioscope_collector_tier_info{class="vfio-ioctl",tier!="unsupported"})')" 1
