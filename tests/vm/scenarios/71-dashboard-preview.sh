@@ -92,8 +92,19 @@ window=$((t_end - t_start + 2))
 note "load ran $window s"
 
 # the counts behind the panels equal the exercisers'
-expect_eq "migrations of vm-mig in Prometheus" \
-	"$(q 'sum(vfioscope_migrations_total{job="vfioscope",vm="vm-mig",status="ok"})')" $migs
+got=$(q 'sum(vfioscope_migrations_total{job="vfioscope",vm="vm-mig",status="ok"})')
+misses=$(q 'sum(vfioscope_collector_drops_total{reason="probe_recursion"})')
+misses=${misses:-0}
+if preemptible_kernel && [ "$misses" -gt 0 ] && [ "$got" != $migs ]; then
+	# a missed run of an arc's or a data transfer's probe leaves that
+	# migration incomplete: each such miss is counted, and can cost at
+	# most the one migration it cut
+	[ "$got" -le $migs ] && [ "$got" -ge $((migs - misses)) ] ||
+		fail "migrations of vm-mig in Prometheus: got '$got', want $migs (at least $((migs - misses)) with $misses probe runs missed)"
+	note "migrations of vm-mig in Prometheus = $got of $migs, $misses probe runs missed (preemptible kernel)"
+else
+	expect_eq "migrations of vm-mig in Prometheus" "$got" $migs
+fi
 if [ $mode = enforce ]; then
 	refused=$(val $O/vmb.txt dma_rate_eagain)
 	[ "$refused" -gt 0 ] || fail "vm-b was never refused: $(cat $O/vmb.txt)"
