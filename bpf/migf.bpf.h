@@ -25,6 +25,7 @@ struct {
 /* file_operations seen on data fds -> their functions (the learn queue) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 64);
 	__type(key, __u64);
 	__type(value, struct vfs_fops_val);

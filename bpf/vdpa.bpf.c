@@ -90,6 +90,7 @@ struct vhost_vdpa___vfs {
 /* per device, queue and consumer path */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, VQ_ENTRIES);
 	__type(key, struct vfs_vq_key);
 	__type(value, struct vfs_vq_val);
@@ -98,6 +99,7 @@ struct {
 /* per device: name, binding, owner, last status (rare writes) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, INFO_ENTRIES);
 	__type(key, __u64);
 	__type(value, struct vfs_vdpa_info);

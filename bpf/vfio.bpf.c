@@ -59,6 +59,7 @@ struct irq_set_uapi {
 /* ------------------------------------------------------------------- maps */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16384);
 	__type(key, struct vfs_cmd_key);
 	__type(value, struct vfs_cmd_val);
@@ -66,6 +67,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct vfs_errno_key);
 	__type(value, __u64);
@@ -73,6 +75,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, struct vfs_obj_info);
@@ -80,6 +83,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, struct vfs_vm_val);
@@ -87,6 +91,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct vfs_region_key);
 	__type(value, struct vfs_region_val);
@@ -94,6 +99,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct vfs_irq_key);
 	__type(value, struct vfs_irq_val);
@@ -102,6 +108,7 @@ struct {
 /* interrupts delivered, per Linux IRQ number (userspace names them) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -220,6 +227,7 @@ struct mig_pending {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1024);
 	__type(key, __u64);		/* vfio_device */
 	__type(value, struct mig_pending);
@@ -257,6 +265,7 @@ static long forget_obj(struct bpf_map *map, const __u64 *key, void *val, __u64 *
 /* device name (a vfio-pci device's PCI address) -> vfio_device, from note_obj */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, char[VFS_NAME_LEN]);
 	__type(value, __u64);
@@ -1279,6 +1288,7 @@ struct rst_run {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1024);
 	__type(key, __u32);		/* tid */
 	__type(value, struct rst_ctx);
@@ -1287,6 +1297,7 @@ struct {
 /* a function or bus reset in progress on a thread */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, struct rst_run);
@@ -1295,6 +1306,7 @@ struct {
 /* a pci_*reset_function wrapper in progress on a thread */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, struct rst_run);
@@ -1302,6 +1314,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct vfs_reset_key);
 	__type(value, struct vfs_reset_val);
@@ -1592,6 +1605,7 @@ int BPF_PROG(reset_release_exit, struct vfio_pci_core_device___vfs *vdev)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4096);
 	__type(key, struct vfs_fault_key);
 	__type(value, struct vfs_fault_val);
