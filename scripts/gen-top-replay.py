@@ -32,7 +32,7 @@ def abi():
 
 # the value layouts this script packs, by map, and their struct in bpf/abi.h
 VALUES = {
-    "vm_info": ("vfs_vm_info", "<QQ16sQQQII256s192s"),
+    "vm_info": ("vfs_vm_info", "<QQ16sQQQQIIQII256s192s"),
     "vm_stats": ("vfs_vm_val", "<QQQQQQqQQQ"),
     "obj_info": ("vfs_obj_info", "<48sQQIIIIQ"),
     "vdpa_info": ("vfs_vdpa_info", "<48sQIIIIQ"),
@@ -81,7 +81,7 @@ def main():
             argv = b"qemu-system-x86_64\0-name\0guest=vm-%03d,debug-threads=on\0" % v
             maps["vm_info"].append(struct.pack("<I", pid).hex() + struct.pack(
                 VALUES["vm_info"][1], 0, 1 + v, name("qemu-%d" % v, 16), 1024 * (v + 1), 0,
-                0, len(argv), len(argv), argv, b"").hex())
+                0, 8 << 30, 1, 0, 0, len(argv), len(argv), argv, b"").hex())
             maps["vm_stats"].append(struct.pack("<I", pid).hex() + struct.pack(
                 VALUES["vm_stats"][1], 10 * f, 10 * f * 65536, 0, 9 * f, 9 * f * 65536, 0,
                 16 * f, 0, 0, f).hex())

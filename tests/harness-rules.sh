@@ -137,6 +137,10 @@ raw exact > "$T/raw"
 check "a run of 3 rounds that recorded 2 fails table.py" \
 	bash -c "! python3 tests/bench/table.py $T/raw --rounds 3 > /dev/null 2>&1"
 
+# ---- make bench's fleet recording: its packed layouts match bpf/abi.h
+check "gen-top-replay.py packs every map value as bpf/abi.h lays it out" \
+	bash -c "python3 scripts/gen-top-replay.py --vms 2 --devices 2 --frames 1 > /dev/null"
+
 echo "harness-rules: $pass passed, $bad failed"
 mkdir -p "$(dirname "$RESULT")"
 echo "$pass $bad 0" > "$RESULT"
