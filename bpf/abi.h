@@ -220,7 +220,8 @@ enum vfs_drop {
 	 * whose entry the full mig_files map evicted): not attributable */
 	VFS_DROP_MIG_FD_UNKNOWN,
 	/* a call not tracked: the kernel's task storage was busy on the CPU
-	 * (a BPF program using it was interrupted or preempted there) */
+	 * (a BPF program using it was interrupted or preempted there), or
+	 * could not allocate the thread's entry */
 	VFS_DROP_INFLIGHT_BUSY,
 	VFS_DROP_MAX = 16,
 };

@@ -164,8 +164,8 @@ struct {
 
 /*
  * The current thread's entry, to fill at a call's entry. NULL (counted)
- * when the kernel's task storage is busy on this CPU: another program
- * using it was interrupted there.
+ * when the kernel's task storage is busy on this CPU (another program
+ * using it was interrupted there) or cannot allocate the thread's entry.
  */
 static __always_inline struct inflight *inflight_begin(const bool btf)
 {
