@@ -476,12 +476,8 @@ static __always_inline void vm_add(__u32 tgid, __u32 field, __u64 v)
 
 	if (!vm)
 		return;
+	/* (MAP/UNMAP update theirs in ioctl_exit, with one lookup) */
 	switch (field) {
-	case 0: vm->dma_map_ops++; vm->dma_map_bytes += v; break;
-	case 1: vm->dma_map_errors++; break;
-	case 2: vm->dma_unmap_ops++; vm->dma_unmap_bytes += v; break;
-	case 3: vm->dma_unmap_errors++; break;
-	case 4: vm->pinned_pages += (__s64)v; break;
 	case 5: vm->ext_pin_pages += v; break;
 	case 6: vm->ext_unpin_pages += v; break;
 	case 7: vm->irq_set_calls++; break;
@@ -544,6 +540,8 @@ static __always_inline void learn_data_fd(__u64 obj, __u32 data_fd, __u64 now)
 }
 
 /*
+ * @call: the key ioctl_enter() was given (0: the thread's call, whatever
+ * it is: a kretprobe has no argument to match by).
  * @btf: false on the kprobe tier, where no kernel structure may be read:
  * every CO-RE access sits behind it so that path carries no relocation.
  */
@@ -556,7 +554,7 @@ static __always_inline int ioctl_exit(__u64 call, __u32 kind, long ret, const bo
 	struct vfs_cmd_val *val;
 	void *ptr;
 
-	if (!in || in->key != call || in->kind != kind)
+	if (!in || (call && in->key != call) || in->kind != kind)
 		return 0;	/* entered before we attached */
 	ptr = (void *)in->obj;
 	lat = now - in->start_ns;
@@ -748,18 +746,10 @@ int BPF_KPROBE(device_ioctl_kp_enter, struct file *f, unsigned int cmd, unsigned
 	return ioctl_enter((__u64)f, f, VFS_FD_DEVICE, cmd, arg, false);
 }
 
-/* a kretprobe has no arguments: the thread's call is the one */
-static __always_inline int kp_exit(__u32 kind, long ret)
-{
-	struct inflight *in = inflight_cur(false);
-
-	return in ? ioctl_exit(in->key, kind, ret, false) : 0;
-}
-
 SEC("kretprobe/vfio_device_fops_unl_ioctl")
 int BPF_KRETPROBE(device_ioctl_kp_exit, long ret)
 {
-	return kp_exit(VFS_FD_DEVICE, ret);
+	return ioctl_exit(0, VFS_FD_DEVICE, ret, false);
 }
 
 SEC("kprobe/vfio_group_fops_unl_ioctl")
@@ -771,7 +761,7 @@ int BPF_KPROBE(group_ioctl_kp_enter, struct file *f, unsigned int cmd, unsigned 
 SEC("kretprobe/vfio_group_fops_unl_ioctl")
 int BPF_KRETPROBE(group_ioctl_kp_exit, long ret)
 {
-	return kp_exit(VFS_FD_GROUP, ret);
+	return ioctl_exit(0, VFS_FD_GROUP, ret, false);
 }
 
 SEC("kprobe/vfio_fops_unl_ioctl")
@@ -783,7 +773,7 @@ int BPF_KPROBE(container_ioctl_kp_enter, struct file *f, unsigned int cmd, unsig
 SEC("kretprobe/vfio_fops_unl_ioctl")
 int BPF_KRETPROBE(container_ioctl_kp_exit, long ret)
 {
-	return kp_exit(VFS_FD_CONTAINER, ret);
+	return ioctl_exit(0, VFS_FD_CONTAINER, ret, false);
 }
 
 /* ------------------------------------------------------------ region class */

@@ -206,7 +206,7 @@ def read_tiers(path):
 tiers = read_tiers(args.guest_features)
 if tiers:
     p("Hooks vfioscope used in the guest (`vfiostat --features`): "
-      + ", ".join(f"{c} {t}" for c, t in tiers.items() if c not in ("bpf-lsm", "start-up"))
+      + ", ".join(f"{c} {t}" for c, t in tiers.items() if c != "bpf-lsm")
       + f"; BPF LSM {tiers.get('bpf-lsm', '?')} (no LSM program of the collectors)."
       " The bpftrace peer only traces the three ioctl entry points.")
     p("")
@@ -321,16 +321,9 @@ p(f"| guest {info.get('kernel', '?')} | {mmm(vals('attach_ms', 'vfioscope'))} | 
   f"{mmm(vals('attach_ms', 'vfioscope-ioctl'))} | {mmm(vals('attach_ms', 'bpftrace'))} | "
   f"{mmm(sr, '{:.2f}')} |")
 host = vals("host_attach_ms", "vfioscope")
-feats = []
-try:
-    for line in open(args.host_features):
-        f = line.split()
-        if len(f) >= 2 and f[0] != "CLASS":
-            feats.append((f[0], f[1]))
-except OSError:
-    pass
-# "bpf-lsm" and "start-up" are not collector classes
-attachable = [c for c, t in feats if t != "unsupported" and c not in ("bpf-lsm", "start-up")]
+# "bpf-lsm" reports whether BPF LSM is active, not a collector class
+attachable = [c for c, t in read_tiers(args.host_features).items()
+              if t != "unsupported" and c != "bpf-lsm"]
 p(f"| host {args.host_kernel} | {mmm(host)} (classes attached: "
   f"{', '.join(attachable) if attachable else 'none: no VFIO or vDPA modules on this kernel'}) "
   "| not run | not run | - |")

@@ -615,18 +615,24 @@ Test(migmodel, a_source_saved_after_the_destination_runs_is_not_paired)
 	vfs_migmodel_free(m);
 }
 
-/* different bytes: not the same stream, however well the times fit */
-Test(migmodel, different_bytes_are_not_paired)
+/* source pid 10 reads 64 bytes, destination pid 11 writes 48, times fitting */
+static void unequal_streams(struct vfs_migmodel *m)
 {
-	struct vfs_migmodel *m = vfs_migmodel_new();
-	const struct vfs_mm_migration *g;
-
 	arc_named(m, 11, "qemu", "d", S, RS, 1, 2);
 	arc_named(m, 10, "qemu", "s", R, SC, 10, 11);
 	data_named(m, 10, "qemu", "s", false, 12, 64);
 	arc_named(m, 10, "qemu", "s", SC, S, 15, 16);
 	data_named(m, 11, "qemu", "d", true, 20, 48);
 	arc_named(m, 11, "qemu", "d", RS, R, 25, 26);
+}
+
+/* different bytes: not the same stream, however well the times fit */
+Test(migmodel, different_bytes_are_not_paired)
+{
+	struct vfs_migmodel *m = vfs_migmodel_new();
+	const struct vfs_mm_migration *g;
+
+	unequal_streams(m);
 	g = vfs_migmodel_next(m, false);
 	cr_assert_not_null(g);
 	cr_expect_eq(g->pid, 11);
@@ -645,12 +651,7 @@ Test(migmodel, lossy_stream_pairs_despite_different_bytes)
 	const struct vfs_mm_migration *g;
 
 	vfs_migmodel_set_lossy(m, true);
-	arc_named(m, 11, "qemu", "d", S, RS, 1, 2);
-	arc_named(m, 10, "qemu", "s", R, SC, 10, 11);
-	data_named(m, 10, "qemu", "s", false, 12, 64);
-	arc_named(m, 10, "qemu", "s", SC, S, 15, 16);
-	data_named(m, 11, "qemu", "d", true, 20, 48);
-	arc_named(m, 11, "qemu", "d", RS, R, 25, 26);
+	unequal_streams(m);
 	g = vfs_migmodel_next(m, false);
 	cr_assert_not_null(g);
 	cr_expect_eq(g->pid, 10);

@@ -222,7 +222,8 @@ const char *vfs_fentry_why_not(const char *module, const char *func, char *buf, 
  * tracefs knows whether an event exists without parsing any BTF: one read
  * of available_events ("system:event" lines), not a walk over every
  * system's directory (eventfs makes each of those lookups costly); read
- * once per collector open (tracefs_forget()), not once per question.
+ * once while a collector opens (tracefs_forget() at its end: the next
+ * open reads it afresh), not once per question.
  */
 static char *tracefs_events;
 
@@ -958,7 +959,6 @@ int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_op
 	c->events_fd = c->drops_fd = c->control_fd = c->stream_lock = -1;
 	snprintf(c->root, sizeof(c->root), "%s", root_of(opts));
 	libbpf_set_print(c->opts.verbose ? print_libbpf_verbose : print_libbpf);
-	tracefs_forget();
 	/* without them libbpf finds the same targets, only slower */
 	vfs_kbtf_attach_handlers();
 
@@ -986,9 +986,11 @@ int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_op
 	}
 	if (r == -ENOENT && (r = load_all(c, err, errlen)))
 		goto fail;
+	tracefs_forget();
 	*out = c;
 	return 0;
 fail:
+	tracefs_forget();
 	vfs_collector_close(c);
 	return r;
 }

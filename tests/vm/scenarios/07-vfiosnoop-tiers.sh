@@ -34,8 +34,9 @@ grep -Eq '^region-access +unsupported +not loaded: this tool was not asked for i
 	$O/features-ioctl.txt || fail "-c ioctl: $(grep '^region-access' $O/features-ioctl.txt)"
 grep -Eq "^vfio-ioctl +$(awk '$1 == "vfio-ioctl" { print $2 }' $O/features.txt) " \
 	$O/features-ioctl.txt || fail "-c ioctl: $(grep '^vfio-ioctl' $O/features-ioctl.txt)"
-all=$(sed -n 's/^start-up  *loaded  *\([0-9]*\) programs in .* verifier [0-9]* ms (\([0-9]*\) instructions processed)$/\1/p' $O/features.txt)
-one=$(sed -n 's/^start-up  *loaded  *\([0-9]*\) programs in .* verifier [0-9]* ms (\([0-9]*\) instructions processed)$/\1/p' $O/features-ioctl.txt)
+programs() { sed -n 's/^start-up  *loaded  *\([0-9]*\) programs in .* instructions processed)$/\1/p' "$1"; }
+all=$(programs $O/features.txt)
+one=$(programs $O/features-ioctl.txt)
 [ -n "$all" ] && [ -n "$one" ] && [ "$one" -lt "$all" ] ||
 	fail "programs loaded: '$all' for every class, '$one' for -c ioctl"
 note "programs loaded: $all for every class, $one for -c ioctl"
