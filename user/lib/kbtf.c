@@ -15,7 +15,13 @@
 #include <bpf/libbpf.h>
 #include "kbtf.h"
 
-#define KBTF_MAX 64
+/*
+ * BTFs kept: vmlinux's and modules'. A target in a module is searched in
+ * every module before it in BTF id order (libbpf's order), so this bounds
+ * how many modules may load before vfio: a virtualization host runs a
+ * few hundred (kvm, bridges, netfilter, storage), each BTF kept small.
+ */
+#define KBTF_MAX 1024
 
 /* one parsed BTF: vmlinux's or a module's, with its name index */
 struct kbtf {
