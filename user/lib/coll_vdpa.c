@@ -110,12 +110,12 @@ static void choose_vq(struct vfs_collector *c)
 	else if (virtio)
 		vfs_collector_choose(c, VFS_CLASS_VDPA_VQ, VFS_TIER_FENTRY,
 				     "vhost_vdpa is not loaded: vhost-vdpa kicks are not counted "
-				     "(modprobe vhost_vdpa, restart); virtio_vdpa queues are, for "
+				     "(modprobe vhost_vdpa); virtio_vdpa queues are, for "
 				     "any parent");
 	else if (vhost)
 		vfs_collector_choose(c, VFS_CLASS_VDPA_VQ, VFS_TIER_FENTRY,
 				     "virtio_vdpa is not loaded: in-kernel virtio queues are not "
-				     "counted (modprobe virtio_vdpa, restart); vhost-vdpa queues are");
+				     "counted (modprobe virtio_vdpa); vhost-vdpa queues are");
 	else if (vfs_module_loaded("virtio_vdpa") || vfs_module_loaded("vhost_vdpa"))
 		vfs_collector_choose(c, VFS_CLASS_VDPA_VQ, VFS_TIER_NONE,
 				     "virtio_vdpa/vhost_vdpa have no BTF: counting vDPA queues "
@@ -123,7 +123,7 @@ static void choose_vq(struct vfs_collector *c)
 	else
 		vfs_collector_choose(c, VFS_CLASS_VDPA_VQ, VFS_TIER_NONE,
 				     "neither virtio_vdpa nor vhost_vdpa is loaded: no vDPA queue "
-				     "to count (modprobe them, restart)");
+				     "to count (modprobe one)");
 }
 
 static void choose_dev(struct vfs_collector *c)
@@ -145,7 +145,7 @@ static void choose_dev(struct vfs_collector *c)
 	else
 		vfs_collector_choose(c, VFS_CLASS_VDPA_DEV, VFS_TIER_NONE,
 				     "vdpa is not loaded: no vDPA devices (modprobe vdpa and a "
-				     "parent such as vduse, restart)");
+				     "parent such as vduse)");
 }
 
 static void choose(struct vfs_collector *c)

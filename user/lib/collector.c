@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -45,9 +46,12 @@ struct vfs_collector {
 	size_t nlinks;
 	struct named_fd *maps;			/* every family's maps, by name */
 	size_t nmaps;
-	int *progs;				/* attached programs (misses) */
+	struct named_prog {			/* attached programs (misses) */
+		int fd;
+		__u32 id;
+		bool owned;			/* opened from a pinned set's link */
+	} *progs;
 	size_t nprogs;
-	bool progs_owned;			/* fds of a pinned set's programs */
 	bool pinned;				/* maps and links live in pin_root */
 	int stream_lock;			/* shared: this reader consumes events */
 	char root[128];
@@ -68,9 +72,19 @@ struct vfs_collector {
 	double t_probe, t_load, t_attach;
 	double t_verify;			/* of t_load: the kernel's verifier */
 	__u64 verified_insns;
+	/* modules loaded after the open (vfs_collector_rescan) */
+	struct bpf_object **late;		/* the objects loaded for them */
+	size_t nlate;
+	__u64 modsig;				/* /proc/modules' names, last probe */
+	bool modsig_ok;
+	double rescan_ms;			/* the last rescan */
+	unsigned int gen;			/* maps or programs were added */
+	__u32 meta_tier[VFS_CLASS_MAX];		/* a pinned set's tiers, last adopted */
+	char rescan_why[256];			/* the last rescan's failure, said */
 };
 
 static void learned_free(struct learned_fops *l);
+static int modules_signature(__u64 *sig);
 static double now_ms(void);
 
 static const char *const class_names[VFS_CLASS_MAX] = {
@@ -396,15 +410,29 @@ static int add_map(struct vfs_collector *c, const char *name, int fd, bool owned
 	return 0;
 }
 
-static int add_prog(struct vfs_collector *c, int fd)
+static int add_prog(struct vfs_collector *c, int fd, bool owned)
 {
-	int *p = realloc(c->progs, (c->nprogs + 1) * sizeof(*p));
+	struct named_prog *p = realloc(c->progs, (c->nprogs + 1) * sizeof(*p));
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
 
 	if (!p)
 		return -ENOMEM;
 	c->progs = p;
-	p[c->nprogs++] = fd;
+	p[c->nprogs].fd = fd;
+	p[c->nprogs].owned = owned;
+	p[c->nprogs++].id = bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
 	return 0;
+}
+
+static bool prog_known(const struct vfs_collector *c, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; id && i < c->nprogs; i++)
+		if (c->progs[i].id == id)
+			return true;
+	return false;
 }
 
 /* the target a program needs is present on this kernel */
@@ -437,9 +465,30 @@ static bool wanted(const struct vfs_collector *c, const struct vfs_prog_spec *s)
 	return false;
 }
 
+/* a link name: "<family>-<program>" (its pin is "link-" and this) */
+static void link_name(char *buf, size_t len, const struct vfs_family *f, const char *prog)
+{
+	snprintf(buf, len, "%s-%s", f->name, prog);
+}
+
+/* @s's program is attached in this set already (by us, or pinned by anyone) */
+static bool attached(const struct vfs_collector *c, const struct vfs_family *f,
+		     const struct vfs_prog_spec *s)
+{
+	char name[sizeof(c->links->name)], path[PATH_MAX];
+	size_t i;
+
+	link_name(name, sizeof(name), f, s->prog);
+	for (i = 0; i < c->nlinks; i++)
+		if (!strcmp(c->links[i].name, name))
+			return true;
+	snprintf(path, sizeof(path), "%s/link-%s", c->root, name);
+	return c->pinned && access(path, F_OK) == 0;
+}
+
 /* open a family's object: tiers, autoload, sizes, the shared maps */
 static int family_open(struct vfs_collector *c, const struct vfs_family *f,
-		       struct bpf_object **out)
+		       struct bpf_object **out, bool late)
 {
 	static const char *const shared[] = { "events", "drops", "control" };
 	int fds[] = { c->events_fd, c->drops_fd, c->control_fd };
@@ -461,7 +510,8 @@ static int family_open(struct vfs_collector *c, const struct vfs_family *f,
 
 		for (i = 0; i < f->nspecs; i++)
 			if (!strcmp(f->specs[i].prog, bpf_program__name(p))) {
-				load = wanted(c, &f->specs[i]) && target_present(&f->specs[i]);
+				load = wanted(c, &f->specs[i]) && target_present(&f->specs[i]) &&
+				       !(late && attached(c, f, &f->specs[i]));
 				break;
 			}
 		bpf_program__set_autoload(p, load);
@@ -546,7 +596,7 @@ static void verifier_stats_take(struct vfs_collector *c, struct bpf_object *obj,
 
 /* load and attach one family; record its maps and programs */
 static int family_load(struct vfs_collector *c, const struct vfs_family *f,
-		       struct bpf_object *obj, char *err, size_t errlen)
+		       struct bpf_object *obj, bool late, char *err, size_t errlen)
 {
 	struct bpf_program *p;
 	struct bpf_map *m;
@@ -566,11 +616,16 @@ static int family_load(struct vfs_collector *c, const struct vfs_family *f,
 	if (!any)
 		return 0;
 
-	/* one VM ledger: a family loaded earlier made it, later ones write it */
+	/*
+	 * One VM ledger: a family loaded earlier made it, later ones write
+	 * it. Loaded late (vfs_collector_rescan), a family's programs write
+	 * every map of the set they share a name with: the counters its
+	 * programs loaded at open already fill, read by the same readers.
+	 */
 	bpf_object__for_each_map(m, obj) {
 		int fd;
 
-		if (!shared_ledger(bpf_map__name(m)) ||
+		if ((!late && !shared_ledger(bpf_map__name(m))) || strchr(bpf_map__name(m), '.') ||
 		    (fd = vfs_collector_map_fd(c, bpf_map__name(m))) < 0)
 			continue;
 		if ((r = bpf_map__reuse_fd(m, fd))) {
@@ -611,9 +666,8 @@ static int family_load(struct vfs_collector *c, const struct vfs_family *f,
 		}
 		c->links = ls;
 		ls[c->nlinks].link = l;
-		snprintf(ls[c->nlinks++].name, sizeof(ls->name), "%s-%s", f->name,
-			 bpf_program__name(p));
-		if ((r = add_prog(c, bpf_program__fd(p))))
+		link_name(ls[c->nlinks++].name, sizeof(ls->name), f, bpf_program__name(p));
+		if ((r = add_prog(c, bpf_program__fd(p), false)))
 			return r;
 	}
 	c->t_attach += now_ms() - t0;
@@ -707,6 +761,17 @@ static int pin_fd(const char *root, const char *what, const char *name, int fd)
 	return bpf_obj_pin(fd, path) ? -errno : 0;
 }
 
+/* the meta of this reader's tier choices (and remember them as the set's) */
+static void meta_of(struct vfs_collector *c, struct pin_meta *meta)
+{
+	int i;
+
+	for (i = 0; i < VFS_CLASS_MAX; i++) {
+		meta->tier[i] = c->meta_tier[i] = c->tiers[i].tier;
+		memcpy(meta->reason[i], c->tiers[i].reason, sizeof(meta->reason[i]));
+	}
+}
+
 static int pin_set(struct vfs_collector *c, char *err, size_t errlen)
 {
 	struct pin_meta meta = { .abi = VFS_ABI_VERSION, .nclass = VFS_CLASS_MAX };
@@ -720,10 +785,7 @@ static int pin_set(struct vfs_collector *c, char *err, size_t errlen)
 			 c->root, strerror(-r));
 		return r;
 	}
-	for (i = 0; i < VFS_CLASS_MAX; i++) {
-		meta.tier[i] = c->tiers[i].tier;
-		memcpy(meta.reason[i], c->tiers[i].reason, sizeof(meta.reason[i]));
-	}
+	meta_of(c, &meta);
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vfs_meta", 4, sizeof(meta), 1, NULL);
 	if (fd < 0 || bpf_map_update_elem(fd, &zero, &meta, BPF_ANY)) {
 		r = -errno;
@@ -802,16 +864,13 @@ static int obj_get(const struct vfs_collector *c, const char *path)
 	return bpf_obj_get_opts(path, &o);
 }
 
-/* adopt the set pinned under c->root: 0, -ENOENT (none), or -errno + @err */
-static int open_pinned(struct vfs_collector *c, char *err, size_t errlen)
+/* the pinned set's meta: 0, -ENOENT (none), or -errno + @err */
+static int read_meta(struct vfs_collector *c, struct pin_meta *meta, char *err, size_t errlen)
 {
 	bool rdonly = c->opts.share == VFS_SHARE_READ;
-	struct pin_meta meta;
 	char path[PATH_MAX];
-	struct dirent *d;
 	__u32 zero = 0;
-	DIR *dir;
-	int r = 0, fd, i;
+	int r, fd;
 
 	snprintf(path, sizeof(path), "%s/meta", c->root);
 	fd = obj_get(c, path);
@@ -824,18 +883,42 @@ static int open_pinned(struct vfs_collector *c, char *err, size_t errlen)
 				 strerror(-r));
 		return r;
 	}
-	r = bpf_map_lookup_elem(fd, &zero, &meta) ? -errno : 0;
+	r = bpf_map_lookup_elem(fd, &zero, meta) ? -errno : 0;
 	close(fd);
-	if (r || meta.abi != VFS_ABI_VERSION || meta.nclass != VFS_CLASS_MAX) {
+	if (r || meta->abi != VFS_ABI_VERSION || meta->nclass != VFS_CLASS_MAX) {
 		snprintf(err, errlen, "the collectors pinned under %s were made by another "
 			 "vfioscope version (ABI %u, this is %u): remove them with "
-			 "`vfiostat --unpin`", c->root, r ? 0 : meta.abi, VFS_ABI_VERSION);
+			 "`vfiostat --unpin`", c->root, r ? 0 : meta->abi, VFS_ABI_VERSION);
 		return -EPROTO;
 	}
+	return 0;
+}
+
+/* take the meta's tier choices as this reader's */
+static void adopt_tiers(struct vfs_collector *c, const struct pin_meta *meta)
+{
+	int i;
+
 	for (i = 0; i < VFS_CLASS_MAX; i++) {
-		c->tiers[i].tier = meta.tier[i];
-		memcpy(c->tiers[i].reason, meta.reason[i], sizeof(c->tiers[i].reason));
+		c->tiers[i].tier = meta->tier[i];
+		memcpy(c->tiers[i].reason, meta->reason[i], sizeof(c->tiers[i].reason));
+		c->meta_tier[i] = meta->tier[i];
 	}
+}
+
+/*
+ * Open the maps and links pinned under c->root that this reader does not
+ * hold yet (all of them at open; those a later extension added after it,
+ * see vfs_collector_rescan). Returns how many, or -errno + @err.
+ */
+static int adopt_pins(struct vfs_collector *c, char *err, size_t errlen)
+{
+	bool rdonly = c->opts.share == VFS_SHARE_READ;
+	char path[PATH_MAX];
+	struct dirent *d;
+	int r = 0, n = 0, fd;
+	DIR *dir;
+
 	dir = opendir(c->root);
 	if (!dir) {
 		r = -errno;
@@ -849,6 +932,8 @@ static int open_pinned(struct vfs_collector *c, char *err, size_t errlen)
 		/* links open read-write only; a read-only reader needs none */
 		if (!map && (rdonly || strncmp(d->d_name, "link-", 5)))
 			continue;
+		if (map && vfs_collector_map_fd(c, d->d_name + 4) >= 0)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", c->root, d->d_name);
 		fd = obj_get(c, path);
 		if (fd < 0) {
@@ -858,23 +943,35 @@ static int open_pinned(struct vfs_collector *c, char *err, size_t errlen)
 			else
 				snprintf(err, errlen, "cannot open %s: %s", path, strerror(-r));
 		} else if (map) {
-			r = add_map(c, d->d_name + 4, fd, true);
+			if (!(r = add_map(c, d->d_name + 4, fd, true)))
+				n++;
 		} else {
 			struct bpf_link_info li = {};
 			__u32 len = sizeof(li);
 			int pfd = -1;
 
 			/* only the program, for its miss counter */
-			if (!bpf_obj_get_info_by_fd(fd, &li, &len))
+			if (!bpf_obj_get_info_by_fd(fd, &li, &len) && !prog_known(c, li.prog_id))
 				pfd = bpf_prog_get_fd_by_id(li.prog_id);
 			close(fd);
-			if (pfd >= 0)
-				r = add_prog(c, pfd);
-			c->progs_owned = true;
+			if (pfd >= 0 && !(r = add_prog(c, pfd, true)))
+				n++;
 		}
 	}
 	closedir(dir);
-	if (r)
+	return r ?: n;
+}
+
+/* adopt the set pinned under c->root: 0, -ENOENT (none), or -errno + @err */
+static int open_pinned(struct vfs_collector *c, char *err, size_t errlen)
+{
+	struct pin_meta meta;
+	int r;
+
+	if ((r = read_meta(c, &meta, err, errlen)))
+		return r;
+	adopt_tiers(c, &meta);
+	if ((r = adopt_pins(c, err, errlen)) < 0)
 		return r;
 	c->events_fd = vfs_collector_map_fd(c, "events");
 	c->drops_fd = vfs_collector_map_fd(c, "drops");
@@ -921,7 +1018,7 @@ static int load_all(struct vfs_collector *c, char *err, size_t errlen)
 
 	t0 = now_ms();
 	for (i = 0; i < NR_FAMILIES; i++) {
-		r = family_open(c, families[i], &c->obj[i]);
+		r = family_open(c, families[i], &c->obj[i], false);
 		if (r) {
 			snprintf(err, errlen, "%s collectors: cannot open: %s", families[i]->name,
 				 strerror(-r));
@@ -930,7 +1027,7 @@ static int load_all(struct vfs_collector *c, char *err, size_t errlen)
 	}
 	c->t_probe = now_ms() - t0;
 	for (i = 0; i < NR_FAMILIES; i++)
-		if ((r = family_load(c, families[i], c->obj[i], err, errlen)))
+		if ((r = family_load(c, families[i], c->obj[i], false, err, errlen)))
 			return r;
 	if (c->opts.share == VFS_SHARE_PIN) {
 		if ((r = pin_set(c, err, errlen)))
@@ -986,6 +1083,8 @@ int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_op
 	}
 	if (r == -ENOENT && (r = load_all(c, err, errlen)))
 		goto fail;
+	c->modsig_ok = !modules_signature(&c->modsig);
+	c->rescan_ms = now_ms();
 	tracefs_forget();
 	*out = c;
 	return 0;
@@ -993,6 +1092,231 @@ fail:
 	tracefs_forget();
 	vfs_collector_close(c);
 	return r;
+}
+
+/* ------------------------------------------------------ modules loaded later */
+/*
+ * vfio-pci is often loaded after the collectors opened: when the first VM
+ * with a passed-through device starts (libvirt's nodedev-detach loads it),
+ * as are vhost_vdpa, mdev parents and variant drivers. A service started
+ * at boot would report those classes unsupported until restarted. So the
+ * readers call vfs_collector_rescan() as they go: when the kernel's list
+ * of modules changed, each family is probed again, and the programs that
+ * can serve now are loaded and attached in an object of their own whose
+ * maps are the set's (same counters, same readers). A class served
+ * already keeps its tier and its programs: nothing is attached twice,
+ * nothing counted twice.
+ */
+
+/*
+ * A hash of the names in /proc/modules: 0, or -EAGAIN while one is still
+ * loading or unloading (its BTF or functions may not be there yet), or
+ * -errno (a kernel without modules).
+ */
+static int modules_signature(__u64 *sig)
+{
+	__u64 h = 14695981039346656037ull;
+	char *line = NULL, *s;
+	size_t cap = 0;
+	bool settled = true;
+	FILE *f = fopen("/proc/modules", "re");
+
+	if (!f)
+		return -errno;
+	/* "name size refs deps state address" */
+	while (getline(&line, &cap, f) > 0) {
+		char name[64], state[16];
+
+		if (sscanf(line, "%63s %*s %*s %*s %15s", name, state) != 2)
+			continue;
+		settled &= !strcmp(state, "Live");
+		for (s = name; *s; s++)
+			h = (h ^ (unsigned char)*s) * 1099511628211ull;
+		h = (h ^ ' ') * 1099511628211ull;
+	}
+	free(line);
+	fclose(f);
+	*sig = h;
+	return settled ? 0 : -EAGAIN;
+}
+
+/*
+ * A pinned set extended since this reader last looked (its meta's tiers
+ * changed): adopt the new maps and links, and the tiers. Returns how many
+ * maps and programs were added, or -errno + @err.
+ */
+static int readopt(struct vfs_collector *c, char *err, size_t errlen)
+{
+	struct pin_meta meta;
+	int r;
+
+	if ((r = read_meta(c, &meta, err, errlen)))
+		return r;
+	if (!memcmp(meta.tier, c->meta_tier, sizeof(meta.tier)))
+		return 0;
+	adopt_tiers(c, &meta);
+	return adopt_pins(c, err, errlen);
+}
+
+/* pin what an extension added (maps from @map0, links from @link0), and its tiers */
+static int pin_more(struct vfs_collector *c, size_t map0, size_t link0)
+{
+	struct pin_meta meta = { .abi = VFS_ABI_VERSION, .nclass = VFS_CLASS_MAX };
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	size_t i;
+	int r = 0, fd;
+
+	for (i = map0; !r && i < c->nmaps; i++)
+		r = pin_fd(c->root, "map", c->maps[i].name, c->maps[i].fd);
+	for (i = link0; !r && i < c->nlinks; i++) {
+		snprintf(path, sizeof(path), "%s/link-%s", c->root, c->links[i].name);
+		r = bpf_link__pin(c->links[i].link, path);
+	}
+	if (r)
+		return r;
+	meta_of(c, &meta);
+	snprintf(path, sizeof(path), "%s/meta", c->root);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	r = bpf_map_update_elem(fd, &zero, &meta, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/*
+ * Load and attach what family @f can serve now and has not attached yet.
+ * All or nothing: on a failure what it attached is detached, and the
+ * classes it would have served say why. Returns how many programs it
+ * attached, or -errno + @err.
+ */
+static int extend_family(struct vfs_collector *c, const struct vfs_family *f,
+			 char *err, size_t errlen)
+{
+	struct vfs_tier_choice was[VFS_CLASS_MAX];
+	size_t nlinks = c->nlinks, nprogs = c->nprogs, nmaps = c->nmaps;
+	struct bpf_object *obj, **late;
+	int r, i;
+
+	memcpy(was, c->tiers, sizeof(was));
+	r = family_open(c, f, &obj, true);
+	if (r) {
+		memcpy(c->tiers, was, sizeof(was));
+		snprintf(err, errlen, "%s collectors: cannot open: %s", f->name, strerror(-r));
+		return r;
+	}
+	/*
+	 * Its choice ran again and the autoloads follow it (family_open). A
+	 * class served already keeps its tier (the programs on it stay), and
+	 * takes the new reason only where the choice is the same tier.
+	 */
+	for (i = 0; i < VFS_CLASS_MAX; i++)
+		if (was[i].tier != VFS_TIER_NONE && c->tiers[i].tier != was[i].tier)
+			c->tiers[i] = was[i];
+	r = family_load(c, f, obj, true, err, errlen);
+	if (!r && c->nlinks > nlinks) {
+		late = realloc(c->late, (c->nlate + 1) * sizeof(*late));
+		if (late) {
+			c->late = late;
+			late[c->nlate++] = obj;
+			return (int)(c->nlinks - nlinks + c->nmaps - nmaps);
+		}
+		r = -ENOMEM;
+		snprintf(err, errlen, "%s collectors: out of memory", f->name);
+	}
+	while (c->nlinks > nlinks)
+		bpf_link__destroy(c->links[--c->nlinks].link);
+	c->nprogs = nprogs;
+	c->nmaps = nmaps;
+	bpf_object__close(obj);
+	for (i = 0; i < VFS_CLASS_MAX; i++) {
+		if (was[i].tier != VFS_TIER_NONE) {
+			c->tiers[i] = was[i];
+			continue;
+		}
+		if (r && c->tiers[i].tier != VFS_TIER_NONE)
+			snprintf(c->tiers[i].reason, sizeof(c->tiers[i].reason),
+				 "could serve since a module appeared, but: %.140s", err);
+		else if (c->tiers[i].tier != VFS_TIER_NONE)
+			c->tiers[i] = was[i];	/* nothing of it could attach */
+		c->tiers[i].tier = VFS_TIER_NONE;
+	}
+	return r;
+}
+
+/*
+ * The readers' hook for modules loaded later (see the top of this part):
+ * at most once a second, a look at /proc/modules and, on a pinned set, at
+ * its meta; the families are probed again only when the modules changed.
+ */
+int vfs_collector_rescan(struct vfs_collector *c, char *err, size_t errlen)
+{
+	char why[256] = "";
+	double now = now_ms();
+	int r, n = 0, lock = -1;
+	size_t i, map0, link0;
+	__u64 sig;
+
+	err[0] = '\0';
+	if (now - c->rescan_ms < 1000)
+		return 0;
+	c->rescan_ms = now;
+	if (c->pinned) {
+		if ((r = readopt(c, why, sizeof(why))) < 0)
+			goto out;
+		n += r;
+	}
+	if (modules_signature(&sig) || (c->modsig_ok && sig == c->modsig))
+		goto out;
+	c->modsig = sig;
+	c->modsig_ok = true;
+	/* a read-only reader loads nothing: it sees what a loader adds */
+	if (c->opts.share == VFS_SHARE_READ)
+		goto out;
+	if (c->pinned) {
+		/* one extender of a pinned set at a time, on what it holds now */
+		lock = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lock < 0 || flock(lock, LOCK_EX)) {
+			snprintf(why, sizeof(why), "cannot lock %s to extend it: %s", c->root,
+				 strerror(errno));
+			goto out;
+		}
+		if ((r = readopt(c, why, sizeof(why))) < 0)
+			goto out;
+		n += r;
+	}
+	map0 = c->nmaps;
+	link0 = c->nlinks;
+	for (i = 0; i < NR_FAMILIES; i++) {
+		char e[256];
+
+		r = extend_family(c, families[i], e, sizeof(e));
+		if (r > 0)
+			n += r;
+		else if (r < 0 && !why[0])
+			snprintf(why, sizeof(why), "%s", e);
+	}
+	if (c->pinned && c->nlinks > link0 && (r = pin_more(c, map0, link0)))
+		snprintf(why, sizeof(why), "cannot pin the collectors added under %s: %s",
+			 c->root, strerror(-r));
+	tracefs_forget();
+out:
+	if (lock >= 0)
+		close(lock);
+	if (n > 0)
+		c->gen++;
+	/* said once: the same failure a second later is no news */
+	if (strcmp(why, c->rescan_why)) {
+		snprintf(err, errlen, "%s", why);
+		snprintf(c->rescan_why, sizeof(c->rescan_why), "%s", why);
+	}
+	return n > 0 ? n : 0;
+}
+
+unsigned int vfs_collector_generation(const struct vfs_collector *c)
+{
+	return c->gen;
 }
 
 __u64 vfs_collector_gc_grace_ns(const struct vfs_collector *c)
@@ -1024,8 +1348,12 @@ void vfs_collector_close(struct vfs_collector *c)
 	for (i = 0; i < c->nmaps; i++)
 		if (c->maps[i].owned)
 			close(c->maps[i].fd);
-	for (i = 0; c->progs_owned && i < c->nprogs; i++)
-		close(c->progs[i]);
+	for (i = 0; i < c->nlate; i++)
+		bpf_object__close(c->late[i]);
+	free(c->late);
+	for (i = 0; i < c->nprogs; i++)
+		if (c->progs[i].owned)
+			close(c->progs[i].fd);
 	if (c->stream_lock >= 0)
 		close(c->stream_lock);
 	free(c->links);
@@ -1425,7 +1753,7 @@ static int learn_one(struct vfs_collector *c, struct learned_fops *l,
 		if (!l->links[i])
 			continue;
 		p = bpf_object__find_program_by_name(l->obj, learned_progs[i]);
-		if ((r = add_prog(c, bpf_program__fd(p))))
+		if ((r = add_prog(c, bpf_program__fd(p), false)))
 			return r;	/* attached all the same: only its misses go uncounted */
 		learned_pin_path(c, l->fops, (int)i, path, sizeof(path));
 		if (c->pinned && (r = bpf_link__pin(l->links[i], path)))
@@ -1538,7 +1866,7 @@ static __u64 recursion_misses(const struct vfs_collector *c)
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 
-		if (!bpf_obj_get_info_by_fd(c->progs[i], &info, &len))
+		if (!bpf_obj_get_info_by_fd(c->progs[i].fd, &info, &len))
 			n += info.recursion_misses;
 	}
 	return n;

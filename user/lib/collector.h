@@ -155,6 +155,22 @@ int vfs_collector_unpin(const char *root, char *err, size_t errlen);
 
 const struct vfs_tier_choice *vfs_collector_tier(const struct vfs_collector *c,
 						 enum vfs_class cls);
+/*
+ * Modules loaded after the open (vfio-pci when the first VM with a
+ * passed-through device starts, vhost_vdpa, an mdev parent): readers call
+ * this as they go (vfs_collector_poll() and vfs_model_update() do). At
+ * most once a second it looks at the kernel's module list; when it
+ * changed, it attaches what the classes unsupported so far can use now
+ * (a class served already keeps its tier) and, on a pinned set, pins it
+ * for every reader; it also takes what another reader added to the
+ * pinned set. Returns how many maps and programs were added (then
+ * vfs_collector_generation() moved: re-read map fds); a failure is put
+ * in @err once, as a sentence, and in the tier reasons of the classes it
+ * concerns; @err is "" otherwise.
+ */
+int vfs_collector_rescan(struct vfs_collector *c, char *err, size_t errlen);
+unsigned int vfs_collector_generation(const struct vfs_collector *c);
+
 /* one line per class: "class  tier  reason" */
 void vfs_collector_print_features(const struct vfs_collector *c, FILE *out);
 

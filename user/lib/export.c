@@ -672,6 +672,9 @@ static int render_irqs(struct vfs_export *e, struct prom_buf *b)
 	size_t i;
 	int pass, err;
 
+	/* a module loaded later may have brought the map (vfs_collector_rescan) */
+	if (e->fd_irq < 0 && e->model.c)
+		e->fd_irq = vfs_collector_map_fd(e->model.c, "irq_stats");
 	if (e->fd_irq >= 0 && (err = vfs_map_buf_read(e->fd_irq, &e->irq, NULL)))
 		return err;
 	for (pass = 0; pass < 2; pass++) {

@@ -83,6 +83,7 @@ void vfs_model_attach(struct vfs_model *m, struct vfs_collector *c)
 	m->gc_grace_ns = c ? vfs_collector_gc_grace_ns(c) : VFS_GC_GRACE_NS;
 	for (i = 0; i < VFS_IN_MAX; i++)
 		m->fd[i] = c ? vfs_collector_map_fd(c, vfs_model_map_names[i]) : -1;
+	m->gen = c ? vfs_collector_generation(c) : 0;
 }
 
 int vfs_model_init(struct vfs_model *m, struct vfs_collector *c)
@@ -959,6 +960,9 @@ int vfs_model_update(struct vfs_model *m)
 	int err;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
+	/* maps a module loaded later brought (vfs_collector_rescan) */
+	if (m->c && vfs_collector_generation(m->c) != m->gen)
+		vfs_model_attach(m, m->c);
 	err = vfs_model_read(m);
 	if (err)
 		return err;

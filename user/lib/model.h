@@ -71,6 +71,7 @@ struct vfs_mdevcap;
 struct vfs_model {
 	struct vfs_collector *c;	/* NULL: fed by vfs_model_compute() only */
 	int fd[VFS_IN_MAX];
+	unsigned int gen;		/* the collector's generation fd[] is of */
 	struct vfs_map_buf map[VFS_IN_MAX];
 	struct vfs_vm_row *vms;		/* sorted by pid */
 	size_t nvms, capvms;

@@ -584,6 +584,7 @@ static int live(const struct vfs_collector_opts *o, __u64 secs)
 			fprintf(stderr, "vfiomig: reading events: %s\n", strerror(-err));
 			break;
 		}
+		vfs_cli_rescan(c, "vfiomig");
 	}
 	vfs_collector_poll(c, 0, on_event, NULL);
 	drain(true);

@@ -595,7 +595,12 @@ static int add_fd(int ep, int fd)
  * CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH: /proc/PID/fd and the like of
  * other users' processes. The metrics port and the control socket are
  * bound before, and files under /run, /sys/fs/bpf and sysfs are root's
- * own (the daemon stays uid 0): nothing else is needed.
+ * own (the daemon stays uid 0): nothing else is needed, but for the
+ * collectors: CAP_SYS_ADMIN stays with them, since programs they attach
+ * after start-up (to a module loaded since, to a migration driver's data
+ * fd) are loaded against that module's BTF, and the kernel opens a BTF
+ * object by id (BPF_BTF_GET_NEXT_ID, BPF_BTF_GET_FD_BY_ID; libbpf's CO-RE
+ * does too) only for CAP_SYS_ADMIN. Policy alone (--no-collector) drops it.
  */
 static const int keep_caps[] = {
 	CAP_BPF, CAP_PERFMON, CAP_SYS_RESOURCE, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH,
@@ -620,7 +625,7 @@ static int last_cap(void)
  * daemon runs no program). A kernel without CAP_BPF needs CAP_SYS_ADMIN
  * for BPF instead. 0, or -1 with a sentence in @err.
  */
-static int drop_caps(char *err, size_t errlen)
+static int drop_caps(bool collectors, char *err, size_t errlen)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = { { 0 } };
@@ -630,7 +635,7 @@ static int drop_caps(char *err, size_t errlen)
 
 	for (i = 0; i < sizeof(keep_caps) / sizeof(keep_caps[0]); i++)
 		keep |= 1ull << keep_caps[i];
-	if (last < CAP_BPF)
+	if (last < CAP_BPF || collectors)
 		keep |= 1ull << CAP_SYS_ADMIN;
 	if (syscall(SYS_capget, &h, d)) {
 		snprintf(err, errlen, "capget: %s", strerror(errno));
@@ -766,12 +771,13 @@ static int run(struct pd_state *s, const struct pd_opts *o)
 	if (stop_pending())
 		goto stopped;
 	/* everything is loaded, bound and open: what is left is a reload's and a scan's */
-	if (drop_caps(err, sizeof(err))) {
+	if (drop_caps(coll, err, sizeof(err))) {
 		fprintf(stderr, "vfio-policyd: cannot drop capabilities: %s\n", err);
 		goto out;
 	}
 	pd_log("capabilities kept: bpf perfmon sys_resource sys_ptrace dac_read_search%s; "
-	       "no new privileges", last_cap() < CAP_BPF ? " sys_admin" : "");
+	       "no new privileges", last_cap() < CAP_BPF ? " sys_admin" :
+	       coll ? " sys_admin (the collectors: module BTF for what they attach later)" : "");
 	if (s->bpf)
 		pd_log("ready: control socket %s, state pinned under %s", sock_path, s->pin_dir);
 	else
@@ -831,8 +837,17 @@ static int run(struct pd_state *s, const struct pd_opts *o)
 				pd_metrics_run(metrics);
 			}
 		}
-		if (coll)
+		if (coll) {
+			char why[256];
+			int added = vfs_collector_rescan(coll, why, sizeof(why));
+
+			if (added > 0)
+				pd_log("the kernel's modules changed: %d collector maps and programs "
+				       "added", added);
+			if (why[0])
+				pd_log("collectors for a module loaded since the start: %s", why);
 			stream_result(coll, vfs_collector_poll(coll, 0, on_coll_event, metrics));
+		}
 		if (metrics)
 			pd_metrics_run(metrics);
 	}

@@ -423,6 +423,8 @@ int main(int argc, char **argv)
 		}
 		report_losses(last, false);
 		fflush(stdout);
+		if (vfs_cli_rescan(env.c, "vfiosnoop") > 0)
+			env.obj_fd = vfs_collector_map_fd(env.c, "obj_info");
 	}
 	vfs_collector_poll(env.c, 0, on_event, NULL);
 	report_losses(last, true);

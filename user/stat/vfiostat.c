@@ -246,6 +246,7 @@ int main(int argc, char **argv)
 			failed = true;
 			break;
 		}
+		vfs_cli_rescan(c, "vfiostat");
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (interval && (now.tv_sec > next.tv_sec ||
 				 (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec))) {

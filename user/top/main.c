@@ -31,6 +31,7 @@ struct top_source {
 	int event_err;
 	bool no_stream;			/* a shared set's stream is another reader's */
 	char name[160];
+	char note[320];			/* what a module loaded later changed */
 };
 
 
@@ -137,6 +138,16 @@ int top_source_frame(struct top_source *s, struct vfs_model *m, char *err, size_
 	}
 	if (!vfs_collector_drops(s->c, drops))
 		vfs_model_lost(m, drops[VFS_DROP_RINGBUF]);
+	{
+		char why[256];
+		int n = vfs_collector_rescan(s->c, why, sizeof(why));
+
+		if (why[0])
+			snprintf(s->note, sizeof(s->note), "%s", why);
+		else if (n > 0)
+			snprintf(s->note, sizeof(s->note), "the kernel's modules changed: %d maps "
+				 "and programs added", n);
+	}
 	e = vfs_model_update(m);
 	if (e) {
 		snprintf(err, len, "reading the collectors' maps: %s", strerror(-e));
@@ -145,6 +156,17 @@ int top_source_frame(struct top_source *s, struct vfs_model *m, char *err, size_
 	if (s->recording && vfs_rec_frame(&s->rec, m, err, len))
 		return -1;
 	return 1;
+}
+
+const char *top_source_note(struct top_source *s)
+{
+	static char said[sizeof(s->note)];
+
+	if (!s->note[0])
+		return NULL;
+	snprintf(said, sizeof(said), "%s", s->note);
+	s->note[0] = '\0';
+	return said;
 }
 
 bool top_source_wait(struct top_source *s, __u64 ms)
@@ -175,6 +197,7 @@ const char *top_source_name(const struct top_source *s)
 static int batch(struct vfs_model *m, struct top_source *s, const struct top_opts *o)
 {
 	bool last = false, shown = false;
+	const char *note;
 	char err[320] = "";
 	__u64 n = 0;
 	int rc;
@@ -187,6 +210,8 @@ static int batch(struct vfs_model *m, struct top_source *s, const struct top_opt
 		}
 		if (rc == 0)
 			break;	/* the recording ended */
+		if ((note = top_source_note(s)))
+			fprintf(stderr, "vfiotop: %s\n", note);
 		if (o->json)
 			top_print_json(m, &o->filter, o->pretty, stdout);
 		else

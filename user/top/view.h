@@ -36,6 +36,8 @@ extern volatile sig_atomic_t top_exiting;
  * with a sentence in @err.
  */
 int top_source_frame(struct top_source *s, struct vfs_model *m, char *err, size_t len);
+/* what a module loaded since the start changed, once (NULL: nothing new) */
+const char *top_source_note(struct top_source *s);
 /* wait @ms for the next frame (live: draining the stream); false if told to stop */
 bool top_source_wait(struct top_source *s, __u64 ms);
 /* "live" or "replay FILE" */

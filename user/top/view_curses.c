@@ -462,7 +462,11 @@ int top_curses_run(struct vfs_model *m, struct top_source *s, struct top_opts *o
 				snprintf(u.msg, sizeof(u.msg), "the recording ended: q quits");
 				ended = true;
 			} else {
+				const char *note = top_source_note(s);
+
 				frames++;
+				if (note)
+					snprintf(u.msg, sizeof(u.msg), "%s", note);
 			}
 		}
 		rescan = false;
