@@ -6,8 +6,9 @@
 #   died without reporting a status, of the proven emulator int3 race,
 #   runs again; a reported status stands, whatever oops the log holds; a
 #   guest whose emulator aborted on its own assertion (emulator-abort.sh)
-#   runs again; and a guest that never started its scenario
-#   (boot-failed.sh) boots again;
+#   runs again; a guest hung with a vCPU whose timer never fires
+#   (emulator-timer.sh) runs again; and a guest that never started its
+#   scenario (boot-failed.sh) boots again;
 # - tests/summary.sh adds up passes after a retry, and old three-field
 #   result files still count, and repeats each stage's failures and why;
 # - tests/bench/table.py computes its verdicts and "N of N rounds" from the
@@ -56,6 +57,22 @@ check "a guest that reported a status is not retried, a QEMU assertion quoted or
 	bash -c "! $abort $T/abort-reported.log"
 check "a guest that died without the emulator's assertion is not retried for it" \
 	bash -c "! $abort $T/no-oops.log"
+timer=tests/vm/bench/emulator-timer.sh
+stall() {	# the lines RCU prints when CPU 1's timer stops firing
+	printf "[  287.41] rcu: rcu_preempt kthread timer wakeup didn't happen for 5251 jiffies!\r\n"
+	printf '[  287.41] rcu: \tPossible timer handling issue on cpu=1 timer-softirq=9717\r\n'
+}
+{ echo 'bench: running 46-device-resets.sh'; stall; } > "$T/timer-hung.log"
+{ echo 'bench: running 46-device-resets.sh'; stall; echo 'VFIOSCOPE-RC=1'; } > "$T/timer-reported.log"
+{ echo 'bench: running 46-device-resets.sh'
+  echo '[  300.0] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:'
+  echo '[  300.0] rcu:     1-....: (5250 ticks this GP) idle=1234/1/0x4000000000000000'; } > "$T/stall-busy.log"
+check "a guest hung with a vCPU whose timer never fires, without a status, is retried" \
+	"$timer" "$T/timer-hung.log"
+check "a guest that reported a status is not retried, timer stall or not" \
+	bash -c "! $timer $T/timer-reported.log"
+check "a guest stalled in kernel code (its timer working) is not retried" \
+	bash -c "! $timer $T/stall-busy.log"
 boot=tests/vm/bench/boot-failed.sh
 { echo 'VFIOSCOPE-INIT-READY 7.2'; echo '[   24.0] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:'; } \
 	> "$T/boot-hung.log"

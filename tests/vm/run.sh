@@ -52,8 +52,8 @@ start=$(date +%s)
 
 # result NAME RC LOG: count and print one scenario's result; returns 1
 # when it is to run again in a fresh guest (the emulator's int3 race
-# killed the guest in it, the emulator aborted on its own assertion, or
-# the guest never started it: once each)
+# killed the guest in it, the emulator aborted on its own assertion or
+# stopped a vCPU's timer, or the guest never started it: once each)
 result() {
 	local name=$1 rc=$2 log=$3 why='' t
 	if [ "$rc" != 0 ] && [ -z "${again[$name]:-}" ]; then
@@ -63,6 +63,8 @@ result() {
 			why="the emulator aborted on its own assertion: $(grep -Em1 'Assertion .* failed' "$log" | cut -c1-120)"
 		elif "$HERE/bench/boot-failed.sh" "$log"; then
 			why="the guest never started the scenario (boot failed or hung)"
+		elif "$HERE/bench/emulator-timer.sh" "$log"; then
+			why="the guest hung with a vCPU whose timer never fired (emulator; RCU stall)"
 		fi
 		if [ -n "$why" ]; then
 			again[$name]=$why
