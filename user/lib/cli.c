@@ -226,13 +226,10 @@ int vfs_cli_version(int argc, char *const argv[], const char *tool, const char *
 
 int vfs_cli_rescan(struct vfs_collector *c, const char *tool)
 {
-	char err[256];
-	int n = vfs_collector_rescan(c, err, sizeof(err));
+	char msg[320];
+	int n = vfs_collector_rescan(c, msg, sizeof(msg));
 
-	if (n > 0)
-		fprintf(stderr, "%s: the kernel's modules changed: %d maps and programs added "
-			"(--features says what each class uses now)\n", tool, n);
-	if (err[0])
-		fprintf(stderr, "%s: %s\n", tool, err);
+	if (msg[0])
+		fprintf(stderr, "%s: %s\n", tool, msg);
 	return n;
 }

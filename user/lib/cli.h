@@ -45,9 +45,8 @@ enum {
 	{ "gc-grace", required_argument, NULL, VFS_OPT_GC_GRACE }
 
 /*
- * vfs_collector_rescan() for a line-oriented tool: what a module loaded
- * since the start let it attach, and a failure, said on stderr as
- * "@tool: ...". Returns how many maps and programs were added.
+ * vfs_collector_rescan() for a line-oriented tool: its sentence on stderr
+ * as "@tool: ...". Returns how many maps and programs were added.
  */
 int vfs_cli_rescan(struct vfs_collector *c, const char *tool);
 

@@ -46,7 +46,7 @@ struct vfs_collector {
 	size_t nlinks;
 	struct named_fd *maps;			/* every family's maps, by name */
 	size_t nmaps;
-	struct named_prog {			/* attached programs (misses) */
+	struct attached_prog {			/* attached programs (misses) */
 		int fd;
 		__u32 id;
 		bool owned;			/* opened from a pinned set's link */
@@ -75,8 +75,7 @@ struct vfs_collector {
 	/* modules loaded after the open (vfs_collector_rescan) */
 	struct bpf_object **late;		/* the objects loaded for them */
 	size_t nlate;
-	__u64 modsig;				/* /proc/modules' names, last probe */
-	bool modsig_ok;
+	__u64 modsig;				/* /proc/modules' names, last probe (0: none) */
 	double rescan_ms;			/* the last rescan */
 	unsigned int gen;			/* maps or programs were added */
 	__u32 meta_tier[VFS_CLASS_MAX];		/* a pinned set's tiers, last adopted */
@@ -412,7 +411,7 @@ static int add_map(struct vfs_collector *c, const char *name, int fd, bool owned
 
 static int add_prog(struct vfs_collector *c, int fd, bool owned)
 {
-	struct named_prog *p = realloc(c->progs, (c->nprogs + 1) * sizeof(*p));
+	struct attached_prog *p = realloc(c->progs, (c->nprogs + 1) * sizeof(*p));
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 
@@ -482,8 +481,10 @@ static bool attached(const struct vfs_collector *c, const struct vfs_family *f,
 	for (i = 0; i < c->nlinks; i++)
 		if (!strcmp(c->links[i].name, name))
 			return true;
+	if (!c->pinned)
+		return false;
 	snprintf(path, sizeof(path), "%s/link-%s", c->root, name);
-	return c->pinned && access(path, F_OK) == 0;
+	return access(path, F_OK) == 0;
 }
 
 /* open a family's object: tiers, autoload, sizes, the shared maps */
@@ -772,12 +773,27 @@ static void meta_of(struct vfs_collector *c, struct pin_meta *meta)
 	}
 }
 
+/* pin the maps from @map0 and the links from @link0 on (all of them: 0, 0) */
+static int pin_entries(struct vfs_collector *c, size_t map0, size_t link0)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int r = 0;
+
+	for (i = map0; !r && i < c->nmaps; i++)
+		r = pin_fd(c->root, "map", c->maps[i].name, c->maps[i].fd);
+	for (i = link0; !r && i < c->nlinks; i++) {
+		snprintf(path, sizeof(path), "%s/link-%s", c->root, c->links[i].name);
+		r = bpf_link__pin(c->links[i].link, path);
+	}
+	return r;
+}
+
 static int pin_set(struct vfs_collector *c, char *err, size_t errlen)
 {
 	struct pin_meta meta = { .abi = VFS_ABI_VERSION, .nclass = VFS_CLASS_MAX };
 	char path[PATH_MAX];
 	__u32 zero = 0;
-	size_t i;
 	int r, fd;
 
 	if ((r = mkdir_p(c->root))) {
@@ -794,13 +810,7 @@ static int pin_set(struct vfs_collector *c, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/meta", c->root);
 	r = bpf_obj_pin(fd, path) ? -errno : 0;
 	close(fd);
-	for (i = 0; !r && i < c->nmaps; i++)
-		r = pin_fd(c->root, "map", c->maps[i].name, c->maps[i].fd);
-	for (i = 0; !r && i < c->nlinks; i++) {
-		snprintf(path, sizeof(path), "%s/link-%s", c->root, c->links[i].name);
-		r = bpf_link__pin(c->links[i].link, path);
-	}
-	if (!r)
+	if (!r && !(r = pin_entries(c, 0, 0)))
 		return 0;
 fail:
 	snprintf(err, errlen, "cannot pin the collectors under %s: %s", c->root, strerror(-r));
@@ -1083,7 +1093,7 @@ int vfs_collector_open(struct vfs_collector **out, const struct vfs_collector_op
 	}
 	if (r == -ENOENT && (r = load_all(c, err, errlen)))
 		goto fail;
-	c->modsig_ok = !modules_signature(&c->modsig);
+	modules_signature(&c->modsig);
 	c->rescan_ms = now_ms();
 	tracefs_forget();
 	*out = c;
@@ -1109,8 +1119,9 @@ fail:
  */
 
 /*
- * A hash of the names in /proc/modules: 0, or -EAGAIN while one is still
- * loading or unloading (its BTF or functions may not be there yet), or
+ * A hash of the names in /proc/modules into @sig: 0, or -EAGAIN while one
+ * is still loading or unloading (its BTF or functions may not be there
+ * yet: @sig is left as it was, so the next settled look sees a change), or
  * -errno (a kernel without modules).
  */
 static int modules_signature(__u64 *sig)
@@ -1136,8 +1147,10 @@ static int modules_signature(__u64 *sig)
 	}
 	free(line);
 	fclose(f);
+	if (!settled)
+		return -EAGAIN;
 	*sig = h;
-	return settled ? 0 : -EAGAIN;
+	return 0;
 }
 
 /*
@@ -1164,16 +1177,9 @@ static int pin_more(struct vfs_collector *c, size_t map0, size_t link0)
 	struct pin_meta meta = { .abi = VFS_ABI_VERSION, .nclass = VFS_CLASS_MAX };
 	char path[PATH_MAX];
 	__u32 zero = 0;
-	size_t i;
-	int r = 0, fd;
+	int r, fd;
 
-	for (i = map0; !r && i < c->nmaps; i++)
-		r = pin_fd(c->root, "map", c->maps[i].name, c->maps[i].fd);
-	for (i = link0; !r && i < c->nlinks; i++) {
-		snprintf(path, sizeof(path), "%s/link-%s", c->root, c->links[i].name);
-		r = bpf_link__pin(c->links[i].link, path);
-	}
-	if (r)
+	if ((r = pin_entries(c, map0, link0)))
 		return r;
 	meta_of(c, &meta);
 	snprintf(path, sizeof(path), "%s/meta", c->root);
@@ -1188,8 +1194,8 @@ static int pin_more(struct vfs_collector *c, size_t map0, size_t link0)
 /*
  * Load and attach what family @f can serve now and has not attached yet.
  * All or nothing: on a failure what it attached is detached, and the
- * classes it would have served say why. Returns how many programs it
- * attached, or -errno + @err.
+ * classes it would have served say why. Returns how many programs and
+ * maps it added, or -errno + @err.
  */
 static int extend_family(struct vfs_collector *c, const struct vfs_family *f,
 			 char *err, size_t errlen)
@@ -1250,7 +1256,7 @@ static int extend_family(struct vfs_collector *c, const struct vfs_family *f,
  * at most once a second, a look at /proc/modules and, on a pinned set, at
  * its meta; the families are probed again only when the modules changed.
  */
-int vfs_collector_rescan(struct vfs_collector *c, char *err, size_t errlen)
+int vfs_collector_rescan(struct vfs_collector *c, char *msg, size_t msglen)
 {
 	char why[256] = "";
 	double now = now_ms();
@@ -1258,7 +1264,7 @@ int vfs_collector_rescan(struct vfs_collector *c, char *err, size_t errlen)
 	size_t i, map0, link0;
 	__u64 sig;
 
-	err[0] = '\0';
+	msg[0] = '\0';
 	if (now - c->rescan_ms < 1000)
 		return 0;
 	c->rescan_ms = now;
@@ -1267,10 +1273,9 @@ int vfs_collector_rescan(struct vfs_collector *c, char *err, size_t errlen)
 			goto out;
 		n += r;
 	}
-	if (modules_signature(&sig) || (c->modsig_ok && sig == c->modsig))
+	if (modules_signature(&sig) || sig == c->modsig)
 		goto out;
 	c->modsig = sig;
-	c->modsig_ok = true;
 	/* a read-only reader loads nothing: it sees what a loader adds */
 	if (c->opts.share == VFS_SHARE_READ)
 		goto out;
@@ -1306,11 +1311,16 @@ out:
 		close(lock);
 	if (n > 0)
 		c->gen++;
-	/* said once: the same failure a second later is no news */
+	/* a failure is said once: the same one a second later is no news */
 	if (strcmp(why, c->rescan_why)) {
-		snprintf(err, errlen, "%s", why);
 		snprintf(c->rescan_why, sizeof(c->rescan_why), "%s", why);
+		if (why[0])
+			snprintf(msg, msglen, "a module loaded since the start could not be "
+				 "served: %s", why);
 	}
+	if (n > 0 && !msg[0])
+		snprintf(msg, msglen, "the kernel's modules changed: %d maps and programs added "
+			 "(--features says what each class uses now)", n);
 	return n > 0 ? n : 0;
 }
 

@@ -164,11 +164,12 @@ const struct vfs_tier_choice *vfs_collector_tier(const struct vfs_collector *c,
  * (a class served already keeps its tier) and, on a pinned set, pins it
  * for every reader; it also takes what another reader added to the
  * pinned set. Returns how many maps and programs were added (then
- * vfs_collector_generation() moved: re-read map fds); a failure is put
- * in @err once, as a sentence, and in the tier reasons of the classes it
- * concerns; @err is "" otherwise.
+ * vfs_collector_generation() moved: re-read map fds). @msg gets the
+ * sentence a reader shows: what was added, or a failure (said once; the
+ * classes it concerns say why in their tier reasons); "" when nothing
+ * happened.
  */
-int vfs_collector_rescan(struct vfs_collector *c, char *err, size_t errlen);
+int vfs_collector_rescan(struct vfs_collector *c, char *msg, size_t msglen);
 unsigned int vfs_collector_generation(const struct vfs_collector *c);
 
 /* one line per class: "class  tier  reason" */

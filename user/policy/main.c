@@ -838,14 +838,10 @@ static int run(struct pd_state *s, const struct pd_opts *o)
 			}
 		}
 		if (coll) {
-			char why[256];
-			int added = vfs_collector_rescan(coll, why, sizeof(why));
+			char msg[320];
 
-			if (added > 0)
-				pd_log("the kernel's modules changed: %d collector maps and programs "
-				       "added", added);
-			if (why[0])
-				pd_log("collectors for a module loaded since the start: %s", why);
+			if (vfs_collector_rescan(coll, msg, sizeof(msg)) >= 0 && msg[0])
+				pd_log("collectors: %s", msg);
 			stream_result(coll, vfs_collector_poll(coll, 0, on_coll_event, metrics));
 		}
 		if (metrics)

@@ -124,19 +124,6 @@ static void source_poll(struct top_source *s, int ms)
 		usleep(ms * 1000);
 }
 
-/* modules loaded since the start: what they let the collectors attach, said once */
-static void source_rescan(struct top_source *s)
-{
-	char why[256];
-	int n = vfs_collector_rescan(s->c, why, sizeof(why));
-
-	if (why[0])
-		snprintf(s->note, sizeof(s->note), "%s", why);
-	else if (n > 0)
-		snprintf(s->note, sizeof(s->note), "the kernel's modules changed: %d maps and "
-			 "programs added", n);
-}
-
 int top_source_frame(struct top_source *s, struct vfs_model *m, char *err, size_t len)
 {
 	__u64 drops[VFS_DROP_MAX] = { 0 };
@@ -151,7 +138,8 @@ int top_source_frame(struct top_source *s, struct vfs_model *m, char *err, size_
 	}
 	if (!vfs_collector_drops(s->c, drops))
 		vfs_model_lost(m, drops[VFS_DROP_RINGBUF]);
-	source_rescan(s);
+	/* modules loaded since the start: the message line, once */
+	vfs_collector_rescan(s->c, s->note, sizeof(s->note));
 	e = vfs_model_update(m);
 	if (e) {
 		snprintf(err, len, "reading the collectors' maps: %s", strerror(-e));

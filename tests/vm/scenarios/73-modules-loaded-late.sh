@@ -73,27 +73,30 @@ vfio-exercise --name vm-late ioctls "$EDU_BDF" --cmd get-info -n 123 > $O/vm.txt
 pid=$(awk '$1 == "pid" { print $2 }' $O/vm.txt)
 want=$(awk '$1 == "ioctl" { n += $5 } END { print n }' $O/vm.txt)
 
+# settles WHAT CMD...: CMD prints $want within 30 s (each reader catches
+# up at its own pace)
+settles() {
+	local what=$1 got i
+	shift
+	for i in $(seq 1 30); do
+		got=$("$@") || got="($* failed)"
+		[ "$got" = "$want" ] && break
+		sleep 1
+	done
+	expect_eq "$what" "$got" "$want"
+}
+metrics_ioctls() {
+	curl -sf "http://127.0.0.1:$port/metrics" |
+		sed -n "s/^vfioscope_vm_ioctls_total{vm=\"vm-late\",pid=\"$pid\"} //p"
+}
+top_ioctls() {	# FILE: the VM's ioctls in vfiotop's latest frame
+	last_line "$1" | jq --argjson p $pid '.vms[] | select(.pid == $p) | .ioctls'
+}
 # /metrics (the pinned set the exporter extended), by name
-for i in $(seq 1 30); do
-	curl -sf "http://127.0.0.1:$port/metrics" > $O/m.txt || fail "/metrics did not answer"
-	got=$(sed -n "s/^vfioscope_vm_ioctls_total{vm=\"vm-late\",pid=\"$pid\"} //p" $O/m.txt)
-	[ "$got" = "$want" ] && break
-	sleep 1
-done
-expect_eq "vm-late's ioctls on /metrics" "$got" "$want"
-# vfiotop (a private set it extended itself)
-for i in $(seq 1 30); do
-	got=$(last_line $O/top.json | jq --argjson p $pid '.vms[] | select(.pid == $p) | .ioctls')
-	[ "$got" = "$want" ] && break
-	sleep 1
-done
-expect_eq "vm-late's ioctls in vfiotop" "$got" "$want"
-for i in $(seq 1 30); do
-	got=$(last_line $O/shared.json | jq --argjson p $pid '.vms[] | select(.pid == $p) | .ioctls')
-	[ "$got" = "$want" ] && break
-	sleep 1
-done
-expect_eq "vm-late's ioctls in vfiotop --shared" "$got" "$want"
+settles "vm-late's ioctls on /metrics" metrics_ioctls
+# vfiotop: a private set it extended itself, and a reader of the pinned one
+settles "vm-late's ioctls in vfiotop" top_ioctls $O/top.json
+settles "vm-late's ioctls in vfiotop --shared" top_ioctls $O/shared.json
 # one device-ioctl program per set: vfiotop's, vfiosnoop's, the pinned one
 expect_eq "device ioctl entry programs loaded" \
 	"$(bpftool prog show | grep -c 'name device_ioctl_en' || true)" 3
